@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"carepay/batch"
+	"carepay/core"
+	"carepay/ingest"
+)
+
+const runUsage = `Usage: carepay run [--config FILE] [--inbox DIR] [--out DIR] [--db PATH] [--as-of YYYY-MM-DD]
+
+One full pass: pull every drop, decide every line of care, record it in the
+ledger, and write out/<run-id>/ (decisions.csv, run.json, acks/).
+--inbox replaces the configured sources with DIR, read in place: nothing
+there is moved or deleted, and acknowledgements go to out/<run-id>/acks/.
+`
+
+type runOptions struct {
+	common
+	inbox string
+	out   string
+	asOf  string
+}
+
+var runCmd = command{name: "run", summary: "pull, decide, record and report one batch", usage: runUsage, run: runRun}
+
+func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var o runOptions
+	fs := newFlags("run", runUsage, stderr)
+	o.addFlags(fs, true)
+	fs.StringVar(&o.inbox, "inbox", "", "read drops from `DIR` in place instead of the configured sources")
+	fs.StringVar(&o.out, "out", "", "write run folders under `DIR` (default: run.out in the config)")
+	fs.StringVar(&o.asOf, "as-of", "", "run date `YYYY-MM-DD` (default: today in run.time_zone)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return &usageError{fmt.Sprintf("unexpected argument %q", pos[0])}
+	}
+	cfg, err := o.load()
+	if err != nil {
+		return err
+	}
+	asOf := core.DateOf(time.Now().In(cfg.Location()))
+	if o.asOf != "" {
+		if asOf, err = core.ParseDate(o.asOf); err != nil {
+			return &usageError{fmt.Sprintf("--as-of: %v", err)}
+		}
+	}
+	out := o.out
+	if out == "" {
+		out = cfg.Resolve(cfg.Run.Out)
+	}
+	var sources []ingest.Source
+	if o.inbox != "" {
+		sources = []ingest.Source{&ingest.Folder{SourceName: "inbox", Dir: o.inbox, ReadOnly: true}}
+	} else {
+		for _, s := range cfg.Sources {
+			sources = append(sources, &ingest.Folder{SourceName: s.Name, Dir: cfg.Resolve(s.Path),
+				ArchiveDir: cfg.Resolve(s.Archive), ReportsDir: cfg.Resolve(s.Reports)})
+		}
+	}
+	lg, err := o.openLedger(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer lg.Close()
+	opt := batch.Options{AsOf: asOf, OutDir: out, Sources: sources, Plans: cfg.Plans, Logger: o.logger(stderr)}
+	if isTerminal(stderr) {
+		opt.Progress = progress(stderr)
+	}
+	res, err := batch.Run(ctx, lg, opt)
+	if err != nil {
+		return err
+	}
+	for _, r := range res.Recovered {
+		fmt.Fprintf(stdout, "completed the outputs of interrupted run %s\n", r)
+	}
+	fmt.Fprint(stdout, res.Summary)
+	fmt.Fprintf(stdout, "outputs: %s\n", res.OutDir)
+	return nil
+}

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"carepay/config"
+	"carepay/ledger"
+)
+
+// common holds the options every command takes.
+type common struct {
+	configPath string
+	dbPath     string
+	verbose    bool
+}
+
+func (c *common) addFlags(fs *flag.FlagSet, withDB bool) {
+	fs.StringVar(&c.configPath, "config", "config.toml", "configuration `FILE`")
+	if withDB {
+		fs.StringVar(&c.dbPath, "db", "", "ledger `PATH` (SQLite file); overrides ledger.path in the config")
+	}
+	fs.BoolVar(&c.verbose, "v", false, "log each step to stderr")
+}
+
+func (c *common) logger(stderr io.Writer) *slog.Logger {
+	level := slog.LevelWarn
+	if c.verbose {
+		level = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+}
+
+func (c *common) load() (*config.Config, error) {
+	return config.Load(c.configPath)
+}
+
+// openLedger opens the ledger the config (or --db) names, with the key from
+// the environment variable or file the config names.
+func (c *common) openLedger(ctx context.Context, cfg *config.Config) (*ledger.Ledger, error) {
+	text, err := cfg.LedgerKey()
+	if err != nil {
+		return nil, err
+	}
+	key, err := ledger.ParseKey(text)
+	if err != nil {
+		return nil, err
+	}
+	path := c.dbPath
+	if path == "" {
+		path = cfg.Resolve(cfg.Ledger.Path)
+	}
+	return ledger.Open(ctx, path, key)
+}
+
+// isTerminal reports whether w is a terminal, for the progress bar.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// progress draws a one-line bar on a terminal.
+func progress(w io.Writer) func(stage string, done, total int) {
+	return func(stage string, done, total int) {
+		if total > 0 {
+			const width = 30
+			n := done * width / total
+			fmt.Fprintf(w, "\r%-6s [%-*s] %d/%d", stage, width, bar(n), done, total)
+			if done == total {
+				fmt.Fprint(w, "\n")
+			}
+			return
+		}
+		fmt.Fprintf(w, "\r%-6s %d decided", stage, done)
+	}
+}
+
+func bar(n int) string {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = '='
+	}
+	return string(b)
+}

@@ -1,0 +1,227 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/pelletier/go-toml/v2"
+
+	"carepay/rules"
+)
+
+// Config is the whole of config.toml.
+type Config struct {
+	Ledger  Ledger                 `toml:"ledger"`
+	Run     Run                    `toml:"run"`
+	Sources []Source               `toml:"sources"`
+	Plans   map[string]*rules.Plan `toml:"plans"`
+
+	path string
+	data []byte
+}
+
+// Ledger says where the ledger lives and where its key comes from. The key
+// itself never appears in config.toml.
+type Ledger struct {
+	Driver string `toml:"driver"` // sqlite
+	Path   string `toml:"path"`   // SQLite file, relative to config.toml
+	// KeyEnv names an environment variable holding the 32-byte key (hex or
+	// base64); it wins over KeyFile when set.
+	KeyEnv string `toml:"key_env"`
+	// KeyFile names a file holding the key, relative to config.toml.
+	KeyFile string `toml:"key_file"`
+}
+
+// Run holds settings of a run.
+type Run struct {
+	Out      string `toml:"out"`       // folder for out/<run-id>/, relative to config.toml
+	TimeZone string `toml:"time_zone"` // zone of the run date when --as-of is not given
+}
+
+// Source is one place drops come from.
+type Source struct {
+	Name    string `toml:"name"`
+	Type    string `toml:"type"` // folder
+	Path    string `toml:"path"`
+	Archive string `toml:"archive"` // where taken files move; empty leaves them
+	Reports string `toml:"reports"` // where acknowledgements go; empty puts them beside the drop
+}
+
+// Error is a configuration problem at a line of a file.
+type Error struct {
+	File string
+	Line int
+	Key  string
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	loc := e.File
+	if e.Line > 0 {
+		loc = fmt.Sprintf("%s:%d", e.File, e.Line)
+	}
+	if e.Key != "" {
+		return fmt.Sprintf("%s: %s: %s", loc, e.Key, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", loc, e.Msg)
+}
+
+// defaults returns a Config before the file is read.
+func defaults() *Config {
+	return &Config{
+		Ledger: Ledger{Driver: "sqlite", Path: "carepay.db", KeyEnv: "CAREPAY_LEDGER_KEY"},
+		Run:    Run{Out: "out", TimeZone: "UTC"},
+	}
+}
+
+// planDefaults fills what a plan may leave out.
+func planDefaults(p *rules.Plan) {
+	if p.YearStartMonth == 0 {
+		p.YearStartMonth = 1
+	}
+}
+
+// Load reads and validates config.toml at path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse decodes and validates config text; path is used in messages and
+// to resolve relative paths.
+func Parse(path string, data []byte) (*Config, error) {
+	c := defaults()
+	c.path, c.data = path, data
+	dec := toml.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(c); err != nil {
+		var strict *toml.StrictMissingError
+		var de *toml.DecodeError
+		switch {
+		case errors.As(err, &strict):
+			var errs []error
+			for _, e := range strict.Errors {
+				line, _ := e.Position()
+				errs = append(errs, &Error{File: path, Line: line, Key: strings.Join(e.Key(), "."), Msg: "unknown key"})
+			}
+			return nil, errors.Join(errs...)
+		case errors.As(err, &de):
+			line, _ := de.Position()
+			return nil, &Error{File: path, Line: line, Key: strings.Join(de.Key(), "."), Msg: de.Error()}
+		}
+		return nil, &Error{File: path, Msg: err.Error()}
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Validate checks settings that decode but cannot work, naming each key.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, a ...any) {
+		errs = append(errs, &Error{File: c.path, Line: lineOf(c.data, key), Key: key, Msg: fmt.Sprintf(format, a...)})
+	}
+	if c.Ledger.Driver != "sqlite" {
+		bad("ledger.driver", "%q: only sqlite is supported", c.Ledger.Driver)
+	}
+	if c.Ledger.Path == "" {
+		bad("ledger.path", "empty")
+	}
+	if c.Ledger.KeyEnv == "" && c.Ledger.KeyFile == "" {
+		bad("ledger.key_env", "name an environment variable (key_env) or a file (key_file) holding the ledger key")
+	}
+	if _, err := time.LoadLocation(c.Run.TimeZone); err != nil {
+		bad("run.time_zone", "%q is not a time zone: %v", c.Run.TimeZone, err)
+	}
+	names := map[string]bool{}
+	for i, s := range c.Sources {
+		key := fmt.Sprintf("sources[%d]", i)
+		switch {
+		case s.Name == "":
+			bad(key+".name", "empty")
+		case names[s.Name]:
+			bad(key+".name", "%q is used by two sources", s.Name)
+		}
+		names[s.Name] = true
+		if s.Type != "folder" {
+			bad(key+".type", "%q: want folder", s.Type)
+		}
+		if s.Path == "" {
+			bad(key+".path", "empty")
+		}
+		if s.Archive != "" && filepath.Clean(s.Archive) == filepath.Clean(s.Path) {
+			bad(key+".archive", "is the same folder as path %q; archived files would be taken again", s.Path)
+		}
+	}
+	if len(c.Plans) == 0 {
+		bad("plans", "no plans configured")
+	}
+	ids := make([]string, 0, len(c.Plans))
+	for id := range c.Plans {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		p := c.Plans[id]
+		p.ID = id
+		planDefaults(p)
+		for _, err := range p.Validate() {
+			var fe *rules.FieldError
+			if errors.As(err, &fe) {
+				bad("plans."+id+"."+fe.Key, "%s", fe.Msg)
+			} else {
+				bad("plans."+id, "%v", err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Resolve returns p relative to the folder of config.toml.
+func (c *Config) Resolve(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(filepath.Dir(c.path), p)
+}
+
+// Path returns the file the config was read from.
+func (c *Config) Path() string { return c.path }
+
+// Location returns the configured time zone.
+func (c *Config) Location() *time.Location {
+	loc, err := time.LoadLocation(c.Run.TimeZone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// LedgerKey reads the ledger key text from the environment variable or
+// file the config names. The text is returned to the caller only.
+func (c *Config) LedgerKey() (string, error) {
+	if c.Ledger.KeyEnv != "" {
+		if v := os.Getenv(c.Ledger.KeyEnv); v != "" {
+			return v, nil
+		}
+	}
+	if c.Ledger.KeyFile != "" {
+		b, err := os.ReadFile(c.Resolve(c.Ledger.KeyFile))
+		if err != nil {
+			return "", fmt.Errorf("ledger key: reading ledger.key_file: %w", err)
+		}
+		return string(b), nil
+	}
+	return "", fmt.Errorf("ledger key: environment variable %s is not set and ledger.key_file is not configured", c.Ledger.KeyEnv)
+}

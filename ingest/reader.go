@@ -1,0 +1,285 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/xuri/excelize/v2"
+
+	"carepay/core"
+)
+
+// Options tune ReadFile. The zero value is ready to use.
+type Options struct {
+	// Arrived is the day the file arrived, the default received_on of
+	// statement rows.
+	Arrived core.Date
+	// MaxErrors is how many row errors a table report keeps (the rest are
+	// counted); 0 means 1000.
+	MaxErrors int
+}
+
+// TableReport says what became of one table: a CSV file or one sheet.
+type TableReport struct {
+	Source       string // name, or name#Sheet for a workbook
+	Kind         Kind   // empty when the table was rejected whole
+	Rejected     string // why the whole table was rejected
+	Warnings     []string
+	Rows         int // data rows read, blank rows not counted
+	RejectedRows int // rows with at least one bad value
+	Errors       []*core.RowError
+	MoreErrors   int // row errors beyond those kept in Errors
+}
+
+// Taken is the number of rows read without error.
+func (t *TableReport) Taken() int { return t.Rows - t.RejectedRows }
+
+// FileReport gathers the table reports of one file.
+type FileReport struct {
+	Name   string
+	Tables []*TableReport
+}
+
+// Rejected reports whether no table of the file could be read.
+func (f *FileReport) Rejected() bool {
+	for _, t := range f.Tables {
+		if t.Rejected == "" {
+			return false
+		}
+	}
+	return true
+}
+
+// Kinds lists the kinds of the file's readable tables.
+func (f *FileReport) Kinds() []Kind {
+	var out []Kind
+	for _, t := range f.Tables {
+		if t.Kind != "" {
+			out = append(out, t.Kind)
+		}
+	}
+	return out
+}
+
+// ReadFile reads the file at path, dropped under name, and calls visit for
+// every non-blank data row of every table it recognises. Bad values are
+// reported in the FileReport and never stop the file; an error is returned
+// only when the file cannot be read or visit fails.
+func ReadFile(ctx context.Context, path, name string, opt Options, visit func(*Record) error) (*FileReport, error) {
+	if opt.MaxErrors == 0 {
+		opt.MaxErrors = 1000
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", name, err)
+	}
+	defer f.Close()
+	head := make([]byte, 512)
+	n, err := io.ReadFull(f, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("reading %s: %w", name, err)
+	}
+	head = head[:n]
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", name, err)
+	}
+	rep := &FileReport{Name: name}
+	switch {
+	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
+		err = readXLSX(ctx, f, name, opt, rep, visit)
+	case looksLikeText(head):
+		err = readCSV(ctx, f, name, opt, rep, visit)
+	default:
+		rep.Tables = []*TableReport{{Source: name, Rejected: "not a CSV or XLSX file (binary content); key it in by hand or send it as CSV or XLSX"}}
+	}
+	return rep, err
+}
+
+func looksLikeText(b []byte) bool {
+	if len(b) == 0 {
+		return true
+	}
+	if bytes.IndexByte(b, 0) >= 0 {
+		return false
+	}
+	// The sample may end inside a multi-byte rune.
+	for i := 0; i < 3 && !utf8.Valid(b) && len(b) > 0; i++ {
+		b = b[:len(b)-1]
+	}
+	return utf8.Valid(b)
+}
+
+// table drives one table: header first, then rows.
+type table struct {
+	rep    *TableReport
+	schema Schema
+	h      header
+	opt    Options
+	xlsx   bool
+	d1904  bool
+}
+
+// start reads the header row; it returns false if the table is rejected.
+func (t *table) start(cells []string) bool {
+	t.h = parseHeader(cells)
+	s, missing, ok := recognise(t.h)
+	if !ok {
+		if len(t.h.cols) == 0 {
+			t.rep.Rejected = "empty: no header row"
+		} else {
+			t.rep.Rejected = fmt.Sprintf("header matches no input kind; closest is %s, which lacks %s", s.Kind, strings.Join(missing, ", "))
+		}
+		return false
+	}
+	t.schema = s
+	t.rep.Kind = s.Kind
+	if u := unknownColumns(t.h, s); len(u) > 0 {
+		t.rep.Warnings = append(t.rep.Warnings, fmt.Sprintf("unknown columns ignored: %s", strings.Join(u, ", ")))
+	}
+	return true
+}
+
+func (t *table) row(n int, cells []string, visit func(*Record) error) error {
+	blank := true
+	for _, c := range cells {
+		if strings.TrimSpace(c) != "" {
+			blank = false
+			break
+		}
+	}
+	if blank {
+		return nil
+	}
+	r := rowReader{source: t.rep.Source, row: n, h: t.h, cells: cells, xlsx: t.xlsx, d1904: t.d1904}
+	rec := r.parse(t.schema.Kind, t.opt.Arrived)
+	t.rep.Rows++
+	if len(rec.Errors) > 0 {
+		t.rep.RejectedRows++
+		for _, e := range rec.Errors {
+			if len(t.rep.Errors) < t.opt.MaxErrors {
+				t.rep.Errors = append(t.rep.Errors, e)
+			} else {
+				t.rep.MoreErrors++
+			}
+		}
+	}
+	return visit(&rec)
+}
+
+func readCSV(ctx context.Context, f io.Reader, name string, opt Options, rep *FileReport, visit func(*Record) error) error {
+	cr := csv.NewReader(bufio.NewReaderSize(f, 64<<10))
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	t := &table{rep: &TableReport{Source: name}, opt: opt}
+	rep.Tables = append(rep.Tables, t.rep)
+	row := 0
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		row++
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			if row == 1 {
+				t.rep.Rejected = fmt.Sprintf("header row is not valid CSV: %v", pe.Err)
+				return nil
+			}
+			t.rep.Rows++
+			t.rep.RejectedRows++
+			e := &core.RowError{File: name, Row: row, Column: fmt.Sprintf("col %d", pe.Column), Msg: "not valid CSV: " + pe.Err.Error()}
+			if len(t.rep.Errors) < opt.MaxErrors {
+				t.rep.Errors = append(t.rep.Errors, e)
+			}
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", name, err)
+		}
+		if row%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if row == 1 {
+			if !t.start(rec) {
+				return nil
+			}
+			continue
+		}
+		if err := t.row(row, rec, visit); err != nil {
+			return err
+		}
+	}
+	if row == 0 {
+		t.rep.Rejected = "empty: no header row"
+	}
+	return nil
+}
+
+func readXLSX(ctx context.Context, f io.Reader, name string, opt Options, rep *FileReport, visit func(*Record) error) error {
+	wb, err := excelize.OpenReader(f, excelize.Options{UnzipXMLSizeLimit: 8 << 20})
+	if err != nil {
+		rep.Tables = []*TableReport{{Source: name, Rejected: fmt.Sprintf("not a readable XLSX workbook: %v", err)}}
+		return nil
+	}
+	defer wb.Close()
+	d1904 := false
+	if props, err := wb.GetWorkbookProps(); err == nil && props.Date1904 != nil {
+		d1904 = *props.Date1904
+	}
+	for _, sheet := range wb.GetSheetList() {
+		t := &table{rep: &TableReport{Source: name + "#" + sheet}, opt: opt, xlsx: true, d1904: d1904}
+		rep.Tables = append(rep.Tables, t.rep)
+		if err := readSheet(ctx, wb, sheet, t, visit); err != nil {
+			return fmt.Errorf("reading %s: %w", t.rep.Source, err)
+		}
+	}
+	return nil
+}
+
+func readSheet(ctx context.Context, wb *excelize.File, sheet string, t *table, visit func(*Record) error) error {
+	rows, err := wb.Rows(sheet)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	row, started := 0, false
+	for rows.Next() {
+		row++
+		cells, err := rows.Columns(excelize.Options{RawCellValue: true})
+		if err != nil {
+			return err
+		}
+		if row%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if !started {
+			if len(cells) == 0 {
+				continue // leading blank rows before the header
+			}
+			started = true
+			if !t.start(cells) {
+				return nil
+			}
+			continue
+		}
+		if err := t.row(row, cells, visit); err != nil {
+			return err
+		}
+	}
+	if !started {
+		t.rep.Rejected = "empty sheet: no header row"
+	}
+	return rows.Error()
+}

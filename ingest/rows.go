@@ -1,0 +1,261 @@
+package ingest
+
+import (
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"carepay/core"
+)
+
+// Record is one parsed row: exactly one of Employee, Dependent, Provider or
+// Line is set. A registry row with Errors is not to be applied; a service
+// line with errors is still a line, to be rejected INVALID_ROW.
+type Record struct {
+	Kind      Kind
+	Source    string
+	Row       int
+	Employee  *core.Employee
+	Dependent *core.Dependent
+	Provider  *core.Provider
+	Line      *core.Line
+	Errors    []*core.RowError
+}
+
+// rowReader pulls typed values out of one row, collecting an error for
+// every value that does not parse.
+type rowReader struct {
+	source string
+	row    int
+	h      header
+	cells  []string
+	xlsx   bool // values come from a workbook: dates may be serials
+	d1904  bool
+	errs   []*core.RowError
+}
+
+func (r *rowReader) raw(col string) string {
+	i, ok := r.h.cols[col]
+	if !ok || i >= len(r.cells) {
+		return ""
+	}
+	return strings.TrimSpace(r.cells[i])
+}
+
+func (r *rowReader) fail(col, value, msg string) {
+	r.errs = append(r.errs, &core.RowError{File: r.source, Row: r.row, Column: col, Value: value, Msg: msg})
+}
+
+// str returns a text value; required ones must not be blank.
+func (r *rowReader) str(col string, required bool) string {
+	v := r.raw(col)
+	if v == "" && required {
+		r.fail(col, "", "is blank; a value is required")
+	}
+	return v
+}
+
+func (r *rowReader) date(col string, required bool) core.Date {
+	v := r.raw(col)
+	if v == "" {
+		if required {
+			r.fail(col, "", "is blank; want a date like 2026-03-09")
+		}
+		return 0
+	}
+	if r.xlsx {
+		if f, err := strconv.ParseFloat(v, 64); err == nil {
+			d, err := core.DateFromExcelSerial(f, r.d1904)
+			if err != nil {
+				r.fail(col, v, "want a date like 2026-03-09")
+			}
+			return d
+		}
+	}
+	d, err := core.ParseDate(v)
+	if err != nil {
+		r.fail(col, v, "want a date like 2026-03-09 or 3/9/2026")
+	}
+	return d
+}
+
+func (r *rowReader) money(col string, required bool) core.Cents {
+	v := r.raw(col)
+	if v == "" {
+		if required {
+			r.fail(col, "", "is blank; want an amount like 123.45")
+		}
+		return 0
+	}
+	c, err := core.ParseMoney(v)
+	if err != nil && r.xlsx {
+		// A numeric cell may hold binary noise such as 123.45000000000001.
+		if f, ferr := strconv.ParseFloat(v, 64); ferr == nil {
+			if cents := math.Round(f * 100); math.Abs(f*100-cents) < 1e-6 && math.Abs(cents) < 1e15 {
+				return core.Cents(cents)
+			}
+		}
+	}
+	if err != nil {
+		r.fail(col, v, "want an amount like 123.45 or $1,234.50")
+		return 0
+	}
+	if c < 0 {
+		r.fail(col, v, "must not be negative")
+		return 0
+	}
+	return c
+}
+
+func (r *rowReader) hours(col string) (core.Hours, bool) {
+	v := r.raw(col)
+	if v == "" {
+		return 0, false
+	}
+	h, err := core.ParseHours(v)
+	if err != nil && r.xlsx {
+		if f, ferr := strconv.ParseFloat(v, 64); ferr == nil && f >= 0 && f < 1e6 {
+			if hh := math.Round(f * 100); math.Abs(f*100-hh) < 1e-6 {
+				return core.Hours(hh), true
+			}
+		}
+	}
+	if err != nil {
+		r.fail(col, v, "want a number of hours like 4.5, at most two decimals")
+		return 0, false
+	}
+	return h, true
+}
+
+func (r *rowReader) boolean(col string) bool {
+	v := strings.ToLower(r.raw(col))
+	switch v {
+	case "", "false", "no", "n", "0":
+		return false
+	case "true", "yes", "y", "1":
+		return true
+	}
+	r.fail(col, v, "want true/false, yes/no, y/n or 1/0")
+	return false
+}
+
+// enum returns a value that must be one of allowed (blank gives def).
+func (r *rowReader) enum(col string, allowed []string, def string, required bool) string {
+	v := strings.ToLower(r.raw(col))
+	if v == "" {
+		if required {
+			r.fail(col, "", "is blank; want one of "+strings.Join(allowed, ", "))
+		}
+		return def
+	}
+	if !slices.Contains(allowed, v) {
+		r.fail(col, r.raw(col), "want one of "+strings.Join(allowed, ", "))
+		return def
+	}
+	return v
+}
+
+func (r *rowReader) address() core.Address {
+	return core.Address{
+		Line1: r.raw("address_line1"), Line2: r.raw("address_line2"),
+		City: r.raw("city"), State: r.raw("state"), PostalCode: r.raw("postal_code"),
+	}
+}
+
+func (r *rowReader) bank() core.BankAccount {
+	b := core.BankAccount{Routing: r.raw("routing_number"), Number: r.raw("account_number")}
+	b.Type = r.enum("account_type", core.AccountTypes, "checking", false)
+	for _, c := range []string{"routing_number", "account_number"} {
+		if v := r.raw(c); strings.Trim(v, "0123456789") != "" {
+			r.fail(c, core.MaskAccount(v), "want digits only")
+		}
+	}
+	return b
+}
+
+// parse turns the row into a Record of kind k.
+func (r *rowReader) parse(k Kind, arrived core.Date) Record {
+	rec := Record{Kind: k, Source: r.source, Row: r.row}
+	switch k {
+	case Employees:
+		e := &core.Employee{
+			ID: r.str("employee_id", true), FirstName: r.str("first_name", true), LastName: r.str("last_name", true),
+			PlanID:         r.str("plan_id", true),
+			EmploymentType: r.enum("employment_type", core.EmploymentTypes, "", true),
+			AnnualIncome:   r.money("annual_income", true),
+			EnrolledOn:     r.date("enrolled_on", true),
+			Address:        r.address(), Email: r.raw("email"),
+			PaymentMethod: r.enum("payment_method", core.PaymentMethods, core.MethodCheck, false),
+			Bank:          r.bank(),
+			OtherBenefits: r.money("other_benefits", false),
+			LeaveStatus:   r.enum("leave_status", core.LeaveStatuses, "none", false),
+			LastUsedOn:    r.date("last_used_on", false),
+		}
+		rec.Employee = e
+	case Dependents:
+		rec.Dependent = &core.Dependent{
+			EmployeeID: r.str("employee_id", true), ID: r.str("dependent_id", true),
+			FirstName: r.str("first_name", true), LastName: r.str("last_name", true),
+			BirthDate:       r.date("birth_date", true),
+			Relationship:    r.enum("relationship", core.Relationships, "", true),
+			IncapableOfSelf: r.boolean("incapable_of_self_care"),
+			RegisteredOn:    r.date("registered_on", false),
+		}
+	case Providers:
+		p := &core.Provider{
+			ID: r.str("provider_id", true), Name: r.str("name", true), TaxID: r.raw("tax_id"),
+			Address: r.address(), Email: r.raw("email"),
+			PaymentMethod: r.enum("payment_method", []string{core.MethodACH, core.MethodCheck}, core.MethodCheck, false),
+			Bank:          r.bank(),
+		}
+		rec.Provider = p
+	case Invoices, Statements:
+		rec.Line = r.line(k, arrived)
+	}
+	rec.Errors = r.errs
+	if rec.Line != nil {
+		rec.Line.Errors = r.errs
+	}
+	return rec
+}
+
+func (r *rowReader) line(k Kind, arrived core.Date) *core.Line {
+	l := &core.Line{
+		Source: r.source, Row: r.row,
+		EmployeeID: r.str("employee_id", true), DependentID: r.str("dependent_id", true),
+		ProviderID:  r.str("provider_id", true),
+		CareType:    r.enum("care_type", core.CareTypes, "", true),
+		ServiceDate: r.date("service_date", true),
+		Charged:     r.money("amount_charged", true),
+	}
+	l.Hours, l.HasHours = r.hours("hours")
+	if k == Invoices {
+		l.Kind = core.Invoice
+		l.Ref = r.str("invoice_id", true)
+		l.EmployeeSignedOn = r.date("employee_signed_on", false)
+		l.ProviderSignedOn = r.date("provider_signed_on", false)
+		l.ReceivedOn = r.date("received_on", true)
+		l.Payee = r.enum("payee", []string{core.PayeeEmployee, core.PayeeProvider}, "", false)
+		return l
+	}
+	l.Kind = core.Statement
+	l.Ref = r.str("statement_id", true)
+	l.LineID = r.raw("line_id")
+	l.Mileage = r.raw("mileage")
+	if v := r.raw("period"); v == "" {
+		r.fail("period", "", "is blank; want a month like 2026-03")
+	} else if p, err := core.ParsePeriod(v); err != nil {
+		r.fail("period", v, "want a month like 2026-03")
+	} else {
+		l.Period = p
+		if !l.ServiceDate.IsZero() && !p.Contains(l.ServiceDate) {
+			r.fail("service_date", l.ServiceDate.String(), "is outside the statement period "+p.String())
+		}
+	}
+	l.ReceivedOn = r.date("received_on", false)
+	if l.ReceivedOn.IsZero() {
+		l.ReceivedOn = arrived
+	}
+	return l
+}

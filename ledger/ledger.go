@@ -1,0 +1,154 @@
+package ledger
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// Ledger is an open ledger database.
+type Ledger struct {
+	db  *sql.DB
+	key *Key
+}
+
+// Open opens (creating if needed) the SQLite ledger at path and brings its
+// schema up to date. key seals account numbers.
+func Open(ctx context.Context, path string, key *Key) (*Ledger, error) {
+	if key == nil {
+		return nil, errors.New("opening ledger: no encryption key")
+	}
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("opening ledger %s: %w", path, err)
+	}
+	// One connection: a run's transaction and its reads share it, and
+	// SQLite allows one writer at a time anyway.
+	db.SetMaxOpenConns(1)
+	l := &Ledger{db: db, key: key}
+	if err := l.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("opening ledger %s: %w", path, err)
+	}
+	return l, nil
+}
+
+// Close closes the database.
+func (l *Ledger) Close() error { return l.db.Close() }
+
+func (l *Ledger) migrate(ctx context.Context) error {
+	if _, err := l.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
+		return fmt.Errorf("creating schema_migrations: %w", err)
+	}
+	var have int
+	if err := l.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&have); err != nil {
+		return fmt.Errorf("reading schema version: %w", err)
+	}
+	if have > len(migrations)-1 {
+		return fmt.Errorf("ledger schema version %d is newer than this carepay knows (%d): upgrade carepay", have, len(migrations)-1)
+	}
+	for v := have + 1; v < len(migrations); v++ {
+		tx, err := l.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d: %w", v, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, v, time.Now().UTC().Format(time.RFC3339)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("recording migration %d: %w", v, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migration %d: %w", v, err)
+		}
+	}
+	return nil
+}
+
+// SchemaVersion returns the version of the newest applied migration.
+func (l *Ledger) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := l.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v)
+	return v, err
+}
+
+// ErrUnknownStatement is returned by Approve for a statement with no lines.
+var ErrUnknownStatement = errors.New("no such statement")
+
+// Approve records the approval of statements. Their held lines take their
+// final status in the next run. Approving a statement twice is an error
+// that names who approved it first.
+func (l *Ledger) Approve(ctx context.Context, refs []string, by string, at time.Time) error {
+	tx, err := l.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("approving: %w", err)
+	}
+	defer tx.Rollback()
+	for _, ref := range refs {
+		var held, total int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(status = 'held'), 0) FROM lines WHERE kind = 'statement' AND ref = ?`, ref).Scan(&total, &held); err != nil {
+			return fmt.Errorf("approving %s: %w", ref, err)
+		}
+		if total == 0 {
+			return fmt.Errorf("approving %s: %w in the ledger", ref, ErrUnknownStatement)
+		}
+		var prevBy, prevAt string
+		err := tx.QueryRowContext(ctx, `SELECT approved_by, approved_at FROM approvals WHERE statement_id = ?`, ref).Scan(&prevBy, &prevAt)
+		if err == nil {
+			return fmt.Errorf("approving %s: already approved by %s at %s", ref, prevBy, prevAt)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("approving %s: %w", ref, err)
+		}
+		if held == 0 {
+			return fmt.Errorf("approving %s: it has no held lines (%d lines, none awaiting approval)", ref, total)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO approvals (statement_id, approved_by, approved_at) VALUES (?, ?, ?)`, ref, by, at.UTC().Format(time.RFC3339)); err != nil {
+			return fmt.Errorf("approving %s: %w", ref, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("approving: %w", err)
+	}
+	return nil
+}
+
+// ExplainedLine is one line as `carepay explain` shows it.
+type ExplainedLine struct {
+	RunID, ReleasedRun, Source string
+	Row                        int
+	Kind, Ref, Status, Final   string
+	Reasons                    string
+	EmployeeShare              int64
+	EmployerShare              int64
+	Steps                      []string
+}
+
+// Explain returns every line of an invoice or statement with the steps of
+// its decision, in decision order.
+func (l *Ledger) Explain(ctx context.Context, ref string) ([]ExplainedLine, error) {
+	rows, err := l.db.QueryContext(ctx, `SELECT run_id, COALESCE(released_run, ''), source, row, kind, ref, status, COALESCE(final_status, ''), reasons, employee_share, employer_share, steps FROM lines WHERE ref = ? ORDER BY id`, ref)
+	if err != nil {
+		return nil, fmt.Errorf("explaining %s: %w", ref, err)
+	}
+	defer rows.Close()
+	var out []ExplainedLine
+	for rows.Next() {
+		var e ExplainedLine
+		var steps string
+		if err := rows.Scan(&e.RunID, &e.ReleasedRun, &e.Source, &e.Row, &e.Kind, &e.Ref, &e.Status, &e.Final, &e.Reasons, &e.EmployeeShare, &e.EmployerShare, &steps); err != nil {
+			return nil, fmt.Errorf("explaining %s: %w", ref, err)
+		}
+		e.Steps = strings.Split(steps, "\n")
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

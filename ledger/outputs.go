@@ -1,0 +1,140 @@
+package ledger
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"carepay/core"
+)
+
+// RunInfo describes a committed run.
+type RunInfo struct {
+	ID    string
+	AsOf  core.Date
+	State string
+}
+
+// Runs in the "decided" state have committed decisions whose output files
+// may not all be written; the next run writes them first.
+const (
+	StateDecided = "decided"
+	StateWritten = "written"
+)
+
+// PendingRuns returns committed runs whose outputs are not known to be
+// complete, oldest first.
+func (l *Ledger) PendingRuns(ctx context.Context) ([]RunInfo, error) {
+	return l.runs(ctx, `WHERE state = 'decided' ORDER BY id`)
+}
+
+// Run returns one run.
+func (l *Ledger) Run(ctx context.Context, id string) (RunInfo, error) {
+	rs, err := l.runs(ctx, `WHERE id = ?`, id)
+	if err != nil {
+		return RunInfo{}, err
+	}
+	if len(rs) == 0 {
+		return RunInfo{}, fmt.Errorf("no run %s in the ledger", id)
+	}
+	return rs[0], nil
+}
+
+func (l *Ledger) runs(ctx context.Context, where string, args ...any) ([]RunInfo, error) {
+	rows, err := l.db.QueryContext(ctx, `SELECT id, as_of, state FROM runs `+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("listing runs: %w", err)
+	}
+	defer rows.Close()
+	var out []RunInfo
+	for rows.Next() {
+		var r RunInfo
+		var asOf string
+		if err := rows.Scan(&r.ID, &asOf, &r.State); err != nil {
+			return nil, fmt.Errorf("listing runs: %w", err)
+		}
+		r.AsOf = pd(asOf)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// MarkWritten records that every output of a run is in place.
+func (l *Ledger) MarkWritten(ctx context.Context, id string) error {
+	if _, err := l.db.ExecContext(ctx, `UPDATE runs SET state = 'written' WHERE id = ?`, id); err != nil {
+		return fmt.Errorf("marking run %s written: %w", id, err)
+	}
+	return nil
+}
+
+// RunFile is a file a run took, rejected or skipped.
+type RunFile struct {
+	SHA256, Name, Source, Status string // status: taken, rejected, skipped
+	FirstRun                         string // for skipped files
+	Report                           string // JSON report for taken and rejected files
+}
+
+// RunFiles returns the files of a run in arrival order.
+func (l *Ledger) RunFiles(ctx context.Context, id string) ([]RunFile, error) {
+	rows, err := l.db.QueryContext(ctx, `
+SELECT sha256, name, source, status, '', report FROM files WHERE run_id = ?
+UNION ALL
+SELECT sha256, name, source, 'skipped', first_run, '' FROM skipped_files WHERE run_id = ?
+ORDER BY source, name`, id, id)
+	if err != nil {
+		return nil, fmt.Errorf("listing files of run %s: %w", id, err)
+	}
+	defer rows.Close()
+	var out []RunFile
+	for rows.Next() {
+		var f RunFile
+		if err := rows.Scan(&f.SHA256, &f.Name, &f.Source, &f.Status, &f.FirstRun, &f.Report); err != nil {
+			return nil, fmt.Errorf("listing files of run %s: %w", id, err)
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+// RunLines calls fn for every line decided in a run, and every held line
+// released in it (with its final status), in decision order.
+func (l *Ledger) RunLines(ctx context.Context, id string, fn func(*core.Line, *core.Decision) error) error {
+	rows, err := l.db.QueryContext(ctx, `SELECT source, row, kind, ref, plan_id, employee_id, dependent_id, provider_id, care_type, service_date,
+ units, charged, employee_share, employer_share, status, reasons, payee_type, payee_id
+ FROM lines WHERE run_id = ? OR released_run = ? ORDER BY (released_run = ?) DESC, id`, id, id, id)
+	if err != nil {
+		return fmt.Errorf("reading lines of run %s: %w", id, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var ln core.Line
+		var d core.Decision
+		var kind, date, status, reasons string
+		var charged, es, er int64
+		if err := rows.Scan(&ln.Source, &ln.Row, &kind, &ln.Ref, &d.PlanID, &ln.EmployeeID, &ln.DependentID, &ln.ProviderID, &ln.CareType, &date,
+			&d.Units, &charged, &es, &er, &status, &reasons, &d.PayeeType, &d.PayeeID); err != nil {
+			return fmt.Errorf("reading lines of run %s: %w", id, err)
+		}
+		ln.Kind, ln.ServiceDate, ln.Charged = core.LineKind(kind), pd(date), core.Cents(charged)
+		d.EmployeeShare, d.EmployerShare, d.Status = core.Cents(es), core.Cents(er), core.Status(status)
+		if reasons != "" {
+			for _, r := range strings.Split(reasons, ";") {
+				d.Reasons = append(d.Reasons, core.Reason(r))
+			}
+		}
+		if err := fn(&ln, &d); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+
+// ReleasedIn counts the held lines released in a run.
+func (l *Ledger) ReleasedIn(ctx context.Context, id string) (int, error) {
+	var n int
+	if err := l.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM lines WHERE released_run = ?`, id).Scan(&n); err != nil {
+		return 0, fmt.Errorf("counting released lines of run %s: %w", id, err)
+	}
+	return n, nil
+}

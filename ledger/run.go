@@ -1,0 +1,142 @@
+package ledger
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"carepay/core"
+)
+
+// Tx is one run's transaction. Nothing it writes is visible to other runs
+// until Commit; Rollback (or a crash) forgets all of it.
+type Tx struct {
+	l     *Ledger
+	tx    *sql.Tx
+	ctx   context.Context
+	RunID string
+
+	stageStmt, lineStmt *sql.Stmt
+	emps                map[string]*core.Employee
+	deps                map[[2]string]*core.Dependent
+	provs               map[string]*core.Provider
+}
+
+// Begin starts a run on day asOf and allocates its ID, YYYYMMDD-NNN.
+func (l *Ledger) Begin(ctx context.Context, asOf core.Date, now time.Time) (*Tx, error) {
+	tx, err := l.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("starting run: %w", err)
+	}
+	t := &Tx{l: l, tx: tx, ctx: ctx,
+		emps: map[string]*core.Employee{}, deps: map[[2]string]*core.Dependent{}, provs: map[string]*core.Provider{}}
+	prefix := strings.ReplaceAll(asOf.String(), "-", "") + "-"
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM runs WHERE id LIKE ?`, prefix+"%").Scan(&n); err != nil {
+		tx.Rollback()
+		return nil, fmt.Errorf("numbering run: %w", err)
+	}
+	t.RunID = fmt.Sprintf("%s%03d", prefix, n+1)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO runs (id, as_of, started_at, state) VALUES (?, ?, ?, 'decided')`, t.RunID, asOf.String(), now.UTC().Format(time.RFC3339)); err != nil {
+		tx.Rollback()
+		return nil, fmt.Errorf("recording run: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, stageSchema); err != nil {
+		tx.Rollback()
+		return nil, fmt.Errorf("creating staging table: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM stage`); err != nil {
+		tx.Rollback()
+		return nil, fmt.Errorf("clearing staging table: %w", err)
+	}
+	return t, nil
+}
+
+// Rollback abandons the run.
+func (t *Tx) Rollback() error { return t.tx.Rollback() }
+
+// Commit makes the run durable with its summary (JSON).
+func (t *Tx) Commit(summary []byte) error {
+	if _, err := t.tx.ExecContext(t.ctx, `UPDATE runs SET summary = ? WHERE id = ?`, string(summary), t.RunID); err != nil {
+		return fmt.Errorf("saving run summary: %w", err)
+	}
+	if _, err := t.tx.ExecContext(t.ctx, `DELETE FROM stage`); err != nil {
+		return fmt.Errorf("clearing staging table: %w", err)
+	}
+	if err := t.tx.Commit(); err != nil {
+		return fmt.Errorf("committing run %s: %w", t.RunID, err)
+	}
+	return nil
+}
+
+// FileSeen returns the run that first took a file with these bytes.
+func (t *Tx) FileSeen(sha string) (string, bool, error) {
+	var run string
+	err := t.tx.QueryRowContext(t.ctx, `SELECT run_id FROM files WHERE sha256 = ?`, sha).Scan(&run)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("looking up file %s: %w", sha[:12], err)
+	}
+	return run, true, nil
+}
+
+// RecordFile records a file taken (or rejected whole) in this run, with
+// its report as JSON.
+func (t *Tx) RecordFile(sha, name, source, status string, report any) error {
+	b, err := json.Marshal(report)
+	if err != nil {
+		return fmt.Errorf("recording %s: %w", name, err)
+	}
+	_, err = t.tx.ExecContext(t.ctx, `INSERT INTO files (sha256, name, source, run_id, status, report) VALUES (?, ?, ?, ?, ?, ?)`, sha, name, source, t.RunID, status, string(b))
+	if err != nil {
+		return fmt.Errorf("recording %s: %w", name, err)
+	}
+	return nil
+}
+
+// RecordSkip records that a file seen before was skipped in this run.
+func (t *Tx) RecordSkip(sha, name, source, firstRun string) error {
+	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO skipped_files (run_id, name, source, sha256, first_run) VALUES (?, ?, ?, ?, ?)`, t.RunID, name, source, sha, firstRun)
+	if err != nil {
+		return fmt.Errorf("recording skip of %s: %w", name, err)
+	}
+	return nil
+}
+
+// ReleaseApproved gives every held line of an approved statement its final
+// status in this run, and returns how many it released.
+func (t *Tx) ReleaseApproved() (int, error) {
+	res, err := t.tx.ExecContext(t.ctx, `
+UPDATE lines SET status = final_status, released_run = ?,
+       reasons = CASE WHEN reasons = 'AWAITING_APPROVAL' THEN ''
+                      ELSE REPLACE(REPLACE(reasons, ';AWAITING_APPROVAL', ''), 'AWAITING_APPROVAL;', '') END,
+       steps = steps || char(10) || 'approved: statement ' || ref || ' released in run ' || ?
+ WHERE status = 'held' AND kind = 'statement'
+   AND ref IN (SELECT statement_id FROM approvals)`, t.RunID, t.RunID)
+	if err != nil {
+		return 0, fmt.Errorf("releasing approved statements: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
+func dateArg(d core.Date) any {
+	if d.IsZero() {
+		return nil
+	}
+	return d.String()
+}
+
+func parseDate(s sql.NullString) core.Date {
+	if !s.Valid {
+		return 0
+	}
+	d, _ := core.ParseDate(s.String)
+	return d
+}

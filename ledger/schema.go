@@ -1,0 +1,117 @@
+package ledger
+
+// migrations are applied in order; each version runs once, in its own
+// transaction, and is recorded in schema_migrations. Never edit a shipped
+// migration: add the next one.
+var migrations = []string{
+	1: `
+CREATE TABLE runs (
+	id          TEXT PRIMARY KEY,
+	as_of       TEXT NOT NULL,
+	started_at  TEXT NOT NULL,
+	state       TEXT NOT NULL,          -- decided, written
+	summary     TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE files (
+	sha256   TEXT PRIMARY KEY,
+	name     TEXT NOT NULL,
+	source   TEXT NOT NULL,
+	run_id   TEXT NOT NULL,
+	status   TEXT NOT NULL,             -- taken, rejected
+	report   TEXT NOT NULL              -- JSON of the file report
+);
+CREATE TABLE skipped_files (
+	run_id   TEXT NOT NULL,
+	name     TEXT NOT NULL,
+	source   TEXT NOT NULL,
+	sha256   TEXT NOT NULL,
+	first_run TEXT NOT NULL
+);
+CREATE TABLE employees (
+	employee_id     TEXT PRIMARY KEY,
+	first_name      TEXT NOT NULL,
+	last_name       TEXT NOT NULL,
+	plan_id         TEXT NOT NULL,
+	employment_type TEXT NOT NULL,
+	annual_income   INTEGER NOT NULL,
+	enrolled_on     TEXT NOT NULL,
+	address_line1   TEXT, address_line2 TEXT, city TEXT, state TEXT, postal_code TEXT,
+	email           TEXT,
+	payment_method  TEXT NOT NULL,
+	routing_number  TEXT,
+	account_sealed  BLOB,
+	account_last4   TEXT,
+	account_type    TEXT,
+	other_benefits  INTEGER NOT NULL DEFAULT 0,
+	leave_status    TEXT NOT NULL DEFAULT 'none',
+	last_used_on    TEXT,
+	updated_run     TEXT NOT NULL
+);
+CREATE TABLE dependents (
+	employee_id    TEXT NOT NULL,
+	dependent_id   TEXT NOT NULL,
+	first_name     TEXT NOT NULL,
+	last_name      TEXT NOT NULL,
+	birth_date     TEXT NOT NULL,
+	relationship   TEXT NOT NULL,
+	incapable      INTEGER NOT NULL DEFAULT 0,
+	registered_on  TEXT,
+	updated_run    TEXT NOT NULL,
+	PRIMARY KEY (employee_id, dependent_id)
+);
+CREATE TABLE providers (
+	provider_id    TEXT PRIMARY KEY,
+	name           TEXT NOT NULL,
+	tax_id         TEXT,
+	address_line1  TEXT, address_line2 TEXT, city TEXT, state TEXT, postal_code TEXT,
+	email          TEXT,
+	payment_method TEXT NOT NULL,
+	routing_number TEXT,
+	account_sealed BLOB,
+	account_last4  TEXT,
+	account_type   TEXT,
+	updated_run    TEXT NOT NULL
+);
+CREATE TABLE lines (
+	id             INTEGER PRIMARY KEY,
+	run_id         TEXT NOT NULL,
+	released_run   TEXT,                -- run in which a held line took its final status
+	source         TEXT NOT NULL,
+	row            INTEGER NOT NULL,
+	kind           TEXT NOT NULL,
+	ref            TEXT NOT NULL,
+	line_id        TEXT,
+	plan_id        TEXT NOT NULL,
+	employee_id    TEXT NOT NULL,
+	dependent_id   TEXT NOT NULL,
+	provider_id    TEXT NOT NULL,
+	care_type      TEXT NOT NULL,
+	service_date   TEXT NOT NULL,
+	hours          INTEGER,             -- hundredths of an hour
+	received_on    TEXT,
+	charged        INTEGER NOT NULL,
+	units          TEXT NOT NULL,
+	employee_share INTEGER NOT NULL,
+	employer_share INTEGER NOT NULL,
+	status         TEXT NOT NULL,
+	final_status   TEXT,
+	reasons        TEXT NOT NULL,
+	payee_type     TEXT NOT NULL,
+	payee_id       TEXT NOT NULL,
+	care_day       INTEGER NOT NULL,
+	day_used       INTEGER NOT NULL,
+	placements     INTEGER NOT NULL,
+	steps          TEXT NOT NULL
+);
+CREATE INDEX lines_employee ON lines (employee_id);
+CREATE INDEX lines_dependent ON lines (dependent_id);
+CREATE INDEX lines_ref ON lines (ref);
+CREATE INDEX lines_run ON lines (run_id);
+CREATE INDEX lines_released ON lines (released_run);
+CREATE TABLE approvals (
+	statement_id TEXT PRIMARY KEY,
+	approved_by  TEXT NOT NULL,
+	approved_at  TEXT NOT NULL
+);
+`,
+}

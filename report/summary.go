@@ -1,0 +1,124 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"carepay/core"
+)
+
+// Summary is run.json: what a run took, decided and owes.
+type Summary struct {
+	RunID    string             `json:"run_id"`
+	AsOf     string             `json:"as_of"`
+	Files    FileCounts         `json:"files"`
+	Lines    int                `json:"lines"`
+	Released int                `json:"released_from_hold"`
+	ByStatus map[string]int     `json:"by_status"`
+	ByReason map[string]int     `json:"by_reason"`
+	ByPlan   map[string]*Totals `json:"by_plan"`
+	ByPayee  map[string]*Totals `json:"by_payee_type"`
+}
+
+// FileCounts lists files by what became of them.
+type FileCounts struct {
+	Taken    []string `json:"taken"`
+	Skipped  []string `json:"skipped"`
+	Rejected []string `json:"rejected"`
+}
+
+// Totals adds up the money of a group of lines. Approved is the employer's
+// share of approved and partial lines; Held that of held lines.
+type Totals struct {
+	Lines         int        `json:"lines"`
+	Charged       core.Cents `json:"charged"`
+	Approved      core.Cents `json:"approved"`
+	Held          core.Cents `json:"held"`
+	EmployeeShare core.Cents `json:"employee_share"`
+}
+
+// NewSummary starts an empty summary.
+func NewSummary(runID string, asOf core.Date) *Summary {
+	return &Summary{RunID: runID, AsOf: asOf.String(), ByStatus: map[string]int{}, ByReason: map[string]int{},
+		ByPlan: map[string]*Totals{}, ByPayee: map[string]*Totals{},
+		Files: FileCounts{Taken: []string{}, Skipped: []string{}, Rejected: []string{}}}
+}
+
+// Add counts a decided line.
+func (s *Summary) Add(l *core.Line, d *core.Decision) {
+	s.Lines++
+	s.ByStatus[string(d.Status)]++
+	for _, r := range d.Reasons {
+		s.ByReason[string(r)]++
+	}
+	plan := d.PlanID
+	if plan == "" {
+		plan = "(none)"
+	}
+	for _, t := range []*Totals{total(s.ByPlan, plan), total(s.ByPayee, orNone(d.PayeeType))} {
+		t.Lines++
+		t.Charged += l.Charged
+		t.EmployeeShare += d.EmployeeShare
+		switch d.Status {
+		case core.Approved, core.Partial:
+			t.Approved += d.EmployerShare
+		case core.Held:
+			t.Held += d.EmployerShare
+		}
+	}
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+func total(m map[string]*Totals, k string) *Totals {
+	if m[k] == nil {
+		m[k] = &Totals{}
+	}
+	return m[k]
+}
+
+// JSON renders run.json; map keys are sorted, so the bytes depend only on
+// the contents.
+func (s *Summary) JSON() ([]byte, error) {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+// Text renders the short summary `carepay run` prints.
+func (s *Summary) Text() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "run %s (as of %s)\n", s.RunID, s.AsOf)
+	fmt.Fprintf(&b, "files: %d taken, %d skipped (seen before), %d rejected\n", len(s.Files.Taken), len(s.Files.Skipped), len(s.Files.Rejected))
+	if s.Lines == 0 {
+		b.WriteString("lines: nothing new to decide\n")
+		return b.String()
+	}
+	fmt.Fprintf(&b, "lines: %d decided", s.Lines)
+	for _, st := range []core.Status{core.Approved, core.Partial, core.Rejected, core.Held} {
+		fmt.Fprintf(&b, ", %d %s", s.ByStatus[string(st)], st)
+	}
+	if s.Released > 0 {
+		fmt.Fprintf(&b, " (%d released from hold)", s.Released)
+	}
+	b.WriteString("\n")
+	plans := make([]string, 0, len(s.ByPlan))
+	for p := range s.ByPlan {
+		plans = append(plans, p)
+	}
+	sort.Strings(plans)
+	for _, p := range plans {
+		t := s.ByPlan[p]
+		fmt.Fprintf(&b, "  %-14s %5d lines  approved %12s  held %12s\n", p, t.Lines, t.Approved.Dollars(), t.Held.Dollars())
+	}
+	return b.String()
+}

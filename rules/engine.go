@@ -1,0 +1,422 @@
+package rules
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+
+	"carepay/core"
+)
+
+// Engine decides service lines in the order they are given, keeping what
+// each employee and dependent has used. One Engine serves one run.
+type Engine struct {
+	plans map[string]*Plan
+	reg   Registry
+	hist  History
+
+	employees  map[string]*employeeState // plan + "\x00" + employee
+	dependents map[string]*dependentState
+	loadedEmp  map[string]bool
+	loadedDep  map[string]bool
+	approved   map[string]bool
+}
+
+// NewEngine returns an Engine for the given plans, keyed by plan ID.
+func NewEngine(plans map[string]*Plan, reg Registry, hist History) *Engine {
+	return &Engine{
+		plans:      plans,
+		reg:        reg,
+		hist:       hist,
+		employees:  map[string]*employeeState{},
+		dependents: map[string]*dependentState{},
+		loadedEmp:  map[string]bool{},
+		loadedDep:  map[string]bool{},
+		approved:   map[string]bool{},
+	}
+}
+
+// decider carries one line through the rules, recording each step.
+type decider struct {
+	l   *core.Line
+	inv *core.InvoiceSummary
+	d   core.Decision
+}
+
+func (x *decider) step(format string, a ...any) {
+	x.d.Steps = append(x.d.Steps, fmt.Sprintf(format, a...))
+}
+
+func (x *decider) fail(r core.Reason, format string, a ...any) {
+	x.d.Add(r)
+	x.step(string(r)+": "+format, a...)
+}
+
+// Decide returns the decision for l and records what it consumed. inv
+// summarises l's invoice (nil for statement lines). An error means the
+// history could not be read; the line is then undecided.
+func (e *Engine) Decide(l *core.Line, inv *core.InvoiceSummary) (core.Decision, error) {
+	x := &decider{l: l, inv: inv}
+	x.d.Units = unitsOf(l)
+	x.step("%s %s row %d: %s, %s, charged %s", l.Kind, l.Ref, l.Row, l.CareType, l.ServiceDate, l.Charged)
+	if err := e.decide(x); err != nil {
+		return core.Decision{}, err
+	}
+	d := &x.d
+	if len(d.Reasons) > 0 && d.Status == "" {
+		d.Status = core.Rejected
+	}
+	if d.Status == core.Rejected {
+		d.EmployerShare, d.EmployeeShare = 0, l.Charged
+		d.Placements, d.DayUsed = 0, false
+		x.step("rejected: employer pays 0.00, employee share is the whole charge %s", l.Charged)
+	}
+	return *d, nil
+}
+
+func (e *Engine) decide(x *decider) error {
+	l := x.l
+	if l.Invalid() {
+		for _, err := range l.Errors {
+			x.fail(core.InvalidRow, "%s", err.Error())
+		}
+		return nil
+	}
+	if inv := x.inv; inv != nil {
+		if inv.SeenBefore || inv.FirstSeq != l.Seq {
+			x.fail(core.Duplicate, "invoice %s was received before; the whole invoice is a duplicate", l.Ref)
+			return nil
+		}
+		if inv.Employees > 1 || inv.Providers > 1 {
+			x.fail(core.InvalidRow, "the rows of invoice %s name %d employees and %d providers; an invoice is for one employee and one provider", l.Ref, inv.Employees, inv.Providers)
+			return nil
+		}
+	}
+	emp, ok, err := e.reg.Employee(l.EmployeeID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		x.fail(core.NotEnrolled, "employee %s is not in the roster", l.EmployeeID)
+		return nil
+	}
+	p := e.plans[emp.PlanID]
+	if p == nil {
+		x.fail(core.UnknownPlan, "employee %s has plan %q, which config.toml does not define", emp.ID, emp.PlanID)
+		return nil
+	}
+	x.d.PlanID = p.ID
+	if p.Lines != string(l.Kind) {
+		x.fail(core.InvalidRow, "plan %s pays from %ss, not %ss", p.ID, p.Lines, l.Kind)
+		return nil
+	}
+	x.step("plan %s (%s)", p.ID, p.Kind)
+	es, err := e.employee(p, emp.ID)
+	if err != nil {
+		return err
+	}
+
+	x.d.PayeeType, x.d.PayeeID = payeeOf(p, l, emp)
+	if err := e.checkCommon(x, p, emp, es); err != nil {
+		return err
+	}
+	dep, ok, err := e.reg.Dependent(emp.ID, l.DependentID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		x.fail(core.DependentUnknown, "dependent %s is not registered to employee %s", l.DependentID, emp.ID)
+	} else {
+		checkDependent(x, p, dep)
+	}
+	if len(x.d.Reasons) > 0 {
+		return nil
+	}
+
+	ds, err := e.dependent(p, l.DependentID)
+	if err != nil {
+		return err
+	}
+	switch p.Kind {
+	case KindCopay:
+		decideCopay(x, p, emp, es, ds)
+	case KindHourly:
+		decideHourly(x, p, emp, es)
+	case KindDaily:
+		decideDaily(x, p, es, ds)
+	}
+	// Every line that reached the plan's own rules was a day of care, even
+	// when a limit refused to pay for it.
+	x.d.CareDay = true
+	if x.d.Status == "" {
+		x.d.Status = core.Approved
+		if len(x.d.Reasons) > 0 {
+			x.d.Status = core.Partial
+		}
+		if x.d.Status != core.Rejected && p.RequireApproval {
+			if err := e.hold(x); err != nil {
+				return err
+			}
+		}
+	}
+	e.record(p, x)
+	return nil
+}
+
+// checkCommon applies the checks SPEC.md names for every plan.
+func (e *Engine) checkCommon(x *decider, p *Plan, emp *core.Employee, es *employeeState) error {
+	l := x.l
+	if x.d.PayeeType == core.PayeeProvider || l.Kind == core.Statement {
+		if _, ok, err := e.reg.Provider(l.ProviderID); err != nil {
+			return err
+		} else if !ok {
+			x.fail(core.ProviderUnknown, "provider %s is not in the provider registry", l.ProviderID)
+		}
+	}
+	if len(p.EmploymentTypes) > 0 && !slices.Contains(p.EmploymentTypes, emp.EmploymentType) {
+		x.fail(core.EmployeeIneligible, "employment type %s is not eligible (plan allows %v)", emp.EmploymentType, p.EmploymentTypes)
+	}
+	first := l.ServiceDate
+	if x.inv != nil {
+		first = x.inv.FirstService
+	}
+	limit := first.AddDays(p.EnrollmentGraceDays)
+	switch {
+	case emp.EnrolledOn.IsZero():
+		x.fail(core.NotEnrolled, "employee %s has no enrolled_on date", emp.ID)
+	case emp.EnrolledOn > limit:
+		x.fail(core.NotEnrolled, "enrolled on %s, after %s (first service %s + %d days)", emp.EnrolledOn, limit, first, p.EnrollmentGraceDays)
+	}
+	if p.ReenrollAfterYears > 0 {
+		last := es.lastUseBefore(l.ServiceDate)
+		if emp.LastUsedOn > last && emp.LastUsedOn < l.ServiceDate {
+			last = emp.LastUsedOn
+		}
+		cutoff := l.ServiceDate.AddYears(-p.ReenrollAfterYears)
+		if !last.IsZero() && last < cutoff && emp.EnrolledOn <= last {
+			x.fail(core.EnrollmentLapsed, "last use %s is more than %d years before %s and enrolment (%s) is not after it", last, p.ReenrollAfterYears, l.ServiceDate, emp.EnrolledOn)
+		}
+	}
+	if p.WorkdaysOnly {
+		wd := l.ServiceDate.Weekday()
+		if wd == 0 || wd == 6 {
+			if p.MilitaryLeaveExempt && emp.OnMilitaryLeave() {
+				x.step("%s is a %s; allowed: employee on military leave", l.ServiceDate, wd)
+			} else {
+				x.fail(core.NotWorkday, "%s is a %s; care is covered Monday to Friday", l.ServiceDate, wd)
+			}
+		}
+	}
+	switch {
+	case l.HasHours && (l.Hours <= 0 || l.Hours > core.HoursOf(24)):
+		x.fail(core.InvalidHours, "%s hours; want above 0 and at most 24", l.Hours)
+	case !l.HasHours && (l.CareType == core.CareInHome || p.Kind == KindHourly):
+		x.fail(core.InvalidHours, "hours missing; %s care is paid by the hour", l.CareType)
+	}
+	if l.Kind == core.Invoice {
+		checkSignatures(x)
+	}
+	checkDeadline(x, p)
+	if es.claims[claimKey{l.DependentID, l.ProviderID, l.ServiceDate}] {
+		x.fail(core.Duplicate, "employee %s, dependent %s, provider %s, %s was claimed before", emp.ID, l.DependentID, l.ProviderID, l.ServiceDate)
+	}
+	return nil
+}
+
+func checkSignatures(x *decider) {
+	l, last := x.l, x.l.ServiceDate
+	if x.inv != nil {
+		last = x.inv.LastService
+	}
+	if l.EmployeeSignedOn.IsZero() {
+		x.fail(core.UnsignedEmployee, "employee_signed_on is blank")
+	} else if l.EmployeeSignedOn < last {
+		x.fail(core.SignedBeforeService, "employee signed on %s, before the last service date %s", l.EmployeeSignedOn, last)
+	}
+	if l.ProviderSignedOn.IsZero() {
+		x.fail(core.UnsignedProvider, "provider_signed_on is blank")
+	} else if l.ProviderSignedOn < last {
+		x.fail(core.SignedBeforeService, "provider signed on %s, before the last service date %s", l.ProviderSignedOn, last)
+	}
+}
+
+func checkDeadline(x *decider, p *Plan) {
+	l := x.l
+	if l.ReceivedOn.IsZero() {
+		return
+	}
+	if l.Kind == core.Statement && p.DaysAfterPeriod > 0 {
+		due := l.Period.Last().AddDays(p.DaysAfterPeriod)
+		if l.ReceivedOn > due {
+			x.fail(core.Late, "received %s, after %s (period %s ends %s + %d days)", l.ReceivedOn, due, l.Period, l.Period.Last(), p.DaysAfterPeriod)
+		}
+	}
+	first, last := l.ServiceDate, l.ServiceDate
+	if x.inv != nil {
+		first, last = x.inv.FirstService, x.inv.LastService
+	}
+	if l.Kind == core.Invoice && p.DaysAfterLastService > 0 {
+		due := last.AddDays(p.DaysAfterLastService)
+		if l.ReceivedOn > due {
+			x.fail(core.Late, "received %s, after %s (last service %s + %d days)", l.ReceivedOn, due, last, p.DaysAfterLastService)
+		}
+	}
+	if p.DaysAfterYearEnd > 0 {
+		end := p.YearEnd(p.YearOf(first))
+		due := end.AddDays(p.DaysAfterYearEnd)
+		if l.ReceivedOn > due {
+			x.fail(core.Late, "received %s, after %s (plan year ends %s + %d days)", l.ReceivedOn, due, end, p.DaysAfterYearEnd)
+		}
+	}
+}
+
+func checkDependent(x *decider, p *Plan, dep *core.Dependent) {
+	l := x.l
+	if !slices.Contains(p.CareTypes, l.CareType) {
+		x.fail(core.DependentIneligible, "plan %s does not cover %s care", p.ID, l.CareType)
+	}
+	if p.SelfCareEligible && dep.IncapableOfSelf {
+		x.step("dependent %s is incapable of self care: eligible whatever the age and relationship", dep.ID)
+	} else {
+		if len(p.Relationships) > 0 && !slices.Contains(p.Relationships, dep.Relationship) {
+			x.fail(core.DependentIneligible, "relationship %s is not covered (plan allows %v)", dep.Relationship, p.Relationships)
+		}
+		if p.MinAgeDays > 0 {
+			if from := dep.BirthDate.AddDays(p.MinAgeDays); l.ServiceDate < from {
+				x.fail(core.DependentIneligible, "born %s: under %d days old on %s (eligible from %s)", dep.BirthDate, p.MinAgeDays, l.ServiceDate, from)
+			}
+		}
+		if p.MaxAgeYears > 0 {
+			if until := dep.BirthDate.AddYears(p.MaxAgeYears); l.ServiceDate >= until {
+				x.fail(core.DependentIneligible, "born %s: %d or older on %s (birthday %s)", dep.BirthDate, p.MaxAgeYears, l.ServiceDate, until)
+			}
+		}
+	}
+	if p.RequireRegistration {
+		switch {
+		case dep.RegisteredOn.IsZero():
+			x.fail(core.DependentNotRegistered, "dependent %s has no registered_on date", dep.ID)
+		case dep.RegisteredOn > l.ServiceDate:
+			x.fail(core.DependentNotRegistered, "registered on %s, after the service date %s", dep.RegisteredOn, l.ServiceDate)
+		}
+	}
+}
+
+func payeeOf(p *Plan, l *core.Line, emp *core.Employee) (string, string) {
+	kind := p.Payee
+	if kind == "either" {
+		kind = l.Payee
+		if kind == "" {
+			kind = core.PayeeProvider
+		}
+	}
+	if kind == core.PayeeEmployee {
+		return core.PayeeEmployee, emp.ID
+	}
+	return core.PayeeProvider, l.ProviderID
+}
+
+func unitsOf(l *core.Line) string {
+	if l.HasHours && l.CareType == core.CareInHome {
+		return l.Hours.String()
+	}
+	return "1"
+}
+
+// hold keeps a valid line of a plan that needs approval until its statement
+// is approved.
+func (e *Engine) hold(x *decider) error {
+	ref := x.l.Ref
+	ok, seen := e.approved[ref]
+	if !seen {
+		var err error
+		if ok, err = e.hist.StatementApproved(ref); err != nil {
+			return fmt.Errorf("checking approval of %s: %w", ref, err)
+		}
+		e.approved[ref] = ok
+	}
+	if ok {
+		x.step("statement %s is approved", ref)
+		return nil
+	}
+	x.d.FinalStatus = x.d.Status
+	x.d.Status = core.Held
+	x.d.Add(core.AwaitingApproval)
+	x.step("AWAITING_APPROVAL: statement %s is held until `carepay approve %s`; it will be %s", ref, ref, x.d.FinalStatus)
+	return nil
+}
+
+// record adds what x consumed to the run's state.
+func (e *Engine) record(p *Plan, x *decider) {
+	pr := core.PriorLine{
+		PlanID: p.ID, EmployeeID: x.l.EmployeeID, DependentID: x.l.DependentID,
+		ProviderID: x.l.ProviderID, CareType: x.l.CareType, ServiceDate: x.l.ServiceDate,
+		Status: x.d.Status, CareDay: x.d.CareDay, DayUsed: x.d.DayUsed,
+		Placements: x.d.Placements, EmployeeShare: x.d.EmployeeShare, EmployerShare: x.d.EmployerShare,
+	}
+	e.employees[p.ID+"\x00"+pr.EmployeeID].record(p, &pr)
+	e.dependents[p.ID+"\x00"+pr.DependentID].record(p, &pr)
+}
+
+// ApplyApproval tells the engine that a statement was approved during the
+// run, so later lines of it are not held.
+func (e *Engine) ApplyApproval(ref string) { e.approved[ref] = true }
+
+func (e *Engine) employee(p *Plan, id string) (*employeeState, error) {
+	key := p.ID + "\x00" + id
+	if s := e.employees[key]; s != nil {
+		return s, nil
+	}
+	if !e.loadedEmp[id] {
+		e.loadedEmp[id] = true
+		prior, err := e.hist.EmployeeLines(id)
+		if err != nil {
+			return nil, fmt.Errorf("reading history of employee %s: %w", id, err)
+		}
+		sort.Slice(prior, func(i, j int) bool { return prior[i].ServiceDate < prior[j].ServiceDate })
+		for i := range prior {
+			pp := e.plans[prior[i].PlanID]
+			if pp == nil {
+				continue
+			}
+			k := pp.ID + "\x00" + id
+			if e.employees[k] == nil {
+				e.employees[k] = newEmployeeState()
+			}
+			e.employees[k].record(pp, &prior[i])
+		}
+	}
+	if e.employees[key] == nil {
+		e.employees[key] = newEmployeeState()
+	}
+	return e.employees[key], nil
+}
+
+func (e *Engine) dependent(p *Plan, id string) (*dependentState, error) {
+	key := p.ID + "\x00" + id
+	if s := e.dependents[key]; s != nil {
+		return s, nil
+	}
+	if !e.loadedDep[id] {
+		e.loadedDep[id] = true
+		prior, err := e.hist.DependentLines(id)
+		if err != nil {
+			return nil, fmt.Errorf("reading history of dependent %s: %w", id, err)
+		}
+		for i := range prior {
+			pp := e.plans[prior[i].PlanID]
+			if pp == nil {
+				continue
+			}
+			k := pp.ID + "\x00" + id
+			if e.dependents[k] == nil {
+				e.dependents[k] = &dependentState{}
+			}
+			e.dependents[k].record(pp, &prior[i])
+		}
+	}
+	if e.dependents[key] == nil {
+		e.dependents[key] = &dependentState{}
+	}
+	return e.dependents[key], nil
+}
