@@ -20,27 +20,38 @@ func runDir(out, id string) string { return filepath.Join(out, id) }
 // a committed run from the ledger alone, hands each acknowledgement back to
 // its source and archives the files taken; then marks the run written.
 // Written again for the same run, every file comes out byte-identical.
-func writeOutputs(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, opt Options) (*report.Summary, error) {
+//
+// live carries what the run wrote while deciding; nil (an interrupted run
+// completed later) rebuilds decisions.csv and the summary from the ledger.
+func writeOutputs(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, opt Options, live *liveOutputs) (*report.Summary, error) {
 	dir := runDir(opt.OutDir, run.ID)
-	sum := report.NewSummary(run.ID, run.AsOf)
-	err := safefile.Write(filepath.Join(dir, "decisions.csv"), func(w io.Writer) error {
-		dw := report.NewDecisionsWriter(w)
-		if err := lg.RunLines(ctx, run.ID, func(l *core.Line, d *core.Decision) error {
-			sum.Add(l, d)
-			return dw.Write(report.NewDecisionRow(run.ID, l, d))
-		}); err != nil {
-			return err
+	var sum *report.Summary
+	if live != nil {
+		if err := live.decisions.Commit(); err != nil {
+			return nil, err
 		}
-		return dw.Close()
-	})
-	if err != nil {
-		return nil, err
+		sum = live.summary
+	} else {
+		sum = report.NewSummary(run.ID, run.AsOf)
+		err := safefile.Write(filepath.Join(dir, "decisions.csv"), func(w io.Writer) error {
+			dw := report.NewDecisionsWriter(w)
+			if err := lg.RunLines(ctx, run.ID, func(l *core.Line, d *core.Decision) error {
+				sum.Add(l, d)
+				return dw.Write(report.NewDecisionRow(run.ID, l, d))
+			}); err != nil {
+				return err
+			}
+			return dw.Close()
+		})
+		if err != nil {
+			return nil, err
+		}
+		released, err := lg.ReleasedIn(ctx, run.ID)
+		if err != nil {
+			return nil, err
+		}
+		sum.Released = released
 	}
-	released, err := lg.ReleasedIn(ctx, run.ID)
-	if err != nil {
-		return nil, err
-	}
-	sum.Released = released
 	files, err := lg.RunFiles(ctx, run.ID)
 	if err != nil {
 		return nil, err

@@ -15,6 +15,7 @@ import (
 	"carepay/ingest"
 	"carepay/ledger"
 	"carepay/rules"
+	"carepay/spool"
 )
 
 // Options configure one run.
@@ -24,10 +25,13 @@ type Options struct {
 	Sources []ingest.Source
 	Plans   map[string]*rules.Plan
 	Logger  *slog.Logger
-	// Progress, when set, is told how many files and lines are done.
+	// Progress, when set, is told how far a stage is (total 0: unknown).
 	Progress func(stage string, done, total int)
 	// Now gives the wall clock (tests fix it).
 	Now func() time.Time
+	// SpoolDir holds the sorted runs of lines of a large drop (default:
+	// the system's temporary folder).
+	SpoolDir string
 }
 
 // Result is what a run did.
@@ -59,7 +63,7 @@ func Run(ctx context.Context, lg *ledger.Ledger, opt Options) (*Result, error) {
 	}
 	for _, p := range pending {
 		opt.Logger.Info("completing outputs of an earlier run", "run", p.ID)
-		if _, err := writeOutputs(ctx, lg, p, opt); err != nil {
+		if _, err := writeOutputs(ctx, lg, p, opt, nil); err != nil {
 			return nil, fmt.Errorf("completing run %s: %w", p.ID, err)
 		}
 		res.Recovered = append(res.Recovered, p.ID)
@@ -81,20 +85,25 @@ func Run(ctx context.Context, lg *ledger.Ledger, opt Options) (*Result, error) {
 	if released > 0 {
 		log.Info("released approved statements", "lines", released)
 	}
-	if err := pull(ctx, tx, opt, log); err != nil {
+	lines := spool.New(opt.SpoolDir, 0)
+	defer lines.Close()
+	invoices := map[string]*invoice{}
+	if err := pull(ctx, tx, opt, lines, invoices, log); err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := decide(ctx, tx, opt, log); err != nil {
+	live, err := decide(ctx, tx, opt, lines, invoices, log)
+	if err != nil {
 		return nil, err
 	}
+	defer live.decisions.Abort()
 	if err := tx.Commit(nil); err != nil {
 		return nil, err
 	}
 	info := ledger.RunInfo{ID: tx.RunID, AsOf: opt.AsOf, State: ledger.StateDecided}
-	sum, err := writeOutputs(ctx, lg, info, opt)
+	sum, err := writeOutputs(ctx, lg, info, opt, live)
 	if err != nil {
 		return nil, fmt.Errorf("run %s is decided and committed, but its outputs are incomplete (the next run completes them): %w", tx.RunID, err)
 	}
@@ -102,11 +111,47 @@ func Run(ctx context.Context, lg *ledger.Ledger, opt Options) (*Result, error) {
 	return res, nil
 }
 
+// invoice gathers what the rules need to know of a whole invoice while its
+// rows stream by.
+type invoice struct {
+	sum                core.InvoiceSummary
+	employee, provider string
+	looked             bool
+	decided            int
+}
+
+func (inv *invoice) add(l *core.Line) {
+	s := &inv.sum
+	if s.Rows == 0 {
+		s.FirstSeq = l.Seq
+	}
+	s.Rows++
+	if l.Invalid() {
+		return
+	}
+	if s.FirstService.IsZero() || l.ServiceDate < s.FirstService {
+		s.FirstService = l.ServiceDate
+	}
+	if l.ServiceDate > s.LastService {
+		s.LastService = l.ServiceDate
+	}
+	if s.Employees == 0 {
+		inv.employee, inv.provider, s.Employees, s.Providers = l.EmployeeID, l.ProviderID, 1, 1
+		return
+	}
+	if l.EmployeeID != inv.employee {
+		s.Employees = 2
+	}
+	if l.ProviderID != inv.provider {
+		s.Providers = 2
+	}
+}
+
 // pull takes every waiting file of every source: bytes seen before are
 // skipped; the rest are read, their registries applied and their lines
-// staged.
-func pull(ctx context.Context, tx *ledger.Tx, opt Options, log *slog.Logger) error {
-	seq := 0
+// spooled for sorting.
+func pull(ctx context.Context, tx *ledger.Tx, opt Options, lines *spool.Sorter, invoices map[string]*invoice, log *slog.Logger) error {
+	p := &puller{tx: tx, opt: opt, lines: lines, invoices: invoices, log: log}
 	for _, src := range opt.Sources {
 		names, err := src.List(ctx)
 		if err != nil {
@@ -116,9 +161,8 @@ func pull(ctx context.Context, tx *ledger.Tx, opt Options, log *slog.Logger) err
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			seq++
 			opt.Progress("files", i, len(names))
-			if err := pullFile(ctx, tx, src, name, seq, opt, log); err != nil {
+			if err := p.file(ctx, src, name); err != nil {
 				return err
 			}
 		}
@@ -127,8 +171,18 @@ func pull(ctx context.Context, tx *ledger.Tx, opt Options, log *slog.Logger) err
 	return nil
 }
 
-func pullFile(ctx context.Context, tx *ledger.Tx, src ingest.Source, name string, seq int, opt Options, log *slog.Logger) error {
-	tmp, err := os.CreateTemp("", "carepay-drop-*")
+type puller struct {
+	tx       *ledger.Tx
+	opt      Options
+	lines    *spool.Sorter
+	invoices map[string]*invoice
+	log      *slog.Logger
+	seq      int    // arrival order of tables: files in name order, sheets in book order
+	table    string // source of the current table
+}
+
+func (p *puller) file(ctx context.Context, src ingest.Source, name string) error {
+	tmp, err := os.CreateTemp(p.opt.SpoolDir, "carepay-drop-*")
 	if err != nil {
 		return fmt.Errorf("spooling %s: %w", name, err)
 	}
@@ -138,19 +192,14 @@ func pullFile(ctx context.Context, tx *ledger.Tx, src ingest.Source, name string
 	if err := src.Fetch(ctx, name, io.MultiWriter(tmp, h)); err != nil {
 		return fmt.Errorf("source %s: %w", src.Name(), err)
 	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("spooling %s: %w", name, err)
-	}
 	sha := hex.EncodeToString(h.Sum(nil))
-	if first, seen, err := tx.FileSeen(sha); err != nil {
+	if first, seen, err := p.tx.FileSeen(sha); err != nil {
 		return err
 	} else if seen {
-		log.Info("file seen before: skipped", "file", name, "first_run", first)
-		return tx.RecordSkip(sha, name, src.Name(), first)
+		p.log.Info("file seen before: skipped", "file", name, "first_run", first)
+		return p.tx.RecordSkip(sha, name, src.Name(), first)
 	}
-	rep, err := ingest.ReadFile(ctx, tmp.Name(), name, ingest.Options{Arrived: opt.AsOf}, func(r *ingest.Record) error {
-		return apply(tx, r, seq)
-	})
+	rep, err := ingest.ReadFile(ctx, tmp.Name(), name, ingest.Options{Arrived: p.opt.AsOf}, p.apply)
 	if err != nil {
 		return err
 	}
@@ -158,59 +207,38 @@ func pullFile(ctx context.Context, tx *ledger.Tx, src ingest.Source, name string
 	if rep.Rejected() {
 		status = "rejected"
 	}
-	log.Info("file read", "file", name, "status", status, "kinds", fmt.Sprint(rep.Kinds()))
-	return tx.RecordFile(sha, name, src.Name(), status, rep)
+	p.log.Info("file read", "file", name, "status", status, "kinds", fmt.Sprint(rep.Kinds()))
+	return p.tx.RecordFile(sha, name, src.Name(), status, rep)
 }
 
-// apply puts a registry row into the ledger at once (so the registries of a
-// drop are in place before any of its lines is decided) and stages a
-// service line.
-func apply(tx *ledger.Tx, r *ingest.Record, seq int) error {
+// apply puts a registry row into the ledger at once (so that the
+// registries of a drop are in place before any of its lines is decided)
+// and spools a service line.
+func (p *puller) apply(r *ingest.Record) error {
+	if r.Source != p.table {
+		p.seq++
+		p.table = r.Source
+	}
 	switch {
 	case r.Line != nil:
-		r.Line.Seq = seq
-		return tx.Stage(r.Line)
+		r.Line.Seq = p.seq
+		if r.Line.Kind == core.Invoice {
+			inv := p.invoices[r.Line.Ref]
+			if inv == nil {
+				inv = &invoice{sum: core.InvoiceSummary{Ref: r.Line.Ref}}
+				p.invoices[r.Line.Ref] = inv
+			}
+			inv.add(r.Line)
+		}
+		return p.lines.Add(r.Line)
 	case len(r.Errors) > 0:
 		return nil // a bad registry row changes nothing; its errors are in the report
 	case r.Employee != nil:
-		return tx.PutEmployee(r.Employee)
+		return p.tx.PutEmployee(r.Employee)
 	case r.Dependent != nil:
-		return tx.PutDependent(r.Dependent)
+		return p.tx.PutDependent(r.Dependent)
 	case r.Provider != nil:
-		return tx.PutProvider(r.Provider)
+		return p.tx.PutProvider(r.Provider)
 	}
 	return errors.New("empty record")
-}
-
-// decide runs every staged line through the rules in decision order.
-func decide(ctx context.Context, tx *ledger.Tx, opt Options, log *slog.Logger) error {
-	invoices, err := tx.Invoices()
-	if err != nil {
-		return err
-	}
-	engine := rules.NewEngine(opt.Plans, tx, tx)
-	n := 0
-	err = tx.EachStaged(func(l *core.Line) error {
-		n++
-		if n%8192 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			opt.Progress("lines", n, 0)
-		}
-		var inv *core.InvoiceSummary
-		if l.Kind == core.Invoice {
-			inv = invoices[l.Ref]
-		}
-		d, err := engine.Decide(l, inv)
-		if err != nil {
-			return err
-		}
-		return tx.PutDecision(l, &d)
-	})
-	if err != nil {
-		return err
-	}
-	log.Info("lines decided", "lines", n)
-	return nil
 }

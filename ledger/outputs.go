@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 
@@ -70,8 +71,8 @@ func (l *Ledger) MarkWritten(ctx context.Context, id string) error {
 // RunFile is a file a run took, rejected or skipped.
 type RunFile struct {
 	SHA256, Name, Source, Status string // status: taken, rejected, skipped
-	FirstRun                         string // for skipped files
-	Report                           string // JSON report for taken and rejected files
+	FirstRun                     string // for skipped files
+	Report                       string // JSON report for taken and rejected files
 }
 
 // RunFiles returns the files of a run in arrival order.
@@ -96,12 +97,31 @@ ORDER BY source, name`, id, id)
 	return out, rows.Err()
 }
 
-// RunLines calls fn for every line decided in a run, and every held line
-// released in it (with its final status), in decision order.
+// querier is what *sql.DB and *sql.Tx share.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+const outputColumns = `source, row, kind, ref, plan_id, employee_id, dependent_id, provider_id, care_type, service_date,
+ units, charged, employee_share, employer_share, status, reasons, payee_type, payee_id`
+
+// RunLines calls fn for every line a run reports: first the held lines
+// released in it (with their final status), then the lines it decided, in
+// decision order.
 func (l *Ledger) RunLines(ctx context.Context, id string, fn func(*core.Line, *core.Decision) error) error {
-	rows, err := l.db.QueryContext(ctx, `SELECT source, row, kind, ref, plan_id, employee_id, dependent_id, provider_id, care_type, service_date,
- units, charged, employee_share, employer_share, status, reasons, payee_type, payee_id
- FROM lines WHERE run_id = ? OR released_run = ? ORDER BY (released_run = ?) DESC, id`, id, id, id)
+	if err := scanLines(ctx, l.db, `WHERE released_run = ? ORDER BY id`, id, fn); err != nil {
+		return err
+	}
+	return scanLines(ctx, l.db, `WHERE run_id = ? ORDER BY id`, id, fn)
+}
+
+// EachReleased calls fn for the lines released in this run so far.
+func (t *Tx) EachReleased(fn func(*core.Line, *core.Decision) error) error {
+	return scanLines(t.ctx, t.tx, `WHERE released_run = ? ORDER BY id`, t.RunID, fn)
+}
+
+func scanLines(ctx context.Context, q querier, where, id string, fn func(*core.Line, *core.Decision) error) error {
+	rows, err := q.QueryContext(ctx, `SELECT `+outputColumns+` FROM lines `+where, id)
 	if err != nil {
 		return fmt.Errorf("reading lines of run %s: %w", id, err)
 	}
@@ -128,7 +148,6 @@ func (l *Ledger) RunLines(ctx context.Context, id string, fn func(*core.Line, *c
 	}
 	return rows.Err()
 }
-
 
 // ReleasedIn counts the held lines released in a run.
 func (l *Ledger) ReleasedIn(ctx context.Context, id string) (int, error) {

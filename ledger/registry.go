@@ -22,7 +22,7 @@ func (t *Tx) PutEmployee(e *core.Employee) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.tx.ExecContext(t.ctx, `INSERT OR REPLACE INTO employees (employee_id, first_name, last_name, plan_id, employment_type, annual_income, enrolled_on,
+	err = t.exec(`INSERT OR REPLACE INTO employees (employee_id, first_name, last_name, plan_id, employment_type, annual_income, enrolled_on,
  address_line1, address_line2, city, state, postal_code, email, payment_method, routing_number, account_sealed, account_last4, account_type,
  other_benefits, leave_status, last_used_on, updated_run) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		e.ID, e.FirstName, e.LastName, e.PlanID, e.EmploymentType, int64(e.AnnualIncome), e.EnrolledOn.String(),
@@ -38,7 +38,7 @@ func (t *Tx) PutEmployee(e *core.Employee) error {
 
 // PutDependent inserts or replaces a dependent.
 func (t *Tx) PutDependent(d *core.Dependent) error {
-	_, err := t.tx.ExecContext(t.ctx, `INSERT OR REPLACE INTO dependents (employee_id, dependent_id, first_name, last_name, birth_date, relationship, incapable, registered_on, updated_run)
+	err := t.exec(`INSERT OR REPLACE INTO dependents (employee_id, dependent_id, first_name, last_name, birth_date, relationship, incapable, registered_on, updated_run)
  VALUES (?,?,?,?,?,?,?,?,?)`, d.EmployeeID, d.ID, d.FirstName, d.LastName, d.BirthDate.String(), d.Relationship, d.IncapableOfSelf, dateArg(d.RegisteredOn), t.RunID)
 	if err != nil {
 		return fmt.Errorf("saving dependent %s/%s: %w", d.EmployeeID, d.ID, err)
@@ -53,7 +53,7 @@ func (t *Tx) PutProvider(p *core.Provider) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.tx.ExecContext(t.ctx, `INSERT OR REPLACE INTO providers (provider_id, name, tax_id, address_line1, address_line2, city, state, postal_code, email,
+	err = t.exec(`INSERT OR REPLACE INTO providers (provider_id, name, tax_id, address_line1, address_line2, city, state, postal_code, email,
  payment_method, routing_number, account_sealed, account_last4, account_type, updated_run) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		p.ID, p.Name, p.TaxID, p.Address.Line1, p.Address.Line2, p.Address.City, p.Address.State, p.Address.PostalCode, p.Email,
 		p.PaymentMethod, p.Bank.Routing, sealed, last4(p.Bank.Number), p.Bank.Type, t.RunID)
@@ -64,22 +64,23 @@ func (t *Tx) PutProvider(p *core.Provider) error {
 	return nil
 }
 
-// Employee looks an employee up, as the rules' Registry.
+// Employee looks an employee up, as the rules' Registry. Only what the
+// rules read is loaded (no name, address or bank details): the run keeps
+// every employee it meets in memory.
 func (t *Tx) Employee(id string) (*core.Employee, bool, error) {
 	if e, ok := t.emps[id]; ok {
 		return e, e != nil, nil
 	}
-	var e core.Employee
+	row, err := t.queryRow(`SELECT plan_id, employment_type, annual_income, enrolled_on, payment_method, other_benefits, leave_status, last_used_on
+ FROM employees WHERE employee_id = ?`, id)
+	if err != nil {
+		return nil, false, err
+	}
+	e := core.Employee{ID: id}
 	var income, other int64
 	var enrolled string
 	var lastUsed sql.NullString
-	var sealed []byte
-	err := t.tx.QueryRowContext(t.ctx, `SELECT employee_id, first_name, last_name, plan_id, employment_type, annual_income, enrolled_on,
- COALESCE(address_line1,''), COALESCE(address_line2,''), COALESCE(city,''), COALESCE(state,''), COALESCE(postal_code,''), COALESCE(email,''),
- payment_method, COALESCE(routing_number,''), account_sealed, COALESCE(account_type,''), other_benefits, leave_status, last_used_on
- FROM employees WHERE employee_id = ?`, id).Scan(&e.ID, &e.FirstName, &e.LastName, &e.PlanID, &e.EmploymentType, &income, &enrolled,
-		&e.Address.Line1, &e.Address.Line2, &e.Address.City, &e.Address.State, &e.Address.PostalCode, &e.Email,
-		&e.PaymentMethod, &e.Bank.Routing, &sealed, &e.Bank.Type, &other, &e.LeaveStatus, &lastUsed)
+	err = row.Scan(&e.PlanID, &e.EmploymentType, &income, &enrolled, &e.PaymentMethod, &other, &e.LeaveStatus, &lastUsed)
 	if errors.Is(err, sql.ErrNoRows) {
 		t.emps[id] = nil
 		return nil, false, nil
@@ -87,27 +88,27 @@ func (t *Tx) Employee(id string) (*core.Employee, bool, error) {
 	if err != nil {
 		return nil, false, fmt.Errorf("looking up employee %s: %w", id, err)
 	}
-	if e.Bank.Number, err = t.l.key.open(sealed); err != nil {
-		return nil, false, fmt.Errorf("employee %s: %w", id, err)
-	}
 	e.AnnualIncome, e.OtherBenefits = core.Cents(income), core.Cents(other)
-	e.EnrolledOn, _ = core.ParseDate(enrolled)
+	e.EnrolledOn = pd(enrolled)
 	e.LastUsedOn = parseDate(lastUsed)
 	t.emps[id] = &e
 	return &e, true, nil
 }
 
-// Dependent looks a dependent up, as the rules' Registry.
+// Dependent looks a dependent up, as the rules' Registry (without names).
 func (t *Tx) Dependent(employeeID, dependentID string) (*core.Dependent, bool, error) {
 	key := [2]string{employeeID, dependentID}
 	if d, ok := t.deps[key]; ok {
 		return d, d != nil, nil
 	}
-	var d core.Dependent
+	row, err := t.queryRow(`SELECT birth_date, relationship, incapable, registered_on FROM dependents WHERE employee_id = ? AND dependent_id = ?`, employeeID, dependentID)
+	if err != nil {
+		return nil, false, err
+	}
+	d := core.Dependent{EmployeeID: employeeID, ID: dependentID}
 	var birth string
 	var reg sql.NullString
-	err := t.tx.QueryRowContext(t.ctx, `SELECT employee_id, dependent_id, first_name, last_name, birth_date, relationship, incapable, registered_on
- FROM dependents WHERE employee_id = ? AND dependent_id = ?`, employeeID, dependentID).Scan(&d.EmployeeID, &d.ID, &d.FirstName, &d.LastName, &birth, &d.Relationship, &d.IncapableOfSelf, &reg)
+	err = row.Scan(&birth, &d.Relationship, &d.IncapableOfSelf, &reg)
 	if errors.Is(err, sql.ErrNoRows) {
 		t.deps[key] = nil
 		return nil, false, nil
@@ -115,32 +116,30 @@ func (t *Tx) Dependent(employeeID, dependentID string) (*core.Dependent, bool, e
 	if err != nil {
 		return nil, false, fmt.Errorf("looking up dependent %s/%s: %w", employeeID, dependentID, err)
 	}
-	d.BirthDate, _ = core.ParseDate(birth)
+	d.BirthDate = pd(birth)
 	d.RegisteredOn = parseDate(reg)
 	t.deps[key] = &d
 	return &d, true, nil
 }
 
-// Provider looks a provider up, as the rules' Registry.
+// Provider looks a provider up, as the rules' Registry (name and method
+// only).
 func (t *Tx) Provider(id string) (*core.Provider, bool, error) {
 	if p, ok := t.provs[id]; ok {
 		return p, p != nil, nil
 	}
-	var p core.Provider
-	var sealed []byte
-	err := t.tx.QueryRowContext(t.ctx, `SELECT provider_id, name, COALESCE(tax_id,''), COALESCE(address_line1,''), COALESCE(address_line2,''), COALESCE(city,''),
- COALESCE(state,''), COALESCE(postal_code,''), COALESCE(email,''), payment_method, COALESCE(routing_number,''), account_sealed, COALESCE(account_type,'')
- FROM providers WHERE provider_id = ?`, id).Scan(&p.ID, &p.Name, &p.TaxID, &p.Address.Line1, &p.Address.Line2, &p.Address.City,
-		&p.Address.State, &p.Address.PostalCode, &p.Email, &p.PaymentMethod, &p.Bank.Routing, &sealed, &p.Bank.Type)
+	row, err := t.queryRow(`SELECT name, payment_method FROM providers WHERE provider_id = ?`, id)
+	if err != nil {
+		return nil, false, err
+	}
+	p := core.Provider{ID: id}
+	err = row.Scan(&p.Name, &p.PaymentMethod)
 	if errors.Is(err, sql.ErrNoRows) {
 		t.provs[id] = nil
 		return nil, false, nil
 	}
 	if err != nil {
 		return nil, false, fmt.Errorf("looking up provider %s: %w", id, err)
-	}
-	if p.Bank.Number, err = t.l.key.open(sealed); err != nil {
-		return nil, false, fmt.Errorf("provider %s: %w", id, err)
 	}
 	t.provs[id] = &p
 	return &p, true, nil

@@ -7,23 +7,31 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"carepay/core"
 )
 
 // Tx is one run's transaction. Nothing it writes is visible to other runs
-// until Commit; Rollback (or a crash) forgets all of it.
+// until Commit; Rollback (or a crash) forgets all of it. The lookups
+// (Employee, Dependent, Provider, the History methods) may run on one
+// goroutine while PutDecision runs on another; each kind of call must stay
+// on one goroutine.
 type Tx struct {
 	l     *Ledger
 	tx    *sql.Tx
 	ctx   context.Context
 	RunID string
 
-	stageStmt, lineStmt *sql.Stmt
-	emps                map[string]*core.Employee
-	deps                map[[2]string]*core.Dependent
-	provs               map[string]*core.Provider
+	stmts map[string]*sql.Stmt // prepared once per run, by SQL text
+
+	decided  *inserter  // buffered multi-row inserts of decisions
+	mu       sync.Mutex // guards stmts: lookups and inserts run on two goroutines
+	priorIDs map[string]bool
+	emps     map[string]*core.Employee
+	deps     map[[2]string]*core.Dependent
+	provs    map[string]*core.Provider
 }
 
 // Begin starts a run on day asOf and allocates its ID, YYYYMMDD-NNN.
@@ -33,7 +41,7 @@ func (l *Ledger) Begin(ctx context.Context, asOf core.Date, now time.Time) (*Tx,
 		return nil, fmt.Errorf("starting run: %w", err)
 	}
 	t := &Tx{l: l, tx: tx, ctx: ctx,
-		emps: map[string]*core.Employee{}, deps: map[[2]string]*core.Dependent{}, provs: map[string]*core.Provider{}}
+		stmts: map[string]*sql.Stmt{}, emps: map[string]*core.Employee{}, deps: map[[2]string]*core.Dependent{}, provs: map[string]*core.Provider{}}
 	prefix := strings.ReplaceAll(asOf.String(), "-", "") + "-"
 	var n int
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM runs WHERE id LIKE ?`, prefix+"%").Scan(&n); err != nil {
@@ -45,15 +53,42 @@ func (l *Ledger) Begin(ctx context.Context, asOf core.Date, now time.Time) (*Tx,
 		tx.Rollback()
 		return nil, fmt.Errorf("recording run: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, stageSchema); err != nil {
-		tx.Rollback()
-		return nil, fmt.Errorf("creating staging table: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM stage`); err != nil {
-		tx.Rollback()
-		return nil, fmt.Errorf("clearing staging table: %w", err)
-	}
 	return t, nil
+}
+
+// stmt returns the run's prepared statement for query, preparing it on
+// first use: a lookup repeated for every line must not parse SQL again.
+func (t *Tx) stmt(query string) (*sql.Stmt, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if st, ok := t.stmts[query]; ok {
+		return st, nil
+	}
+	st, err := t.tx.PrepareContext(t.ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("preparing %q: %w", strings.Fields(query)[0], err)
+	}
+	t.stmts[query] = st
+	return st, nil
+}
+
+// queryRow runs a prepared single-row query.
+func (t *Tx) queryRow(query string, args ...any) (*sql.Row, error) {
+	st, err := t.stmt(query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryRowContext(t.ctx, args...), nil
+}
+
+// exec runs a prepared statement.
+func (t *Tx) exec(query string, args ...any) error {
+	st, err := t.stmt(query)
+	if err != nil {
+		return err
+	}
+	_, err = st.ExecContext(t.ctx, args...)
+	return err
 }
 
 // Rollback abandons the run.
@@ -61,11 +96,11 @@ func (t *Tx) Rollback() error { return t.tx.Rollback() }
 
 // Commit makes the run durable with its summary (JSON).
 func (t *Tx) Commit(summary []byte) error {
+	if err := t.flush(); err != nil {
+		return err
+	}
 	if _, err := t.tx.ExecContext(t.ctx, `UPDATE runs SET summary = ? WHERE id = ?`, string(summary), t.RunID); err != nil {
 		return fmt.Errorf("saving run summary: %w", err)
-	}
-	if _, err := t.tx.ExecContext(t.ctx, `DELETE FROM stage`); err != nil {
-		return fmt.Errorf("clearing staging table: %w", err)
 	}
 	if err := t.tx.Commit(); err != nil {
 		return fmt.Errorf("committing run %s: %w", t.RunID, err)

@@ -107,7 +107,7 @@ CREATE INDEX lines_employee ON lines (employee_id);
 CREATE INDEX lines_dependent ON lines (dependent_id);
 CREATE INDEX lines_ref ON lines (ref);
 CREATE INDEX lines_run ON lines (run_id);
-CREATE INDEX lines_released ON lines (released_run);
+CREATE INDEX lines_released ON lines (released_run) WHERE released_run IS NOT NULL;
 CREATE TABLE approvals (
 	statement_id TEXT PRIMARY KEY,
 	approved_by  TEXT NOT NULL,

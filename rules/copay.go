@@ -40,7 +40,7 @@ func checkDayLimit(x *decider, p *Plan, days *dateSet, who string) {
 		x.step("%s already counted as a day of care for %s", d, who)
 		return
 	}
-	used := days.byYear[y]
+	used := days.count(y)
 	if used >= p.DayLimit {
 		x.fail(core.DayLimit, "%s has used %d of %d days in plan year %d", who, used, p.DayLimit, y)
 		x.d.Status = core.Rejected
@@ -74,7 +74,7 @@ func decideCopay(x *decider, p *Plan, emp *core.Employee, es *employeeState, ds 
 			x.fail(core.HoursCapped, "%s hours billed, at most %s covered per day", billed, max)
 		}
 		copay := covered.Times(tier.HourlyCopay)
-		if es.inHomeDates[l.ServiceDate] {
+		if hasDate(es.inHomeDates, l.ServiceDate) {
 			copay = 0
 			x.step("copay already charged on an earlier in-home line of %s: 0.00 here", l.ServiceDate)
 		} else {
@@ -89,7 +89,7 @@ func decideCopay(x *decider, p *Plan, emp *core.Employee, es *employeeState, ds 
 		copay := tier.DailyCopay
 		x.step("copay %s per child per day", copay)
 		if max := tier.FamilyDailyMax; max > 0 {
-			used := es.copayOn[l.ServiceDate]
+			used := es.copayOn(l.ServiceDate)
 			room := core.Max(max-used, 0)
 			if room < copay {
 				x.step("family maximum %s per day: %s already paid on %s, copay %s", max, used, l.ServiceDate, room)

@@ -3,7 +3,6 @@ package rules
 import (
 	"fmt"
 	"slices"
-	"sort"
 
 	"carepay/core"
 )
@@ -17,8 +16,6 @@ type Engine struct {
 
 	employees  map[string]*employeeState // plan + "\x00" + employee
 	dependents map[string]*dependentState
-	loadedEmp  map[string]bool
-	loadedDep  map[string]bool
 	approved   map[string]bool
 }
 
@@ -30,8 +27,6 @@ func NewEngine(plans map[string]*Plan, reg Registry, hist History) *Engine {
 		hist:       hist,
 		employees:  map[string]*employeeState{},
 		dependents: map[string]*dependentState{},
-		loadedEmp:  map[string]bool{},
-		loadedDep:  map[string]bool{},
 		approved:   map[string]bool{},
 	}
 }
@@ -217,7 +212,7 @@ func (e *Engine) checkCommon(x *decider, p *Plan, emp *core.Employee, es *employ
 		checkSignatures(x)
 	}
 	checkDeadline(x, p)
-	if es.claims[claimKey{l.DependentID, l.ProviderID, l.ServiceDate}] {
+	if es.claimed(claim{l.DependentID, l.ProviderID, l.ServiceDate}) {
 		x.fail(core.Duplicate, "employee %s, dependent %s, provider %s, %s was claimed before", emp.ID, l.DependentID, l.ProviderID, l.ServiceDate)
 	}
 	return nil
@@ -362,61 +357,44 @@ func (e *Engine) record(p *Plan, x *decider) {
 // run, so later lines of it are not held.
 func (e *Engine) ApplyApproval(ref string) { e.approved[ref] = true }
 
+// employee returns the state of an employee under plan p, loading the
+// employee's earlier lines under p on first use.
 func (e *Engine) employee(p *Plan, id string) (*employeeState, error) {
 	key := p.ID + "\x00" + id
 	if s := e.employees[key]; s != nil {
 		return s, nil
 	}
-	if !e.loadedEmp[id] {
-		e.loadedEmp[id] = true
-		prior, err := e.hist.EmployeeLines(id)
-		if err != nil {
-			return nil, fmt.Errorf("reading history of employee %s: %w", id, err)
-		}
-		sort.Slice(prior, func(i, j int) bool { return prior[i].ServiceDate < prior[j].ServiceDate })
-		for i := range prior {
-			pp := e.plans[prior[i].PlanID]
-			if pp == nil {
-				continue
-			}
-			k := pp.ID + "\x00" + id
-			if e.employees[k] == nil {
-				e.employees[k] = newEmployeeState()
-			}
-			e.employees[k].record(pp, &prior[i])
+	prior, err := e.hist.EmployeeLines(id)
+	if err != nil {
+		return nil, fmt.Errorf("reading history of employee %s: %w", id, err)
+	}
+	s := &employeeState{}
+	for i := range prior {
+		if prior[i].PlanID == p.ID {
+			s.record(p, &prior[i])
 		}
 	}
-	if e.employees[key] == nil {
-		e.employees[key] = newEmployeeState()
-	}
-	return e.employees[key], nil
+	e.employees[key] = s
+	return s, nil
 }
 
+// dependent returns the state of a dependent under plan p, whichever
+// employee claimed the earlier lines.
 func (e *Engine) dependent(p *Plan, id string) (*dependentState, error) {
 	key := p.ID + "\x00" + id
 	if s := e.dependents[key]; s != nil {
 		return s, nil
 	}
-	if !e.loadedDep[id] {
-		e.loadedDep[id] = true
-		prior, err := e.hist.DependentLines(id)
-		if err != nil {
-			return nil, fmt.Errorf("reading history of dependent %s: %w", id, err)
-		}
-		for i := range prior {
-			pp := e.plans[prior[i].PlanID]
-			if pp == nil {
-				continue
-			}
-			k := pp.ID + "\x00" + id
-			if e.dependents[k] == nil {
-				e.dependents[k] = &dependentState{}
-			}
-			e.dependents[k].record(pp, &prior[i])
+	prior, err := e.hist.DependentLines(id)
+	if err != nil {
+		return nil, fmt.Errorf("reading history of dependent %s: %w", id, err)
+	}
+	s := &dependentState{}
+	for i := range prior {
+		if prior[i].PlanID == p.ID {
+			s.record(p, &prior[i])
 		}
 	}
-	if e.dependents[key] == nil {
-		e.dependents[key] = &dependentState{}
-	}
-	return e.dependents[key], nil
+	e.dependents[key] = s
+	return s, nil
 }

@@ -20,7 +20,7 @@ func decideHourly(x *decider, p *Plan, emp *core.Employee, es *employeeState) {
 		x.step("%s hours is over %s: two placements", billed, ph)
 	}
 	if p.Placements > 0 {
-		left := p.Placements - es.placements[y]
+		left := p.Placements - es.placementsUsed(y)
 		switch {
 		case left <= 0:
 			x.fail(core.PlacementLimit, "all %d placements of plan year %d are used", p.Placements, y)
@@ -30,7 +30,11 @@ func decideHourly(x *decider, p *Plan, emp *core.Employee, es *employeeState) {
 			x.fail(core.PlacementLimit, "needs %d placements, %d left of %d: %s hours covered", need, left, p.Placements, covered)
 			need = left
 		default:
-			x.step("placements %d-%d of %d in plan year %d", es.placements[y]+1, es.placements[y]+need, p.Placements, y)
+			if used := es.placementsUsed(y); need == 1 {
+				x.step("placement %d of %d in plan year %d", used+1, p.Placements, y)
+			} else {
+				x.step("placements %d and %d of %d in plan year %d", used+1, used+2, p.Placements, y)
+			}
 		}
 	}
 	x.d.Placements = need
@@ -45,13 +49,13 @@ func decideHourly(x *decider, p *Plan, emp *core.Employee, es *employeeState) {
 			x.d.Status = core.Rejected
 			return
 		}
-		room = p.AnnualCap - other - es.paid[y]
+		room = p.AnnualCap - other - es.paidIn(y)
 		if room <= 0 {
-			x.fail(core.AnnualCap, "annual cap %s reached: other benefits %s + reimbursed %s", p.AnnualCap, other, es.paid[y])
+			x.fail(core.AnnualCap, "annual cap %s reached: other benefits %s + reimbursed %s", p.AnnualCap, other, es.paidIn(y))
 			x.d.Status = core.Rejected
 			return
 		}
-		x.step("annual cap %s - other benefits %s - reimbursed %s = %s left", p.AnnualCap, other, es.paid[y], room)
+		x.step("annual cap %s - other benefits %s - reimbursed %s = %s left", p.AnnualCap, other, es.paidIn(y), room)
 	}
 	if x.d.Status == core.Rejected {
 		return

@@ -2,56 +2,121 @@ package rules
 
 import "carepay/core"
 
-type claimKey struct {
+// The state kept per employee and per dependent lives for the whole run,
+// for every family of the drop, so it is kept in small slices rather than
+// maps: a family has a few dozen lines a year, and a linear scan of a
+// short slice is both faster and far smaller than a map.
+
+type claim struct {
 	dependent, provider string
 	date                core.Date
 }
 
-// dateSet is a set of days with a count per plan year.
-type dateSet struct {
-	days   map[core.Date]bool
-	byYear map[int]int
+// yearCount counts per plan year.
+type yearCount struct {
+	year  int
+	n     int
+	cents core.Cents
 }
 
-func (s *dateSet) has(d core.Date) bool { return s.days[d] }
+func yearOf(ys []yearCount, y int) *yearCount {
+	for i := range ys {
+		if ys[i].year == y {
+			return &ys[i]
+		}
+	}
+	return nil
+}
+
+func bump(ys []yearCount, y, n int, c core.Cents) []yearCount {
+	if yc := yearOf(ys, y); yc != nil {
+		yc.n += n
+		yc.cents += c
+		return ys
+	}
+	return append(ys, yearCount{year: y, n: n, cents: c})
+}
+
+// dateSet is a set of days with a count per plan year.
+type dateSet struct {
+	days   []core.Date
+	byYear []yearCount
+}
+
+func hasDate(ds []core.Date, d core.Date) bool {
+	for _, x := range ds {
+		if x == d {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *dateSet) has(d core.Date) bool { return hasDate(s.days, d) }
+
+func (s *dateSet) count(year int) int {
+	if yc := yearOf(s.byYear, year); yc != nil {
+		return yc.n
+	}
+	return 0
+}
 
 func (s *dateSet) add(d core.Date, year int) {
-	if s.days == nil {
-		s.days = map[core.Date]bool{}
-		s.byYear = map[int]int{}
+	if !s.has(d) {
+		s.days = append(s.days, d)
+		s.byYear = bump(s.byYear, year, 1, 0)
 	}
-	if !s.days[d] {
-		s.days[d] = true
-		s.byYear[year]++
-	}
+}
+
+// dayAmount is money attached to a date (copays paid that day).
+type dayAmount struct {
+	date  core.Date
+	cents core.Cents
 }
 
 // employeeState is what one employee has used under one plan, earlier runs
 // and this one together.
 type employeeState struct {
-	claims      map[claimKey]bool
+	claims      []claim
 	uses        []core.Date // service dates of lines that were not rejected
 	days        dateSet     // days used when the day limit is per employee
-	placements  map[int]int
-	paid        map[int]core.Cents // employer shares per plan year
-	copayOn     map[core.Date]core.Cents
-	inHomeDates map[core.Date]bool
+	placements  []yearCount // n: placements used per plan year
+	paid        []yearCount // cents: employer shares per plan year
+	copays      []dayAmount // employee shares of daily care per date
+	inHomeDates []core.Date
 }
 
-// dependentState is what one dependent has used under one plan.
-type dependentState struct {
-	days     dateSet // days used when the day limit is per dependent
-	careDays map[core.Date]bool
-}
-
-func newEmployeeState() *employeeState {
-	return &employeeState{
-		claims:      map[claimKey]bool{},
-		placements:  map[int]int{},
-		paid:        map[int]core.Cents{},
-		copayOn:     map[core.Date]core.Cents{},
-		inHomeDates: map[core.Date]bool{},
+func (s *employeeState) claimed(c claim) bool {
+	for _, x := range s.claims {
+		if x == c {
+			return true
+		}
 	}
+	return false
+}
+
+func (s *employeeState) placementsUsed(y int) int {
+	if yc := yearOf(s.placements, y); yc != nil {
+		return yc.n
+	}
+	return 0
+}
+
+func (s *employeeState) paidIn(y int) core.Cents {
+	if yc := yearOf(s.paid, y); yc != nil {
+		return yc.cents
+	}
+	return 0
+}
+
+func (s *employeeState) copayOn(d core.Date) core.Cents {
+	var sum core.Cents
+	for _, c := range s.copays {
+		if c.date == d {
+			sum += c.cents
+		}
+	}
+	return sum
 }
 
 // record adds a decided line's consumption to the employee's state.
@@ -60,17 +125,24 @@ func (s *employeeState) record(p *Plan, pr *core.PriorLine) {
 		return
 	}
 	y := p.YearOf(pr.ServiceDate)
-	s.claims[claimKey{pr.DependentID, pr.ProviderID, pr.ServiceDate}] = true
+	s.claims = append(s.claims, claim{pr.DependentID, pr.ProviderID, pr.ServiceDate})
 	s.uses = append(s.uses, pr.ServiceDate)
 	if pr.DayUsed && p.DayLimitPer == "employee" {
 		s.days.add(pr.ServiceDate, y)
 	}
-	s.placements[y] += pr.Placements
-	s.paid[y] += pr.EmployerShare
-	if pr.CareType == core.CareInHome {
-		s.inHomeDates[pr.ServiceDate] = true
-	} else {
-		s.copayOn[pr.ServiceDate] += pr.EmployeeShare
+	if pr.Placements != 0 {
+		s.placements = bump(s.placements, y, pr.Placements, 0)
+	}
+	if pr.EmployerShare != 0 {
+		s.paid = bump(s.paid, y, 0, pr.EmployerShare)
+	}
+	switch {
+	case pr.CareType == core.CareInHome:
+		if !hasDate(s.inHomeDates, pr.ServiceDate) {
+			s.inHomeDates = append(s.inHomeDates, pr.ServiceDate)
+		}
+	case p.Kind == KindCopay && pr.EmployeeShare != 0:
+		s.copays = append(s.copays, dayAmount{pr.ServiceDate, pr.EmployeeShare})
 	}
 }
 
@@ -85,12 +157,15 @@ func (s *employeeState) lastUseBefore(d core.Date) core.Date {
 	return last
 }
 
+// dependentState is what one dependent has used under one plan.
+type dependentState struct {
+	days     dateSet // days used when the day limit is per dependent
+	careDays []core.Date
+}
+
 func (s *dependentState) record(p *Plan, pr *core.PriorLine) {
-	if pr.CareDay {
-		if s.careDays == nil {
-			s.careDays = map[core.Date]bool{}
-		}
-		s.careDays[pr.ServiceDate] = true
+	if pr.CareDay && !hasDate(s.careDays, pr.ServiceDate) {
+		s.careDays = append(s.careDays, pr.ServiceDate)
 	}
 	if pr.Status != core.Rejected && pr.DayUsed && p.DayLimitPer == "dependent" {
 		s.days.add(pr.ServiceDate, p.YearOf(pr.ServiceDate))
@@ -101,7 +176,7 @@ func (s *dependentState) record(p *Plan, pr *core.PriorLine) {
 // counting d itself.
 func (s *dependentState) consecutiveRun(d core.Date) int {
 	n := 1
-	for day := d.AddDays(-1); s.careDays[day]; day = day.AddDays(-1) {
+	for day := d.AddDays(-1); hasDate(s.careDays, day); day = day.AddDays(-1) {
 		n++
 	}
 	return n

@@ -11,44 +11,80 @@ import (
 	"path/filepath"
 )
 
-// Write creates or replaces path with what fill writes. On any error the
-// temporary file is removed and path is left as it was.
-func Write(path string, fill func(w io.Writer) error) (err error) {
+// File is a file being written aside. Nothing appears at its path until
+// Commit; Abort (or a crash) leaves the path as it was.
+type File struct {
+	path string
+	f    *os.File
+	w    *bufio.Writer
+	done bool
+}
+
+// Create starts writing path aside, in the same folder.
+func Create(path string) (*File, error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+		return nil, fmt.Errorf("writing %s: %w", path, err)
 	}
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
+		return nil, fmt.Errorf("writing %s: %w", path, err)
+	}
+	return &File{path: path, f: f, w: bufio.NewWriterSize(f, 64<<10)}, nil
+}
+
+// Write writes to the temporary file.
+func (f *File) Write(p []byte) (int, error) { return f.w.Write(p) }
+
+// Commit flushes, syncs and renames the file into place.
+func (f *File) Commit() error {
+	if f.done {
+		return fmt.Errorf("writing %s: already finished", f.path)
+	}
+	f.done = true
+	tmp := f.f.Name()
+	err := f.w.Flush()
+	if err == nil {
+		err = f.f.Sync()
+	}
+	if cerr := f.f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp, 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp, f.path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", f.path, err)
+	}
+	return SyncDir(filepath.Dir(f.path))
+}
+
+// Abort removes the temporary file; calling it after Commit does nothing.
+func (f *File) Abort() {
+	if f.done {
+		return
+	}
+	f.done = true
+	f.f.Close()
+	os.Remove(f.f.Name())
+}
+
+// Write creates or replaces path with what fill writes. On any error the
+// temporary file is removed and path is left as it was.
+func Write(path string, fill func(w io.Writer) error) error {
+	f, err := Create(path)
+	if err != nil {
+		return err
+	}
+	if err := fill(f); err != nil {
+		f.Abort()
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	bw := bufio.NewWriterSize(f, 64<<10)
-	if err := fill(bw); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("syncing %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("closing %s: %w", path, err)
-	}
-	if err := os.Chmod(tmp, 0o644); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("renaming into %s: %w", path, err)
-	}
-	return SyncDir(dir)
+	return f.Commit()
 }
 
 // WriteBytes writes b to path with Write.

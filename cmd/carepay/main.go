@@ -21,6 +21,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
@@ -50,7 +51,15 @@ func (e *usageError) Error() string { return e.msg }
 // problemsFound means the command ran but found something wrong (validate).
 var errProblemsFound = errors.New("problems found")
 
+// defaultMemoryLimit keeps a run's heap near its live size: carepay's
+// memory is meant not to grow with the size of a drop. GOMEMLIMIT
+// overrides it.
+const defaultMemoryLimit = 256 << 20
+
 func main() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()

@@ -1,0 +1,99 @@
+package batch
+
+import (
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"carepay/config"
+	"carepay/core"
+	"carepay/gendrop"
+	"carepay/ingest"
+	"carepay/ledger"
+)
+
+var benchLines = flag.Int("bench-lines", 100_000, "service lines in the generated drop of BenchmarkIngestDecide")
+
+// peakHeap samples the heap in use until stop is closed and returns the
+// largest value seen.
+func peakHeap(stop <-chan struct{}) *atomic.Uint64 {
+	var peak atomic.Uint64
+	go func() {
+		var ms runtime.MemStats
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			runtime.ReadMemStats(&ms)
+			if ms.HeapInuse > peak.Load() {
+				peak.Store(ms.HeapInuse)
+				if path := os.Getenv("CAREPAY_BENCH_HEAP_PROFILE"); path != "" && ms.HeapInuse > 200<<20 {
+					if f, err := os.Create(path); err == nil {
+						pprof.WriteHeapProfile(f)
+						f.Close()
+					}
+				}
+			}
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return &peak
+}
+
+// BenchmarkIngestDecide generates a drop of -bench-lines service lines for
+// the three reference plans and runs one full pass into a fresh SQLite
+// ledger, reporting lines/s and the peak heap. Run it with
+//
+//	go test ./batch -run '^$' -bench IngestDecide -benchtime 1x -bench-lines 1000000
+func BenchmarkIngestDecide(b *testing.B) {
+	cfg, err := config.Load("../config.toml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	drop := filepath.Join(dir, "drop")
+	if _, err := gendrop.Write(context.Background(), gendrop.Options{Lines: *benchLines, Seed: 1, Dir: drop}); err != nil {
+		b.Fatal(err)
+	}
+	key, _ := ledger.ParseKey("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		db := filepath.Join(dir, "ledger.db")
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			os.Remove(db + suffix)
+		}
+		lg, err := ledger.Open(context.Background(), db, key)
+		if err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		stop := make(chan struct{})
+		peak := peakHeap(stop)
+		b.StartTimer()
+		start := time.Now()
+		_, err = Run(context.Background(), lg, Options{
+			AsOf: core.NewDate(2026, 12, 31), OutDir: filepath.Join(dir, "out"),
+			Sources: []ingest.Source{&ingest.Folder{SourceName: "bench", Dir: drop, ReadOnly: true}},
+			Plans:   cfg.Plans,
+		})
+		elapsed := time.Since(start)
+		b.StopTimer()
+		close(stop)
+		lg.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(*benchLines)/elapsed.Seconds(), "lines/s")
+		b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MiB")
+	}
+}

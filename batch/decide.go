@@ -1,0 +1,129 @@
+package batch
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+
+	"carepay/core"
+	"carepay/ledger"
+	"carepay/report"
+	"carepay/rules"
+	"carepay/safefile"
+	"carepay/spool"
+)
+
+// liveOutputs are the outputs written while deciding: decisions.csv aside
+// (renamed into place only after the ledger commits) and the summary.
+type liveOutputs struct {
+	decisions *safefile.File
+	summary   *report.Summary
+}
+
+type decided struct {
+	line *core.Line
+	d    core.Decision
+}
+
+// decide runs every spooled line through the rules in decision order. The
+// rules run on one goroutine and the ledger inserts and decisions.csv on
+// another, so that the two cores share the work.
+func decide(ctx context.Context, tx *ledger.Tx, opt Options, lines *spool.Sorter, invoices map[string]*invoice, log *slog.Logger) (*liveOutputs, error) {
+	f, err := safefile.Create(filepath.Join(runDir(opt.OutDir, tx.RunID), "decisions.csv"))
+	if err != nil {
+		return nil, err
+	}
+	live := &liveOutputs{decisions: f, summary: report.NewSummary(tx.RunID, opt.AsOf)}
+	dw := report.NewDecisionsWriter(f)
+	write := func(l *core.Line, d *core.Decision) error {
+		live.summary.Add(l, d)
+		return dw.Write(report.NewDecisionRow(tx.RunID, l, d))
+	}
+	if err := tx.EachReleased(write); err != nil {
+		f.Abort()
+		return nil, err
+	}
+	live.summary.Released = live.summary.Lines
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	out := make(chan decided, 4096)
+	errc := make(chan error, 1)
+	engine := rules.NewEngine(opt.Plans, tx, tx)
+	total := lines.Len()
+	go func() {
+		defer close(out)
+		n := 0
+		errc <- lines.Each(func(l *core.Line) error {
+			n++
+			if n%8192 == 0 {
+				opt.Progress("lines", n, total)
+			}
+			inv, err := invoiceOf(tx, invoices, l)
+			if err != nil {
+				return err
+			}
+			d, err := engine.Decide(l, inv)
+			if err != nil {
+				return err
+			}
+			select {
+			case out <- decided{l, d}:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+	}()
+	var werr error
+	for x := range out {
+		if werr != nil {
+			continue // drain so that the producer can finish
+		}
+		if werr = tx.PutDecision(x.line, &x.d); werr == nil {
+			werr = write(x.line, &x.d)
+		}
+		if werr != nil {
+			cancel()
+		}
+	}
+	if err := <-errc; err != nil && werr == nil {
+		werr = err
+	}
+	if werr == nil {
+		werr = dw.Close()
+	}
+	if werr != nil {
+		f.Abort()
+		return nil, fmt.Errorf("deciding: %w", werr)
+	}
+	opt.Progress("lines", total, total)
+	log.Info("lines decided", "lines", total)
+	return live, nil
+}
+
+// invoiceOf returns the summary of l's invoice, asking the ledger once per
+// invoice whether an earlier run saw it.
+func invoiceOf(tx *ledger.Tx, invoices map[string]*invoice, l *core.Line) (*core.InvoiceSummary, error) {
+	if l.Kind != core.Invoice {
+		return nil, nil
+	}
+	inv := invoices[l.Ref]
+	if inv == nil {
+		return nil, fmt.Errorf("invoice %s was not gathered", l.Ref)
+	}
+	// The last row of an invoice frees its summary: memory holds only the
+	// invoices still being decided.
+	if inv.decided++; inv.decided == inv.sum.Rows {
+		delete(invoices, l.Ref)
+	}
+	if !inv.looked {
+		seen, err := tx.InvoiceSeen(l.Ref)
+		if err != nil {
+			return nil, err
+		}
+		inv.sum.SeenBefore, inv.looked = seen, true
+	}
+	return &inv.sum, nil
+}

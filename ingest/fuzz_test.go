@@ -1,0 +1,87 @@
+package ingest_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"carepay/ingest"
+)
+
+// FuzzReadFile feeds arbitrary bytes to ReadFile. Whatever the content,
+// ReadFile must not fail or panic: it reports bad tables and rows instead,
+// and every report it gives is positioned on a data row.
+func FuzzReadFile(f *testing.F) {
+	entries, err := os.ReadDir(dropDir)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dropDir, e.Name()))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	for _, s := range []string{
+		"",
+		"\ufeff",
+		"\r\n\r\n",
+		"a,b\n1,2\n",
+		stmtHeader + "\nS1,P1,2026-03,E1,D1,center,2026-03-09,,120.00\n",
+		stmtHeader + "\nS1,P1,2026-13,E1,D1,center,2026-04-09,-1,abc\n\n,,,\n",
+		invHeader + "\nI1,E1,D1,P1,cen\"ter,2026-03-03,100.00,,,2026-03-05,,boss\n",
+		invHeader + "\n\"I1,E1\n",
+		"provider_id,name\n\"P1\"x,y\n",
+		"PK\x03\x04",
+		"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n\x00",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p := filepath.Join(t.TempDir(), "drop.bin")
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		visited := map[string]int{}
+		rep, err := ingest.ReadFile(context.Background(), p, "drop.bin", ingest.Options{Arrived: arrived}, func(r *ingest.Record) error {
+			visited[r.Source]++
+			if r.Row < 2 {
+				t.Errorf("record of %s at row %d", r.Source, r.Row)
+			}
+			n := 0
+			for _, x := range []bool{r.Employee != nil, r.Dependent != nil, r.Provider != nil, r.Line != nil} {
+				if x {
+					n++
+				}
+			}
+			if n != 1 {
+				t.Errorf("%s row %d: %d of Employee/Dependent/Provider/Line set, want 1", r.Source, r.Row, n)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("ReadFile: %v", err)
+		}
+		if rep == nil || len(rep.Tables) == 0 {
+			t.Fatalf("no table reported")
+		}
+		for _, tr := range rep.Tables {
+			if (tr.Kind == "") == (tr.Rejected == "") {
+				t.Errorf("%s: Kind %q and Rejected %q; want exactly one", tr.Source, tr.Kind, tr.Rejected)
+			}
+			if tr.RejectedRows > tr.Rows || tr.Taken() < 0 || visited[tr.Source] > tr.Rows {
+				t.Errorf("%s: Rows %d RejectedRows %d visited %d", tr.Source, tr.Rows, tr.RejectedRows, visited[tr.Source])
+			}
+			for _, e := range tr.Errors {
+				if e.Row < 2 {
+					t.Errorf("%s: row error at row %d: %v", tr.Source, e.Row, e)
+				}
+				if e.File != tr.Source {
+					t.Errorf("%s: row error names %q", tr.Source, e.File)
+				}
+			}
+		}
+	})
+}

@@ -1,0 +1,212 @@
+package ingest_test
+
+import (
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"carepay/core"
+	"carepay/ingest"
+)
+
+// sheet is one worksheet to write: cells by reference, such as "A1".
+type sheet struct {
+	name  string
+	cells map[string]any
+}
+
+// writeXLSX builds a workbook in a temp folder and returns its path.
+func writeXLSX(t *testing.T, date1904 bool, sheets ...sheet) string {
+	t.Helper()
+	f := excelize.NewFile()
+	defer f.Close()
+	if date1904 {
+		on := true
+		if err := f.SetWorkbookProps(&excelize.WorkbookPropsOptions{Date1904: &on}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dateStyle, err := f.NewStyle(&excelize.Style{NumFmt: 14})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range sheets {
+		if i == 0 {
+			if err := f.SetSheetName("Sheet1", s.name); err != nil {
+				t.Fatal(err)
+			}
+		} else if _, err := f.NewSheet(s.name); err != nil {
+			t.Fatal(err)
+		}
+		for ref, v := range s.cells {
+			switch v := v.(type) {
+			case serial: // a native date cell: a number shown as a date
+				if err := f.SetCellValue(s.name, ref, float64(v)); err != nil {
+					t.Fatal(err)
+				}
+				if err := f.SetCellStyle(s.name, ref, ref, dateStyle); err != nil {
+					t.Fatal(err)
+				}
+			case noisy: // a float stored with binary noise
+				if err := f.SetCellFloat(s.name, ref, float64(v), -1, 64); err != nil {
+					t.Fatal(err)
+				}
+			default:
+				if err := f.SetCellValue(s.name, ref, v); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	p := filepath.Join(t.TempDir(), "book.xlsx")
+	if err := f.SaveAs(p); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+type (
+	serial float64
+	noisy  float64
+)
+
+// row fills cells of one row from column A.
+func row(cells map[string]any, n int, values ...any) {
+	for i, v := range values {
+		if v == nil {
+			continue
+		}
+		ref, _ := excelize.CoordinatesToCellName(i+1, n)
+		cells[ref] = v
+	}
+}
+
+func TestReadXLSX(t *testing.T) {
+	opt := ingest.Options{Arrived: arrived}
+	stmtCols := []any{"Statement_ID", "Provider_ID", "Period", "Employee_ID", "Dependent_ID", "Care_Type", "Service_Date", "Hours", "Amount_Charged", "Received_On"}
+
+	t.Run("sheets_read_apart_and_rows_numbered_as_shown", func(t *testing.T) {
+		st := map[string]any{}
+		row(st, 2, stmtCols...) // a blank row 1 above the header
+		row(st, 3, "S1", "P1", "2026-03", "E1", "D1", "center", serial(46090), nil, 120.5, nil)
+		// rows 4 and 5 left empty
+		row(st, 6, "S1", "P1", "2026-03", "E1", "D1", "in_home", "3/10/2026", 4.5, "abc", serial(46118))
+		notes := map[string]any{}
+		row(notes, 1, "note", "author")
+		row(notes, 2, "call P02", "ops")
+		prov := map[string]any{}
+		row(prov, 1, "provider_id", "name")
+		row(prov, 2, "P1", "Sunny")
+		p := writeXLSX(t, false, sheet{"March", st}, sheet{"Notes", notes}, sheet{"Providers", prov}, sheet{"Empty", map[string]any{}})
+
+		rep, recs := read(t, p, "book.xlsx", opt)
+		if got, want := rep.Kinds(), []ingest.Kind{ingest.Statements, ingest.Providers}; !reflect.DeepEqual(got, want) {
+			t.Fatalf("Kinds() = %v, want %v", got, want)
+		}
+		if rep.Rejected() {
+			t.Fatal("Rejected() = true with two readable sheets")
+		}
+		march := table(t, rep, "book.xlsx#March")
+		if march.Rows != 2 || march.RejectedRows != 1 {
+			t.Errorf("March: Rows %d RejectedRows %d; want 2, 1", march.Rows, march.RejectedRows)
+		}
+		wantErrors(t, march.Errors, []core.RowError{{File: "book.xlsx#March", Row: 6, Column: "amount_charged", Value: "abc", Msg: wantMoney}})
+		if n := table(t, rep, "book.xlsx#Notes").Rejected; !strings.HasPrefix(n, "header matches no input kind") {
+			t.Errorf("Notes: Rejected = %q", n)
+		}
+		if e := table(t, rep, "book.xlsx#Empty").Rejected; e != "empty sheet: no header row" {
+			t.Errorf("Empty: Rejected = %q", e)
+		}
+		if tr := table(t, rep, "book.xlsx#Providers"); tr.Rows != 1 || tr.Kind != ingest.Providers {
+			t.Errorf("Providers: Kind %q Rows %d", tr.Kind, tr.Rows)
+		}
+		l := record(t, recs, "book.xlsx#March", 3).Line
+		if l.ServiceDate != date(t, "2026-03-09") || l.Charged != 12050 || l.HasHours || l.ReceivedOn != arrived {
+			t.Errorf("row 3 = date %s charged %d hours %v received %s", l.ServiceDate, l.Charged, l.HasHours, l.ReceivedOn)
+		}
+		l = record(t, recs, "book.xlsx#March", 6).Line
+		if l.ServiceDate != date(t, "2026-03-10") || l.Hours != 450 || l.ReceivedOn != date(t, "2026-04-06") {
+			t.Errorf("row 6 = date %s hours %d received %s", l.ServiceDate, l.Hours, l.ReceivedOn)
+		}
+	})
+
+	t.Run("time_cell_becomes_its_date", func(t *testing.T) {
+		st := map[string]any{}
+		row(st, 1, stmtCols...)
+		row(st, 2, "S1", "P1", "2026-03", "E1", "D1", "center", time.Date(2026, 3, 9, 0, 0, 0, 0, time.UTC), nil, 120, nil)
+		_, recs := read(t, writeXLSX(t, false, sheet{"S", st}), "book.xlsx", opt)
+		if len(recs) != 1 || recs[0].Line.ServiceDate != date(t, "2026-03-09") || recs[0].Line.Invalid() {
+			t.Fatalf("records %+v", recs)
+		}
+	})
+
+	t.Run("date1904_workbook", func(t *testing.T) {
+		st := map[string]any{}
+		row(st, 1, stmtCols...)
+		row(st, 2, "S1", "P1", "2026-03", "E1", "D1", "center", serial(44628), nil, 120, nil)
+		_, recs := read(t, writeXLSX(t, true, sheet{"S", st}), "book.xlsx", opt)
+		if len(recs) != 1 || recs[0].Line.ServiceDate != date(t, "2026-03-09") {
+			t.Fatalf("service date %s, want 2026-03-09", recs[0].Line.ServiceDate)
+		}
+	})
+
+	t.Run("numeric_cells_with_binary_noise", func(t *testing.T) {
+		st := map[string]any{}
+		row(st, 1, stmtCols...)
+		// 0.1+0.2 is stored as 0.30000000000000004; 4.1*3 as 12.299999999999999.
+		row(st, 2, "S1", "P1", "2026-03", "E1", "D1", "in_home", serial(46090), noisy(4.1*3), noisy(0.1+0.2), nil)
+		row(st, 3, "S1", "P1", "2026-03", "E1", "D1", "in_home", serial(46090), 4.125, 10.005, nil)
+		rep, recs := read(t, writeXLSX(t, false, sheet{"S", st}), "book.xlsx", opt)
+		l := recs[0].Line
+		if l.Invalid() || l.Charged != 30 || l.Hours != 1230 {
+			t.Errorf("row 2 = charged %d hours %d errors %v; want 30 and 1230", l.Charged, l.Hours, l.Errors)
+		}
+		wantErrors(t, only(t, rep).Errors, []core.RowError{
+			{File: "book.xlsx#S", Row: 3, Column: "amount_charged", Value: "10.005", Msg: wantMoney},
+			{File: "book.xlsx#S", Row: 3, Column: "hours", Value: "4.125", Msg: "want a number of hours like 4.5, at most two decimals"},
+		})
+	})
+
+	t.Run("not_a_workbook", func(t *testing.T) {
+		rep, recs := readBytes(t, "fake.xlsx", []byte("PK\x03\x04this is no zip at all"), opt)
+		tr := only(t, rep)
+		if !strings.HasPrefix(tr.Rejected, "not a readable XLSX workbook: ") || tr.Source != "fake.xlsx" || len(recs) != 0 {
+			t.Fatalf("Rejected %q Source %q", tr.Rejected, tr.Source)
+		}
+	})
+}
+
+func TestReadBinaryRejected(t *testing.T) {
+	tests := []struct {
+		name string
+		data []byte
+	}{
+		{"pdf", []byte("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\nstream\n\x00\x01\x02\x89\xff\nendstream\n")},
+		{"pdf_longer_than_sniffed_head", append([]byte("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"), make([]byte, 4096)...)},
+		{"png", []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10")},
+		{"nul_bytes", []byte("provider_id,name\nP1,\x00\x00\n")},
+		{"latin1_high_bytes", []byte("provider_id,name\nP1,Jos\xe9 Care\n")},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rep, recs := readBytes(t, "scan.pdf", tc.data, ingest.Options{})
+			tr := only(t, rep)
+			want := "not a CSV or XLSX file (binary content); key it in by hand or send it as CSV or XLSX"
+			if tr.Rejected != want || tr.Kind != "" || tr.Source != "scan.pdf" || !rep.Rejected() || len(recs) != 0 {
+				t.Fatalf("Rejected %q Kind %q visited %d", tr.Rejected, tr.Kind, len(recs))
+			}
+		})
+	}
+
+	// A PDF whose first bytes happen to be plain text is still no table.
+	t.Run("pdf_with_text_start", func(t *testing.T) {
+		rep, recs := readBytes(t, "scan.pdf", []byte("%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\n"), ingest.Options{})
+		if !rep.Rejected() || len(recs) != 0 || rep.Kinds() != nil {
+			t.Fatalf("tables %+v", rep.Tables[0])
+		}
+	})
+}

@@ -1,0 +1,328 @@
+// Package spool sorts the service lines of a drop into decision order
+// (service date, then arrival of the file, then row) with bounded memory:
+// lines are gathered in runs of a fixed size, each run sorted and written
+// to a temporary file, and the runs merged as they are read back. However
+// large the drop, memory holds one run while writing and one line per run
+// while reading.
+package spool
+
+import (
+	"bufio"
+	"container/heap"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"time"
+
+	"carepay/core"
+)
+
+// DefaultRunSize is how many lines a run holds in memory.
+const DefaultRunSize = 50_000
+
+// Sorter gathers lines and gives them back in decision order.
+type Sorter struct {
+	dir     string
+	runSize int
+	buf     []*core.Line
+	runs    []*os.File
+	n       int
+}
+
+// New returns a Sorter that writes its runs under dir (the system's
+// temporary folder when empty). runSize 0 means DefaultRunSize.
+func New(dir string, runSize int) *Sorter {
+	if runSize <= 0 {
+		runSize = DefaultRunSize
+	}
+	return &Sorter{dir: dir, runSize: runSize}
+}
+
+// Len is the number of lines added.
+func (s *Sorter) Len() int { return s.n }
+
+// Less orders lines as SPEC.md decides them: service date, then arrival of
+// the file, then row. Lines whose service date did not parse come first.
+func Less(a, b *core.Line) bool {
+	if a.ServiceDate != b.ServiceDate {
+		return a.ServiceDate < b.ServiceDate
+	}
+	if a.Seq != b.Seq {
+		return a.Seq < b.Seq
+	}
+	return a.Row < b.Row
+}
+
+// Add keeps l (the Sorter takes ownership of it).
+func (s *Sorter) Add(l *core.Line) error {
+	s.buf = append(s.buf, l)
+	s.n++
+	if len(s.buf) >= s.runSize {
+		return s.spill()
+	}
+	return nil
+}
+
+func (s *Sorter) spill() error {
+	sort.SliceStable(s.buf, func(i, j int) bool { return Less(s.buf[i], s.buf[j]) })
+	f, err := os.CreateTemp(s.dir, "carepay-spool-*")
+	if err != nil {
+		return fmt.Errorf("spooling lines: %w", err)
+	}
+	// The file is only ever read through this handle.
+	os.Remove(f.Name())
+	w := bufio.NewWriterSize(f, 256<<10)
+	var e encoder
+	for _, l := range s.buf {
+		if err := e.write(w, l); err != nil {
+			f.Close()
+			return fmt.Errorf("spooling lines: %w", err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("spooling lines: %w", err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		f.Close()
+		return fmt.Errorf("spooling lines: %w", err)
+	}
+	s.runs = append(s.runs, f)
+	clear(s.buf)
+	s.buf = s.buf[:0]
+	return nil
+}
+
+// Each calls fn for every line in decision order. It may be called once.
+func (s *Sorter) Each(fn func(*core.Line) error) error {
+	defer s.Close()
+	if len(s.runs) == 0 {
+		sort.SliceStable(s.buf, func(i, j int) bool { return Less(s.buf[i], s.buf[j]) })
+		for _, l := range s.buf {
+			if err := fn(l); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if len(s.buf) > 0 {
+		if err := s.spill(); err != nil {
+			return err
+		}
+	}
+	h := &mergeHeap{}
+	for i, f := range s.runs {
+		r := &runReader{r: bufio.NewReaderSize(f, 64<<10), idx: i}
+		ok, err := r.next()
+		if err != nil {
+			return err
+		}
+		if ok {
+			h.items = append(h.items, r)
+		}
+	}
+	heap.Init(h)
+	for h.Len() > 0 {
+		top := h.items[0]
+		if err := fn(top.cur); err != nil {
+			return err
+		}
+		ok, err := top.next()
+		if err != nil {
+			return err
+		}
+		if ok {
+			heap.Fix(h, 0)
+		} else {
+			heap.Pop(h)
+		}
+	}
+	return nil
+}
+
+// Close releases the run files.
+func (s *Sorter) Close() error {
+	var errs []error
+	for _, f := range s.runs {
+		errs = append(errs, f.Close())
+	}
+	s.runs, s.buf = nil, nil
+	return errors.Join(errs...)
+}
+
+type runReader struct {
+	r   *bufio.Reader
+	d   decoder
+	cur *core.Line
+	idx int
+}
+
+func (r *runReader) next() (bool, error) {
+	l, err := r.d.read(r.r)
+	if errors.Is(err, io.EOF) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("reading spooled lines: %w", err)
+	}
+	r.cur = l
+	return true, nil
+}
+
+type mergeHeap struct{ items []*runReader }
+
+func (h *mergeHeap) Len() int { return len(h.items) }
+func (h *mergeHeap) Less(i, j int) bool {
+	a, b := h.items[i], h.items[j]
+	if Less(a.cur, b.cur) {
+		return true
+	}
+	if Less(b.cur, a.cur) {
+		return false
+	}
+	return a.idx < b.idx
+}
+func (h *mergeHeap) Swap(i, j int) { h.items[i], h.items[j] = h.items[j], h.items[i] }
+func (h *mergeHeap) Push(x any)    { h.items = append(h.items, x.(*runReader)) }
+func (h *mergeHeap) Pop() any {
+	x := h.items[len(h.items)-1]
+	h.items = h.items[:len(h.items)-1]
+	return x
+}
+
+// encoder writes lines in a compact binary form: varints and
+// length-prefixed strings, in a fixed field order.
+type encoder struct{ b []byte }
+
+func (e *encoder) write(w io.Writer, l *core.Line) error {
+	b := e.b[:0]
+	str := func(s string) {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	num := func(v int64) { b = binary.AppendVarint(b, v) }
+	str(string(l.Kind))
+	str(l.Source)
+	num(int64(l.Row))
+	num(int64(l.Seq))
+	str(l.Ref)
+	str(l.LineID)
+	str(l.EmployeeID)
+	str(l.DependentID)
+	str(l.ProviderID)
+	str(l.CareType)
+	num(int64(l.ServiceDate))
+	num(int64(l.Hours))
+	hasHours := int64(0)
+	if l.HasHours {
+		hasHours = 1
+	}
+	num(hasHours)
+	num(int64(l.Charged))
+	num(int64(l.EmployeeSignedOn))
+	num(int64(l.ProviderSignedOn))
+	num(int64(l.ReceivedOn))
+	str(l.Payee)
+	num(int64(l.Period.Year))
+	num(int64(l.Period.Month))
+	str(l.Mileage)
+	num(int64(len(l.Errors)))
+	for _, re := range l.Errors {
+		str(re.File)
+		num(int64(re.Row))
+		str(re.Column)
+		str(re.Value)
+		str(re.Msg)
+	}
+	e.b = b
+	var n [binary.MaxVarintLen64]byte
+	k := binary.PutUvarint(n[:], uint64(len(b)))
+	if _, err := w.Write(n[:k]); err != nil {
+		return err
+	}
+	_, err := w.Write(b)
+	return err
+}
+
+type decoder struct{ b []byte }
+
+func (d *decoder) read(r *bufio.Reader) (*core.Line, error) {
+	size, err := binary.ReadUvarint(r)
+	if err != nil {
+		return nil, err
+	}
+	if cap(d.b) < int(size) {
+		d.b = make([]byte, size)
+	}
+	b := d.b[:size]
+	if _, err := io.ReadFull(r, b); err != nil {
+		return nil, io.ErrUnexpectedEOF
+	}
+	p := parser{b: b}
+	l := &core.Line{}
+	l.Kind = core.LineKind(p.str())
+	l.Source = p.str()
+	l.Row = int(p.num())
+	l.Seq = int(p.num())
+	l.Ref = p.str()
+	l.LineID = p.str()
+	l.EmployeeID = p.str()
+	l.DependentID = p.str()
+	l.ProviderID = p.str()
+	l.CareType = p.str()
+	l.ServiceDate = core.Date(p.num())
+	l.Hours = core.Hours(p.num())
+	l.HasHours = p.num() == 1
+	l.Charged = core.Cents(p.num())
+	l.EmployeeSignedOn = core.Date(p.num())
+	l.ProviderSignedOn = core.Date(p.num())
+	l.ReceivedOn = core.Date(p.num())
+	l.Payee = p.str()
+	l.Period.Year = int(p.num())
+	l.Period.Month = time.Month(p.num())
+	l.Mileage = p.str()
+	for n := p.num(); n > 0 && p.err == nil; n-- {
+		l.Errors = append(l.Errors, &core.RowError{File: p.str(), Row: int(p.num()), Column: p.str(), Value: p.str(), Msg: p.str()})
+	}
+	if p.err != nil {
+		return nil, p.err
+	}
+	return l, nil
+}
+
+type parser struct {
+	b   []byte
+	err error
+}
+
+var errCorrupt = errors.New("spooled line is corrupt")
+
+func (p *parser) num() int64 {
+	if p.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(p.b)
+	if n <= 0 {
+		p.err = errCorrupt
+		return 0
+	}
+	p.b = p.b[n:]
+	return v
+}
+
+func (p *parser) str() string {
+	if p.err != nil {
+		return ""
+	}
+	n, k := binary.Uvarint(p.b)
+	if k <= 0 || uint64(len(p.b)-k) < n {
+		p.err = errCorrupt
+		return ""
+	}
+	s := string(p.b[k : k+int(n)])
+	p.b = p.b[k+int(n):]
+	return s
+}
