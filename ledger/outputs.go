@@ -157,3 +157,13 @@ func (l *Ledger) ReleasedIn(ctx context.Context, id string) (int, error) {
 	}
 	return n, nil
 }
+
+// MarkPending puts a committed run back in the "decided" state, as if it
+// had been killed before its outputs were written. Tests of recovery use
+// it; so can an operator who lost a run's out/ folder.
+func (l *Ledger) MarkPending(ctx context.Context, id string) error {
+	if _, err := l.db.ExecContext(ctx, `UPDATE runs SET state = 'decided' WHERE id = ?`, id); err != nil {
+		return fmt.Errorf("marking run %s pending: %w", id, err)
+	}
+	return nil
+}
