@@ -42,15 +42,18 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if len(pos) > 0 {
 		return &usageError{fmt.Sprintf("unexpected argument %q", pos[0])}
 	}
-	cfg, err := o.load()
-	if err != nil {
-		return err
-	}
-	asOf := core.DateOf(time.Now().In(cfg.Location()))
+	var asOf core.Date
 	if o.asOf != "" {
 		if asOf, err = core.ParseDate(o.asOf); err != nil {
 			return &usageError{fmt.Sprintf("--as-of: %v", err)}
 		}
+	}
+	cfg, err := o.load()
+	if err != nil {
+		return err
+	}
+	if asOf.IsZero() {
+		asOf = core.DateOf(time.Now().In(cfg.Location()))
 	}
 	out := o.out
 	if out == "" {

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func carepay(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestHelpOnEveryCommand(t *testing.T) {
+	for _, c := range append(commands, command{name: "--help"}) {
+		t.Run(c.name, func(t *testing.T) {
+			args := []string{c.name, "--help"}
+			if c.name == "--help" {
+				args = []string{"--help"}
+			}
+			code, out, errs := carepay(t, args...)
+			if code != exitOK {
+				t.Errorf("exit %d", code)
+			}
+			if !strings.Contains(out+errs, "Usage: carepay") {
+				t.Errorf("no usage in %q", out+errs)
+			}
+		})
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{{}, {"frobnicate"}, {"run", "--no-such-flag"}, {"validate"}, {"explain"}, {"run", "--as-of", "31/31/2026"}} {
+		code, _, errs := carepay(t, args...)
+		if code != exitUsage {
+			t.Errorf("%v: exit %d, want %d (stderr %q)", args, code, exitUsage, errs)
+		}
+	}
+}
+
+func TestValidate(t *testing.T) {
+	code, out, errs := carepay(t, "validate", "../../fixtures/drop/01-employees.csv", "../../fixtures/drop/40-ops-notes.csv", "../../fixtures/drop/10-registry.xlsx")
+	if code != exitFailed {
+		t.Errorf("exit %d, want 1", code)
+	}
+	for _, want := range []string{
+		`01-employees.csv:14:annual_income: want an amount like 123.45 or $1,234.50 (value "abc")`,
+		`40-ops-notes.csv:1:-: header matches no input kind`,
+		`10-registry.xlsx#Dependents:20:birth_date:`,
+		`10-registry.xlsx#Providers:1:-: warning: unknown columns ignored: contact_person`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(errs, "problems in 3 files") {
+		t.Errorf("stderr %q", errs)
+	}
+	code, _, _ = carepay(t, "validate", "../../fixtures/drop/31-invoices-resent.csv")
+	if code != exitOK {
+		t.Errorf("a clean file: exit %d", code)
+	}
+}
+
+// TestRunApproveExplain drives the commands as a user would, on the
+// shipped fixtures, and checks that a second run decides nothing.
+func TestRunApproveExplain(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "l.db")
+	out := filepath.Join(dir, "out")
+	common := []string{"--config", "../../config.toml", "--db", db}
+	code, stdout, errs := carepay(t, append([]string{"run", "--inbox", "../../fixtures/drop", "--out", out, "--as-of", "2026-04-10"}, common...)...)
+	if code != exitOK {
+		t.Fatalf("run: exit %d, %s", code, errs)
+	}
+	if !strings.Contains(stdout, "files: 7 taken, 0 skipped (seen before), 1 rejected") || !strings.Contains(stdout, "85 decided") {
+		t.Errorf("run summary:\n%s", stdout)
+	}
+	_, stdout, _ = carepay(t, append([]string{"run", "--inbox", "../../fixtures/drop", "--out", out, "--as-of", "2026-04-10"}, common...)...)
+	if !strings.Contains(stdout, "nothing new to decide") {
+		t.Errorf("second run:\n%s", stdout)
+	}
+	code, stdout, errs = carepay(t, append([]string{"approve", "--by", "ops-lead", "ST-P02-2026-03"}, common...)...)
+	if code != exitOK || !strings.Contains(stdout, "approved ST-P02-2026-03 by ops-lead") {
+		t.Errorf("approve: %d %q %q", code, stdout, errs)
+	}
+	code, _, errs = carepay(t, append([]string{"approve", "--by", "ops-lead", "ST-NOPE"}, common...)...)
+	if code != exitFailed || !strings.Contains(errs, "ST-NOPE") || strings.Count(errs, "\n") != 1 {
+		t.Errorf("approving an unknown statement: %d %q", code, errs)
+	}
+	code, stdout, _ = carepay(t, append([]string{"explain", "INV-1005"}, common...)...)
+	for _, want := range []string{"CONSECUTIVE_LIMIT", "80% of 100.00 = 80.00", "consecutive day 9 of care"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("explain lacks %q:\n%s", want, stdout)
+		}
+	}
+	if code != exitOK {
+		t.Errorf("explain exit %d", code)
+	}
+}
+
+func TestRunWithoutKeyFailsClearly(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := os.ReadFile("../../config.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(string(cfg), `key_file = "fixtures/demo-ledger.key"`, `key_file = "missing.key"`, 1)
+	path := filepath.Join(dir, "config.toml")
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("CAREPAY_LEDGER_KEY", "")
+	code, _, errs := carepay(t, "run", "--config", path, "--inbox", "../../fixtures/drop", "--as-of", "2026-04-10")
+	if code != exitFailed || !strings.Contains(errs, "ledger key") || strings.Count(errs, "\n") != 1 {
+		t.Errorf("exit %d, stderr %q", code, errs)
+	}
+}

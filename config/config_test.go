@@ -1,0 +1,118 @@
+package config
+
+import (
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func shipped(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("../config.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestShippedConfigLoads(t *testing.T) {
+	c, err := Load("../config.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"bright-backup", "pinch-hourly", "jitc-invoice"} {
+		p := c.Plans[id]
+		if p == nil {
+			t.Fatalf("plan %s missing", id)
+		}
+		if p.ID != id {
+			t.Errorf("plan %s has ID %q", id, p.ID)
+		}
+	}
+	if got := c.Plans["pinch-hourly"].Tiers[2].From; got != 7500001 {
+		t.Errorf("pinch-hourly third tier from %d cents, want 7500001", got)
+	}
+	if got := c.Plans["jitc-invoice"].DailyMax; got != 8000 {
+		t.Errorf("jitc daily max %d", got)
+	}
+}
+
+// TestErrorsNameFileLineAndKey replaces one setting of the shipped config
+// at a time and checks that the error names the line and the key.
+func TestErrorsNameFileLineAndKey(t *testing.T) {
+	base := shipped(t)
+	lineOfText := func(s, needle string) int {
+		i := strings.Index(s, needle)
+		if i < 0 {
+			t.Fatalf("%q not in config", needle)
+		}
+		return strings.Count(s[:i], "\n") + 1
+	}
+	cases := []struct {
+		name, old, new, key string
+	}{
+		{"unknown_key", `day_limit = 20`, "day_limit = 20\nday_limits = 5", "plans.bright-backup.day_limits"},
+		{"wrong_type", `day_limit = 20`, `day_limit = "twenty"`, "plans.bright-backup.day_limit"},
+		{"negative_day_limit", `day_limit = 20`, `day_limit = -20`, "plans.bright-backup.day_limit"},
+		{"unknown_plan_kind", `kind = "hourly"`, `kind = "weekly"`, "plans.pinch-hourly.kind"},
+		{"tiers_out_of_order", `from = "75000.01"`, `from = "30000.00"`, "plans.pinch-hourly.tiers[2].from"},
+		{"negative_rate", `hourly_rate = "4.00"`, `hourly_rate = "-4.00"`, "plans.pinch-hourly.tiers[2].hourly_rate"},
+		{"bad_money", `daily_max = "80.00"`, `daily_max = "eighty"`, "plans.jitc-invoice.daily_max"},
+		{"unknown_care_type", `care_types = ["in_home"]`, `care_types = ["in_home", "boarding"]`, "plans.pinch-hourly.care_types"},
+		{"bad_time_zone", `time_zone = "America/New_York"`, `time_zone = "Mars/Olympus"`, "run.time_zone"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if !strings.Contains(base, c.old) {
+				t.Fatalf("%q not in config", c.old)
+			}
+			text := strings.Replace(base, c.old, c.new, 1)
+			_, err := Parse("config.toml", []byte(text))
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			lastLine := strings.Split(c.new, "\n")
+			want := lineOfText(text, lastLine[len(lastLine)-1])
+			msg := err.Error()
+			if !strings.Contains(msg, c.key) {
+				t.Errorf("error %q does not name key %s", msg, c.key)
+			}
+			if !strings.Contains(msg, "config.toml:"+strconv.Itoa(want)+":") {
+				t.Errorf("error %q does not name line %d", msg, want)
+			}
+		})
+	}
+}
+
+func TestLedgerKeySources(t *testing.T) {
+	c, err := Load("../config.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("CAREPAY_LEDGER_KEY", "from-env")
+	if k, err := c.LedgerKey(); err != nil || k != "from-env" {
+		t.Errorf("env key: %q %v", k, err)
+	}
+	t.Setenv("CAREPAY_LEDGER_KEY", "")
+	if k, err := c.LedgerKey(); err != nil || len(strings.TrimSpace(k)) != 64 {
+		t.Errorf("file key: %d chars, %v", len(k), err)
+	}
+	c.Ledger.KeyFile = ""
+	_, err = c.LedgerKey()
+	if err == nil || !strings.Contains(err.Error(), "CAREPAY_LEDGER_KEY is not set") {
+		t.Errorf("missing key error: %v", err)
+	}
+}
+
+func TestNoPlansAndNoKeySource(t *testing.T) {
+	_, err := Parse("c.toml", []byte("[ledger]\nkey_env = \"\"\nkey_file = \"\"\n"))
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, want := range []string{"plans: no plans configured", "ledger.key_env"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+}

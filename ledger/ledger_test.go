@@ -1,0 +1,159 @@
+package ledger
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"carepay/core"
+)
+
+const hexKey = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+
+func open(t *testing.T, path string) *Ledger {
+	t.Helper()
+	key, err := ParseKey(hexKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := Open(context.Background(), path, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l
+}
+
+func TestParseKey(t *testing.T) {
+	for _, c := range []struct {
+		name, text string
+		ok         bool
+	}{
+		{"hex", hexKey, true},
+		{"hex_with_newline", hexKey + "\n", true},
+		{"base64", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", true},
+		{"short", "0011", false},
+		{"empty", "", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			k, err := ParseKey(c.text)
+			if (err == nil) != c.ok {
+				t.Fatalf("err %v", err)
+			}
+			if c.ok && k.String() != "**redacted**" {
+				t.Errorf("key prints as %q", k.String())
+			}
+		})
+	}
+}
+
+func TestMigrationsAreVersionedAndIdempotent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sub", "l.db")
+	l := open(t, path)
+	v, err := l.SchemaVersion(context.Background())
+	if err != nil || v != len(migrations)-1 {
+		t.Fatalf("version %d %v", v, err)
+	}
+	l.Close()
+	l2 := open(t, path)
+	if v2, _ := l2.SchemaVersion(context.Background()); v2 != v {
+		t.Errorf("reopening changed the version to %d", v2)
+	}
+	if _, err := l2.db.Exec(`INSERT INTO schema_migrations VALUES (99, 'x')`); err != nil {
+		t.Fatal(err)
+	}
+	l2.Close()
+	key, _ := ParseKey(hexKey)
+	if _, err := Open(context.Background(), path, key); err == nil || !strings.Contains(err.Error(), "newer than this carepay") {
+		t.Errorf("a newer schema was accepted: %v", err)
+	}
+}
+
+// TestAccountNumbersAreSealed checks that the database file never holds an
+// account number in clear, and that a wrong key cannot read one.
+func TestAccountNumbersAreSealed(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "l.db")
+	l := open(t, path)
+	ctx := context.Background()
+	tx, err := l.Begin(ctx, core.NewDate(2026, 4, 10), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const account = "987123456789"
+	e := &core.Employee{ID: "E1", FirstName: "A", LastName: "B", PlanID: "p", EmploymentType: core.RegularFullTime,
+		EnrolledOn: core.NewDate(2025, 1, 1), PaymentMethod: core.MethodACH,
+		Bank: core.BankAccount{Routing: "011000015", Number: account, Type: "checking"}}
+	if err := tx.PutEmployee(e); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(nil); err != nil {
+		t.Fatal(err)
+	}
+	var sealed []byte
+	var last4 string
+	if err := l.db.QueryRow(`SELECT account_sealed, account_last4 FROM employees WHERE employee_id = 'E1'`).Scan(&sealed, &last4); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(sealed, []byte(account)) || last4 != "6789" {
+		t.Errorf("sealed %x, last4 %q", sealed, last4)
+	}
+	got, err := l.key.open(sealed)
+	if err != nil || got != account {
+		t.Errorf("unsealed %q %v", got, err)
+	}
+	other, _ := ParseKey(strings.Repeat("ff", 32))
+	if _, err := other.open(sealed); err == nil {
+		t.Error("a wrong key opened the account number")
+	}
+	l.Close()
+	for _, suffix := range []string{"", "-wal"} {
+		raw, err := os.ReadFile(path + suffix)
+		if err != nil && suffix == "" {
+			t.Fatal(err)
+		}
+		if bytes.Contains(raw, []byte(account)) {
+			t.Errorf("the account number is in clear in %s", filepath.Base(path+suffix))
+		}
+	}
+}
+
+func TestRunIDsAndRollback(t *testing.T) {
+	l := open(t, filepath.Join(t.TempDir(), "l.db"))
+	ctx := context.Background()
+	day := core.NewDate(2026, 4, 10)
+	tx, err := l.Begin(ctx, day, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tx.RunID != "20260410-001" {
+		t.Errorf("first run %s", tx.RunID)
+	}
+	if err := tx.RecordFile("abc", "f.csv", "inbox", "taken", map[string]int{}); err != nil {
+		t.Fatal(err)
+	}
+	tx.Rollback()
+	// A rolled-back run leaves nothing: the same ID is used again and the
+	// file is not seen.
+	tx, err = l.Begin(ctx, day, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tx.RunID != "20260410-001" {
+		t.Errorf("run after rollback %s", tx.RunID)
+	}
+	if _, seen, _ := tx.FileSeen("abc"); seen {
+		t.Error("a rolled-back file is seen")
+	}
+	if err := tx.Commit(nil); err != nil {
+		t.Fatal(err)
+	}
+	tx, _ = l.Begin(ctx, day, time.Now())
+	defer tx.Rollback()
+	if tx.RunID != "20260410-002" {
+		t.Errorf("second run %s", tx.RunID)
+	}
+}
