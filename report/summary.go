@@ -55,7 +55,7 @@ func (s *Summary) Add(l *core.Line, d *core.Decision) {
 	}
 	plan := d.PlanID
 	if plan == "" {
-		plan = "(none)"
+		plan = "(no plan)"
 	}
 	for _, t := range []*Totals{total(s.ByPlan, plan), total(s.ByPayee, orNone(d.PayeeType))} {
 		t.Lines++

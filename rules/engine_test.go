@@ -90,7 +90,7 @@ func TestCommonChecks(t *testing.T) {
 			name: "hours_zero",
 			steps: []step{
 				{line: bl("K1", "in_home", "2026-03-02", "0", "200.00"), want: rejected(core.Cents(20000), core.InvalidHours)},
-				{line: jl("INV-1", "J1", "2026-03-02", "100.00", func(l *core.Line) { l.Hours, l.HasHours = 0, true }), want: rejected(core.Cents(10000), core.InvalidHours)},
+				{line: invoice("INV-1", "E-J", "J1", "P1", "center", "2026-03-02", "0", "100.00"), want: rejected(core.Cents(10000), core.InvalidHours)},
 			},
 		},
 		{

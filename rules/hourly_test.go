@@ -283,7 +283,7 @@ func TestHourly(t *testing.T) {
 			}},
 		},
 		{
-			name: "held_partial_keeps_partial_final_status",
+			name:  "held_partial_keeps_partial_final_status",
 			prior: ninePlacements(),
 			steps: []step{{
 				// as tenth_placement_split_by_14_hour_row: 96.00 / 100.00, partial, then held
@@ -292,7 +292,7 @@ func TestHourly(t *testing.T) {
 			}},
 		},
 		{
-			name: "held_lines_consume_placements",
+			name:  "held_lines_consume_placements",
 			prior: ninePlacements(),
 			steps: []step{
 				// placement 10, held
@@ -302,7 +302,7 @@ func TestHourly(t *testing.T) {
 			},
 		},
 		{
-			name: "held_lines_consume_annual_cap",
+			name:  "held_lines_consume_annual_cap",
 			setup: func(w *world) { w.employee("E-P").OtherBenefits = 495000 },
 			steps: []step{
 				// room 50.00; 48.00 -> held, final approved

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"carepay/core"
+	"carepay/templates"
 )
 
 const explainUsage = `Usage: carepay explain REF
@@ -36,6 +38,10 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer lg.Close()
+	words, err := templates.Reasons()
+	if err != nil {
+		return err
+	}
 	lines, err := lg.Explain(ctx, refs[0])
 	if err != nil {
 		return err
@@ -58,6 +64,11 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintf(stdout, "; employer %s, employee %s\n", core.Cents(l.EmployerShare), core.Cents(l.EmployeeShare))
 		for _, s := range l.Steps {
 			fmt.Fprintf(stdout, "  - %s\n", s)
+		}
+		for _, r := range strings.Split(l.Reasons, ";") {
+			if r != "" {
+				fmt.Fprintf(stdout, "  %s: %s\n", r, words[r])
+			}
 		}
 	}
 	return nil
