@@ -277,17 +277,6 @@ func payee(s string) lineOpt { return func(l *core.Line) { l.Payee = s } }
 // seq sets the arrival order of the line's file within its drop.
 func seq(n int) lineOpt { return func(l *core.Line) { l.Seq = n } }
 
-// period sets a statement's period.
-func period(s string) lineOpt {
-	return func(l *core.Line) {
-		p, err := core.ParsePeriod(s)
-		if err != nil {
-			panic(err)
-		}
-		l.Period = p
-	}
-}
-
 // mileage sets a statement's mileage column.
 func mileage(s string) lineOpt { return func(l *core.Line) { l.Mileage = s } }
 

@@ -136,6 +136,26 @@ func TestHourly(t *testing.T) {
 			},
 		},
 		{
+			name: "12.01_hours_is_two_placements", approved: approvedSP,
+			prior: priorDays(pinch, "E-P", "C1", "in_home", "2026-01-05", 8, 2400, 3200, 1),
+			steps: []step{
+				// 12.01h > 12: placements 9 and 10: 8.00 x 12.01 = 96.08; employee 168.14-96.08 = 72.06
+				{line: pl("C1", "2026-03-02", "12.01", "168.14"), want: approved(core.Cents(7206), core.Cents(9608))},
+				{line: pl("C1", "2026-03-03", "4", "56.00"), want: rejected(core.Cents(5600), core.PlacementLimit)},
+			},
+		},
+		{
+			name: "placement_limit_and_annual_cap_on_one_line", approved: approvedSP,
+			setup: func(w *world) { w.employee("E-P").OtherBenefits = 465000 },
+			prior: ninePlacements(),
+			steps: []step{{
+				// 1 placement left: 12h of 14 covered, 8.00 x 12 = 96.00;
+				// room 5,000.00-4,650.00-288.00 = 62.00 < 96.00 -> 62.00; employee 196.00-62.00 = 134.00
+				line: pl("C1", "2026-03-02", "14", "196.00"),
+				want: partial(core.Cents(13400), core.Cents(6200), core.PlacementLimit, core.AnnualCap),
+			}},
+		},
+		{
 			name: "placements_reset_with_plan_year", approved: []string{"S-P", "S-P-DEC"},
 			prior: priorDays(pinch, "E-P", "C1", "in_home", "2025-01-06", 10, 2400, 3200, 1),
 			steps: []step{
@@ -154,6 +174,17 @@ func TestHourly(t *testing.T) {
 				// placement 10: 8.00 x 6 = 48.00; employee 36.00
 				{line: pl("C1", "2026-03-03", "6", "84.00"), want: approved(core.Cents(3600), core.Cents(4800))},
 				{line: pl("C1", "2026-03-04", "6", "84.00"), want: rejected(core.Cents(8400), core.PlacementLimit)},
+			},
+		},
+
+		{
+			name: "rejected_line_uses_no_cap", approved: approvedSP,
+			setup: func(w *world) { w.employee("E-P").OtherBenefits = 495200 },
+			steps: []step{
+				// G1 ineligible: rejected, consumes none of the 48.00 left under the cap
+				{line: pl("G1", "2026-03-02", "6", "84.00"), want: rejected(core.Cents(8400), core.DependentIneligible)},
+				// room 5,000.00-4,952.00 = 48.00; 8.00 x 6 = 48.00 -> approved; employee 36.00
+				{line: pl("C1", "2026-03-03", "6", "84.00"), want: approved(core.Cents(3600), core.Cents(4800))},
 			},
 		},
 
