@@ -1,0 +1,72 @@
+package report
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"carepay/core"
+	"carepay/ingest"
+)
+
+func TestDecisionsHeaderOnceAcrossBatches(t *testing.T) {
+	for _, n := range []int{0, 1, 1024, 1025, 3000} {
+		var b bytes.Buffer
+		w := NewDecisionsWriter(&b)
+		l := &core.Line{Kind: core.Statement, Source: "a.csv", Row: 2, Ref: "S1", ServiceDate: core.NewDate(2026, 3, 9), Charged: 12050}
+		d := &core.Decision{Status: core.Partial, Reasons: []core.Reason{core.HoursCapped, core.AnnualCap}, Units: "4.50", EmployeeShare: 50, EmployerShare: 12000, PlanID: "p"}
+		for i := 0; i < n; i++ {
+			if err := w.Write(NewDecisionRow("R1", l, d)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+		if len(lines) != n+1 || !strings.HasPrefix(lines[0], "run_id,source,row,") {
+			t.Fatalf("%d rows: %d lines, first %q", n, len(lines), lines[0])
+		}
+		if n > 0 && lines[1] != "R1,a.csv,2,statement,S1,p,,,,,2026-03-09,4.50,120.50,0.50,120.00,partial,HOURS_CAPPED;ANNUAL_CAP,," {
+			t.Errorf("row %q", lines[1])
+		}
+	}
+}
+
+func TestSummaryTotalsAndJSONIsStable(t *testing.T) {
+	s := NewSummary("R1", core.NewDate(2026, 4, 10))
+	l := &core.Line{Charged: 10000}
+	s.Add(l, &core.Decision{PlanID: "a", Status: core.Approved, EmployerShare: 8000, EmployeeShare: 2000, PayeeType: "provider"})
+	s.Add(l, &core.Decision{PlanID: "a", Status: core.Held, EmployerShare: 6000, EmployeeShare: 4000, PayeeType: "employee", Reasons: []core.Reason{core.AwaitingApproval}})
+	s.Add(l, &core.Decision{Status: core.Rejected, EmployeeShare: 10000, Reasons: []core.Reason{core.NotEnrolled}})
+	a := s.ByPlan["a"]
+	if a.Lines != 2 || a.Approved != 8000 || a.Held != 6000 || a.Charged != 20000 || a.EmployeeShare != 6000 {
+		t.Errorf("plan totals %+v", a)
+	}
+	if s.ByPlan["(no plan)"].Lines != 1 || s.ByReason["NOT_ENROLLED"] != 1 || s.ByStatus["held"] != 1 {
+		t.Errorf("counts %+v %+v", s.ByReason, s.ByStatus)
+	}
+	j1, _ := s.JSON()
+	j2, _ := s.JSON()
+	if !bytes.Equal(j1, j2) || !bytes.Contains(j1, []byte(`"approved": "80.00"`)) {
+		t.Errorf("run.json:\n%s", j1)
+	}
+}
+
+func TestAckNamesEveryBadValue(t *testing.T) {
+	rep := &ingest.FileReport{Name: "e.csv", Tables: []*ingest.TableReport{{
+		Source: "e.csv", Kind: ingest.Employees, Rows: 3, RejectedRows: 1,
+		Warnings: []string{"unknown columns ignored: x"},
+		Errors:   []*core.RowError{{File: "e.csv", Row: 3, Column: "annual_income", Value: "abc", Msg: "want an amount"}},
+	}}}
+	got := string(Ack("R1", "2026-04-10", "e.csv", "taken", "", rep))
+	for _, want := range []string{"status: taken", "rows: 3 read, 2 taken, 1 rejected", `e.csv:3:annual_income: want an amount (value "abc")`, "warning: unknown columns ignored: x"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("ack lacks %q:\n%s", want, got)
+		}
+	}
+	skipped := string(Ack("R2", "2026-04-11", "e.csv", "skipped", "R1", nil))
+	if !strings.Contains(skipped, "processed in run R1") {
+		t.Errorf("skipped ack:\n%s", skipped)
+	}
+}
