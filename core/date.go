@@ -8,12 +8,14 @@ import (
 )
 
 // Date is a calendar date with no time of day and no time zone, stored as
-// days since 1970-01-01 plus one, so that the zero Date means "no date".
+// a day number where 0001-01-01 is day 1, so that the zero Date means "no
+// date" and every real date, 1969 or 2026, is positive.
 // Plan rules compare Dates only; time zones matter only when the run date
 // is read from a clock.
 type Date int32
 
-const dayOffset = 1
+// dayOffset is the day number of 1970-01-01.
+const dayOffset = 719_163 + 1
 
 // NewDate returns the Date for year, month and day. Out-of-range values
 // normalise the way time.Date does.
@@ -141,8 +143,14 @@ func DateFromExcelSerial(serial float64, date1904 bool) (Date, error) {
 		return 0, fmt.Errorf("%v is not an Excel date serial", serial)
 	}
 	days := int(serial)
-	if date1904 {
+	switch {
+	case date1904:
 		return NewDate(1904, time.January, 1).AddDays(days), nil
+	case days < 60:
+		// Before Excel's fictitious 1900-02-29 the count starts a day later.
+		return excelEpoch.AddDays(days + 1), nil
+	case days == 60:
+		return 0, fmt.Errorf("serial 60 is 1900-02-29, a date Excel invents")
 	}
 	return excelEpoch.AddDays(days), nil
 }

@@ -1,6 +1,8 @@
 package ingest_test
 
 import (
+	"bytes"
+	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -132,6 +134,14 @@ func TestReadFileFixtureValues(t *testing.T) {
 	opt := ingest.Options{Arrived: arrived}
 
 	t.Run("employees_bom_crlf_trailing_blank_row", func(t *testing.T) {
+		// Guard the fixture itself: these are the traits under test.
+		b, err := os.ReadFile(filepath.Join(dropDir, "01-employees.csv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.HasPrefix(b, []byte("\ufeffemployee_id,")) || !bytes.HasSuffix(b, []byte("\r\n\r\n")) || bytes.Count(b, []byte("\r\n")) != 15 {
+			t.Fatal("01-employees.csv no longer starts with a BOM, uses CRLF and ends with a blank row")
+		}
 		_, recs := read(t, filepath.Join(dropDir, "01-employees.csv"), "01-employees.csv", opt)
 		if len(recs) != 13 {
 			t.Fatalf("%d records, want 13", len(recs))

@@ -83,9 +83,9 @@ func ReadFile(ctx context.Context, path, name string, opt Options, visit func(*R
 	}
 	defer f.Close()
 	head := make([]byte, 512)
-	n, err := io.ReadFull(f, head)
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("reading %s: %w", name, err)
+	n, rerr := io.ReadFull(f, head)
+	if rerr != nil && !errors.Is(rerr, io.ErrUnexpectedEOF) && !errors.Is(rerr, io.EOF) {
+		return nil, fmt.Errorf("reading %s: %w", name, rerr)
 	}
 	head = head[:n]
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
@@ -164,53 +164,74 @@ func (t *table) row(n int, cells []string, visit func(*Record) error) error {
 	if len(rec.Errors) > 0 {
 		t.rep.RejectedRows++
 		for _, e := range rec.Errors {
-			if len(t.rep.Errors) < t.opt.MaxErrors {
-				t.rep.Errors = append(t.rep.Errors, e)
-			} else {
-				t.rep.MoreErrors++
-			}
+			t.keep(e)
 		}
 	}
 	return visit(&rec)
 }
 
+// keep records a row error, or counts it once MaxErrors are kept.
+func (t *table) keep(e *core.RowError) {
+	if len(t.rep.Errors) < t.opt.MaxErrors {
+		t.rep.Errors = append(t.rep.Errors, e)
+	} else {
+		t.rep.MoreErrors++
+	}
+}
+
 func readCSV(ctx context.Context, f io.Reader, name string, opt Options, rep *FileReport, visit func(*Record) error) error {
-	cr := csv.NewReader(bufio.NewReaderSize(f, 64<<10))
+	br := bufio.NewReaderSize(f, 64<<10)
+	// A byte-order mark would stick to the first header name, and to its
+	// opening quote when the header is quoted.
+	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte("\xef\xbb\xbf")) {
+		br.Discard(3)
+	}
+	cr := csv.NewReader(br)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
 	t := &table{rep: &TableReport{Source: name}, opt: opt}
 	rep.Tables = append(rep.Tables, t.rep)
-	row := 0
-	for {
+	// row is the spreadsheet row: encoding/csv skips blank lines, which a
+	// spreadsheet counts, and a quoted field may span several lines, which
+	// a spreadsheet does not.
+	row, lastLine := 0, 0
+	for n := 1; ; n++ {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		row++
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
+			row += 1 + max(pe.StartLine-lastLine-1, 0)
+			lastLine = pe.Line
 			if row == 1 {
 				t.rep.Rejected = fmt.Sprintf("header row is not valid CSV: %v", pe.Err)
 				return nil
 			}
 			t.rep.Rows++
 			t.rep.RejectedRows++
-			e := &core.RowError{File: name, Row: row, Column: fmt.Sprintf("col %d", pe.Column), Msg: "not valid CSV: " + pe.Err.Error()}
-			if len(t.rep.Errors) < opt.MaxErrors {
-				t.rep.Errors = append(t.rep.Errors, e)
-			}
+			t.keep(&core.RowError{File: name, Row: row, Column: fmt.Sprintf("field %d", pe.Column), Msg: "not valid CSV: " + pe.Err.Error()})
 			continue
 		}
 		if err != nil {
 			return fmt.Errorf("reading %s: %w", name, err)
 		}
-		if row%4096 == 0 {
+		start, _ := cr.FieldPos(0)
+		row += 1 + max(start-lastLine-1, 0)
+		lastLine = start
+		for _, c := range rec {
+			lastLine += strings.Count(c, "\n")
+		}
+		if n%4096 == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 		}
-		if row == 1 {
-			if !t.start(rec) {
+		if t.schema.Kind == "" {
+			if row > 1 || !t.start(rec) {
+				if t.rep.Rejected == "" {
+					t.rep.Rejected = "the header must be the first row"
+				}
 				return nil
 			}
 			continue

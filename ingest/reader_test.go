@@ -154,6 +154,19 @@ func TestReadCSVRows(t *testing.T) {
 		}
 	})
 
+	// A quoted value may hold a line break; it is still one spreadsheet row.
+	t.Run("quoted_line_break_is_one_row", func(t *testing.T) {
+		rep, recs := readBytes(t, "prov.csv", csvOf(
+			"provider_id,name,address_line1",
+			"P1,Sunny,\"500 Market St\nSuite 4\"",
+			"P2,,x",
+		), opt)
+		wantErrors(t, only(t, rep).Errors, []core.RowError{{File: "prov.csv", Row: 3, Column: "name", Msg: "is blank; a value is required"}})
+		if len(recs) != 2 || recs[0].Provider.Address.Line1 != "500 Market St\nSuite 4" {
+			t.Fatalf("records %+v", recs)
+		}
+	})
+
 	t.Run("quoting_error_rejects_only_its_row", func(t *testing.T) {
 		rep, recs := readBytes(t, "inv.csv", csvOf(
 			invHeader,

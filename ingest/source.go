@@ -88,6 +88,9 @@ func (f *Folder) Fetch(ctx context.Context, name string, w io.Writer) error {
 // Ack writes the acknowledgement of name as name.ack.txt in the reports
 // folder (or beside the drop).
 func (f *Folder) Ack(ctx context.Context, name string, report []byte) error {
+	if _, err := f.path(name); err != nil {
+		return err
+	}
 	if f.ReadOnly {
 		return nil
 	}
@@ -100,12 +103,12 @@ func (f *Folder) Ack(ctx context.Context, name string, report []byte) error {
 
 // Archive moves a taken file into the archive folder.
 func (f *Folder) Archive(ctx context.Context, name string) error {
-	if f.ReadOnly || f.ArchiveDir == "" {
-		return nil
-	}
 	p, err := f.path(name)
 	if err != nil {
 		return err
+	}
+	if f.ReadOnly || f.ArchiveDir == "" {
+		return nil
 	}
 	if err := os.MkdirAll(f.ArchiveDir, 0o755); err != nil {
 		return fmt.Errorf("archiving %s: %w", name, err)
