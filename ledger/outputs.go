@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -166,4 +167,18 @@ func (l *Ledger) MarkPending(ctx context.Context, id string) error {
 		return fmt.Errorf("marking run %s pending: %w", id, err)
 	}
 	return nil
+}
+
+// SeenFile returns the run that took a file with these bytes, outside any
+// run (for `carepay validate`).
+func (l *Ledger) SeenFile(ctx context.Context, sha string) (string, bool, error) {
+	var run string
+	err := l.db.QueryRowContext(ctx, `SELECT run_id FROM files WHERE sha256 = ?`, sha).Scan(&run)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("looking up file: %w", err)
+	}
+	return run, true, nil
 }

@@ -2,17 +2,22 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 
 	"carepay/ingest"
 )
 
-const validateUsage = `Usage: carepay validate FILE...
+const validateUsage = `Usage: carepay validate [--db PATH] FILE...
 
 Check drop files without recording anything. Every problem is printed as
 file:row:column: message; the exit status is 1 when anything is wrong.
+With --db (or a ledger named in the config that exists), files whose bytes
+were already processed are reported too: a run would skip them.
 `
 
 var validateCmd = command{name: "validate", summary: "check drop files without recording anything", usage: validateUsage, run: runValidate}
@@ -20,7 +25,7 @@ var validateCmd = command{name: "validate", summary: "check drop files without r
 func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var c common
 	fs := newFlags("validate", validateUsage, stderr)
-	c.addFlags(fs, false)
+	c.addFlags(fs, true)
 	files, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -28,9 +33,29 @@ func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if len(files) == 0 {
 		return &usageError{"name at least one file"}
 	}
+	lg, err := c.existingLedger(ctx)
+	if err != nil {
+		return err
+	}
+	if lg != nil {
+		defer lg.Close()
+	}
 	problems := 0
 	for _, path := range files {
 		name := filepath.Base(path)
+		if lg != nil {
+			sha, err := fileSHA(path)
+			if err != nil {
+				return err
+			}
+			if run, seen, err := lg.SeenFile(ctx, sha); err != nil {
+				return err
+			} else if seen {
+				fmt.Fprintf(stdout, "%s:0:-: these bytes were processed in run %s; a run would skip the file\n", name, run)
+				problems++
+				continue
+			}
+		}
 		rep, err := ingest.ReadFile(ctx, path, name, ingest.Options{MaxErrors: 1 << 30}, func(*ingest.Record) error { return nil })
 		if err != nil {
 			fmt.Fprintf(stdout, "%s:0:-: %v\n", name, err)
@@ -58,4 +83,17 @@ func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	fmt.Fprintf(stderr, "carepay validate: %d files, no problems\n", len(files))
 	return nil
+}
+
+func fileSHA(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("opening %s: %w", path, err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("reading %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -85,6 +85,10 @@ func TestRunApproveExplain(t *testing.T) {
 	if !strings.Contains(stdout, "nothing new to decide") {
 		t.Errorf("second run:\n%s", stdout)
 	}
+	code, stdout, _ = carepay(t, append([]string{"validate", "../../fixtures/drop/31-invoices-resent.csv"}, common...)...)
+	if code != exitFailed || !strings.Contains(stdout, "31-invoices-resent.csv:0:-: these bytes were processed in run 20260410-001") {
+		t.Errorf("validate of a processed file: %d %q", code, stdout)
+	}
 	code, stdout, errs = carepay(t, append([]string{"approve", "--by", "ops-lead", "ST-P02-2026-03"}, common...)...)
 	if code != exitOK || !strings.Contains(stdout, "approved ST-P02-2026-03 by ops-lead") {
 		t.Errorf("approve: %d %q %q", code, stdout, errs)

@@ -50,11 +50,31 @@ func (c *common) openLedger(ctx context.Context, cfg *config.Config) (*ledger.Le
 	if err != nil {
 		return nil, err
 	}
-	path := c.dbPath
-	if path == "" {
-		path = cfg.Resolve(cfg.Ledger.Path)
+	return ledger.Open(ctx, c.ledgerPath(cfg), key)
+}
+
+func (c *common) ledgerPath(cfg *config.Config) string {
+	if c.dbPath != "" {
+		return c.dbPath
 	}
-	return ledger.Open(ctx, path, key)
+	return cfg.Resolve(cfg.Ledger.Path)
+}
+
+// existingLedger opens the ledger when one exists (named by --db or the
+// config); with no config or no ledger file it returns nil. It never
+// creates a ledger.
+func (c *common) existingLedger(ctx context.Context) (*ledger.Ledger, error) {
+	if _, err := os.Stat(c.configPath); err != nil && c.dbPath == "" {
+		return nil, nil
+	}
+	cfg, err := c.load()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(c.ledgerPath(cfg)); err != nil {
+		return nil, nil
+	}
+	return c.openLedger(ctx, cfg)
 }
 
 // isTerminal reports whether w is a terminal, for the progress bar.
