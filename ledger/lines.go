@@ -9,7 +9,7 @@ import (
 
 // InvoiceSeen reports whether an earlier run recorded lines of an invoice.
 func (t *Tx) InvoiceSeen(ref string) (bool, error) {
-	row, err := t.queryRow(`SELECT EXISTS (SELECT 1 FROM lines WHERE ref = ? AND kind = 'invoice' AND run_id != ?)`, ref, t.RunID)
+	row, err := t.queryRow(`SELECT EXISTS (SELECT 1 FROM lines WHERE ref = ? AND kind = 'invoice' AND id <= ?)`, ref, t.base)
 	if err != nil {
 		return false, err
 	}
@@ -60,11 +60,11 @@ func (t *Tx) prior(where string, arg string) ([]core.PriorLine, error) {
 	if !t.priorIDs[arg] {
 		return nil, nil
 	}
-	st, err := t.stmt(`SELECT ` + priorColumns + ` FROM lines WHERE ` + where + ` AND run_id != ? AND (status != 'rejected' OR care_day = 1)`)
+	st, err := t.stmt(`SELECT ` + priorColumns + ` FROM lines WHERE ` + where + ` AND id <= ? AND (status != 'rejected' OR care_day = 1)`)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := st.QueryContext(t.ctx, arg, t.RunID)
+	rows, err := st.QueryContext(t.ctx, arg, t.base)
 	if err != nil {
 		return nil, err
 	}

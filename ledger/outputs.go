@@ -110,21 +110,25 @@ const outputColumns = `source, row, kind, ref, plan_id, employee_id, dependent_i
 // released in it (with their final status), then the lines it decided, in
 // decision order.
 func (l *Ledger) RunLines(ctx context.Context, id string, fn func(*core.Line, *core.Decision) error) error {
-	if err := scanLines(ctx, l.db, `WHERE released_run = ? ORDER BY id`, id, fn); err != nil {
+	if err := scanLines(ctx, l.db, `WHERE released_run = ? ORDER BY id`, fn, id); err != nil {
 		return err
 	}
-	return scanLines(ctx, l.db, `WHERE run_id = ? ORDER BY id`, id, fn)
+	var from, to int64
+	if err := l.db.QueryRowContext(ctx, `SELECT line_from, line_to FROM runs WHERE id = ?`, id).Scan(&from, &to); err != nil {
+		return fmt.Errorf("reading run %s: %w", id, err)
+	}
+	return scanLines(ctx, l.db, `WHERE id BETWEEN ? AND ? ORDER BY id`, fn, from, to)
 }
 
 // EachReleased calls fn for the lines released in this run so far.
 func (t *Tx) EachReleased(fn func(*core.Line, *core.Decision) error) error {
-	return scanLines(t.ctx, t.tx, `WHERE released_run = ? ORDER BY id`, t.RunID, fn)
+	return scanLines(t.ctx, t.tx, `WHERE released_run = ? ORDER BY id`, fn, t.RunID)
 }
 
-func scanLines(ctx context.Context, q querier, where, id string, fn func(*core.Line, *core.Decision) error) error {
-	rows, err := q.QueryContext(ctx, `SELECT `+outputColumns+` FROM lines `+where, id)
+func scanLines(ctx context.Context, q querier, where string, fn func(*core.Line, *core.Decision) error, args ...any) error {
+	rows, err := q.QueryContext(ctx, `SELECT `+outputColumns+` FROM lines `+where, args...)
 	if err != nil {
-		return fmt.Errorf("reading lines of run %s: %w", id, err)
+		return fmt.Errorf("reading lines: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -134,7 +138,7 @@ func scanLines(ctx context.Context, q querier, where, id string, fn func(*core.L
 		var charged, es, er int64
 		if err := rows.Scan(&ln.Source, &ln.Row, &kind, &ln.Ref, &d.PlanID, &ln.EmployeeID, &ln.DependentID, &ln.ProviderID, &ln.CareType, &date,
 			&d.Units, &charged, &es, &er, &status, &reasons, &d.PayeeType, &d.PayeeID); err != nil {
-			return fmt.Errorf("reading lines of run %s: %w", id, err)
+			return fmt.Errorf("reading lines: %w", err)
 		}
 		ln.Kind, ln.ServiceDate, ln.Charged = core.LineKind(kind), pd(date), core.Cents(charged)
 		d.EmployeeShare, d.EmployerShare, d.Status = core.Cents(es), core.Cents(er), core.Status(status)

@@ -29,6 +29,8 @@ type Tx struct {
 	decided  *inserter  // buffered multi-row inserts of decisions
 	mu       sync.Mutex // guards stmts: lookups and inserts run on two goroutines
 	priorIDs map[string]bool
+	// base is the last line ID before the run: its own lines are above.
+	base int64
 	emps     map[string]*core.Employee
 	deps     map[[2]string]*core.Dependent
 	provs    map[string]*core.Provider
@@ -49,6 +51,10 @@ func (l *Ledger) Begin(ctx context.Context, asOf core.Date, now time.Time) (*Tx,
 		return nil, fmt.Errorf("numbering run: %w", err)
 	}
 	t.RunID = fmt.Sprintf("%s%03d", prefix, n+1)
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM lines`).Scan(&t.base); err != nil {
+		tx.Rollback()
+		return nil, fmt.Errorf("numbering run: %w", err)
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO runs (id, as_of, started_at, state) VALUES (?, ?, ?, 'decided')`, t.RunID, asOf.String(), now.UTC().Format(time.RFC3339)); err != nil {
 		tx.Rollback()
 		return nil, fmt.Errorf("recording run: %w", err)
@@ -99,7 +105,8 @@ func (t *Tx) Commit(summary []byte) error {
 	if err := t.flush(); err != nil {
 		return err
 	}
-	if _, err := t.tx.ExecContext(t.ctx, `UPDATE runs SET summary = ? WHERE id = ?`, string(summary), t.RunID); err != nil {
+	if _, err := t.tx.ExecContext(t.ctx, `UPDATE runs SET summary = ?, line_from = ?, line_to = (SELECT COALESCE(MAX(id), ?) FROM lines) WHERE id = ?`,
+		string(summary), t.base+1, t.base, t.RunID); err != nil {
 		return fmt.Errorf("saving run summary: %w", err)
 	}
 	if err := t.tx.Commit(); err != nil {

@@ -10,6 +10,8 @@ CREATE TABLE runs (
 	as_of       TEXT NOT NULL,
 	started_at  TEXT NOT NULL,
 	state       TEXT NOT NULL,          -- decided, written
+	line_from   INTEGER NOT NULL DEFAULT 0, -- lines decided in the run have
+	line_to     INTEGER NOT NULL DEFAULT 0, -- line_from <= id <= line_to
 	summary     TEXT NOT NULL DEFAULT '{}'
 );
 CREATE TABLE files (
@@ -106,7 +108,6 @@ CREATE TABLE lines (
 CREATE INDEX lines_employee ON lines (employee_id);
 CREATE INDEX lines_dependent ON lines (dependent_id);
 CREATE INDEX lines_ref ON lines (ref);
-CREATE INDEX lines_run ON lines (run_id);
 CREATE INDEX lines_released ON lines (released_run) WHERE released_run IS NOT NULL;
 CREATE TABLE approvals (
 	statement_id TEXT PRIMARY KEY,
