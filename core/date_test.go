@@ -41,6 +41,10 @@ func TestParseDate(t *testing.T) {
 		{"year_before_1900", "1899-12-31", 0, false},
 		{"excel_serial", "46090", 0, false},
 		{"with_time", "2026-03-09T10:00:00", 0, false},
+		{"plus_sign_in_month", "2026-+3-09", 0, false},
+		{"plus_sign_in_day", "2026-03-+9", 0, false},
+		{"plus_signs_us", "+3/+9/2026", 0, false},
+		{"inner_space", "3/ 9/2026", 0, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -303,7 +307,7 @@ func TestPeriod(t *testing.T) {
 }
 
 func TestParsePeriodInvalid(t *testing.T) {
-	for _, in := range []string{"", "2026-13", "2026-00", "2026-3", "26-03", "2026/03", "2026-03-01", "March 2026", "abcd-ef"} {
+	for _, in := range []string{"", "2026-13", "2026-00", "2026-3", "26-03", "2026/03", "2026-03-01", "March 2026", "abcd-ef", "2026-+3", "+026-03", "-026-03"} {
 		t.Run(in, func(t *testing.T) {
 			if p, err := core.ParsePeriod(in); err == nil {
 				t.Fatalf("ParsePeriod(%q) = %v, want an error", in, p)

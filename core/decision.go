@@ -79,8 +79,9 @@ type Decision struct {
 	CareDay    bool // the line is a day of care for day and consecutive counts
 	DayUsed    bool // the line used one of the plan's days
 
-	// Steps is the rule-by-rule account of the decision for `explain`.
-	Steps []string
+	// Explanation is the rule-by-rule account of the decision for
+	// `explain`, one step a line.
+	Explanation string
 }
 
 // ReasonList joins the reasons with ";" as decisions.csv writes them.

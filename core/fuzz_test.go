@@ -1,6 +1,7 @@
 package core_test
 
 import (
+	"strings"
 	"testing"
 
 	"carepay/core"
@@ -59,6 +60,9 @@ func FuzzParseDate(f *testing.F) {
 			}
 			return
 		}
+		if !onlyDateChars(strings.TrimSpace(s)) {
+			t.Fatalf("ParseDate(%q) = %s; want only digits and - or / in a date", s, d)
+		}
 		if y := d.Year(); y < 1900 || y > 2999 {
 			t.Fatalf("ParseDate(%q) = %s, year out of range", s, d)
 		}
@@ -71,6 +75,32 @@ func FuzzParseDate(f *testing.F) {
 			t.Fatalf("ParseDate(%q) = %s is not a normalised calendar day", s, d)
 		}
 	})
+}
+
+func FuzzParsePeriod(f *testing.F) {
+	for _, s := range []string{"2026-03", "2026-13", "2026-3", "2026-+3", "+026-03", "", "-", "2024-02"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := core.ParsePeriod(s)
+		if err != nil {
+			return
+		}
+		if !onlyDateChars(strings.TrimSpace(s)) {
+			t.Fatalf("ParsePeriod(%q) = %v; want only digits and - in a period", s, p)
+		}
+		if p.Month < 1 || p.Month > 12 || p.First() > p.Last() || !p.Contains(p.First()) || !p.Contains(p.Last()) {
+			t.Fatalf("ParsePeriod(%q) = %+v, not a month", s, p)
+		}
+		back, err := core.ParsePeriod(p.String())
+		if err != nil || back != p {
+			t.Fatalf("ParsePeriod(%q) = %+v, which reads back as %+v, %v", s, p, back, err)
+		}
+	})
+}
+
+func onlyDateChars(s string) bool {
+	return strings.Trim(s, "0123456789-/") == ""
 }
 
 func FuzzParseHours(f *testing.F) {

@@ -33,6 +33,9 @@ func TestParseMoney(t *testing.T) {
 		{"thousands_group_of_two", "1,23", 0, false},
 		{"thousands_group_of_four", "1,2345.00", 0, false},
 		{"leading_comma", ",123", 0, false},
+		{"one_thousand", "1,000", 100000, true},
+		// Never written so in US amounts; in European ones it is one half.
+		{"zero_thousands_group", "0,500", 0, false},
 		{"two_dots", "12.3.4", 0, false},
 		{"three_decimals", "10.005", 0, false},
 		{"empty", "", 0, false},

@@ -34,6 +34,8 @@ func FuzzReadFile(f *testing.F) {
 		invHeader + "\nI1,E1,D1,P1,cen\"ter,2026-03-03,100.00,,,2026-03-05,,boss\n",
 		invHeader + "\n\"I1,E1\n",
 		"provider_id,name\n\"P1\"x,y\n",
+		"\n\"a\"b\n",
+		"\r\n\r\nprovider_id,name\r\nP1,\r\n",
 		"PK\x03\x04",
 		"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n\x00",
 	} {
@@ -70,6 +72,9 @@ func FuzzReadFile(f *testing.F) {
 		for _, tr := range rep.Tables {
 			if (tr.Kind == "") == (tr.Rejected == "") {
 				t.Errorf("%s: Kind %q and Rejected %q; want exactly one", tr.Source, tr.Kind, tr.Rejected)
+			}
+			if tr.Rejected != "" && (tr.Rows != 0 || len(tr.Errors) != 0 || visited[tr.Source] != 0) {
+				t.Errorf("%s: rejected whole (%s) yet Rows %d, %d row errors, %d visited", tr.Source, tr.Rejected, tr.Rows, len(tr.Errors), visited[tr.Source])
 			}
 			if tr.RejectedRows > tr.Rows || tr.Taken() < 0 || visited[tr.Source] > tr.Rows {
 				t.Errorf("%s: Rows %d RejectedRows %d visited %d", tr.Source, tr.Rows, tr.RejectedRows, visited[tr.Source])

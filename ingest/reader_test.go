@@ -3,6 +3,7 @@ package ingest_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -98,6 +99,33 @@ func TestReadCSVHeader(t *testing.T) {
 		}
 	})
 
+	// As in a workbook, blank rows above the header are skipped and the rows
+	// keep the numbers a spreadsheet shows.
+	t.Run("leading_blank_lines_before_header", func(t *testing.T) {
+		rep, recs := readBytes(t, "prov.csv", []byte("\ufeff\r\n\r\nprovider_id,name\r\nP1,\r\n"), opt)
+		tr := only(t, rep)
+		if tr.Kind != ingest.Providers || tr.Rejected != "" || tr.Rows != 1 || len(recs) != 1 {
+			t.Fatalf("Kind %q Rejected %q Rows %d visited %d", tr.Kind, tr.Rejected, tr.Rows, len(recs))
+		}
+		wantErrors(t, tr.Errors, []core.RowError{{File: "prov.csv", Row: 4, Column: "name", Msg: "is blank; a value is required"}})
+	})
+
+	t.Run("quoting_error_in_header_after_blank_line", func(t *testing.T) {
+		for _, tc := range []struct{ name, in string }{
+			{"alone", "\n\"provider_id\"x,name\n"},
+			{"with_rows", "\n\"provider_id\"x,name\nP1,Sunny\n"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				rep, recs := readBytes(t, "prov.csv", []byte(tc.in), opt)
+				tr := only(t, rep)
+				want := "header row is not valid CSV: extraneous or missing \" in quoted-field"
+				if tr.Rejected != want || tr.Kind != "" || tr.Rows != 0 || len(tr.Errors) != 0 || len(recs) != 0 {
+					t.Fatalf("Rejected %q Kind %q Rows %d Errors %v visited %d", tr.Rejected, tr.Kind, tr.Rows, tr.Errors, len(recs))
+				}
+			})
+		}
+	})
+
 	t.Run("empty_file", func(t *testing.T) {
 		rep, recs := readBytes(t, "empty.csv", nil, opt)
 		if tr := only(t, rep); tr.Rejected != "empty: no header row" || len(recs) != 0 || !rep.Rejected() {
@@ -186,6 +214,22 @@ func TestReadCSVRows(t *testing.T) {
 		}
 		if len(recs) != 2 || recs[0].Line.Ref != "I1" || recs[1].Line.Ref != "I3" || recs[1].Row != 4 {
 			t.Fatalf("records %+v", recs)
+		}
+	})
+
+	// The person fixing the file needs the column, not a byte offset.
+	t.Run("quoting_error_names_its_column", func(t *testing.T) {
+		rep, _ := readBytes(t, "inv.csv", csvOf(
+			invHeader,
+			`I2,E1,D1,P1,cen"ter,2026-03-03,100.00,2026-03-04,2026-03-04,2026-03-05,,`,
+			`I3,E1,D1,P1,center,2026-03-03,"100.00"x,2026-03-04,2026-03-04,2026-03-05,,`,
+		), opt)
+		var got []string
+		for _, e := range only(t, rep).Errors {
+			got = append(got, fmt.Sprintf("%d:%s", e.Row, e.Column))
+		}
+		if want := []string{"2:care_type", "3:amount_charged"}; !reflect.DeepEqual(got, want) {
+			t.Fatalf("quoting errors at %q, want %q", got, want)
 		}
 	})
 

@@ -2,7 +2,6 @@ package ledger
 
 import (
 	"fmt"
-	"strings"
 
 	"carepay/core"
 )
@@ -44,7 +43,7 @@ func (t *Tx) PutDecision(l *core.Line, d *core.Decision) error {
 	}
 	err := t.decided.add(t.RunID, l.Source, l.Row, string(l.Kind), l.Ref, l.LineID, d.PlanID, l.EmployeeID, l.DependentID, l.ProviderID,
 		l.CareType, l.ServiceDate.String(), hours, dateArg(l.ReceivedOn), int64(l.Charged), d.Units, int64(d.EmployeeShare), int64(d.EmployerShare),
-		string(d.Status), final, d.ReasonList(), d.PayeeType, d.PayeeID, d.CareDay, d.DayUsed, d.Placements, strings.Join(d.Steps, "\n"))
+		string(d.Status), final, d.ReasonList(), d.PayeeType, d.PayeeID, d.CareDay, d.DayUsed, d.Placements, d.Explanation)
 	if err != nil {
 		return fmt.Errorf("recording decision for %s row %d: %w", l.Source, l.Row, err)
 	}

@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"carepay/core"
 )
@@ -15,6 +16,7 @@ type Engine struct {
 	hist  History
 
 	employees  map[string]*employeeState // plan + "\x00" + employee
+	interned   map[string]string         // one copy of each dependent and provider ID kept in state
 	dependents map[string]*dependentState
 	approved   map[string]bool
 }
@@ -28,18 +30,25 @@ func NewEngine(plans map[string]*Plan, reg Registry, hist History) *Engine {
 		employees:  map[string]*employeeState{},
 		dependents: map[string]*dependentState{},
 		approved:   map[string]bool{},
+		interned:   map[string]string{},
 	}
 }
 
 // decider carries one line through the rules, recording each step.
 type decider struct {
-	l   *core.Line
-	inv *core.InvoiceSummary
-	d   core.Decision
+	l     *core.Line
+	inv   *core.InvoiceSummary
+	d     core.Decision
+	steps strings.Builder
 }
 
+// step adds a line to the explanation. Every line of every run gets one,
+// so it writes into one buffer rather than a string per step.
 func (x *decider) step(format string, a ...any) {
-	x.d.Steps = append(x.d.Steps, fmt.Sprintf(format, a...))
+	if x.steps.Len() > 0 {
+		x.steps.WriteByte('\n')
+	}
+	fmt.Fprintf(&x.steps, format, a...)
 }
 
 func (x *decider) fail(r core.Reason, format string, a ...any) {
@@ -66,6 +75,7 @@ func (e *Engine) Decide(l *core.Line, inv *core.InvoiceSummary) (core.Decision, 
 		d.Placements, d.DayUsed = 0, false
 		x.step("rejected: employer pays 0.00, employee share is the whole charge %s", l.Charged)
 	}
+	d.Explanation = x.steps.String()
 	return *d, nil
 }
 
@@ -344,13 +354,23 @@ func (e *Engine) hold(x *decider) error {
 // record adds what x consumed to the run's state.
 func (e *Engine) record(p *Plan, x *decider) {
 	pr := core.PriorLine{
-		PlanID: p.ID, EmployeeID: x.l.EmployeeID, DependentID: x.l.DependentID,
-		ProviderID: x.l.ProviderID, CareType: x.l.CareType, ServiceDate: x.l.ServiceDate,
+		PlanID: p.ID, EmployeeID: x.l.EmployeeID, DependentID: e.intern(x.l.DependentID),
+		ProviderID: e.intern(x.l.ProviderID), CareType: x.l.CareType, ServiceDate: x.l.ServiceDate,
 		Status: x.d.Status, CareDay: x.d.CareDay, DayUsed: x.d.DayUsed,
 		Placements: x.d.Placements, EmployeeShare: x.d.EmployeeShare, EmployerShare: x.d.EmployerShare,
 	}
 	e.employees[p.ID+"\x00"+pr.EmployeeID].record(p, &pr)
 	e.dependents[p.ID+"\x00"+pr.DependentID].record(p, &pr)
+}
+
+// intern returns the engine's copy of s: the state of a run keeps IDs of
+// every family, and one copy each keeps that small.
+func (e *Engine) intern(s string) string {
+	if v, ok := e.interned[s]; ok {
+		return v
+	}
+	e.interned[s] = s
+	return s
 }
 
 // ApplyApproval tells the engine that a statement was approved during the

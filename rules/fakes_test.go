@@ -521,7 +521,7 @@ func checkDecision(t *testing.T, what string, got core.Decision, w want) {
 		}
 	}
 	if bad {
-		t.Logf("%s: steps:\n  %s", what, strings.Join(got.Steps, "\n  "))
+		t.Logf("%s: steps:\n  %s", what, strings.ReplaceAll(got.Explanation, "\n", "\n  "))
 	}
 }
 

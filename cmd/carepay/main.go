@@ -23,6 +23,8 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+
+	"carepay/batch"
 )
 
 // Exit codes.
@@ -51,14 +53,9 @@ func (e *usageError) Error() string { return e.msg }
 // problemsFound means the command ran but found something wrong (validate).
 var errProblemsFound = errors.New("problems found")
 
-// defaultMemoryLimit keeps a run's heap near its live size: carepay's
-// memory is meant not to grow with the size of a drop. GOMEMLIMIT
-// overrides it.
-const defaultMemoryLimit = 256 << 20
-
 func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(defaultMemoryLimit)
+		debug.SetMemoryLimit(batch.MemoryLimit)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
