@@ -94,6 +94,7 @@ func BenchmarkIngestDecide(b *testing.B) {
 			AsOf: core.NewDate(2026, 12, 31), OutDir: filepath.Join(dir, "out"),
 			Sources: []ingest.Source{&ingest.Folder{SourceName: "bench", Dir: drop, ReadOnly: true}},
 			Plans:   cfg.Plans,
+			Payout:  PayoutOf(cfg.Payout),
 		})
 		elapsed := time.Since(start)
 		b.StopTimer()

@@ -29,7 +29,7 @@ type decided struct {
 // decide runs every spooled line through the rules in decision order. The
 // rules run on one goroutine and the ledger inserts and decisions.csv on
 // another, so that the two cores share the work.
-func decide(ctx context.Context, tx *ledger.Tx, opt Options, lines *spool.Sorter, invoices map[string]*invoice, log *slog.Logger) (*liveOutputs, error) {
+func decide(ctx context.Context, tx *ledger.Tx, opt Options, lines *spool.Sorter, invoices map[string]*invoice, pay *payer, log *slog.Logger) (*liveOutputs, error) {
 	f, err := safefile.Create(filepath.Join(runDir(opt.OutDir, tx.RunID), "decisions.csv"))
 	if err != nil {
 		return nil, err
@@ -81,7 +81,19 @@ func decide(ctx context.Context, tx *ledger.Tx, opt Options, lines *spool.Sorter
 		if werr != nil {
 			continue // drain so that the producer can finish
 		}
-		if werr = tx.PutDecision(x.line, &x.d); werr == nil {
+		var paymentID int64
+		if x.d.Status == core.Approved || x.d.Status == core.Partial {
+			paymentID, werr = pay.assign(x.d.PayeeType, x.d.PayeeID, x.line.Ref, x.d.EmployerShare)
+			if werr == nil && paymentID == 0 {
+				// Approved, but its payee's payment waits for bank details.
+				x.d.Add(core.PaymentDetails)
+			}
+		}
+		if werr != nil {
+			cancel()
+			continue
+		}
+		if werr = tx.PutDecision(x.line, &x.d, paymentID); werr == nil {
 			werr = write(x.line, &x.d)
 		}
 		if werr != nil {

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"time"
 
 	"carepay/core"
 	"carepay/ingest"
 	"carepay/ledger"
+	"carepay/payout"
 	"carepay/report"
 	"carepay/safefile"
 )
@@ -91,6 +93,9 @@ func writeOutputs(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, op
 			return nil, err
 		}
 	}
+	if err := writePayments(ctx, lg, run, opt, dir, sum); err != nil {
+		return nil, err
+	}
 	js, err := sum.JSON()
 	if err != nil {
 		return nil, err
@@ -99,4 +104,51 @@ func writeOutputs(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, op
 		return nil, err
 	}
 	return sum, lg.MarkWritten(ctx, run.ID)
+}
+
+// writePayments writes the payment files of a run from the ledger:
+// payments.ach (when anything goes by ACH), checks.csv, positive-pay.csv
+// and payroll.csv.
+func writePayments(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, opt Options, dir string, sum *report.Summary) error {
+	payments, err := lg.Payments(ctx, run.ID)
+	if err != nil {
+		return err
+	}
+	holds, err := lg.Holds(ctx, run.ID)
+	if err != nil {
+		return err
+	}
+	sum.AddPayments(payments, holds)
+	mod, started, err := lg.ACHModifier(ctx, run.ID)
+	if err != nil {
+		return err
+	}
+	if mod != "" {
+		t, err := time.Parse(time.RFC3339, started)
+		if err != nil {
+			return fmt.Errorf("run %s start time %q: %w", run.ID, started, err)
+		}
+		f := payout.NACHAFile{Created: run.AsOf, CreatedTime: t.Format("1504"), IDModifier: mod, EffectiveDate: payout.NextBankingDay(run.AsOf)}
+		if err := safefile.Write(filepath.Join(dir, "payments.ach"), func(w io.Writer) error {
+			return payout.WriteNACHA(w, opt.Payout.Originator, f, payments)
+		}); err != nil {
+			return err
+		}
+	}
+	files := []struct {
+		name  string
+		write func(io.Writer) error
+	}{
+		{"checks.csv", func(w io.Writer) error { return payout.WriteChecks(w, run.AsOf, payments) }},
+		{"positive-pay.csv", func(w io.Writer) error { return payout.WritePositivePay(w, opt.Payout.PositivePay, run.AsOf, payments) }},
+		{"payroll.csv", func(w io.Writer) error {
+			return payout.WritePayroll(w, opt.Payout.EarningCode, payout.NextBankingDay(run.AsOf), payments)
+		}},
+	}
+	for _, f := range files {
+		if err := safefile.Write(filepath.Join(dir, f.name), f.write); err != nil {
+			return err
+		}
+	}
+	return nil
 }

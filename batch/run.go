@@ -11,9 +11,11 @@ import (
 	"os"
 	"time"
 
+	"carepay/config"
 	"carepay/core"
 	"carepay/ingest"
 	"carepay/ledger"
+	"carepay/payout"
 	"carepay/rules"
 	"carepay/spool"
 )
@@ -38,6 +40,22 @@ type Options struct {
 	// SpoolDir holds the sorted runs of lines of a large drop (default:
 	// the system's temporary folder).
 	SpoolDir string
+	// Payout says how payments are made and written.
+	Payout Payout
+}
+
+// Payout is the employer's payment set-up, from config.toml.
+type Payout struct {
+	Originator       payout.Originator
+	PositivePay      payout.PositivePay
+	EarningCode      string // payroll.csv earning code
+	FirstCheckNumber int64  // the check sequence starts here
+}
+
+// PayoutOf returns the payment set-up of a configuration.
+func PayoutOf(c config.Payout) Payout {
+	return Payout{Originator: c.Originator(), PositivePay: c.PositivePayLayout(),
+		EarningCode: c.PayrollEarningCode, FirstCheckNumber: c.FirstCheckNumber}
 }
 
 // Result is what a run did.
@@ -100,11 +118,21 @@ func Run(ctx context.Context, lg *ledger.Ledger, opt Options) (*Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	live, err := decide(ctx, tx, opt, lines, invoices, log)
+	pay, err := newPayer(tx)
+	if err != nil {
+		return nil, err
+	}
+	if err := pay.payEarlier(); err != nil {
+		return nil, err
+	}
+	live, err := decide(ctx, tx, opt, lines, invoices, pay, log)
 	if err != nil {
 		return nil, err
 	}
 	defer live.decisions.Abort()
+	if err := pay.finish(opt.AsOf, opt.Payout.FirstCheckNumber); err != nil {
+		return nil, err
+	}
 	if err := tx.Commit(nil); err != nil {
 		return nil, err
 	}

@@ -60,6 +60,7 @@ func (e *env) run(inbox string, asOf core.Date) *Result {
 		AsOf: asOf, OutDir: filepath.Join(e.dir, "out"),
 		Sources: []ingest.Source{&ingest.Folder{SourceName: "inbox", Dir: inbox, ReadOnly: true}},
 		Plans:   e.cfg.Plans,
+		Payout:  PayoutOf(e.cfg.Payout),
 		Now:     func() time.Time { return time.Date(2026, 4, 10, 9, 0, 0, 0, time.UTC) },
 	})
 	if err != nil {
@@ -205,6 +206,9 @@ func TestFixtureDrop(t *testing.T) {
 		{"provider_unsigned", "30-invoices-march.csv", "27", "rejected", "UNSIGNED_PROVIDER", "100.00", "0.00"},
 		{"bad_amount", "30-invoices-march.csv", "28", "rejected", "INVALID_ROW", "0.00", "0.00"},
 		{"invoice_resent_duplicate", "31-invoices-resent.csv", "2", "rejected", "DUPLICATE", "110.00", "0.00"},
+		// P04's routing number 011000016 fails the check digit: approved,
+		// its payment held.
+		{"payment_details", "20-statements-bright.csv", "20", "approved", "PAYMENT_DETAILS", "40.00", "140.00"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -225,9 +229,6 @@ func TestFixtureDrop(t *testing.T) {
 		}
 	}
 	for _, code := range core.AllReasons {
-		if code == core.PaymentDetails {
-			continue // decided when payments are made, not when lines are
-		}
 		if !seen[string(code)] {
 			t.Errorf("the fixture drop never produces %s", code)
 		}
@@ -241,7 +242,7 @@ func TestSecondRunDecidesNothing(t *testing.T) {
 	if res.RunID != "20260410-002" {
 		t.Fatalf("run id %q", res.RunID)
 	}
-	if !strings.Contains(res.Summary, "0 taken, 8 skipped (seen before), 0 rejected") || !strings.Contains(res.Summary, "nothing new to decide") {
+	if !strings.Contains(res.Summary, "0 taken, 9 skipped (seen before), 0 rejected") || !strings.Contains(res.Summary, "nothing new to decide") {
 		t.Errorf("summary does not say the second run skipped everything:\n%s", res.Summary)
 	}
 	rows := readDecisions(t, filepath.Join(res.OutDir, "decisions.csv"))
@@ -253,7 +254,7 @@ func TestSecondRunDecidesNothing(t *testing.T) {
 	if err := json.Unmarshal(b, &sum); err != nil {
 		t.Fatal(err)
 	}
-	if len(sum.Files.Skipped) != 8 || sum.Lines != 0 {
+	if len(sum.Files.Skipped) != 9 || sum.Lines != 0 {
 		t.Errorf("run.json: %d skipped, %d lines", len(sum.Files.Skipped), sum.Lines)
 	}
 	ack, err := os.ReadFile(filepath.Join(res.OutDir, "acks", "01-employees.csv.ack.txt"))
@@ -353,7 +354,7 @@ func TestFolderSourceArchivesAfterCommit(t *testing.T) {
 		}
 	}
 	src := &ingest.Folder{SourceName: "ops", Dir: inbox, ArchiveDir: filepath.Join(e.dir, "archive"), ReportsDir: filepath.Join(e.dir, "reports")}
-	_, err := Run(context.Background(), e.lg, Options{AsOf: fixtureDay, OutDir: filepath.Join(e.dir, "out"), Sources: []ingest.Source{src}, Plans: e.cfg.Plans})
+	_, err := Run(context.Background(), e.lg, Options{AsOf: fixtureDay, OutDir: filepath.Join(e.dir, "out"), Sources: []ingest.Source{src}, Plans: e.cfg.Plans, Payout: PayoutOf(e.cfg.Payout)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/pelletier/go-toml/v2"
 
+	"carepay/payout"
 	"carepay/rules"
 )
 
@@ -20,6 +21,7 @@ type Config struct {
 	Ledger  Ledger                 `toml:"ledger"`
 	Run     Run                    `toml:"run"`
 	Sources []Source               `toml:"sources"`
+	Payout  Payout                 `toml:"payout"`
 	Plans   map[string]*rules.Plan `toml:"plans"`
 
 	path string
@@ -42,6 +44,30 @@ type Ledger struct {
 type Run struct {
 	Out      string `toml:"out"`       // folder for out/<run-id>/, relative to config.toml
 	TimeZone string `toml:"time_zone"` // zone of the run date when --as-of is not given
+}
+
+// Payout is the employer's payment set-up: the NACHA originator, the
+// check sequence and positive pay layout, and the payroll earning code.
+type Payout struct {
+	CompanyName        string `toml:"company_name"`
+	CompanyID          string `toml:"company_id"`
+	ODFIRouting        string `toml:"odfi_routing"`
+	DestinationRouting string `toml:"destination_routing"`
+	DestinationName    string `toml:"destination_name"`
+	OriginName         string `toml:"origin_name"`
+	EntryDescription   string `toml:"entry_description"`
+	// A balanced file offsets every batch against the employer's account;
+	// leave offset_routing empty for an unbalanced file.
+	OffsetRouting     string `toml:"offset_routing"`
+	OffsetAccount     string `toml:"offset_account"`
+	OffsetAccountType string `toml:"offset_account_type"`
+
+	CheckAccount       string   `toml:"check_account"` // the account checks draw on, for positive pay
+	FirstCheckNumber   int64    `toml:"first_check_number"`
+	PositivePayColumns []string `toml:"positive_pay_columns"`
+	PositivePayDate    string   `toml:"positive_pay_date_format"` // Go layout
+	PositivePayHeader  bool     `toml:"positive_pay_header"`
+	PayrollEarningCode string   `toml:"payroll_earning_code"`
 }
 
 // Source is one place drops come from.
@@ -77,6 +103,8 @@ func defaults() *Config {
 	return &Config{
 		Ledger: Ledger{Driver: "sqlite", Path: "carepay.db", KeyEnv: "CAREPAY_LEDGER_KEY"},
 		Run:    Run{Out: "out", TimeZone: "UTC"},
+		Payout: Payout{EntryDescription: "CAREPAY", FirstCheckNumber: 100001, PositivePayDate: "01/02/2006",
+			PayrollEarningCode: "DCARE", OffsetAccountType: "checking"},
 	}
 }
 
@@ -164,6 +192,7 @@ func (c *Config) Validate() error {
 			bad(key+".archive", "is the same folder as path %q; archived files would be taken again", s.Path)
 		}
 	}
+	c.validatePayout(bad)
 	if len(c.Plans) == 0 {
 		bad("plans", "no plans configured")
 	}
@@ -224,4 +253,54 @@ func (c *Config) LedgerKey() (string, error) {
 		return string(b), nil
 	}
 	return "", fmt.Errorf("ledger key: environment variable %s is not set and ledger.key_file is not configured", c.Ledger.KeyEnv)
+}
+
+func (c *Config) validatePayout(bad func(key, format string, a ...any)) {
+	p := c.Payout
+	for key, v := range map[string]string{"payout.odfi_routing": p.ODFIRouting, "payout.destination_routing": p.DestinationRouting} {
+		if !payout.ValidRouting(v) {
+			bad(key, "%q is not a nine-digit ABA routing number with a valid check digit", v)
+		}
+	}
+	if p.CompanyName == "" || len(p.CompanyName) > 16 {
+		bad("payout.company_name", "%q: want 1 to 16 characters (NACHA company name)", p.CompanyName)
+	}
+	if len(p.CompanyID) != 10 {
+		bad("payout.company_id", "%q: want the 10-character company identification", p.CompanyID)
+	}
+	if len(p.EntryDescription) == 0 || len(p.EntryDescription) > 10 {
+		bad("payout.entry_description", "%q: want 1 to 10 characters", p.EntryDescription)
+	}
+	if p.OffsetRouting != "" || p.OffsetAccount != "" {
+		if !payout.ValidRouting(p.OffsetRouting) {
+			bad("payout.offset_routing", "%q is not a valid routing number", p.OffsetRouting)
+		}
+		if p.OffsetAccount == "" {
+			bad("payout.offset_account", "needed with offset_routing")
+		}
+		if p.OffsetAccountType != "checking" && p.OffsetAccountType != "savings" {
+			bad("payout.offset_account_type", "%q: want checking or savings", p.OffsetAccountType)
+		}
+	}
+	if p.FirstCheckNumber <= 0 {
+		bad("payout.first_check_number", "%d: want a positive check number", p.FirstCheckNumber)
+	}
+	for _, col := range p.PositivePayColumns {
+		if !payout.ValidPositivePayColumn(col) {
+			bad("payout.positive_pay_columns", "unknown column %q; want account, check_number, amount, amount_cents, issue_date, payee or issue_flag", col)
+		}
+	}
+}
+
+// Originator returns the NACHA originator of the payout settings.
+func (p Payout) Originator() payout.Originator {
+	return payout.Originator{CompanyName: p.CompanyName, CompanyID: p.CompanyID, ODFIRouting: p.ODFIRouting,
+		DestinationRouting: p.DestinationRouting, DestinationName: p.DestinationName, OriginName: p.OriginName,
+		EntryDescription: p.EntryDescription, OffsetRouting: p.OffsetRouting, OffsetAccount: p.OffsetAccount,
+		OffsetAccountType: p.OffsetAccountType}
+}
+
+// PositivePayLayout returns the positive pay layout of the payout settings.
+func (p Payout) PositivePayLayout() payout.PositivePay {
+	return payout.PositivePay{Account: p.CheckAccount, Columns: p.PositivePayColumns, DateFormat: p.PositivePayDate, Header: p.PositivePayHeader}
 }

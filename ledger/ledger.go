@@ -157,3 +157,6 @@ func (l *Ledger) Explain(ctx context.Context, ref string) ([]ExplainedLine, erro
 	}
 	return out, rows.Err()
 }
+
+// DB gives read access to the database for reports and tests.
+func (l *Ledger) DB() *sql.DB { return l.db }

@@ -27,14 +27,17 @@ func pd(s string) core.Date {
 	return d
 }
 
-// PutDecision records a decided line.
-func (t *Tx) PutDecision(l *core.Line, d *core.Decision) error {
+// PutDecision records a decided line, on payment paymentID (0: unpaid).
+func (t *Tx) PutDecision(l *core.Line, d *core.Decision, paymentID int64) error {
 	if t.decided == nil {
 		t.decided = newInserter(t, `INSERT OR FAIL INTO lines (run_id, source, row, kind, ref, line_id, plan_id, employee_id, dependent_id, provider_id,
  care_type, service_date, hours, received_on, charged, units, employee_share, employer_share, status, final_status, reasons, payee_type, payee_id,
- care_day, day_used, placements, steps) VALUES `, 27)
+ care_day, day_used, placements, steps, payment_id) VALUES `, 28)
 	}
-	var hours, final any
+	var hours, final, payment any
+	if paymentID != 0 {
+		payment = paymentID
+	}
 	if l.HasHours {
 		hours = int64(l.Hours)
 	}
@@ -43,7 +46,7 @@ func (t *Tx) PutDecision(l *core.Line, d *core.Decision) error {
 	}
 	err := t.decided.add(t.RunID, l.Source, l.Row, string(l.Kind), l.Ref, l.LineID, d.PlanID, l.EmployeeID, l.DependentID, l.ProviderID,
 		l.CareType, l.ServiceDate.String(), hours, dateArg(l.ReceivedOn), int64(l.Charged), d.Units, int64(d.EmployeeShare), int64(d.EmployerShare),
-		string(d.Status), final, d.ReasonList(), d.PayeeType, d.PayeeID, d.CareDay, d.DayUsed, d.Placements, d.Explanation)
+		string(d.Status), final, d.ReasonList(), d.PayeeType, d.PayeeID, d.CareDay, d.DayUsed, d.Placements, d.Explanation, payment)
 	if err != nil {
 		return fmt.Errorf("recording decision for %s row %d: %w", l.Source, l.Row, err)
 	}

@@ -115,4 +115,45 @@ CREATE TABLE approvals (
 	approved_at  TEXT NOT NULL
 );
 `,
+	2: `
+ALTER TABLE lines ADD COLUMN payment_id INTEGER;
+ALTER TABLE lines ADD COLUMN paid_run TEXT; -- set when a line is paid in a later run than it was decided
+CREATE INDEX lines_unpaid ON lines (payee_type, payee_id) WHERE payment_id IS NULL AND status IN ('approved', 'partial');
+CREATE INDEX lines_paid_run ON lines (paid_run) WHERE paid_run IS NOT NULL;
+ALTER TABLE runs ADD COLUMN ach_modifier TEXT NOT NULL DEFAULT '';
+CREATE TABLE payments (
+	id             INTEGER PRIMARY KEY,
+	run_id         TEXT NOT NULL,
+	payee_type     TEXT NOT NULL,
+	payee_id       TEXT NOT NULL,
+	payee_name     TEXT NOT NULL,
+	method         TEXT NOT NULL,
+	amount         INTEGER NOT NULL,
+	lines          INTEGER NOT NULL,
+	refs           TEXT NOT NULL,
+	check_number   INTEGER,
+	routing_number TEXT,
+	account_sealed BLOB,
+	account_type   TEXT,
+	address_line1  TEXT, address_line2 TEXT, city TEXT, state TEXT, postal_code TEXT,
+	email          TEXT,
+	UNIQUE (run_id, payee_type, payee_id, method)
+);
+CREATE INDEX payments_run ON payments (run_id);
+CREATE TABLE payment_holds (
+	run_id     TEXT NOT NULL,
+	payee_type TEXT NOT NULL,
+	payee_id   TEXT NOT NULL,
+	payee_name TEXT NOT NULL,
+	method     TEXT NOT NULL,
+	amount     INTEGER NOT NULL,
+	lines      INTEGER NOT NULL,
+	reason     TEXT NOT NULL,
+	detail     TEXT NOT NULL
+);
+CREATE TABLE counters (
+	name  TEXT PRIMARY KEY,
+	value INTEGER NOT NULL
+);
+`,
 }

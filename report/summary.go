@@ -20,6 +20,43 @@ type Summary struct {
 	ByReason map[string]int     `json:"by_reason"`
 	ByPlan   map[string]*Totals `json:"by_plan"`
 	ByPayee  map[string]*Totals `json:"by_payee_type"`
+	// Payments made by method, and payments held with why.
+	ByMethod map[string]*MethodTotals `json:"payments_by_method"`
+	Held     []HeldPayment            `json:"payments_held"`
+}
+
+// MethodTotals adds up the payments of one method.
+type MethodTotals struct {
+	Payments int        `json:"payments"`
+	Lines    int        `json:"lines"`
+	Amount   core.Cents `json:"amount"`
+}
+
+// HeldPayment is a payment not made, with the reason.
+type HeldPayment struct {
+	PayeeType string     `json:"payee_type"`
+	PayeeID   string     `json:"payee_id"`
+	Amount    core.Cents `json:"amount"`
+	Lines     int        `json:"lines"`
+	Reason    string     `json:"reason"`
+	Detail    string     `json:"detail"`
+}
+
+// AddPayments counts a run's payments and holds.
+func (s *Summary) AddPayments(payments []*core.Payment, holds []core.PaymentHold) {
+	for _, p := range payments {
+		t := s.ByMethod[p.Method]
+		if t == nil {
+			t = &MethodTotals{}
+			s.ByMethod[p.Method] = t
+		}
+		t.Payments++
+		t.Lines += p.Lines
+		t.Amount += p.Amount
+	}
+	for _, h := range holds {
+		s.Held = append(s.Held, HeldPayment{PayeeType: h.PayeeType, PayeeID: h.PayeeID, Amount: h.Amount, Lines: h.Lines, Reason: string(h.Reason), Detail: h.Detail})
+	}
 }
 
 // FileCounts lists files by what became of them.
@@ -42,7 +79,7 @@ type Totals struct {
 // NewSummary starts an empty summary.
 func NewSummary(runID string, asOf core.Date) *Summary {
 	return &Summary{RunID: runID, AsOf: asOf.String(), ByStatus: map[string]int{}, ByReason: map[string]int{},
-		ByPlan: map[string]*Totals{}, ByPayee: map[string]*Totals{},
+		ByPlan: map[string]*Totals{}, ByPayee: map[string]*Totals{}, ByMethod: map[string]*MethodTotals{}, Held: []HeldPayment{},
 		Files: FileCounts{Taken: []string{}, Skipped: []string{}, Rejected: []string{}}}
 }
 
@@ -119,6 +156,18 @@ func (s *Summary) Text() string {
 	for _, p := range plans {
 		t := s.ByPlan[p]
 		fmt.Fprintf(&b, "  %-14s %5d lines  approved %12s  held %12s\n", p, t.Lines, t.Approved.Dollars(), t.Held.Dollars())
+	}
+	methods := make([]string, 0, len(s.ByMethod))
+	for m := range s.ByMethod {
+		methods = append(methods, m)
+	}
+	sort.Strings(methods)
+	for _, m := range methods {
+		t := s.ByMethod[m]
+		fmt.Fprintf(&b, "paid by %-8s %5d payments %12s\n", m, t.Payments, t.Amount.Dollars())
+	}
+	for _, h := range s.Held {
+		fmt.Fprintf(&b, "payment held: %s %s %s: %s\n", h.PayeeType, h.PayeeID, h.Amount.Dollars(), h.Detail)
 	}
 	return b.String()
 }

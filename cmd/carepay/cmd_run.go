@@ -73,7 +73,8 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer lg.Close()
-	opt := batch.Options{AsOf: asOf, OutDir: out, Sources: sources, Plans: cfg.Plans, Logger: o.logger(stderr)}
+	opt := batch.Options{AsOf: asOf, OutDir: out, Sources: sources, Plans: cfg.Plans, Logger: o.logger(stderr),
+		Payout: batch.PayoutOf(cfg.Payout)}
 	if isTerminal(stderr) {
 		opt.Progress = progress(stderr)
 	}

@@ -78,7 +78,7 @@ func TestRunApproveExplain(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("run: exit %d, %s", code, errs)
 	}
-	if !strings.Contains(stdout, "files: 7 taken, 0 skipped (seen before), 1 rejected") || !strings.Contains(stdout, "85 decided") {
+	if !strings.Contains(stdout, "files: 8 taken, 0 skipped (seen before), 1 rejected") || !strings.Contains(stdout, "86 decided") {
 		t.Errorf("run summary:\n%s", stdout)
 	}
 	_, stdout, _ = carepay(t, append([]string{"run", "--inbox", "../../fixtures/drop", "--out", out, "--as-of", "2026-04-10"}, common...)...)

@@ -1,0 +1,231 @@
+package ledger
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"carepay/core"
+)
+
+// Payee returns what paying someone needs: name, method, bank details
+// (account number unsealed, in memory only), address and email. ok is
+// false when the payee is not in the registry.
+func (t *Tx) Payee(payeeType, id string) (*core.Payment, bool, error) {
+	var q string
+	switch payeeType {
+	case core.PayeeEmployee:
+		q = `SELECT first_name || ' ' || last_name, payment_method, COALESCE(routing_number,''), account_sealed, COALESCE(account_type,''),
+ COALESCE(address_line1,''), COALESCE(address_line2,''), COALESCE(city,''), COALESCE(state,''), COALESCE(postal_code,''), COALESCE(email,'')
+ FROM employees WHERE employee_id = ?`
+	case core.PayeeProvider:
+		q = `SELECT name, payment_method, COALESCE(routing_number,''), account_sealed, COALESCE(account_type,''),
+ COALESCE(address_line1,''), COALESCE(address_line2,''), COALESCE(city,''), COALESCE(state,''), COALESCE(postal_code,''), COALESCE(email,'')
+ FROM providers WHERE provider_id = ?`
+	default:
+		return nil, false, fmt.Errorf("unknown payee type %q", payeeType)
+	}
+	row, err := t.queryRow(q, id)
+	if err != nil {
+		return nil, false, err
+	}
+	p := &core.Payment{PayeeType: payeeType, PayeeID: id}
+	var sealed []byte
+	a := &p.Address
+	err = row.Scan(&p.Name, &p.Method, &p.Bank.Routing, &sealed, &p.Bank.Type, &a.Line1, &a.Line2, &a.City, &a.State, &a.PostalCode, &p.Email)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("looking up payee %s %s: %w", payeeType, id, err)
+	}
+	if p.Bank.Number, err = t.l.key.open(sealed); err != nil {
+		return nil, false, fmt.Errorf("payee %s %s: %w", payeeType, id, err)
+	}
+	return p, true, nil
+}
+
+// Unpaid is a line approved in an earlier run (or released from hold in
+// this one) that no payment carries yet.
+type Unpaid struct {
+	ID        int64
+	PayeeType string
+	PayeeID   string
+	Ref       string
+	Amount    core.Cents
+}
+
+// Unpaid returns every line that is approved or partial and unpaid.
+func (t *Tx) Unpaid() ([]Unpaid, error) {
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT id, payee_type, payee_id, ref, employer_share FROM lines
+ WHERE payment_id IS NULL AND status IN ('approved', 'partial') ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("reading unpaid lines: %w", err)
+	}
+	defer rows.Close()
+	var out []Unpaid
+	for rows.Next() {
+		var u Unpaid
+		var amount int64
+		if err := rows.Scan(&u.ID, &u.PayeeType, &u.PayeeID, &u.Ref, &amount); err != nil {
+			return nil, fmt.Errorf("reading unpaid lines: %w", err)
+		}
+		u.Amount = core.Cents(amount)
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// MarkPaid puts an earlier line on a payment of this run.
+func (t *Tx) MarkPaid(lineID, paymentID int64) error {
+	if err := t.exec(`UPDATE lines SET payment_id = ?, paid_run = ? WHERE id = ? AND payment_id IS NULL`, paymentID, t.RunID, lineID); err != nil {
+		return fmt.Errorf("paying line %d: %w", lineID, err)
+	}
+	return nil
+}
+
+// FirstPaymentID is the ID the run's first payment takes; payments of a run
+// are numbered from it in the order they are first met.
+func (t *Tx) FirstPaymentID() (int64, error) {
+	var id int64
+	if err := t.tx.QueryRowContext(t.ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM payments`).Scan(&id); err != nil {
+		return 0, fmt.Errorf("numbering payments: %w", err)
+	}
+	return id, nil
+}
+
+// Unpay takes every line off a payment that cannot be made after all (its
+// total is too large for its method); they stay payable.
+func (t *Tx) Unpay(paymentID int64) error {
+	if err := t.flush(); err != nil {
+		return err
+	}
+	if err := t.exec(`UPDATE lines SET payment_id = NULL, paid_run = NULL WHERE payment_id = ?`, paymentID); err != nil {
+		return fmt.Errorf("holding payment %d: %w", paymentID, err)
+	}
+	return nil
+}
+
+// PutPayments records the run's payments and holds. Checks are numbered
+// from the ledger's sequence (starting at firstCheck the first time), in
+// the order given; the run's NACHA file gets the next file ID modifier of
+// its day when any payment goes by ACH.
+func (t *Tx) PutPayments(asOf core.Date, payments []*core.Payment, holds []core.PaymentHold, firstCheck int64) error {
+	if err := t.flush(); err != nil {
+		return err
+	}
+	next := firstCheck
+	err := t.tx.QueryRowContext(t.ctx, `SELECT value + 1 FROM counters WHERE name = 'check_number'`).Scan(&next)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("reading the check sequence: %w", err)
+	}
+	ach := false
+	for _, p := range payments {
+		var check any
+		if p.Method == core.MethodCheck && p.Amount > 0 {
+			p.CheckNumber = next
+			check = next
+			next++
+		}
+		ach = ach || (p.Method == core.MethodACH && p.Amount > 0)
+		sealed, err := t.l.key.seal(p.Bank.Number)
+		if err != nil {
+			return err
+		}
+		a := p.Address
+		if err := t.exec(`INSERT INTO payments (id, run_id, payee_type, payee_id, payee_name, method, amount, lines, refs, check_number,
+ routing_number, account_sealed, account_type, address_line1, address_line2, city, state, postal_code, email) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+			p.ID, t.RunID, p.PayeeType, p.PayeeID, p.Name, p.Method, int64(p.Amount), p.Lines, strings.Join(p.Refs, " "), check,
+			p.Bank.Routing, sealed, p.Bank.Type, a.Line1, a.Line2, a.City, a.State, a.PostalCode, p.Email); err != nil {
+			return fmt.Errorf("recording payment to %s %s: %w", p.PayeeType, p.PayeeID, err)
+		}
+	}
+	if next != firstCheck {
+		if err := t.exec(`INSERT INTO counters (name, value) VALUES ('check_number', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, next-1); err != nil {
+			return fmt.Errorf("advancing the check sequence: %w", err)
+		}
+	}
+	for _, h := range holds {
+		if err := t.exec(`INSERT INTO payment_holds (run_id, payee_type, payee_id, payee_name, method, amount, lines, reason, detail) VALUES (?,?,?,?,?,?,?,?,?)`,
+			t.RunID, h.PayeeType, h.PayeeID, h.Name, h.Method, int64(h.Amount), h.Lines, string(h.Reason), h.Detail); err != nil {
+			return fmt.Errorf("recording held payment to %s %s: %w", h.PayeeType, h.PayeeID, err)
+		}
+	}
+	if ach {
+		var n int
+		if err := t.tx.QueryRowContext(t.ctx, `SELECT COUNT(*) FROM runs WHERE as_of = ? AND ach_modifier != ''`, asOf.String()).Scan(&n); err != nil {
+			return fmt.Errorf("choosing the NACHA file ID modifier: %w", err)
+		}
+		const modifiers = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+		if n >= len(modifiers) {
+			return fmt.Errorf("more than %d NACHA files on %s: the file ID modifier has no value left", len(modifiers), asOf)
+		}
+		if err := t.exec(`UPDATE runs SET ach_modifier = ? WHERE id = ?`, modifiers[n:n+1], t.RunID); err != nil {
+			return fmt.Errorf("recording the NACHA file ID modifier: %w", err)
+		}
+	}
+	return nil
+}
+
+// Payments returns a run's payments in ID order, account numbers unsealed.
+func (l *Ledger) Payments(ctx context.Context, runID string) ([]*core.Payment, error) {
+	rows, err := l.db.QueryContext(ctx, `SELECT id, payee_type, payee_id, payee_name, method, amount, lines, refs, COALESCE(check_number, 0),
+ COALESCE(routing_number,''), account_sealed, COALESCE(account_type,''), COALESCE(address_line1,''), COALESCE(address_line2,''),
+ COALESCE(city,''), COALESCE(state,''), COALESCE(postal_code,''), COALESCE(email,'') FROM payments WHERE run_id = ? ORDER BY id`, runID)
+	if err != nil {
+		return nil, fmt.Errorf("reading payments of run %s: %w", runID, err)
+	}
+	defer rows.Close()
+	var out []*core.Payment
+	for rows.Next() {
+		p := &core.Payment{RunID: runID}
+		var amount int64
+		var refs string
+		var sealed []byte
+		a := &p.Address
+		if err := rows.Scan(&p.ID, &p.PayeeType, &p.PayeeID, &p.Name, &p.Method, &amount, &p.Lines, &refs, &p.CheckNumber,
+			&p.Bank.Routing, &sealed, &p.Bank.Type, &a.Line1, &a.Line2, &a.City, &a.State, &a.PostalCode, &p.Email); err != nil {
+			return nil, fmt.Errorf("reading payments of run %s: %w", runID, err)
+		}
+		p.Amount = core.Cents(amount)
+		p.Refs = strings.Fields(refs)
+		if p.Bank.Number, err = l.key.open(sealed); err != nil {
+			return nil, fmt.Errorf("payment %d: %w", p.ID, err)
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// Holds returns the payments a run held, with the reasons.
+func (l *Ledger) Holds(ctx context.Context, runID string) ([]core.PaymentHold, error) {
+	rows, err := l.db.QueryContext(ctx, `SELECT payee_type, payee_id, payee_name, method, amount, lines, reason, detail FROM payment_holds WHERE run_id = ? ORDER BY payee_type, payee_id`, runID)
+	if err != nil {
+		return nil, fmt.Errorf("reading held payments of run %s: %w", runID, err)
+	}
+	defer rows.Close()
+	var out []core.PaymentHold
+	for rows.Next() {
+		h := core.PaymentHold{RunID: runID}
+		var amount int64
+		var reason string
+		if err := rows.Scan(&h.PayeeType, &h.PayeeID, &h.Name, &h.Method, &amount, &h.Lines, &reason, &h.Detail); err != nil {
+			return nil, fmt.Errorf("reading held payments of run %s: %w", runID, err)
+		}
+		h.Amount, h.Reason = core.Cents(amount), core.Reason(reason)
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
+// ACHModifier returns the NACHA file ID modifier of a run ("" without ACH
+// payments) and when the run started (the file's creation time).
+func (l *Ledger) ACHModifier(ctx context.Context, runID string) (string, string, error) {
+	var mod, started string
+	if err := l.db.QueryRowContext(ctx, `SELECT ach_modifier, started_at FROM runs WHERE id = ?`, runID).Scan(&mod, &started); err != nil {
+		return "", "", fmt.Errorf("reading run %s: %w", runID, err)
+	}
+	return mod, started, nil
+}

@@ -1,0 +1,72 @@
+package payout
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/rickar/cal/v2"
+	"github.com/rickar/cal/v2/us"
+
+	"carepay/core"
+)
+
+// ValidRouting reports whether s is a nine-digit ABA routing number whose
+// check digit is right: 3, 7 and 1 weights over the digits sum to a
+// multiple of 10.
+func ValidRouting(s string) bool {
+	if len(s) != 9 {
+		return false
+	}
+	weights := [9]int{3, 7, 1, 3, 7, 1, 3, 7, 1}
+	sum := 0
+	for i := 0; i < 9; i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return false
+		}
+		sum += int(c-'0') * weights[i]
+	}
+	return sum%10 == 0
+}
+
+// CheckBank returns what is wrong with a payee's bank details for ACH, in
+// words that never show the account number; "" when they are usable.
+func CheckBank(b core.BankAccount) string {
+	var problems []string
+	switch {
+	case b.Routing == "":
+		problems = append(problems, "routing number missing")
+	case !ValidRouting(b.Routing):
+		problems = append(problems, fmt.Sprintf("routing number %s fails the ABA check digit", b.Routing))
+	}
+	switch {
+	case b.Number == "":
+		problems = append(problems, "account number missing")
+	case len(b.Number) > 17:
+		problems = append(problems, fmt.Sprintf("account number %s is longer than 17 digits", b.Masked()))
+	}
+	if b.Type != "checking" && b.Type != "savings" {
+		problems = append(problems, fmt.Sprintf("account type %q is neither checking nor savings", b.Type))
+	}
+	return strings.Join(problems, "; ")
+}
+
+var federal = func() *cal.BusinessCalendar {
+	c := cal.NewBusinessCalendar()
+	c.AddHoliday(us.NewYear, us.MlkDay, us.PresidentsDay, us.MemorialDay, us.Juneteenth,
+		us.IndependenceDay, us.LaborDay, us.ColumbusDay, us.VeteransDay, us.ThanksgivingDay, us.ChristmasDay)
+	return c
+}()
+
+// NextBankingDay returns the first day after d that is neither a weekend
+// nor a US federal holiday. A holiday on a Saturday is taken as observed on
+// the Friday before: the Federal Reserve is open that Friday, so the date
+// may come a day later than it must, never a day too early.
+func NextBankingDay(d core.Date) core.Date {
+	for next := d.AddDays(1); ; next = next.AddDays(1) {
+		if federal.IsWorkday(next.Time().Add(12 * time.Hour)) {
+			return next
+		}
+	}
+}

@@ -1,0 +1,179 @@
+package payout
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"unicode"
+
+	"github.com/moov-io/ach"
+	"golang.org/x/text/unicode/norm"
+
+	"carepay/core"
+)
+
+// Originator is the employer's side of the NACHA file, from config.toml.
+type Originator struct {
+	CompanyName        string // batch header company name, at most 16
+	CompanyID          string // company identification, 10
+	ODFIRouting        string // originating bank, 9 digits
+	DestinationRouting string // immediate destination, 9 digits
+	DestinationName    string
+	OriginName         string
+	EntryDescription   string // company entry description, at most 10
+	OffsetRouting      string // balanced offset account; empty: unbalanced file
+	OffsetAccount      string
+	OffsetAccountType  string // checking or savings
+}
+
+// NACHAFile describes one file: when it was created and its modifier.
+type NACHAFile struct {
+	Created       core.Date
+	CreatedTime   string // HHMM
+	IDModifier    string // A-Z then 0-9: one per file of the same day
+	EffectiveDate core.Date
+}
+
+// maxEntryAmount is the largest amount an entry detail's ten-digit field
+// holds: 99,999,999.99.
+const maxEntryAmount core.Cents = 99_999_999_99
+
+// CheckACHAmount returns why an amount cannot go in a NACHA entry, or "".
+func CheckACHAmount(a core.Cents) string {
+	if a > maxEntryAmount {
+		return fmt.Sprintf("%s is above the 99,999,999.99 a NACHA entry can carry", a.Dollars())
+	}
+	if a <= 0 {
+		return "nothing to pay"
+	}
+	return ""
+}
+
+// ASCII transliterates s for NACHA fields, which take upper-case ASCII:
+// accents are dropped (José -> JOSE) and other characters become spaces.
+func ASCII(s string) string {
+	var b strings.Builder
+	for _, r := range norm.NFD.String(s) {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+			// combining mark: dropped with its accent
+		case r == 'ß':
+			b.WriteString("SS")
+		case r == 'Æ' || r == 'æ':
+			b.WriteString("AE")
+		case r == 'Ø' || r == 'ø':
+			b.WriteString("O")
+		case r < 0x20 || r > 0x7e:
+			b.WriteByte(' ')
+		default:
+			b.WriteRune(unicode.ToUpper(r))
+		}
+	}
+	return strings.Join(strings.Fields(b.String()), " ")
+}
+
+func cut(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// WriteNACHA writes the ACH payments as one NACHA file: a PPD batch for
+// employees and a CCD batch for providers, credits only, each entry with an
+// addenda 05 naming the invoices and statements it pays. It sets each
+// payment's TraceNumber. The file passes moov-io/ach's validation before a
+// byte is written.
+func WriteNACHA(w io.Writer, o Originator, f NACHAFile, payments []*core.Payment) error {
+	if !ValidRouting(o.ODFIRouting) || !ValidRouting(o.DestinationRouting) {
+		return fmt.Errorf("NACHA file: the originating and destination routing numbers (payout.odfi_routing, payout.destination_routing) must be valid")
+	}
+	fh := ach.NewFileHeader()
+	fh.ImmediateDestination = o.DestinationRouting
+	fh.ImmediateOrigin = o.ODFIRouting
+	fh.FileCreationDate = f.Created.Time().Format("060102")
+	fh.FileCreationTime = f.CreatedTime
+	fh.FileIDModifier = f.IDModifier
+	fh.ImmediateDestinationName = cut(ASCII(o.DestinationName), 23)
+	fh.ImmediateOriginName = cut(ASCII(o.OriginName), 23)
+	file := ach.NewFile()
+	file.SetHeader(fh)
+
+	odfi := o.ODFIRouting[:8]
+	trace := 0
+	for _, class := range []struct {
+		payee string
+		sec   string
+	}{{core.PayeeEmployee, ach.PPD}, {core.PayeeProvider, ach.CCD}} {
+		var entries []*core.Payment
+		for _, p := range payments {
+			if p.PayeeType == class.payee && p.Method == core.MethodACH && p.Amount > 0 {
+				entries = append(entries, p)
+			}
+		}
+		if len(entries) == 0 {
+			continue
+		}
+		bh := ach.NewBatchHeader()
+		bh.ServiceClassCode = ach.CreditsOnly
+		bh.CompanyName = cut(ASCII(o.CompanyName), 16)
+		bh.CompanyIdentification = o.CompanyID
+		bh.StandardEntryClassCode = class.sec
+		bh.CompanyEntryDescription = cut(ASCII(o.EntryDescription), 10)
+		bh.EffectiveEntryDate = f.EffectiveDate.Time().Format("060102")
+		bh.ODFIIdentification = odfi
+		batch, err := ach.NewBatch(bh)
+		if err != nil {
+			return fmt.Errorf("NACHA %s batch: %w", class.sec, err)
+		}
+		for _, p := range entries {
+			if why := CheckACHAmount(p.Amount); why != "" {
+				return fmt.Errorf("NACHA entry for %s %s: %s", p.PayeeType, p.PayeeID, why)
+			}
+			e := ach.NewEntryDetail()
+			e.TransactionCode = ach.CheckingCredit
+			if p.Bank.Type == "savings" {
+				e.TransactionCode = ach.SavingsCredit
+			}
+			e.SetRDFI(p.Bank.Routing)
+			e.DFIAccountNumber = p.Bank.Number
+			e.Amount = int(p.Amount)
+			e.IdentificationNumber = cut(ASCII(p.PayeeID), 15)
+			e.IndividualName = cut(ASCII(p.Name), 22)
+			trace++
+			e.SetTraceNumber(odfi, trace)
+			p.TraceNumber = e.TraceNumber
+			a := ach.NewAddenda05()
+			a.PaymentRelatedInformation = cut(ASCII("CAREPAY "+strings.Join(p.Refs, " ")), 80)
+			a.SequenceNumber = 1
+			a.EntryDetailSequenceNumber = trace
+			e.AddAddenda05(a)
+			e.AddendaRecordIndicator = 1
+			batch.AddEntry(e)
+		}
+		if o.OffsetAccount != "" {
+			kind := ach.OffsetChecking
+			if o.OffsetAccountType == "savings" {
+				kind = ach.OffsetSavings
+			}
+			batch.WithOffset(&ach.Offset{RoutingNumber: o.OffsetRouting, AccountNumber: o.OffsetAccount, AccountType: kind, Description: "OFFSET"})
+		}
+		if err := batch.Create(); err != nil {
+			return fmt.Errorf("NACHA %s batch: %w", class.sec, err)
+		}
+		file.AddBatch(batch)
+	}
+	if len(file.Batches) == 0 {
+		return nil
+	}
+	if err := file.Create(); err != nil {
+		return fmt.Errorf("NACHA file: %w", err)
+	}
+	if err := file.Validate(); err != nil {
+		return fmt.Errorf("NACHA file does not validate: %w", err)
+	}
+	if err := ach.NewWriter(w).Write(file); err != nil {
+		return fmt.Errorf("writing NACHA file: %w", err)
+	}
+	return nil
+}
