@@ -30,10 +30,10 @@ type Tx struct {
 	mu       sync.Mutex // guards stmts: lookups and inserts run on two goroutines
 	priorIDs map[string]bool
 	// base is the last line ID before the run: its own lines are above.
-	base int64
-	emps     map[string]*core.Employee
-	deps     map[[2]string]*core.Dependent
-	provs    map[string]*core.Provider
+	base  int64
+	emps  map[string]*core.Employee
+	deps  map[[2]string]*core.Dependent
+	provs map[string]*core.Provider
 }
 
 // Begin starts a run on day asOf and allocates its ID, YYYYMMDD-NNN.
