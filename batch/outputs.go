@@ -96,6 +96,11 @@ func writeOutputs(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, op
 	if err := writePayments(ctx, lg, run, opt, dir, sum); err != nil {
 		return nil, err
 	}
+	letters, err := writeLetters(ctx, lg, run, opt, dir)
+	if err != nil {
+		return nil, err
+	}
+	sum.Letters = report.LetterCounts{Written: letters.Written, Postal: letters.Postal, NoAddress: letters.NoAddress}
 	js, err := sum.JSON()
 	if err != nil {
 		return nil, err

@@ -42,6 +42,8 @@ type Options struct {
 	SpoolDir string
 	// Payout says how payments are made and written.
 	Payout Payout
+	// ReturnAddress heads every letter.
+	ReturnAddress []string
 }
 
 // Payout is the employer's payment set-up, from config.toml.

@@ -22,6 +22,7 @@ type Config struct {
 	Run     Run                    `toml:"run"`
 	Sources []Source               `toml:"sources"`
 	Payout  Payout                 `toml:"payout"`
+	Letters Letters                `toml:"letters"`
 	Plans   map[string]*rules.Plan `toml:"plans"`
 
 	path string
@@ -68,6 +69,12 @@ type Payout struct {
 	PositivePayDate    string   `toml:"positive_pay_date_format"` // Go layout
 	PositivePayHeader  bool     `toml:"positive_pay_header"`
 	PayrollEarningCode string   `toml:"payroll_earning_code"`
+}
+
+// Letters sets up the remittance letters.
+type Letters struct {
+	// ReturnAddress is printed at the top left, above the window.
+	ReturnAddress []string `toml:"return_address"`
 }
 
 // Source is one place drops come from.

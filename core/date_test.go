@@ -307,7 +307,7 @@ func TestPeriod(t *testing.T) {
 }
 
 func TestParsePeriodInvalid(t *testing.T) {
-	for _, in := range []string{"", "2026-13", "2026-00", "2026-3", "26-03", "2026/03", "2026-03-01", "March 2026", "abcd-ef", "2026-+3", "+026-03", "-026-03"} {
+	for _, in := range []string{"", "2026-13", "2026-00", "2026-3", "26-03", "2026/03", "2026-03-01", "March 2026", "abcd-ef", "2026-+3", "+026-03", "-026-03", "0000-01"} {
 		t.Run(in, func(t *testing.T) {
 			if p, err := core.ParsePeriod(in); err == nil {
 				t.Fatalf("ParsePeriod(%q) = %v, want an error", in, p)

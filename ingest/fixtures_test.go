@@ -54,8 +54,11 @@ func TestReadFileFixtures(t *testing.T) {
 				warnings: []string{"unknown columns ignored: contact_person"},
 			},
 		}},
+		{"11-providers-new.csv", []ingest.Kind{ingest.Providers}, []wantTable{{
+			source: "11-providers-new.csv", kind: ingest.Providers, rows: 1,
+		}}},
 		{"20-statements-bright.csv", []ingest.Kind{ingest.Statements}, []wantTable{{
-			source: "20-statements-bright.csv", kind: ingest.Statements, rows: 18, rejectedRows: 1,
+			source: "20-statements-bright.csv", kind: ingest.Statements, rows: 19, rejectedRows: 1,
 			errors: []core.RowError{{File: "20-statements-bright.csv", Row: 19, Column: "service_date", Value: "2026-13-45", Msg: wantDate}},
 		}}},
 		{"21-statements-family-care.csv", []ingest.Kind{ingest.Statements}, []wantTable{{
@@ -76,6 +79,21 @@ func TestReadFileFixtures(t *testing.T) {
 			rejected: "header matches no input kind; closest is employees, which lacks employee_id, first_name, last_name, plan_id, employment_type, annual_income, enrolled_on",
 		}}},
 	}
+	t.Run("every_fixture_listed", func(t *testing.T) {
+		entries, err := os.ReadDir(dropDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		listed := map[string]bool{}
+		for _, tc := range tests {
+			listed[tc.file] = true
+		}
+		for _, e := range entries {
+			if !listed[e.Name()] {
+				t.Errorf("fixture %s has no expectations here", e.Name())
+			}
+		}
+	})
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
 			rep, recs := read(t, filepath.Join(dropDir, tc.file), tc.file, ingest.Options{Arrived: arrived})
@@ -299,6 +317,19 @@ func TestReadFileFixtureValues(t *testing.T) {
 		}
 		if l := record(t, recs, src, 28).Line; l.Ref != "INV-1015" || l.Charged != 0 || !l.Invalid() {
 			t.Errorf("row 28 = %s charged %d errors %v", l.Ref, l.Charged, l.Errors)
+		}
+	})
+
+	t.Run("providers_utf8_name", func(t *testing.T) {
+		src := "11-providers-new.csv"
+		_, recs := read(t, filepath.Join(dropDir, src), src, opt)
+		p := record(t, recs, src, 2).Provider
+		want := core.Provider{
+			ID: "P04", Name: "Crèche Étoile", TaxID: "55-1234567", PaymentMethod: core.MethodACH,
+			Bank: core.BankAccount{Routing: "011000016", Number: "44445555", Type: "checking"},
+		}
+		if p == nil || !reflect.DeepEqual(*p, want) {
+			t.Errorf("P04 =\n  %+v\nwant\n  %+v", p, want)
 		}
 	})
 

@@ -204,13 +204,13 @@ func readCSV(ctx context.Context, f io.Reader, name string, opt Options, rep *Fi
 		if errors.As(err, &pe) {
 			row += 1 + max(pe.StartLine-lastLine-1, 0)
 			lastLine = pe.Line
-			if row == 1 {
-				t.rep.Rejected = fmt.Sprintf("header row is not valid CSV: %v", pe.Err)
+			if t.schema.Kind == "" {
+				t.rep.Rejected = fmt.Sprintf("header row %d is not valid CSV: %v", row, pe.Err)
 				return nil
 			}
 			t.rep.Rows++
 			t.rep.RejectedRows++
-			t.keep(&core.RowError{File: name, Row: row, Column: fmt.Sprintf("field %d", pe.Column), Msg: "not valid CSV: " + pe.Err.Error()})
+			t.keep(&core.RowError{File: name, Row: row, Msg: fmt.Sprintf("not valid CSV at character %d: %v", pe.Column, pe.Err)})
 			continue
 		}
 		if err != nil {
@@ -228,10 +228,8 @@ func readCSV(ctx context.Context, f io.Reader, name string, opt Options, rep *Fi
 			}
 		}
 		if t.schema.Kind == "" {
-			if row > 1 || !t.start(rec) {
-				if t.rep.Rejected == "" {
-					t.rep.Rejected = "the header must be the first row"
-				}
+			// The header is the first row that is not blank.
+			if !t.start(rec) {
 				return nil
 			}
 			continue

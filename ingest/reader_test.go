@@ -118,8 +118,8 @@ func TestReadCSVHeader(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				rep, recs := readBytes(t, "prov.csv", []byte(tc.in), opt)
 				tr := only(t, rep)
-				want := "header row is not valid CSV: extraneous or missing \" in quoted-field"
-				if tr.Rejected != want || tr.Kind != "" || tr.Rows != 0 || len(tr.Errors) != 0 || len(recs) != 0 {
+				bad := !strings.HasPrefix(tr.Rejected, "header row") || !strings.Contains(tr.Rejected, "not valid CSV")
+				if bad || tr.Kind != "" || tr.Rows != 0 || len(tr.Errors) != 0 || len(recs) != 0 {
 					t.Fatalf("Rejected %q Kind %q Rows %d Errors %v visited %d", tr.Rejected, tr.Kind, tr.Rows, tr.Errors, len(recs))
 				}
 			})
@@ -209,7 +209,7 @@ func TestReadCSVRows(t *testing.T) {
 		if len(tr.Errors) != 1 {
 			t.Fatalf("errors %v", tr.Errors)
 		}
-		if e := tr.Errors[0]; e.File != "inv.csv" || e.Row != 3 || !strings.HasPrefix(e.Msg, "not valid CSV: ") {
+		if e := tr.Errors[0]; e.File != "inv.csv" || e.Row != 3 || !strings.Contains(e.Msg, "not valid CSV") {
 			t.Fatalf("error %+v", e)
 		}
 		if len(recs) != 2 || recs[0].Line.Ref != "I1" || recs[1].Line.Ref != "I3" || recs[1].Row != 4 {

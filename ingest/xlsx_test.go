@@ -1,6 +1,10 @@
 package ingest_test
 
 import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"io"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -209,4 +213,89 @@ func TestReadBinaryRejected(t *testing.T) {
 			t.Fatalf("tables %+v", rep.Tables[0])
 		}
 	})
+}
+
+// rezip copies the workbook at src, passing each part through edit; a part
+// edit returns nil for is left out.
+func rezip(t *testing.T, src string, edit func(name string, b []byte) []byte) []byte {
+	t.Helper()
+	zr, err := zip.OpenReader(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b = edit(f.Name, b); b == nil {
+			continue
+		}
+		w, err := zw.Create(f.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// A damaged sheet is reported on its table; it neither fails the file nor
+// hides the other sheets.
+func TestReadXLSXDamagedSheet(t *testing.T) {
+	src := filepath.Join(dropDir, "10-registry.xlsx")
+	tests := []struct {
+		name string
+		edit func(name string, b []byte) []byte
+	}{
+		{"sheet_part_missing", func(name string, b []byte) []byte {
+			if name == "xl/worksheets/sheet2.xml" {
+				return nil
+			}
+			return b
+		}},
+		{"bad_row_number", func(name string, b []byte) []byte {
+			if name == "xl/worksheets/sheet2.xml" {
+				return bytes.Replace(b, []byte(`<row r="2">`), []byte(`<row r="2x">`), 1)
+			}
+			return b
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := rezip(t, src, tc.edit)
+			p := filepath.Join(t.TempDir(), "reg.xlsx")
+			writeFile(t, p, b)
+			var provs int
+			rep, err := ingest.ReadFile(context.Background(), p, "reg.xlsx", ingest.Options{}, func(r *ingest.Record) error {
+				if r.Provider != nil {
+					provs++
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatalf("ReadFile: %v; want the damage reported on the Dependents table", err)
+			}
+			deps := table(t, rep, "reg.xlsx#Dependents")
+			if deps.Rejected == "" && deps.RejectedRows == 0 {
+				t.Errorf("Dependents: damage not reported: %+v", deps)
+			}
+			if tr := table(t, rep, "reg.xlsx#Providers"); tr.Kind != ingest.Providers || tr.Rows != 3 || provs != 3 {
+				t.Errorf("Providers: Kind %q Rows %d visited %d; want providers, 3, 3", tr.Kind, tr.Rows, provs)
+			}
+		})
+	}
 }

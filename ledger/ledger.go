@@ -33,9 +33,10 @@ func Open(ctx context.Context, path string, key *Key) (*Ledger, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening ledger %s: %w", path, err)
 	}
-	// One connection: a run's transaction and its reads share it, and
-	// SQLite allows one writer at a time anyway.
-	db.SetMaxOpenConns(1)
+	// A run's transaction holds one connection for its reads and writes;
+	// outputs read with a cursor open while looking up more, so a few
+	// connections (WAL readers) are allowed. SQLite has one writer at a time.
+	db.SetMaxOpenConns(4)
 	l := &Ledger{db: db, key: key}
 	if err := l.migrate(ctx); err != nil {
 		db.Close()

@@ -23,6 +23,15 @@ type Summary struct {
 	// Payments made by method, and payments held with why.
 	ByMethod map[string]*MethodTotals `json:"payments_by_method"`
 	Held     []HeldPayment            `json:"payments_held"`
+	Letters  LetterCounts             `json:"letters"`
+}
+
+// LetterCounts says which letters a run wrote; NoAddress are held from
+// the print batch for want of a postal address.
+type LetterCounts struct {
+	Written   int      `json:"written"`
+	Postal    int      `json:"in_print_batch"`
+	NoAddress []string `json:"held_no_postal_address"`
 }
 
 // MethodTotals adds up the payments of one method.
@@ -80,7 +89,7 @@ type Totals struct {
 func NewSummary(runID string, asOf core.Date) *Summary {
 	return &Summary{RunID: runID, AsOf: asOf.String(), ByStatus: map[string]int{}, ByReason: map[string]int{},
 		ByPlan: map[string]*Totals{}, ByPayee: map[string]*Totals{}, ByMethod: map[string]*MethodTotals{}, Held: []HeldPayment{},
-		Files: FileCounts{Taken: []string{}, Skipped: []string{}, Rejected: []string{}}}
+		Files: FileCounts{Taken: []string{}, Skipped: []string{}, Rejected: []string{}}, Letters: LetterCounts{NoAddress: []string{}}}
 }
 
 // Add counts a decided line.
@@ -168,6 +177,13 @@ func (s *Summary) Text() string {
 	}
 	for _, h := range s.Held {
 		fmt.Fprintf(&b, "payment held: %s %s %s: %s\n", h.PayeeType, h.PayeeID, h.Amount.Dollars(), h.Detail)
+	}
+	if s.Letters.Written > 0 {
+		fmt.Fprintf(&b, "letters: %d written, %d in the print batch", s.Letters.Written, s.Letters.Postal)
+		if n := len(s.Letters.NoAddress); n > 0 {
+			fmt.Fprintf(&b, ", %d held (no postal address): %s", n, strings.Join(s.Letters.NoAddress, ", "))
+		}
+		b.WriteString("\n")
 	}
 	return b.String()
 }
