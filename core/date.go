@@ -117,6 +117,9 @@ func ParseDate(s string) (Date, error) {
 }
 
 func atoi3(a, b, c string) (int, int, int, error) {
+	if !allDigits(a) || !allDigits(b) || !allDigits(c) {
+		return 0, 0, 0, fmt.Errorf("not digits")
+	}
 	x, err := strconv.Atoi(a)
 	if err != nil {
 		return 0, 0, 0, err
@@ -170,7 +173,7 @@ func ParsePeriod(s string) (Period, error) {
 	}
 	y, err1 := strconv.Atoi(ys)
 	m, err2 := strconv.Atoi(ms)
-	if err1 != nil || err2 != nil || m < 1 || m > 12 {
+	if !allDigits(ys) || !allDigits(ms) || err1 != nil || err2 != nil || m < 1 || m > 12 || y < 1900 {
 		return Period{}, fmt.Errorf("%q is not a period like 2026-03", s)
 	}
 	return Period{Year: y, Month: time.Month(m)}, nil

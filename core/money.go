@@ -11,7 +11,7 @@ import (
 // to floating-point rounding.
 type Cents int64
 
-// maxCents bounds parsed amounts (ten trillion dollars) so that products of
+// maxCents bounds parsed amounts (one trillion dollars) so that products of
 // an amount and a quantity cannot overflow int64.
 const maxCents = 1_000_000_000_000_00
 
@@ -128,8 +128,8 @@ func ParseMoney(s string) (Cents, error) {
 func validThousands(t string) bool {
 	whole, _, _ := strings.Cut(t, ".")
 	groups := strings.Split(whole, ",")
-	if len(groups[0]) == 0 || len(groups[0]) > 3 {
-		return false
+	if len(groups[0]) == 0 || len(groups[0]) > 3 || groups[0][0] == '0' {
+		return false // "0,500" is no US amount: it may mean one half
 	}
 	for _, g := range groups[1:] {
 		if len(g) != 3 {

@@ -117,6 +117,10 @@ func looksLikeText(b []byte) bool {
 	return utf8.Valid(b)
 }
 
+// errVisit marks an error of the caller's visit function: it stops the
+// file, where damaged content only rejects its table.
+var errVisit = errors.New("storing a row")
+
 // table drives one table: header first, then rows.
 type table struct {
 	rep    *TableReport
@@ -170,6 +174,27 @@ func (t *table) row(n int, cells []string, visit func(*Record) error) error {
 	return visit(&rec)
 }
 
+// broken reports a row that could not be split into columns. A row of
+// invoices or statements is still a service line, so it is passed on
+// (without values) to be rejected INVALID_ROW: every line gets a decision.
+func (t *table) broken(row int, column, msg string, visit func(*Record) error) error {
+	e := &core.RowError{File: t.rep.Source, Row: row, Column: column, Msg: msg}
+	t.rep.Rows++
+	t.rep.RejectedRows++
+	t.keep(e)
+	var kind core.LineKind
+	switch t.schema.Kind {
+	case Invoices:
+		kind = core.Invoice
+	case Statements:
+		kind = core.Statement
+	default:
+		return nil
+	}
+	l := &core.Line{Kind: kind, Source: t.rep.Source, Row: row, Errors: []*core.RowError{e}}
+	return visit(&Record{Kind: t.schema.Kind, Source: t.rep.Source, Row: row, Line: l, Errors: l.Errors})
+}
+
 // keep records a row error, or counts it once MaxErrors are kept.
 func (t *table) keep(e *core.RowError) {
 	if len(t.rep.Errors) < t.opt.MaxErrors {
@@ -179,12 +204,14 @@ func (t *table) keep(e *core.RowError) {
 	}
 }
 
-func readCSV(ctx context.Context, f io.Reader, name string, opt Options, rep *FileReport, visit func(*Record) error) error {
+func readCSV(ctx context.Context, f *os.File, name string, opt Options, rep *FileReport, visit func(*Record) error) error {
 	br := bufio.NewReaderSize(f, 64<<10)
 	// A byte-order mark would stick to the first header name, and to its
 	// opening quote when the header is quoted.
-	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte("\xef\xbb\xbf")) {
+	bom := int64(0)
+	if head, _ := br.Peek(3); bytes.Equal(head, []byte("\xef\xbb\xbf")) {
 		br.Discard(3)
+		bom = 3
 	}
 	cr := csv.NewReader(br)
 	cr.FieldsPerRecord = -1
@@ -196,6 +223,7 @@ func readCSV(ctx context.Context, f io.Reader, name string, opt Options, rep *Fi
 	// a spreadsheet does not.
 	row, lastLine := 0, 0
 	for n := 1; ; n++ {
+		offset := cr.InputOffset()
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
 			break
@@ -208,9 +236,10 @@ func readCSV(ctx context.Context, f io.Reader, name string, opt Options, rep *Fi
 				t.rep.Rejected = fmt.Sprintf("header row %d is not valid CSV: %v", row, pe.Err)
 				return nil
 			}
-			t.rep.Rows++
-			t.rep.RejectedRows++
-			t.keep(&core.RowError{File: name, Row: row, Msg: fmt.Sprintf("not valid CSV at character %d: %v", pe.Column, pe.Err)})
+			col := columnAt(f, offset+bom, pe, t.h)
+			if err := t.broken(row, col, fmt.Sprintf("not valid CSV: %v", pe.Err), visit); err != nil {
+				return err
+			}
 			continue
 		}
 		if err != nil {
@@ -259,7 +288,12 @@ func readXLSX(ctx context.Context, f io.Reader, name string, opt Options, rep *F
 		t := &table{rep: &TableReport{Source: name + "#" + sheet}, opt: opt, xlsx: true, d1904: d1904}
 		rep.Tables = append(rep.Tables, t.rep)
 		if err := readSheet(ctx, wb, sheet, t, visit); err != nil {
-			return fmt.Errorf("reading %s: %w", t.rep.Source, err)
+			if ctx.Err() != nil || errors.Is(err, errVisit) {
+				return fmt.Errorf("reading %s: %w", t.rep.Source, err)
+			}
+			// A damaged sheet is rejected; the other sheets go on. Rows
+			// read before the damage were taken and stay so.
+			t.rep.Rejected = fmt.Sprintf("sheet is damaged after row %d: %v", t.rep.Rows+1, err)
 		}
 	}
 	return nil
@@ -294,11 +328,44 @@ func readSheet(ctx context.Context, wb *excelize.File, sheet string, t *table, v
 			continue
 		}
 		if err := t.row(row, cells, visit); err != nil {
-			return err
+			return fmt.Errorf("%w: %w", errVisit, err)
 		}
 	}
 	if !started {
 		t.rep.Rejected = "empty sheet: no header row"
 	}
 	return rows.Error()
+}
+
+// columnAt names the column where a CSV quoting error sits: it reads the
+// broken record's text back from the file (the record starts at byte
+// start) and counts the separators before the error. "" when unknown.
+func columnAt(f *os.File, start int64, pe *csv.ParseError, h header) string {
+	buf := make([]byte, 64<<10)
+	n, _ := f.ReadAt(buf, start)
+	lines := strings.SplitAfter(string(buf[:n]), "\n")
+	i := pe.Line - pe.StartLine
+	if i < 0 || i >= len(lines) {
+		return ""
+	}
+	line := lines[i]
+	if pe.Column-1 > len(line) || pe.Column < 1 {
+		return ""
+	}
+	if i > 0 {
+		return "" // inside a field spanning lines: the count starts elsewhere
+	}
+	field, quoted := 0, false
+	for _, c := range line[:pe.Column-1] {
+		switch {
+		case c == '"':
+			quoted = !quoted
+		case c == ',' && !quoted:
+			field++
+		}
+	}
+	if field < len(h.names) {
+		return h.names[field]
+	}
+	return ""
 }

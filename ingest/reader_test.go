@@ -212,7 +212,9 @@ func TestReadCSVRows(t *testing.T) {
 		if e := tr.Errors[0]; e.File != "inv.csv" || e.Row != 3 || !strings.Contains(e.Msg, "not valid CSV") {
 			t.Fatalf("error %+v", e)
 		}
-		if len(recs) != 2 || recs[0].Line.Ref != "I1" || recs[1].Line.Ref != "I3" || recs[1].Row != 4 {
+		// The broken row is still a service line, with no values, so that
+		// it is decided INVALID_ROW.
+		if len(recs) != 3 || recs[0].Line.Ref != "I1" || recs[1].Row != 3 || !recs[1].Line.Invalid() || recs[2].Line.Ref != "I3" || recs[2].Row != 4 {
 			t.Fatalf("records %+v", recs)
 		}
 	})
