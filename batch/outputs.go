@@ -14,6 +14,7 @@ import (
 	"carepay/payout"
 	"carepay/report"
 	"carepay/safefile"
+	"carepay/templates"
 )
 
 func runDir(out, id string) string { return filepath.Join(out, id) }
@@ -93,7 +94,8 @@ func writeOutputs(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, op
 			return nil, err
 		}
 	}
-	if err := writePayments(ctx, lg, run, opt, dir, sum); err != nil {
+	payments, holds, err := writePayments(ctx, lg, run, opt, dir, sum)
+	if err != nil {
 		return nil, err
 	}
 	letters, err := writeLetters(ctx, lg, run, opt, dir)
@@ -101,6 +103,9 @@ func writeOutputs(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, op
 		return nil, err
 	}
 	sum.Letters = report.LetterCounts{Written: letters.Written, Postal: letters.Postal, NoAddress: letters.NoAddress}
+	if err := writeRegister(ctx, lg, run, dir, sum, payments, holds); err != nil {
+		return nil, err
+	}
 	js, err := sum.JSON()
 	if err != nil {
 		return nil, err
@@ -114,30 +119,30 @@ func writeOutputs(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, op
 // writePayments writes the payment files of a run from the ledger:
 // payments.ach (when anything goes by ACH), checks.csv, positive-pay.csv
 // and payroll.csv.
-func writePayments(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, opt Options, dir string, sum *report.Summary) error {
+func writePayments(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, opt Options, dir string, sum *report.Summary) ([]*core.Payment, []core.PaymentHold, error) {
 	payments, err := lg.Payments(ctx, run.ID)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	holds, err := lg.Holds(ctx, run.ID)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	sum.AddPayments(payments, holds)
 	mod, started, err := lg.ACHModifier(ctx, run.ID)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	if mod != "" {
 		t, err := time.Parse(time.RFC3339, started)
 		if err != nil {
-			return fmt.Errorf("run %s start time %q: %w", run.ID, started, err)
+			return nil, nil, fmt.Errorf("run %s start time %q: %w", run.ID, started, err)
 		}
 		f := payout.NACHAFile{Created: run.AsOf, CreatedTime: t.Format("1504"), IDModifier: mod, EffectiveDate: payout.NextBankingDay(run.AsOf)}
 		if err := safefile.Write(filepath.Join(dir, "payments.ach"), func(w io.Writer) error {
 			return payout.WriteNACHA(w, opt.Payout.Originator, f, payments)
 		}); err != nil {
-			return err
+			return nil, nil, err
 		}
 	}
 	files := []struct {
@@ -152,8 +157,29 @@ func writePayments(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, o
 	}
 	for _, f := range files {
 		if err := safefile.Write(filepath.Join(dir, f.name), f.write); err != nil {
-			return err
+			return nil, nil, err
 		}
 	}
-	return nil
+	return payments, holds, nil
+}
+
+// writeRegister writes register.xlsx from the summary, the payments (with
+// their trace numbers) and the run's lines in the ledger.
+func writeRegister(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, dir string, sum *report.Summary, payments []*core.Payment, holds []core.PaymentHold) error {
+	words, err := templates.Reasons()
+	if err != nil {
+		return err
+	}
+	reg := payout.Register{
+		Date:        run.AsOf,
+		Summary:     sum.Rows(),
+		Payments:    payments,
+		Holds:       holds,
+		ReasonWords: words,
+		LettersHeld: sum.Letters.NoAddress,
+		EachDecision: func(fn func(*core.Line, *core.Decision) error) error {
+			return lg.RunLines(ctx, run.ID, fn)
+		},
+	}
+	return safefile.Write(filepath.Join(dir, "register.xlsx"), func(w io.Writer) error { return payout.WriteRegister(w, reg) })
 }

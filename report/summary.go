@@ -187,3 +187,37 @@ func (s *Summary) Text() string {
 	}
 	return b.String()
 }
+
+// Rows returns the summary as label and value pairs, for register.xlsx.
+func (s *Summary) Rows() [][2]any {
+	rows := [][2]any{{"run", s.RunID}, {"run date", s.AsOf},
+		{"files taken", len(s.Files.Taken)}, {"files skipped (seen before)", len(s.Files.Skipped)}, {"files rejected", len(s.Files.Rejected)},
+		{"lines decided", s.Lines}, {"lines released from hold", s.Released}}
+	for _, st := range []core.Status{core.Approved, core.Partial, core.Rejected, core.Held} {
+		rows = append(rows, [2]any{"lines " + string(st), s.ByStatus[string(st)]})
+	}
+	for _, p := range sortedKeys(s.ByPlan) {
+		t := s.ByPlan[p]
+		rows = append(rows, [2]any{p + ": charged", t.Charged}, [2]any{p + ": approved (employer)", t.Approved}, [2]any{p + ": held", t.Held})
+	}
+	for _, m := range sortedKeys(s.ByMethod) {
+		t := s.ByMethod[m]
+		rows = append(rows, [2]any{"paid by " + m + ": payments", t.Payments}, [2]any{"paid by " + m + ": amount", t.Amount})
+	}
+	var held core.Cents
+	for _, h := range s.Held {
+		held += h.Amount
+	}
+	rows = append(rows, [2]any{"payments held", len(s.Held)}, [2]any{"payments held: amount", held},
+		[2]any{"letters written", s.Letters.Written}, [2]any{"letters in the print batch", s.Letters.Postal})
+	return rows
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,91 @@
+package payout
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+
+	"carepay/core"
+)
+
+func TestRegisterSheetsMoneyAndFormulaSafety(t *testing.T) {
+	lines := []struct {
+		l core.Line
+		d core.Decision
+	}{
+		{core.Line{Source: "a.csv", Row: 2, Kind: core.Statement, Ref: "=HYPERLINK(\"http://x\")", EmployeeID: "+E1", Charged: 12050},
+			core.Decision{Status: core.Rejected, Reasons: []core.Reason{core.Late}, EmployeeShare: 12050}},
+		{core.Line{Source: "a.csv", Row: 3, Kind: core.Statement, Ref: "S1", EmployeeID: "@E2", Charged: 10000},
+			core.Decision{Status: core.Approved, EmployerShare: 8000, EmployeeShare: 2000}},
+	}
+	r := Register{
+		Date:     core.NewDate(2026, 4, 10),
+		Summary:  [][2]any{{"run", "R1"}, {"approved", core.Cents(8000)}},
+		Payments: []*core.Payment{{ID: 7, PayeeType: "provider", PayeeID: "-P1", Name: "Sunny", Method: "ach", Amount: 8000, Lines: 1, Bank: core.BankAccount{Number: "123456789"}}},
+		Holds:    []core.PaymentHold{{PayeeType: "provider", PayeeID: "P4", Amount: 14000, Reason: core.PaymentDetails, Detail: "routing number fails"}},
+		EachDecision: func(fn func(*core.Line, *core.Decision) error) error {
+			for i := range lines {
+				if err := fn(&lines[i].l, &lines[i].d); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		ReasonWords: map[string]string{"LATE": "The claim arrived after the deadline for submission."},
+		LettersHeld: []string{"provider P4"},
+	}
+	var buf bytes.Buffer
+	if err := WriteRegister(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if got := f.GetSheetList(); len(got) != 4 || got[0] != "Summary" || got[1] != "Payments" || got[2] != "Decisions" || got[3] != "Exceptions" {
+		t.Fatalf("sheets %v", got)
+	}
+	for _, c := range []struct{ sheet, cell, want string }{
+		{"Decisions", "D2", "'=HYPERLINK(\"http://x\")"}, // a formula kept as text
+		{"Decisions", "F2", "'+E1"},
+		{"Decisions", "F3", "'@E2"},
+		{"Payments", "C2", "'-P1"},
+		{"Payments", "I2", "****6789"}, // masked, never the number
+		{"Exceptions", "A2", "payment held"},
+		{"Exceptions", "A3", "letter held"},
+		{"Exceptions", "G4", "LATE: The claim arrived after the deadline for submission."},
+	} {
+		got, err := f.GetCellValue(c.sheet, c.cell)
+		if err != nil || got != c.want {
+			t.Errorf("%s!%s = %q (%v), want %q", c.sheet, c.cell, got, err, c.want)
+		}
+		if formula, _ := f.GetCellFormula(c.sheet, c.cell); formula != "" {
+			t.Errorf("%s!%s holds a formula %q", c.sheet, c.cell, formula)
+		}
+	}
+	// Money is a number (80.00), shown in a currency format.
+	raw, _ := f.GetCellValue("Payments", "F2", excelize.Options{RawCellValue: true})
+	if raw != "80" {
+		t.Errorf("amount cell holds %q, want the number 80", raw)
+	}
+	shown, _ := f.GetCellValue("Payments", "F2")
+	if shown != "$80.00" {
+		t.Errorf("amount shows as %q", shown)
+	}
+	panes, err := f.GetPanes("Decisions")
+	if err != nil || !panes.Freeze || panes.YSplit != 1 {
+		t.Errorf("Decisions header not frozen: %+v %v", panes, err)
+	}
+	// Rendered twice, the workbook is the same bytes.
+	var again bytes.Buffer
+	if err := WriteRegister(&again, r); err != nil {
+		t.Fatal(err)
+	}
+	var first bytes.Buffer
+	WriteRegister(&first, r)
+	if !bytes.Equal(first.Bytes(), again.Bytes()) {
+		t.Error("register.xlsx is not deterministic")
+	}
+}
