@@ -1,8 +1,11 @@
 package payout
 
 import (
+	"archive/zip"
+	"bytes"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"time"
 
@@ -186,6 +189,36 @@ func WriteRegister(out io.Writer, r Register) error {
 		return err
 	}
 	f.SetActiveSheet(0)
-	_, err = f.WriteTo(out)
-	return err
+	var buf bytes.Buffer
+	if _, err := f.WriteTo(&buf); err != nil {
+		return err
+	}
+	return sortedZip(out, buf.Bytes())
+}
+
+// sortedZip copies a zip archive with its entries in name order: excelize
+// writes streamed sheets in map order, and a register rebuilt for the same
+// run must be the same bytes. Entries are copied still compressed.
+func sortedZip(out io.Writer, archive []byte) error {
+	zr, err := zip.NewReader(bytes.NewReader(archive), int64(len(archive)))
+	if err != nil {
+		return err
+	}
+	files := append([]*zip.File(nil), zr.File...)
+	sort.Slice(files, func(i, j int) bool { return files[i].Name < files[j].Name })
+	zw := zip.NewWriter(out)
+	for _, f := range files {
+		r, err := f.OpenRaw()
+		if err != nil {
+			return err
+		}
+		w, err := zw.CreateRaw(&f.FileHeader)
+		if err != nil {
+			return err
+		}
+		if _, err := io.Copy(w, r); err != nil {
+			return err
+		}
+	}
+	return zw.Close()
 }
