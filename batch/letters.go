@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
+	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -62,6 +62,11 @@ func writeLetters(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, op
 		b.byPayee[k] = append(b.byPayee[k], payout.LetterPayment{Method: h.Method, Amount: h.Amount, Held: h.Detail})
 	}
 
+	folder, err := safefile.NewFolder(filepath.Join(dir, "letters"))
+	if err != nil {
+		return nil, err
+	}
+	defer folder.Abort()
 	// Render on every core; the print batch needs every postal letter, so
 	// they are kept (a letter is small) and rendered last.
 	jobs := make(chan *payout.Letter, 64)
@@ -75,7 +80,7 @@ func writeLetters(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, op
 				var buf bytes.Buffer
 				err := style.WriteLetter(&buf, l)
 				if err == nil {
-					err = safefile.WriteBytes(filepath.Join(dir, "letters", l.Kind+"-"+safeName(l.ID)+".pdf"), buf.Bytes())
+					err = os.WriteFile(folder.Path(l.Kind+"-"+safeName(l.ID)+".pdf"), buf.Bytes(), 0o644)
 				}
 				if err != nil {
 					select {
@@ -139,21 +144,51 @@ func writeLetters(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, op
 		return a.ID < b.ID
 	})
 	rep.Postal = len(postal)
-	if len(postal) > 0 {
-		err := safefile.Write(filepath.Join(dir, "letters", "print-batch.pdf"), func(w io.Writer) error {
-			doc := payout.NewDocument(run.AsOf)
-			for _, l := range postal {
-				if err := style.Render(doc, l); err != nil {
-					return err
-				}
-			}
-			return doc.Output(w)
-		})
-		if err != nil {
-			return nil, err
-		}
+	if err := writePrintBatch(folder, style, run.AsOf, postal, opt.PrintBatchSize); err != nil {
+		return nil, err
+	}
+	if err := folder.Commit(); err != nil {
+		return nil, err
 	}
 	return rep, nil
+}
+
+// DefaultPrintBatchSize is how many letters one print batch file holds.
+const DefaultPrintBatchSize = 5000
+
+// writePrintBatch renders the postal letters, sorted by postal code, into
+// print-batch.pdf, and past size letters into print-batch-2.pdf and on: a
+// PDF document is held whole in memory until written, and mail houses take
+// batches of bounded size.
+func writePrintBatch(folder *safefile.Folder, style *payout.LetterStyle, date core.Date, postal []*payout.Letter, size int) error {
+	if size <= 0 {
+		size = DefaultPrintBatchSize
+	}
+	for vol := 0; vol*size < len(postal); vol++ {
+		name := "print-batch.pdf"
+		if vol > 0 {
+			name = fmt.Sprintf("print-batch-%d.pdf", vol+1)
+		}
+		f, err := os.Create(folder.Path(name))
+		if err != nil {
+			return fmt.Errorf("writing %s: %w", name, err)
+		}
+		doc := payout.NewDocument(date)
+		for _, l := range postal[vol*size : min((vol+1)*size, len(postal))] {
+			if err := style.Render(doc, l); err != nil {
+				f.Close()
+				return err
+			}
+		}
+		err = doc.Output(f)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("writing %s: %w", name, err)
+		}
+	}
+	return nil
 }
 
 // safeName keeps an ID usable as a file name.

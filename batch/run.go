@@ -44,6 +44,9 @@ type Options struct {
 	Payout Payout
 	// ReturnAddress heads every letter.
 	ReturnAddress []string
+	// PrintBatchSize is how many letters one print batch file holds
+	// (0: DefaultPrintBatchSize).
+	PrintBatchSize int
 }
 
 // Payout is the employer's payment set-up, from config.toml.
@@ -67,6 +70,10 @@ type Result struct {
 	Summary string
 	// Recovered lists earlier runs whose outputs this run completed.
 	Recovered []string
+	// Lines decided and letters written; how long deciding (pull, decide,
+	// commit) and writing the outputs took.
+	Lines, Letters  int
+	Decide, Outputs time.Duration
 }
 
 // Run performs one full pass.
@@ -98,6 +105,7 @@ func Run(ctx context.Context, lg *ledger.Ledger, opt Options) (*Result, error) {
 		return nil, err
 	}
 
+	start := time.Now()
 	tx, err := lg.Begin(ctx, opt.AsOf, opt.Now())
 	if err != nil {
 		return nil, err
@@ -138,12 +146,15 @@ func Run(ctx context.Context, lg *ledger.Ledger, opt Options) (*Result, error) {
 	if err := tx.Commit(nil); err != nil {
 		return nil, err
 	}
+	decided := time.Now()
 	info := ledger.RunInfo{ID: tx.RunID, AsOf: opt.AsOf, State: ledger.StateDecided}
 	sum, err := writeOutputs(ctx, lg, info, opt, live)
 	if err != nil {
 		return nil, fmt.Errorf("run %s is decided and committed, but its outputs are incomplete (the next run completes them): %w", tx.RunID, err)
 	}
 	res.RunID, res.OutDir, res.Summary = tx.RunID, runDir(opt.OutDir, tx.RunID), sum.Text()
+	res.Lines, res.Letters = sum.Lines, sum.Letters.Written
+	res.Decide, res.Outputs = decided.Sub(start), time.Since(decided)
 	return res, nil
 }
 

@@ -75,6 +75,9 @@ type Payout struct {
 type Letters struct {
 	// ReturnAddress is printed at the top left, above the window.
 	ReturnAddress []string `toml:"return_address"`
+	// PrintBatchSize is how many letters print-batch.pdf holds; a run
+	// with more continues in print-batch-2.pdf and on.
+	PrintBatchSize int `toml:"print_batch_size"`
 }
 
 // Source is one place drops come from.
@@ -200,6 +203,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	c.validatePayout(bad)
+	if c.Letters.PrintBatchSize < 0 {
+		bad("letters.print_batch_size", "%d is negative", c.Letters.PrintBatchSize)
+	}
 	if len(c.Plans) == 0 {
 		bad("plans", "no plans configured")
 	}

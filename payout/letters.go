@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"text/template"
 	"time"
 
@@ -66,6 +67,13 @@ type LetterStyle struct {
 	ReturnAddress []string
 }
 
+// cp1252 turns UTF-8 into the code page of the PDF core fonts, keeping
+// José and Crèche. Building it costs more than a letter; it is built once
+// and only read after.
+var cp1252 = sync.OnceValue(func() func(string) string {
+	return fpdf.New("P", "in", "Letter", "").UnicodeTranslatorFromDescriptor("")
+})
+
 const (
 	pageW      = 8.5
 	marginL    = 0.875 // the #10 window's left edge
@@ -88,7 +96,7 @@ func NewDocument(date core.Date) *fpdf.Fpdf {
 
 // Render adds the letter's pages to pdf.
 func (s *LetterStyle) Render(pdf *fpdf.Fpdf, l *Letter) error {
-	tr := pdf.UnicodeTranslatorFromDescriptor("") // cp1252: keeps José and Crèche
+	tr := cp1252()
 	block := func(name string) (string, error) {
 		var b bytes.Buffer
 		if err := s.Template.ExecuteTemplate(&b, name, l); err != nil {

@@ -107,3 +107,52 @@ func SyncDir(dir string) error {
 	}
 	return nil
 }
+
+// Folder is a folder of many files written aside: files go into a hidden
+// staging folder, and Commit syncs them and renames the folder into place,
+// replacing what was there. A crash leaves the old folder or the new one,
+// never a part of it (stale staging folders are removed by the next
+// NewFolder for the same path).
+type Folder struct {
+	path, staging string
+}
+
+// NewFolder starts writing the folder path aside.
+func NewFolder(path string) (*Folder, error) {
+	parent, base := filepath.Dir(path), filepath.Base(path)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return nil, fmt.Errorf("writing %s: %w", path, err)
+	}
+	stale, _ := filepath.Glob(filepath.Join(parent, "."+base+".tmp-*"))
+	for _, s := range stale {
+		os.RemoveAll(s)
+	}
+	staging, err := os.MkdirTemp(parent, "."+base+".tmp-")
+	if err != nil {
+		return nil, fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Chmod(staging, 0o755); err != nil {
+		return nil, fmt.Errorf("writing %s: %w", path, err)
+	}
+	return &Folder{path: path, staging: staging}, nil
+}
+
+// Path returns where a file of the folder is written before Commit.
+func (f *Folder) Path(name string) string { return filepath.Join(f.staging, name) }
+
+// Commit syncs the staged files and puts the folder in place.
+func (f *Folder) Commit() error {
+	if err := SyncFS(f.staging); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(f.path); err != nil {
+		return fmt.Errorf("replacing %s: %w", f.path, err)
+	}
+	if err := os.Rename(f.staging, f.path); err != nil {
+		return fmt.Errorf("renaming into %s: %w", f.path, err)
+	}
+	return SyncDir(filepath.Dir(f.path))
+}
+
+// Abort removes the staged files.
+func (f *Folder) Abort() { os.RemoveAll(f.staging) }

@@ -74,7 +74,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	defer lg.Close()
 	opt := batch.Options{AsOf: asOf, OutDir: out, Sources: sources, Plans: cfg.Plans, Logger: o.logger(stderr),
-		Payout: batch.PayoutOf(cfg.Payout), ReturnAddress: cfg.Letters.ReturnAddress}
+		Payout: batch.PayoutOf(cfg.Payout), ReturnAddress: cfg.Letters.ReturnAddress, PrintBatchSize: cfg.Letters.PrintBatchSize}
 	if isTerminal(stderr) {
 		opt.Progress = progress(stderr)
 	}
