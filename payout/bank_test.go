@@ -127,6 +127,11 @@ func TestNextBankingDay(t *testing.T) {
 		{"veterans_day", d(2026, time.November, 10), d(2026, time.November, 12)},
 		// New Year's Day 2027 is a Friday; crossing the year.
 		{"new_year_2027", d(2026, time.December, 31), d(2027, time.January, 4)},
+		// January 1, 2028 is a Saturday: taken as observed Friday
+		// December 31, 2027, across the year, as the code documents.
+		{"new_year_on_saturday", d(2027, time.December, 30), d(2028, time.January, 3)},
+		// January 1, 2023 is a Sunday, observed Monday January 2.
+		{"new_year_on_sunday", d(2022, time.December, 30), d(2023, time.January, 3)},
 		// Memorial Day 2026 is the last Monday of May: the 25th.
 		{"memorial_day", d(2026, time.May, 22), d(2026, time.May, 26)},
 		// Labor Day 2026 is the first Monday of September: the 7th.

@@ -88,6 +88,9 @@ func NewDocument(date core.Date) *fpdf.Fpdf {
 	pdf.SetMargins(marginL, 0.5, 0.75)
 	pdf.SetAutoPageBreak(true, 0.75)
 	pdf.SetCatalogSort(true)
+	// Compressing costs a new deflate writer per page, most of a letter's
+	// rendering time; a letter's text is small either way.
+	pdf.SetCompression(false)
 	t := date.Time().Add(12 * time.Hour)
 	pdf.SetCreationDate(t)
 	pdf.SetModificationDate(t)

@@ -88,6 +88,12 @@ func TestWriteLetter(t *testing.T) {
 			if first.Len() < 1000 {
 				t.Errorf("only %d bytes", first.Len())
 			}
+			// Its dates are the run date, not the clock's.
+			for _, d := range []string{"/CreationDate (D:20260309120000)", "/ModDate (D:20260309120000)"} {
+				if !bytes.Contains(first.Bytes(), []byte(d)) {
+					t.Errorf("no %s", d)
+				}
+			}
 			// The same letter rendered again is the same file, byte for byte.
 			if err := style.WriteLetter(&second, tt.letter()); err != nil {
 				t.Fatal(err)

@@ -2,6 +2,7 @@ package payout
 
 import (
 	"bytes"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -309,6 +310,10 @@ func traceSequence(trace string) int {
 
 // TestWriteNACHAOffset checks that with an offset account each batch
 // balances: one debit to the employer's account for the batch's credits.
+// And that every trace number, the offsets' included, is used once in the
+// file, as NACHA requires: moov-io/ach numbers a batch's offset entry as
+// the batch's last trace number + 1, which WriteNACHA's own counter must
+// then skip.
 func TestWriteNACHAOffset(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -332,45 +337,53 @@ func TestWriteNACHAOffset(t *testing.T) {
 				t.Fatalf("%d batches, want 2", len(file.Batches))
 			}
 			wantCredits := []int{1234_56 + 80_00, 2500_00 + 99_99}
-			traces := map[string]bool{}
 			for i, b := range file.Batches {
-				c := b.GetControl()
-				if c.TotalCreditEntryDollarAmount != wantCredits[i] || c.TotalDebitEntryDollarAmount != wantCredits[i] {
-					t.Errorf("batch %d: credits %d debits %d, want both %d", i+1,
-						c.TotalCreditEntryDollarAmount, c.TotalDebitEntryDollarAmount, wantCredits[i])
-				}
-				var credits, debits, offsets int
-				for _, e := range b.GetEntries() {
-					if traces[e.TraceNumber] {
-						t.Errorf("batch %d: trace number %s is used twice in the file", i+1, e.TraceNumber)
+				t.Run(fmt.Sprintf("batch_%d_balanced", i+1), func(t *testing.T) {
+					c := b.GetControl()
+					if c.TotalCreditEntryDollarAmount != wantCredits[i] || c.TotalDebitEntryDollarAmount != wantCredits[i] {
+						t.Errorf("batch control: credits %d debits %d, want both %d",
+							c.TotalCreditEntryDollarAmount, c.TotalDebitEntryDollarAmount, wantCredits[i])
 					}
-					traces[e.TraceNumber] = true
-					switch e.TransactionCode {
-					case ach.CheckingCredit, ach.SavingsCredit:
-						credits += e.Amount
-					case ach.CheckingDebit, ach.SavingsDebit:
-						debits += e.Amount
-						offsets++
-						if e.TransactionCode != tt.wantCode || strings.TrimSpace(e.DFIAccountNumber) != "7778889990" ||
-							e.RDFIIdentification != "02100002" {
-							t.Errorf("batch %d: offset entry code %d account %q RDFI %s", i+1,
-								e.TransactionCode, e.DFIAccountNumber, e.RDFIIdentification)
+					var credits, debits, offsets int
+					for _, e := range b.GetEntries() {
+						switch e.TransactionCode {
+						case ach.CheckingCredit, ach.SavingsCredit:
+							credits += e.Amount
+						case ach.CheckingDebit, ach.SavingsDebit:
+							debits += e.Amount
+							offsets++
+							if e.TransactionCode != tt.wantCode || strings.TrimSpace(e.DFIAccountNumber) != "7778889990" ||
+								e.RDFIIdentification+e.CheckDigit != "021000021" {
+								t.Errorf("offset entry code %d account %q routing %s%s", e.TransactionCode,
+									e.DFIAccountNumber, e.RDFIIdentification, e.CheckDigit)
+							}
+						default:
+							t.Errorf("transaction code %d", e.TransactionCode)
 						}
-					default:
-						t.Errorf("batch %d: transaction code %d", i+1, e.TransactionCode)
+					}
+					if credits != wantCredits[i] || debits != wantCredits[i] || offsets != 1 {
+						t.Errorf("entries credit %d and debit %d in %d offsets, want %d each in 1 offset",
+							credits, debits, offsets, wantCredits[i])
+					}
+				})
+			}
+			t.Run("trace_numbers_unique_in_file", func(t *testing.T) {
+				seen := map[string]int{}
+				for i, b := range file.Batches {
+					for _, e := range b.GetEntries() {
+						if first, dup := seen[e.TraceNumber]; dup {
+							t.Errorf("trace number %s (%s) in batch %d is already used in batch %d",
+								e.TraceNumber, strings.TrimSpace(e.IndividualName), i+1, first)
+						}
+						seen[e.TraceNumber] = i + 1
 					}
 				}
-				if credits != debits || credits != wantCredits[i] || offsets != 1 {
-					t.Errorf("batch %d: entries credit %d and debit %d in %d offsets, want %d each in 1 offset",
-						i+1, credits, debits, offsets, wantCredits[i])
+				for _, p := range payments {
+					if p.Method == core.MethodACH && p.Amount > 0 && seen[p.TraceNumber] == 0 {
+						t.Errorf("payment %d trace %q is not in the file", p.ID, p.TraceNumber)
+					}
 				}
-			}
-			// The payees' trace numbers are the same with or without offset.
-			for _, p := range payments {
-				if p.Method == core.MethodACH && p.Amount > 0 && !traces[p.TraceNumber] {
-					t.Errorf("payment %d trace %q is not in the file", p.ID, p.TraceNumber)
-				}
-			}
+			})
 		})
 	}
 }
