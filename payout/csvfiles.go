@@ -14,13 +14,14 @@ import (
 var CheckRegisterColumns = []string{"check_number", "issue_date", "payee_type", "payee_id", "payee_name",
 	"amount", "address_line1", "address_line2", "city", "state", "postal_code", "memo"}
 
-// WriteChecks writes checks.csv: one row per check, in check number order.
+// WriteChecks writes checks.csv: one row per check, in the order given
+// (the ledger numbers checks in that order).
 func WriteChecks(w io.Writer, issued core.Date, payments []*core.Payment) error {
 	cw := csv.NewWriter(w)
 	cw.Write(CheckRegisterColumns)
 	for _, p := range payments {
-		if p.Method != core.MethodCheck {
-			continue
+		if p.Method != core.MethodCheck || p.Amount <= 0 {
+			continue // nothing to pay: no check is cut
 		}
 		a := p.Address
 		cw.Write([]string{strconv.FormatInt(p.CheckNumber, 10), issued.String(), p.PayeeType, p.PayeeID, p.Name,
@@ -75,7 +76,7 @@ func WritePositivePay(w io.Writer, pp PositivePay, issued core.Date, payments []
 		cw.Write(cols)
 	}
 	for _, p := range payments {
-		if p.Method != core.MethodCheck {
+		if p.Method != core.MethodCheck || p.Amount <= 0 {
 			continue
 		}
 		row := make([]string, len(cols))
@@ -114,7 +115,7 @@ func WritePayroll(w io.Writer, earningCode string, payDate core.Date, payments [
 	cw := csv.NewWriter(w)
 	cw.Write(PayrollColumns)
 	for _, p := range payments {
-		if p.Method != core.MethodPayroll {
+		if p.Method != core.MethodPayroll || p.Amount <= 0 {
 			continue
 		}
 		cw.Write([]string{p.PayeeID, p.Name, earningCode, p.Amount.String(), payDate.String(), memo(p)})

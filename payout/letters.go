@@ -67,12 +67,13 @@ type LetterStyle struct {
 	ReturnAddress []string
 }
 
-// cp1252 turns UTF-8 into the code page of the PDF core fonts, keeping
-// José and Crèche. Building it costs more than a letter; it is built once
-// and only read after.
-var cp1252 = sync.OnceValue(func() func(string) string {
+// translators turn UTF-8 into the code page of the PDF core fonts,
+// keeping José and Crèche. Building one costs more than a letter, and one
+// may not be used by two goroutines at once (it reuses a buffer), so they
+// are pooled.
+var translators = sync.Pool{New: func() any {
 	return fpdf.New("P", "in", "Letter", "").UnicodeTranslatorFromDescriptor("")
-})
+}}
 
 const (
 	pageW      = 8.5
@@ -99,7 +100,8 @@ func NewDocument(date core.Date) *fpdf.Fpdf {
 
 // Render adds the letter's pages to pdf.
 func (s *LetterStyle) Render(pdf *fpdf.Fpdf, l *Letter) error {
-	tr := cp1252()
+	tr := translators.Get().(func(string) string)
+	defer translators.Put(tr)
 	block := func(name string) (string, error) {
 		var b bytes.Buffer
 		if err := s.Template.ExecuteTemplate(&b, name, l); err != nil {
@@ -189,7 +191,7 @@ func (s *LetterStyle) table(pdf *fpdf.Fpdf, tr func(string) string, l *Letter) {
 		cells := []string{ln.Date.String(), who, strings.ReplaceAll(ln.CareType, "_", " "), ln.Units, ln.Charged.String(),
 			ln.EmployeeShare.String(), ln.EmployerShare.String(), status}
 		for i, c := range cols {
-			pdf.CellFormat(c.w, 0.18, tr(cut(cells[i], 22)), "", 0, c.align, false, 0, "")
+			pdf.CellFormat(c.w, 0.18, tr(cutRunes(cells[i], 22)), "", 0, c.align, false, 0, "")
 		}
 		pdf.Ln(-1)
 		for _, r := range ln.Reasons {
@@ -225,4 +227,13 @@ func (s *LetterStyle) WriteLetter(w io.Writer, l *Letter) error {
 		return fmt.Errorf("letter to %s %s: %w", l.Kind, l.ID, err)
 	}
 	return nil
+}
+
+// cutRunes keeps at most n characters of s, never splitting one.
+func cutRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) > n {
+		return string(r[:n])
+	}
+	return s
 }

@@ -161,6 +161,9 @@ func WriteNACHA(w io.Writer, o Originator, f NACHAFile, payments []*core.Payment
 		if err := batch.Create(); err != nil {
 			return fmt.Errorf("NACHA %s batch: %w", class.sec, err)
 		}
+		if o.OffsetAccount != "" {
+			trace++ // moov-io/ach numbers the offset entry after the batch's last
+		}
 		file.AddBatch(batch)
 	}
 	if len(file.Batches) == 0 {
