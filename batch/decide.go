@@ -30,6 +30,11 @@ type decided struct {
 // rules run on one goroutine and the ledger inserts and decisions.csv on
 // another, so that the two cores share the work.
 func decide(ctx context.Context, tx *ledger.Tx, opt Options, lines *spool.Sorter, invoices map[string]*invoice, pay *payer, log *slog.Logger) (*liveOutputs, error) {
+	// A run killed before its commit left its temporary files here; its
+	// run ID is used again now.
+	if err := safefile.RemoveStale(runDir(opt.OutDir, tx.RunID)); err != nil {
+		return nil, err
+	}
 	f, err := safefile.Create(filepath.Join(runDir(opt.OutDir, tx.RunID), "decisions.csv"))
 	if err != nil {
 		return nil, err

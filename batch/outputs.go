@@ -28,6 +28,13 @@ func runDir(out, id string) string { return filepath.Join(out, id) }
 // completed later) rebuilds decisions.csv and the summary from the ledger.
 func writeOutputs(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, opt Options, live *liveOutputs) (*report.Summary, error) {
 	dir := runDir(opt.OutDir, run.ID)
+	if live == nil {
+		// Completing an interrupted run: clear what its killed writes left.
+		// (A live run cleared its folder before deciding.)
+		if err := safefile.RemoveStale(dir); err != nil {
+			return nil, err
+		}
+	}
 	var sum *report.Summary
 	if live != nil {
 		if err := live.decisions.Commit(); err != nil {

@@ -7,8 +7,10 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // File is a file being written aside. Nothing appears at its path until
@@ -156,3 +158,26 @@ func (f *Folder) Commit() error {
 
 // Abort removes the staged files.
 func (f *Folder) Abort() { os.RemoveAll(f.staging) }
+
+// RemoveStale deletes the temporary files that writes into dir (and its
+// subfolders) left behind when a process was killed mid-write.
+func RemoveStale(dir string) error {
+	return filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if os.IsNotExist(err) {
+				return nil
+			}
+			return err
+		}
+		name := d.Name()
+		if path != dir && strings.HasPrefix(name, ".") && strings.Contains(name, ".tmp-") {
+			if err := os.RemoveAll(path); err != nil {
+				return fmt.Errorf("removing %s: %w", path, err)
+			}
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+		}
+		return nil
+	})
+}

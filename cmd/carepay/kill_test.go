@@ -40,7 +40,7 @@ func TestKilledRunsPayEveryLineOnce(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("needs SIGKILL")
 	}
-	lines, kills := 30000, 20
+	lines, kills := 30000, 24
 	if testing.Short() {
 		lines, kills = 3000, 8
 	}
@@ -71,14 +71,16 @@ func TestKilledRunsPayEveryLineOnce(t *testing.T) {
 	full := ref.elapsed
 	t.Logf("%d service lines generated; an uninterrupted run takes %s", generated, full.Round(time.Millisecond))
 
-	// Kill points from a few milliseconds to a little past a whole run,
-	// one in each of `kills` equal slices (a random point in each), the
-	// slices warped towards the start so that several land before the
-	// commit (the first fifth or so of a run; outputs take the rest).
-	// Ascending: the first kills interrupt the deciding, the next ones the
-	// outputs of the committed run, then the runs that complete them.
+	// Kill points from a few milliseconds to a little past a whole run
+	// (completing the outputs of a killed run can take longer than the
+	// measured run), one in each of `kills` equal slices (a random point
+	// in each), the slices warped towards the start so that several land
+	// before the commit (the first fifth or so of a run; outputs take the
+	// rest). Ascending: the first kills interrupt the deciding, the next
+	// ones the outputs of the committed run, then the runs that complete
+	// them, and the last ones come after the work is done.
 	rng := rand.New(rand.NewPCG(7, 2026))
-	lo, hi := 3*time.Millisecond, full+full/20
+	lo, hi := 3*time.Millisecond, full+full/10
 	points := make([]time.Duration, kills)
 	for i := range points {
 		x := (float64(i) + rng.Float64()) / float64(kills)
