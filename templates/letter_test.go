@@ -51,7 +51,7 @@ func TestLetterBlocks(t *testing.T) {
 				"subject":   {"Your backup care claims - 2026-03-09"},
 				"greeting":  {"Dear José Núñez,"},
 				"intro":     {"We have reviewed 2 lines of care claimed for your family.", "what your employer pays"},
-				"payment":   {"We have sent 120.00 by direct deposit to account ****1234."},
+				"payment":   {"We have sent $120.00 by direct deposit to account ****1234."},
 				"remaining": {"What is left of this plan year: 12 days; 2 placements; $1,500.00."},
 				"closing":   closing,
 			},
@@ -60,7 +60,7 @@ func TestLetterBlocks(t *testing.T) {
 			employee(oneLine, []payout.LetterPayment{{Method: core.MethodCheck, Amount: 50_00, CheckNumber: 100001}}, nil, remaining),
 			map[string][]string{
 				"intro":   {"We have reviewed 1 line of care claimed"},
-				"payment": {"Check number 100001 for 50.00 is enclosed or on its way."},
+				"payment": {"Check number 100001 for $50.00 is enclosed or on its way."},
 				"closing": closing,
 			},
 			map[string][]string{"intro": {"1 lines"}, "payment": {"direct deposit", "No payment is due"}}},
@@ -75,7 +75,7 @@ func TestLetterBlocks(t *testing.T) {
 			employee(oneLine, []payout.LetterPayment{{Method: core.MethodACH, Amount: 80_00, Account: "****1234",
 				Held: "routing number 021000022 fails the ABA check digit"}}, nil, remaining),
 			map[string][]string{
-				"payment": {"A payment of 80.00 is on hold: routing number 021000022 fails the ABA check digit.",
+				"payment": {"A payment of $80.00 is on hold: routing number 021000022 fails the ABA check digit.",
 					"Please send us corrected bank details"},
 			},
 			map[string][]string{"payment": {"We have sent", "No payment is due"}}},
@@ -113,7 +113,7 @@ func TestLetterBlocks(t *testing.T) {
 				"subject":  {"Remittance advice - 2026-03-09"},
 				"greeting": {"Dear Crèche Étoile,"},
 				"intro":    {"This letter lists the care we are paying you for in this payment run (R-2026-03-09)."},
-				"payment":  {"We have sent 250.00 by direct deposit to account ****9876."},
+				"payment":  {"We have sent $250.00 by direct deposit to account ****9876."},
 				"closing":  closing,
 			},
 			map[string][]string{"subject": {"Your backup care claims"}, "intro": {"your family"}, "remaining": {"What is left"}}},
@@ -122,7 +122,7 @@ func TestLetterBlocks(t *testing.T) {
 				Lines: oneLine, Payments: []payout.LetterPayment{{Method: core.MethodCheck, Amount: 99_99, CheckNumber: 100002}}},
 			map[string][]string{
 				"subject": {"Remittance advice"},
-				"payment": {"Check number 100002 for 99.99 is enclosed or on its way."},
+				"payment": {"Check number 100002 for $99.99 is enclosed or on its way."},
 			},
 			nil},
 	}
