@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"sync"
 
 	"carepay/core"
@@ -92,11 +91,17 @@ func writeLetters(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, op
 		}()
 	}
 	rep := &LetterReport{}
-	var postal []*payout.Letter
+	postal, err := newLetterSpool(opt.SpoolDir)
+	if err != nil {
+		return nil, err
+	}
+	defer postal.close()
 	send := func(l *payout.Letter) error {
 		rep.Written++
 		if l.Postal() {
-			postal = append(postal, l)
+			if err := postal.add(l); err != nil {
+				return err
+			}
 		} else {
 			rep.NoAddress = append(rep.NoAddress, l.Kind+" "+l.ID)
 		}
@@ -133,17 +138,7 @@ func writeLetters(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, op
 		return nil, err
 	default:
 	}
-	sort.SliceStable(postal, func(i, j int) bool {
-		a, b := postal[i], postal[j]
-		if a.Address.PostalCode != b.Address.PostalCode {
-			return a.Address.PostalCode < b.Address.PostalCode
-		}
-		if a.Kind != b.Kind {
-			return a.Kind < b.Kind
-		}
-		return a.ID < b.ID
-	})
-	rep.Postal = len(postal)
+	rep.Postal = postal.len()
 	if err := writePrintBatch(folder, style, run.AsOf, postal, opt.PrintBatchSize); err != nil {
 		return nil, err
 	}
@@ -160,11 +155,11 @@ const DefaultPrintBatchSize = 5000
 // print-batch.pdf, and past size letters into print-batch-2.pdf and on: a
 // PDF document is held whole in memory until written, and mail houses take
 // batches of bounded size.
-func writePrintBatch(folder *safefile.Folder, style *payout.LetterStyle, date core.Date, postal []*payout.Letter, size int) error {
+func writePrintBatch(folder *safefile.Folder, style *payout.LetterStyle, date core.Date, postal *letterSpool, size int) error {
 	if size <= 0 {
 		size = DefaultPrintBatchSize
 	}
-	for vol := 0; vol*size < len(postal); vol++ {
+	for vol := 0; vol*size < postal.len(); vol++ {
 		name := "print-batch.pdf"
 		if vol > 0 {
 			name = fmt.Sprintf("print-batch-%d.pdf", vol+1)
@@ -174,11 +169,10 @@ func writePrintBatch(folder *safefile.Folder, style *payout.LetterStyle, date co
 			return fmt.Errorf("writing %s: %w", name, err)
 		}
 		doc := payout.NewDocument(date)
-		for _, l := range postal[vol*size : min((vol+1)*size, len(postal))] {
-			if err := style.Render(doc, l); err != nil {
-				f.Close()
-				return err
-			}
+		err = postal.each(vol*size, min((vol+1)*size, postal.len()), func(l *payout.Letter) error { return style.Render(doc, l) })
+		if err != nil {
+			f.Close()
+			return err
 		}
 		err = doc.Output(f)
 		if cerr := f.Close(); err == nil {

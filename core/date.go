@@ -72,8 +72,13 @@ func (d Date) String() string {
 // MarshalText writes d as 2026-03-09.
 func (d Date) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
-// UnmarshalText reads a date in any form ParseDate accepts.
+// UnmarshalText reads a date in any form ParseDate accepts; empty text is
+// the zero Date, as MarshalText writes it.
 func (d *Date) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*d = 0
+		return nil
+	}
 	v, err := ParseDate(string(b))
 	if err != nil {
 		return err

@@ -2,9 +2,9 @@ package payout
 
 import (
 	"archive/zip"
-	"bytes"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 	"time"
@@ -189,18 +189,26 @@ func WriteRegister(out io.Writer, r Register) error {
 		return err
 	}
 	f.SetActiveSheet(0)
-	var buf bytes.Buffer
-	if _, err := f.WriteTo(&buf); err != nil {
+	// The workbook goes to a temporary file first (a million decisions
+	// make tens of megabytes), then is copied out in entry order.
+	tmp, err := os.CreateTemp("", "carepay-register-*")
+	if err != nil {
 		return err
 	}
-	return sortedZip(out, buf.Bytes())
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	size, err := f.WriteTo(tmp)
+	if err != nil {
+		return err
+	}
+	return sortedZip(out, tmp, size)
 }
 
 // sortedZip copies a zip archive with its entries in name order: excelize
 // writes streamed sheets in map order, and a register rebuilt for the same
 // run must be the same bytes. Entries are copied still compressed.
-func sortedZip(out io.Writer, archive []byte) error {
-	zr, err := zip.NewReader(bytes.NewReader(archive), int64(len(archive)))
+func sortedZip(out io.Writer, archive io.ReaderAt, size int64) error {
+	zr, err := zip.NewReader(archive, size)
 	if err != nil {
 		return err
 	}
