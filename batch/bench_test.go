@@ -104,12 +104,18 @@ func benchRun(b *testing.B, lines, employees int) {
 		runtime.GC()
 		stop := make(chan struct{})
 		peak := peakHeap(stop)
+		var decidePeak uint64
 		b.StartTimer()
 		res, err := Run(context.Background(), lg, Options{
 			AsOf: core.NewDate(2026, 12, 31), OutDir: filepath.Join(dir, "out"),
 			Sources: []ingest.Source{&ingest.Folder{SourceName: "bench", Dir: drop, ReadOnly: true}},
 			Plans:   cfg.Plans,
 			Payout:  PayoutOf(cfg.Payout),
+			Progress: func(stage string, _, _ int) {
+				if stage == "outputs" {
+					decidePeak = peak.Load()
+				}
+			},
 		})
 		b.StopTimer()
 		close(stop)
@@ -121,6 +127,7 @@ func benchRun(b *testing.B, lines, employees int) {
 		b.ReportMetric(float64(res.Lines)/(res.Decide+res.Outputs).Seconds(), "lines/s-with-outputs")
 		b.ReportMetric(float64(res.Letters)/res.Outputs.Seconds(), "letters/s")
 		b.ReportMetric(float64(res.Letters), "letters")
+		b.ReportMetric(float64(decidePeak)/(1<<20), "peak-heap-MiB-deciding")
 		b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MiB")
 	}
 }

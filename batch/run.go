@@ -147,6 +147,7 @@ func Run(ctx context.Context, lg *ledger.Ledger, opt Options) (*Result, error) {
 		return nil, err
 	}
 	decided := time.Now()
+	opt.Progress("outputs", 0, 0)
 	info := ledger.RunInfo{ID: tx.RunID, AsOf: opt.AsOf, State: ledger.StateDecided}
 	sum, err := writeOutputs(ctx, lg, info, opt, live)
 	if err != nil {

@@ -90,6 +90,10 @@ func isTerminal(w io.Writer) bool {
 // progress draws a one-line bar on a terminal.
 func progress(w io.Writer) func(stage string, done, total int) {
 	return func(stage string, done, total int) {
+		if stage == "outputs" {
+			fmt.Fprint(w, "\rwriting payment files, letters and reports...\n")
+			return
+		}
 		if total > 0 {
 			const width = 30
 			n := done * width / total
