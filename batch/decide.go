@@ -87,7 +87,7 @@ func decide(ctx context.Context, tx *ledger.Tx, opt Options, lines *spool.Sorter
 			continue // drain so that the producer can finish
 		}
 		var paymentID int64
-		if x.d.Status == core.Approved || x.d.Status == core.Partial {
+		if pay != nil && (x.d.Status == core.Approved || x.d.Status == core.Partial) {
 			paymentID, werr = pay.assign(x.d.PayeeType, x.d.PayeeID, x.line.Ref, x.d.EmployerShare)
 			if werr == nil && paymentID == 0 {
 				// Approved, but its payee's payment waits for bank details.

@@ -21,6 +21,7 @@ import (
 type LetterReport struct {
 	Written int
 	Postal  int
+	Emailed int
 	// NoAddress lists letters written but held from the print batch: the
 	// recipient has no postal address.
 	NoAddress []string
@@ -77,9 +78,13 @@ func writeLetters(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, op
 			defer wg.Done()
 			for l := range jobs {
 				var buf bytes.Buffer
+				name := l.Kind + "-" + safeName(l.ID) + ".pdf"
 				err := style.WriteLetter(&buf, l)
 				if err == nil {
-					err = os.WriteFile(folder.Path(l.Kind+"-"+safeName(l.ID)+".pdf"), buf.Bytes(), 0o644)
+					err = os.WriteFile(folder.Path(name), buf.Bytes(), 0o644)
+				}
+				if err == nil && l.ByEmail {
+					err = mailLetter(ctx, lg, opt.Mailer, run.ID, l, name, buf.Bytes())
 				}
 				if err != nil {
 					select {
@@ -98,7 +103,10 @@ func writeLetters(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, op
 	defer postal.close()
 	send := func(l *payout.Letter) error {
 		rep.Written++
-		if l.Postal() {
+		l.ByEmail = opt.Mailer != nil && l.Email != "" && opt.EmailLetter != nil && opt.EmailLetter(l.Kind, l.Plan)
+		if l.ByEmail {
+			rep.Emailed++
+		} else if l.Postal() {
 			if err := postal.add(l); err != nil {
 				return err
 			}
@@ -242,6 +250,7 @@ func (b *letterBuilder) employee(ctx context.Context, id string, rows []ledger.L
 		}
 		l.PaidToOthers = append(l.PaidToOthers, fmt.Sprintf("Your employer pays %s of this care to %s.", toProviders[p].Dollars(), pname))
 	}
+	l.Plan = plan
 	if p := b.opt.Plans[plan]; p != nil && inRoster {
 		if l.Remaining, err = b.remaining(ctx, p, id, deps); err != nil {
 			return nil, err
@@ -284,4 +293,18 @@ func (b *letterBuilder) provider(ctx context.Context, id string, rows []ledger.L
 		l.Lines = append(l.Lines, lineOf(&rows[i]))
 	}
 	return l, nil
+}
+
+// mailLetter sends a letter by email once: the ledger records every letter
+// sent, so a run completed after a crash does not send it again.
+func mailLetter(ctx context.Context, lg *ledger.Ledger, m Mailer, runID string, l *payout.Letter, name string, pdf []byte) error {
+	sent, err := lg.LetterSent(ctx, runID, l.Kind, l.ID)
+	if err != nil || sent {
+		return err
+	}
+	body := fmt.Sprintf("Dear %s,\n\nYour remittance letter for payment run %s is attached.\n\nBenefits Operations\n", l.Name, runID)
+	if err := m.SendLetter(ctx, l.Email, "Backup care remittance "+runID, body, name, pdf); err != nil {
+		return fmt.Errorf("emailing the letter to %s %s: %w", l.Kind, l.ID, err)
+	}
+	return lg.RecordLetterSent(ctx, runID, l.Kind, l.ID, l.Email)
 }

@@ -109,8 +109,11 @@ func writeOutputs(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, op
 	if err != nil {
 		return nil, err
 	}
-	sum.Letters = report.LetterCounts{Written: letters.Written, Postal: letters.Postal, NoAddress: letters.NoAddress}
+	sum.Letters = report.LetterCounts{Written: letters.Written, Postal: letters.Postal, Emailed: letters.Emailed, NoAddress: letters.NoAddress}
 	if err := writeRegister(ctx, lg, run, dir, sum, payments, holds); err != nil {
+		return nil, err
+	}
+	if err := deliver(ctx, lg, run.ID, dir, opt.Sinks); err != nil {
 		return nil, err
 	}
 	js, err := sum.JSON()
@@ -152,17 +155,30 @@ func writePayments(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, o
 			return nil, nil, err
 		}
 	}
+	// A file is written only when it has something to pay: payroll is
+	// not sent an empty register.
+	has := map[string]bool{}
+	for _, p := range payments {
+		if p.Amount > 0 {
+			has[p.Method] = true
+		}
+	}
 	files := []struct {
-		name  string
-		write func(io.Writer) error
+		name, method string
+		write        func(io.Writer) error
 	}{
-		{"checks.csv", func(w io.Writer) error { return payout.WriteChecks(w, run.AsOf, payments) }},
-		{"positive-pay.csv", func(w io.Writer) error { return payout.WritePositivePay(w, opt.Payout.PositivePay, run.AsOf, payments) }},
-		{"payroll.csv", func(w io.Writer) error {
+		{"checks.csv", core.MethodCheck, func(w io.Writer) error { return payout.WriteChecks(w, run.AsOf, payments) }},
+		{"positive-pay.csv", core.MethodCheck, func(w io.Writer) error {
+			return payout.WritePositivePay(w, opt.Payout.PositivePay, run.AsOf, payments)
+		}},
+		{"payroll.csv", core.MethodPayroll, func(w io.Writer) error {
 			return payout.WritePayroll(w, opt.Payout.EarningCode, payout.NextBankingDay(run.AsOf), payments)
 		}},
 	}
 	for _, f := range files {
+		if !has[f.method] {
+			continue
+		}
 		if err := safefile.Write(filepath.Join(dir, f.name), f.write); err != nil {
 			return nil, nil, err
 		}

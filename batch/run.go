@@ -47,6 +47,18 @@ type Options struct {
 	// PrintBatchSize is how many letters one print batch file holds
 	// (0: DefaultPrintBatchSize).
 	PrintBatchSize int
+
+	// Job names the scheduled job the run belongs to ("" for `carepay run`).
+	Job string
+	// NoPayments decides and reports without paying: approved lines are
+	// paid by a later run that pays.
+	NoPayments bool
+	// Sinks receive the payment files (payroll's SFTP folder).
+	Sinks []Sink
+	// Mailer sends letters by email when EmailLetter says so; the others
+	// go to the print batch.
+	Mailer      Mailer
+	EmailLetter func(kind, planID string) bool
 }
 
 // Payout is the employer's payment set-up, from config.toml.
@@ -112,6 +124,11 @@ func Run(ctx context.Context, lg *ledger.Ledger, opt Options) (*Result, error) {
 	}
 	defer tx.Rollback()
 	log := opt.Logger.With("run", tx.RunID)
+	if opt.Job != "" {
+		if err := tx.SetJob(opt.Job); err != nil {
+			return nil, err
+		}
+	}
 	released, err := tx.ReleaseApproved()
 	if err != nil {
 		return nil, err
@@ -128,20 +145,24 @@ func Run(ctx context.Context, lg *ledger.Ledger, opt Options) (*Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	pay, err := newPayer(tx)
-	if err != nil {
-		return nil, err
-	}
-	if err := pay.payEarlier(); err != nil {
-		return nil, err
+	var pay *payer
+	if !opt.NoPayments {
+		if pay, err = newPayer(tx); err != nil {
+			return nil, err
+		}
+		if err := pay.payEarlier(); err != nil {
+			return nil, err
+		}
 	}
 	live, err := decide(ctx, tx, opt, lines, invoices, pay, log)
 	if err != nil {
 		return nil, err
 	}
 	defer live.decisions.Abort()
-	if err := pay.finish(opt.AsOf, opt.Payout.FirstCheckNumber); err != nil {
-		return nil, err
+	if pay != nil {
+		if err := pay.finish(opt.AsOf, opt.Payout.FirstCheckNumber); err != nil {
+			return nil, err
+		}
 	}
 	if err := tx.Commit(nil); err != nil {
 		return nil, err

@@ -316,7 +316,7 @@ func TestInterruptedOutputsAreCompleted(t *testing.T) {
 		}
 		return nil
 	})
-	for _, name := range []string{"decisions.csv", "run.json", "payments.ach", "checks.csv", "positive-pay.csv", "payroll.csv",
+	for _, name := range []string{"decisions.csv", "run.json", "payments.ach", "checks.csv", "positive-pay.csv",
 		"register.xlsx", "letters/print-batch.pdf", "letters/employee-E100.pdf", "letters/provider-P01.pdf", "acks/01-employees.csv.ack.txt"} {
 		if len(want[name]) == 0 {
 			t.Errorf("the run wrote no %s", name)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"sort"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pelletier/go-toml/v2"
+	"github.com/robfig/cron/v3"
 
 	"carepay/payout"
 	"carepay/rules"
@@ -23,6 +25,9 @@ type Config struct {
 	Sources []Source               `toml:"sources"`
 	Payout  Payout                 `toml:"payout"`
 	Letters Letters                `toml:"letters"`
+	SMTP    *SMTP                  `toml:"smtp"`
+	Payroll *Delivery              `toml:"delivery"`
+	Serve   Serve                  `toml:"serve"`
 	Plans   map[string]*rules.Plan `toml:"plans"`
 
 	path string
@@ -78,15 +83,115 @@ type Letters struct {
 	// PrintBatchSize is how many letters print-batch.pdf holds; a run
 	// with more continues in print-batch-2.pdf and on.
 	PrintBatchSize int `toml:"print_batch_size"`
+	// Email sends letters by SMTP (as PDF attachments) to recipients with an
+	// email address, for the plans listed ("*": all) and to providers when
+	// EmailProviders; the others go to the print batch.
+	EmailPlans     []string `toml:"email_plans"`
+	EmailProviders bool     `toml:"email_providers"`
 }
 
-// Source is one place drops come from.
+// Source is one place drops come from: a folder, an SFTP server or a
+// mailbox. Secrets are named, never written here: key_file and known_hosts
+// are paths, passwords come from password_env or password_file.
 type Source struct {
 	Name    string `toml:"name"`
-	Type    string `toml:"type"` // folder
-	Path    string `toml:"path"`
+	Type    string `toml:"type"`    // folder, sftp or imap
+	Path    string `toml:"path"`    // folder or SFTP inbox folder
 	Archive string `toml:"archive"` // where taken files move; empty leaves them
 	Reports string `toml:"reports"` // where acknowledgements go; empty puts them beside the drop
+
+	Remote
+	Pattern    string   `toml:"pattern"`     // sftp: file names to take (path.Match), default *
+	Stable     string   `toml:"stable"`      // sftp: "size" (size and time unchanged across two looks) or "done" (a NAME.done marker)
+	StableWait Duration `toml:"stable_wait"` // sftp: time between the two looks
+
+	Security           string   `toml:"security"` // imap: tls or starttls
+	Mailbox            string   `toml:"mailbox"`
+	Processed          string   `toml:"processed"`
+	Rejected           string   `toml:"rejected"`
+	Manual             string   `toml:"manual"`
+	AllowedSenders     []string `toml:"allowed_senders"`
+	MaxMessageBytes    int64    `toml:"max_message_bytes"`
+	MaxAttachmentBytes int64    `toml:"max_attachment_bytes"`
+}
+
+// Remote is how to reach a server: address, user and where the
+// credentials are. Retries and Backoff govern dropped connections.
+type Remote struct {
+	Addr         string   `toml:"addr"` // host:port
+	User         string   `toml:"user"`
+	KeyFile      string   `toml:"key_file"`    // sftp: private key file
+	UseAgent     bool     `toml:"use_agent"`   // sftp: keys from SSH_AUTH_SOCK
+	KnownHosts   string   `toml:"known_hosts"` // sftp: the known_hosts file host keys are checked against
+	PasswordEnv  string   `toml:"password_env"`
+	PasswordFile string   `toml:"password_file"`
+	Retries      int      `toml:"retries"`
+	Backoff      Duration `toml:"backoff"`
+	Timeout      Duration `toml:"timeout"`
+}
+
+// Password reads the password the remote names, from the environment
+// variable or the file (relative to config.toml).
+func (c *Config) Password(r Remote) (string, error) {
+	if r.PasswordEnv != "" {
+		if v := os.Getenv(r.PasswordEnv); v != "" {
+			return v, nil
+		}
+	}
+	if r.PasswordFile != "" {
+		b, err := os.ReadFile(c.Resolve(r.PasswordFile))
+		if err != nil {
+			return "", fmt.Errorf("password of %s: %w", r.Addr, err)
+		}
+		return strings.TrimRight(string(b), "\r\n"), nil
+	}
+	return "", fmt.Errorf("password of %s: set the environment variable %q or name a password_file", r.Addr, r.PasswordEnv)
+}
+
+// Duration is a time.Duration written as "30s" or "5m".
+type Duration struct{ time.Duration }
+
+// UnmarshalText reads a duration such as 30s.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalText writes the duration.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// SMTP is the mail server letters and acknowledgements are sent through.
+type SMTP struct {
+	Remote
+	From     string `toml:"from"`
+	Security string `toml:"security"` // tls or starttls
+}
+
+// Delivery is where payment files go: payroll's SFTP folder.
+type Delivery struct {
+	Remote
+	Type string `toml:"type"` // sftp
+	Path string `toml:"path"`
+}
+
+// Serve is the daemon's set-up: jobs on cron schedules in a time zone, and
+// a health and metrics endpoint on the loopback interface.
+type Serve struct {
+	TimeZone string `toml:"time_zone"`
+	Listen   string `toml:"listen"` // 127.0.0.1:9464
+	Jobs     []Job  `toml:"jobs"`
+}
+
+// Job is one scheduled run. Pay false decides and reports but leaves
+// payments to a later paying job.
+type Job struct {
+	Name     string `toml:"name"`
+	Schedule string `toml:"schedule"` // cron: minute hour day month weekday, or @every 30m
+	Pay      bool   `toml:"pay"`
 }
 
 // Error is a configuration problem at a line of a file.
@@ -192,17 +297,61 @@ func (c *Config) Validate() error {
 			bad(key+".name", "%q is used by two sources", s.Name)
 		}
 		names[s.Name] = true
-		if s.Type != "folder" {
-			bad(key+".type", "%q: want folder", s.Type)
-		}
-		if s.Path == "" {
-			bad(key+".path", "empty")
+		switch s.Type {
+		case "folder":
+			if s.Path == "" {
+				bad(key+".path", "empty")
+			}
+		case "sftp":
+			c.validateSSH(key, s.Remote, bad)
+			if s.Path == "" {
+				bad(key+".path", "empty: name the inbox folder on the server")
+			}
+			if s.Stable != "" && s.Stable != "size" && s.Stable != "done" {
+				bad(key+".stable", "%q: want size or done", s.Stable)
+			}
+		case "imap":
+			if s.Addr == "" || s.User == "" {
+				bad(key+".addr", "an imap source needs addr and user")
+			}
+			if s.PasswordEnv == "" && s.PasswordFile == "" {
+				bad(key+".password_env", "name the environment variable or file holding the password")
+			}
+			if s.Security != "tls" && s.Security != "starttls" {
+				bad(key+".security", "%q: want tls or starttls", s.Security)
+			}
+			if len(s.AllowedSenders) == 0 {
+				bad(key+".allowed_senders", "empty: list the addresses drops are taken from")
+			}
+		default:
+			bad(key+".type", "%q: want folder, sftp or imap", s.Type)
 		}
 		if s.Archive != "" && filepath.Clean(s.Archive) == filepath.Clean(s.Path) {
 			bad(key+".archive", "is the same folder as path %q; archived files would be taken again", s.Path)
 		}
 	}
 	c.validatePayout(bad)
+	if d := c.Payroll; d != nil {
+		if d.Type != "sftp" {
+			bad("delivery.type", "%q: want sftp", d.Type)
+		}
+		c.validateSSH("delivery", d.Remote, bad)
+		if d.Path == "" {
+			bad("delivery.path", "empty: name payroll's folder on the server")
+		}
+	}
+	if m := c.SMTP; m != nil {
+		if m.Addr == "" || m.From == "" {
+			bad("smtp.addr", "smtp needs addr and from")
+		}
+		if m.Security != "tls" && m.Security != "starttls" {
+			bad("smtp.security", "%q: want tls or starttls", m.Security)
+		}
+	}
+	if (len(c.Letters.EmailPlans) > 0 || c.Letters.EmailProviders) && c.SMTP == nil {
+		bad("letters.email_plans", "letters by email need an [smtp] server")
+	}
+	c.validateServe(bad)
 	if c.Letters.PrintBatchSize < 0 {
 		bad("letters.print_batch_size", "%d is negative", c.Letters.PrintBatchSize)
 	}
@@ -316,4 +465,60 @@ func (p Payout) Originator() payout.Originator {
 // PositivePayLayout returns the positive pay layout of the payout settings.
 func (p Payout) PositivePayLayout() payout.PositivePay {
 	return payout.PositivePay{Account: p.CheckAccount, Columns: p.PositivePayColumns, DateFormat: p.PositivePayDate, Header: p.PositivePayHeader}
+}
+
+func (c *Config) validateSSH(key string, r Remote, bad func(key, format string, a ...any)) {
+	if r.Addr == "" || r.User == "" {
+		bad(key+".addr", "an sftp server needs addr (host:port) and user")
+	}
+	if r.KeyFile == "" && !r.UseAgent {
+		bad(key+".key_file", "name the private key file, or set use_agent = true")
+	}
+	if r.KnownHosts == "" {
+		bad(key+".known_hosts", "name the known_hosts file the server's host key is checked against")
+	}
+}
+
+func (c *Config) validateServe(bad func(key, format string, a ...any)) {
+	s := c.Serve
+	if s.TimeZone != "" {
+		if _, err := time.LoadLocation(s.TimeZone); err != nil {
+			bad("serve.time_zone", "%q is not a time zone: %v", s.TimeZone, err)
+		}
+	}
+	if s.Listen != "" {
+		host, _, err := net.SplitHostPort(s.Listen)
+		if ip := net.ParseIP(host); err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
+			bad("serve.listen", "%q: the health and metrics endpoint listens on the loopback interface only (127.0.0.1:PORT)", s.Listen)
+		}
+	}
+	names := map[string]bool{}
+	for i, j := range s.Jobs {
+		key := fmt.Sprintf("serve.jobs[%d]", i)
+		if j.Name == "" || names[j.Name] {
+			bad(key+".name", "%q: every job needs a name of its own", j.Name)
+		}
+		names[j.Name] = true
+		if _, err := cronParser.Parse(j.Schedule); err != nil {
+			bad(key+".schedule", "%q: %v", j.Schedule, err)
+		}
+	}
+}
+
+// cronParser reads the five-field cron expressions of serve.jobs (and
+// descriptors such as @every 30m).
+var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+// ParseSchedule parses a job's schedule.
+func ParseSchedule(spec string) (cron.Schedule, error) { return cronParser.Parse(spec) }
+
+// ServeLocation returns the time zone of the schedules (run.time_zone when
+// serve.time_zone is not set).
+func (c *Config) ServeLocation() *time.Location {
+	if c.Serve.TimeZone != "" {
+		if loc, err := time.LoadLocation(c.Serve.TimeZone); err == nil {
+			return loc
+		}
+	}
+	return c.Location()
 }

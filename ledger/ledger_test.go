@@ -3,6 +3,7 @@ package ledger
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -156,4 +157,32 @@ func TestRunIDsAndRollback(t *testing.T) {
 	if tx.RunID != "20260410-002" {
 		t.Errorf("second run %s", tx.RunID)
 	}
+}
+
+func TestRunLock(t *testing.T) {
+	l := open(t, filepath.Join(t.TempDir(), "l.db"))
+	ctx := context.Background()
+	release, err := l.Lock(ctx, "first")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Lock(ctx, "second"); !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), "first") {
+		t.Errorf("second lock: %v", err)
+	}
+	release()
+	release2, err := l.Lock(ctx, "second")
+	if err != nil {
+		t.Fatalf("lock after release: %v", err)
+	}
+	// A holder killed without releasing: its heartbeat goes stale and the
+	// lock is taken over.
+	if _, err := l.db.Exec(`UPDATE locks SET heartbeat = ?`, time.Now().Add(-3*time.Minute).UTC().Format(time.RFC3339Nano)); err != nil {
+		t.Fatal(err)
+	}
+	release3, err := l.Lock(ctx, "third")
+	if err != nil {
+		t.Fatalf("stale lock not taken over: %v", err)
+	}
+	release3()
+	release2() // the old holder's release does not free the new holder's lock
 }

@@ -72,7 +72,8 @@ func (l *Ledger) letterRows(ctx context.Context, query string, args []any, key f
 }
 
 // EachEmployeeLetter calls fn once per employee with a line decided in the
-// run (or released from hold in it), with those lines in service order.
+// run (or released from hold in it, or paid in it after an earlier run
+// decided it), with those lines in service order.
 // Lines come from the database sorted by employee, so memory holds one
 // employee's lines at a time.
 func (l *Ledger) EachEmployeeLetter(ctx context.Context, runID string, fn func(employeeID string, rows []LetterRow) error) error {
@@ -80,8 +81,8 @@ func (l *Ledger) EachEmployeeLetter(ctx context.Context, runID string, fn func(e
 	if err != nil {
 		return err
 	}
-	return l.letterRows(ctx, `WHERE (l.id BETWEEN ? AND ? OR l.released_run = ?) ORDER BY l.employee_id, l.service_date, l.id`,
-		[]any{from, to, runID}, func(r *LetterRow) string { return r.EmployeeID }, fn)
+	return l.letterRows(ctx, `WHERE (l.id BETWEEN ? AND ? OR l.released_run = ? OR l.paid_run = ?) ORDER BY l.employee_id, l.service_date, l.id`,
+		[]any{from, to, runID, runID}, func(r *LetterRow) string { return r.EmployeeID }, fn)
 }
 
 // EachProviderLetter calls fn once per provider with a line paid (or held

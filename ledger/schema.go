@@ -156,4 +156,28 @@ CREATE TABLE counters (
 	value INTEGER NOT NULL
 );
 `,
+	3: `
+ALTER TABLE runs ADD COLUMN job TEXT NOT NULL DEFAULT '';
+CREATE TABLE locks (
+	name      TEXT PRIMARY KEY,
+	holder    TEXT NOT NULL,
+	heartbeat TEXT NOT NULL
+);
+CREATE TABLE deliveries (
+	run_id       TEXT NOT NULL,
+	sink         TEXT NOT NULL,
+	name         TEXT NOT NULL,
+	sha256       TEXT NOT NULL,
+	delivered_at TEXT NOT NULL,
+	PRIMARY KEY (run_id, sink, name)
+);
+CREATE TABLE letters_sent (
+	run_id   TEXT NOT NULL,
+	kind     TEXT NOT NULL,
+	payee_id TEXT NOT NULL,
+	email    TEXT NOT NULL,
+	sent_at  TEXT NOT NULL,
+	PRIMARY KEY (run_id, kind, payee_id)
+);
+`,
 }

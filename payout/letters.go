@@ -28,6 +28,8 @@ type Letter struct {
 	Payments     []LetterPayment
 	PaidToOthers []string // employee letters: what went to providers
 	Remaining    []string // what is left of the year's allowance
+	Plan         string   // employee letters: the employee's plan
+	ByEmail      bool     // sent as an email attachment, not posted
 }
 
 // LetterLine is one line of care in a letter. Providers' letters leave

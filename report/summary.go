@@ -31,6 +31,7 @@ type Summary struct {
 type LetterCounts struct {
 	Written   int      `json:"written"`
 	Postal    int      `json:"in_print_batch"`
+	Emailed   int      `json:"emailed"`
 	NoAddress []string `json:"held_no_postal_address"`
 }
 
@@ -180,6 +181,9 @@ func (s *Summary) Text() string {
 	}
 	if s.Letters.Written > 0 {
 		fmt.Fprintf(&b, "letters: %d written, %d in the print batch", s.Letters.Written, s.Letters.Postal)
+		if s.Letters.Emailed > 0 {
+			fmt.Fprintf(&b, ", %d by email", s.Letters.Emailed)
+		}
 		if n := len(s.Letters.NoAddress); n > 0 {
 			fmt.Fprintf(&b, ", %d held (no postal address): %s", n, strings.Join(s.Letters.NoAddress, ", "))
 		}
