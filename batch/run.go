@@ -16,6 +16,7 @@ import (
 	"carepay/ingest"
 	"carepay/ledger"
 	"carepay/payout"
+	"carepay/report"
 	"carepay/rules"
 	"carepay/spool"
 )
@@ -86,6 +87,8 @@ type Result struct {
 	// commit) and writing the outputs took.
 	Lines, Letters  int
 	Decide, Outputs time.Duration
+	// Report is what run.json says.
+	Report *report.Summary
 }
 
 // Run performs one full pass.
@@ -175,7 +178,7 @@ func Run(ctx context.Context, lg *ledger.Ledger, opt Options) (*Result, error) {
 		return nil, fmt.Errorf("run %s is decided and committed, but its outputs are incomplete (the next run completes them): %w", tx.RunID, err)
 	}
 	res.RunID, res.OutDir, res.Summary = tx.RunID, runDir(opt.OutDir, tx.RunID), sum.Text()
-	res.Lines, res.Letters = sum.Lines, sum.Letters.Written
+	res.Lines, res.Letters, res.Report = sum.Lines, sum.Letters.Written, sum
 	res.Decide, res.Outputs = decided.Sub(start), time.Since(decided)
 	return res, nil
 }

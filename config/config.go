@@ -499,18 +499,15 @@ func (c *Config) validateServe(bad func(key, format string, a ...any)) {
 			bad(key+".name", "%q: every job needs a name of its own", j.Name)
 		}
 		names[j.Name] = true
-		if _, err := cronParser.Parse(j.Schedule); err != nil {
+		if _, err := CronParser.Parse(j.Schedule); err != nil {
 			bad(key+".schedule", "%q: %v", j.Schedule, err)
 		}
 	}
 }
 
-// cronParser reads the five-field cron expressions of serve.jobs (and
-// descriptors such as @every 30m).
-var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
-
-// ParseSchedule parses a job's schedule.
-func ParseSchedule(spec string) (cron.Schedule, error) { return cronParser.Parse(spec) }
+// CronParser reads the five-field cron expressions of serve.jobs (minute
+// hour day-of-month month day-of-week) and descriptors such as @every 30m.
+var CronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
 // ServeLocation returns the time zone of the schedules (run.time_zone when
 // serve.time_zone is not set).

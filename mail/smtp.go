@@ -246,10 +246,8 @@ func (s *SMTP) deliver(ctx context.Context, rcpt string, msg []byte) error {
 		return fmt.Errorf("connecting: %w", err)
 	}
 	defer conn.Close()
-	if deadline, ok := ctx.Deadline(); ok {
-		_ = conn.SetDeadline(deadline)
-	}
-	// Cancelling the context interrupts whatever the connection is doing.
+	// The end of the context (its deadline, or a cancellation) interrupts
+	// whatever the connection is doing.
 	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 

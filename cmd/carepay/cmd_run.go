@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"carepay/batch"
 	"carepay/core"
-	"carepay/ingest"
 )
 
 const runUsage = `Usage: carepay run [--config FILE] [--inbox DIR] [--out DIR] [--db PATH] [--as-of YYYY-MM-DD]
@@ -59,22 +59,25 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if out == "" {
 		out = cfg.Resolve(cfg.Run.Out)
 	}
-	var sources []ingest.Source
-	if o.inbox != "" {
-		sources = []ingest.Source{&ingest.Folder{SourceName: "inbox", Dir: o.inbox, ReadOnly: true}}
-	} else {
-		for _, s := range cfg.Sources {
-			sources = append(sources, &ingest.Folder{SourceName: s.Name, Dir: cfg.Resolve(s.Path),
-				ArchiveDir: cfg.Resolve(s.Archive), ReportsDir: cfg.Resolve(s.Reports)})
-		}
+	w, err := buildSources(cfg, o.inbox)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	if err := w.addDelivery(cfg); err != nil {
+		return err
 	}
 	lg, err := o.openLedger(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer lg.Close()
-	opt := batch.Options{AsOf: asOf, OutDir: out, Sources: sources, Plans: cfg.Plans, Logger: o.logger(stderr),
-		Payout: batch.PayoutOf(cfg.Payout), ReturnAddress: cfg.Letters.ReturnAddress, PrintBatchSize: cfg.Letters.PrintBatchSize}
+	release, err := lg.Lock(ctx, fmt.Sprintf("carepay run, pid %d", os.Getpid()))
+	if err != nil {
+		return err
+	}
+	defer release()
+	opt := options(cfg, w, asOf, out, o.logger(stderr))
 	if isTerminal(stderr) {
 		opt.Progress = progress(stderr)
 	}

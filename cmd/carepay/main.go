@@ -7,6 +7,7 @@
 //	carepay validate [--config FILE] FILE...
 //	carepay approve  [--config FILE] [--db PATH] [--by NAME] STATEMENT_ID...
 //	carepay explain  [--config FILE] [--db PATH] REF
+//	carepay serve    [--config FILE] [--db PATH]
 //
 // Exit status: 0 when the command completed (whatever lines were
 // rejected); 1 when it could not complete, or validate found a problem;
@@ -43,7 +44,7 @@ type command struct {
 	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
-var commands = []command{runCmd, validateCmd, approveCmd, explainCmd}
+var commands = []command{runCmd, serveCmd, validateCmd, approveCmd, explainCmd}
 
 // usageError is a mistake in how a command was called.
 type usageError struct{ msg string }

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"slices"
+
+	"carepay/batch"
+	"carepay/config"
+	"carepay/core"
+	"carepay/ingest"
+)
+
+// This file is the one place where sources, sinks and the mailer are
+// chosen from config.toml: each type of source or sink is registered in
+// the switch below.
+
+// closer is what remote sources and sinks need at the end of a run.
+type closer interface{ Close() error }
+
+// wiring holds what a run reads from and writes to, built from the config.
+type wiring struct {
+	sources []ingest.Source
+	sinks   []batch.Sink
+	mailer  batch.Mailer
+	closers []closer
+}
+
+func (w *wiring) Close() {
+	for _, c := range w.closers {
+		c.Close()
+	}
+}
+
+// buildSources returns the configured sources, or the --inbox folder read
+// in place when inbox is set.
+func buildSources(cfg *config.Config, inbox string) (*wiring, error) {
+	w := &wiring{}
+	if inbox != "" {
+		w.sources = []ingest.Source{&ingest.Folder{SourceName: "inbox", Dir: inbox, ReadOnly: true}}
+		return w, nil
+	}
+	for _, s := range cfg.Sources {
+		src, err := newSource(cfg, s)
+		if err != nil {
+			w.Close()
+			return nil, fmt.Errorf("source %s: %w", s.Name, err)
+		}
+		if c, ok := src.(closer); ok {
+			w.closers = append(w.closers, c)
+		}
+		w.sources = append(w.sources, src)
+	}
+	return w, nil
+}
+
+// newSource builds one source by its type.
+func newSource(cfg *config.Config, s config.Source) (ingest.Source, error) {
+	switch s.Type {
+	case "folder":
+		return &ingest.Folder{SourceName: s.Name, Dir: cfg.Resolve(s.Path), ArchiveDir: cfg.Resolve(s.Archive), ReportsDir: cfg.Resolve(s.Reports)}, nil
+	default:
+		return newRemoteSource(cfg, s)
+	}
+}
+
+// options returns the batch options every run shares.
+func options(cfg *config.Config, w *wiring, asOf core.Date, out string, log *slog.Logger) batch.Options {
+	return batch.Options{AsOf: asOf, OutDir: out, Sources: w.sources, Plans: cfg.Plans, Logger: log,
+		Payout: batch.PayoutOf(cfg.Payout), ReturnAddress: cfg.Letters.ReturnAddress, PrintBatchSize: cfg.Letters.PrintBatchSize,
+		Sinks: w.sinks, Mailer: w.mailer, EmailLetter: emailLetter(cfg)}
+}
+
+// emailLetter says which letters go by email rather than by post.
+func emailLetter(cfg *config.Config) func(kind, plan string) bool {
+	l := cfg.Letters
+	return func(kind, plan string) bool {
+		if kind == core.PayeeProvider {
+			return l.EmailProviders
+		}
+		return slices.Contains(l.EmailPlans, "*") || slices.Contains(l.EmailPlans, plan)
+	}
+}
