@@ -40,6 +40,10 @@ func testDaemon(t *testing.T, jobs string) (*daemon, string) {
 	s = strings.Replace(s, `reports = "drop/reports"`, `reports = "`+filepath.Join(dir, "reports")+`"`, 1)
 	s = strings.Replace(s, `out = "out"`, `out = "`+filepath.Join(dir, "out")+`"`, 1)
 	s = strings.Replace(s, `key_file = "fixtures/demo-ledger.key"`, `key_file = "`+filepath.Join(mustAbs(t, "../../fixtures"), "demo-ledger.key")+`"`, 1)
+	// Replace the shipped [serve] section with the test's jobs.
+	if i, j := strings.Index(s, "[serve]"), strings.Index(s, "[letters]"); i >= 0 && j > i {
+		s = s[:i] + s[j:]
+	}
 	s += "\n[serve]\n" + jobs
 	path := filepath.Join(dir, "config.toml")
 	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
