@@ -2,14 +2,13 @@ package batch
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 
 	"carepay/ledger"
+	"carepay/safefile"
 )
 
 // Sink is where a run's payment files go (payroll's SFTP folder). Put
@@ -53,7 +52,7 @@ func deliver(ctx context.Context, lg *ledger.Ledger, runID, dir string, sinks []
 			if done {
 				continue
 			}
-			sha, err := fileHash(path)
+			sha, err := safefile.SHA256(path)
 			if err != nil {
 				return err
 			}
@@ -78,17 +77,4 @@ func deliver(ctx context.Context, lg *ledger.Ledger, runID, dir string, sinks []
 		}
 	}
 	return nil
-}
-
-func fileHash(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", fmt.Errorf("hashing %s: %w", path, err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("hashing %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -129,20 +129,11 @@ func (l *Ledger) UsageOf(ctx context.Context, column, id string) ([]core.PriorLi
 	if err != nil {
 		return nil, fmt.Errorf("reading usage of %s: %w", id, err)
 	}
-	defer rows.Close()
-	var out []core.PriorLine
-	for rows.Next() {
-		var p core.PriorLine
-		var date, status string
-		var es, er int64
-		if err := rows.Scan(&p.PlanID, &p.EmployeeID, &p.DependentID, &p.ProviderID, &p.CareType, &date, &status, &p.CareDay, &p.DayUsed, &p.Placements, &es, &er); err != nil {
-			return nil, fmt.Errorf("reading usage of %s: %w", id, err)
-		}
-		p.ServiceDate, p.Status = pd(date), core.Status(status)
-		p.EmployeeShare, p.EmployerShare = core.Cents(es), core.Cents(er)
-		out = append(out, p)
+	out, err := scanPrior(rows)
+	if err != nil {
+		return nil, fmt.Errorf("reading usage of %s: %w", id, err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // OtherBenefits returns an employee's other dependent-care benefits.

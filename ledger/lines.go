@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"database/sql"
 	"fmt"
 
 	"carepay/core"
@@ -70,6 +71,11 @@ func (t *Tx) prior(where string, arg string) ([]core.PriorLine, error) {
 	if err != nil {
 		return nil, err
 	}
+	return scanPrior(rows)
+}
+
+// scanPrior reads rows of priorColumns.
+func scanPrior(rows *sql.Rows) ([]core.PriorLine, error) {
 	defer rows.Close()
 	var out []core.PriorLine
 	for rows.Next() {

@@ -2,14 +2,12 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 
 	"carepay/ingest"
+	"carepay/safefile"
 )
 
 const validateUsage = `Usage: carepay validate [--db PATH] FILE...
@@ -44,7 +42,7 @@ func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	for _, path := range files {
 		name := filepath.Base(path)
 		if lg != nil {
-			sha, err := fileSHA(path)
+			sha, err := safefile.SHA256(path)
 			if err != nil {
 				return err
 			}
@@ -83,17 +81,4 @@ func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	fmt.Fprintf(stderr, "carepay validate: %d files, no problems\n", len(files))
 	return nil
-}
-
-func fileSHA(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", fmt.Errorf("opening %s: %w", path, err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("reading %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
