@@ -22,6 +22,9 @@ type LetterReport struct {
 	Written int
 	Postal  int
 	Emailed int
+	// NotInRoster counts employees with decided lines but no roster row:
+	// no letter can reach them.
+	NotInRoster int
 	// NoAddress lists letters written but held from the print batch: the
 	// recipient has no postal address.
 	NoAddress []string
@@ -122,7 +125,10 @@ func writeLetters(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, op
 	}
 	err = lg.EachEmployeeLetter(ctx, run.ID, func(id string, rows []ledger.LetterRow) error {
 		l, err := b.employee(ctx, id, rows)
-		if err != nil {
+		if err != nil || l == nil {
+			if l == nil && err == nil {
+				rep.NotInRoster++
+			}
 			return err
 		}
 		return send(l)
@@ -219,9 +225,10 @@ func lineOf(r *ledger.LetterRow) payout.LetterLine {
 
 func (b *letterBuilder) employee(ctx context.Context, id string, rows []ledger.LetterRow) (*payout.Letter, error) {
 	name, addr, email, err := b.lg.Contact(ctx, core.PayeeEmployee, id)
-	inRoster := err == nil
-	if !inRoster {
-		name = rows[0].EmployeeName // not in the roster: no address, the letter is held
+	if err != nil {
+		// Not in the roster: nobody to write to. Its lines are in
+		// decisions.csv and the acknowledgement of the file.
+		return nil, nil
 	}
 	l := &payout.Letter{Kind: core.PayeeEmployee, ID: id, Name: name, Address: addr, Email: email, RunID: b.run.ID, Date: b.run.AsOf,
 		Payments: b.byPayee[[2]string{core.PayeeEmployee, id}]}
@@ -251,7 +258,7 @@ func (b *letterBuilder) employee(ctx context.Context, id string, rows []ledger.L
 		l.PaidToOthers = append(l.PaidToOthers, fmt.Sprintf("Your employer pays %s of this care to %s.", toProviders[p].Dollars(), pname))
 	}
 	l.Plan = plan
-	if p := b.opt.Plans[plan]; p != nil && inRoster {
+	if p := b.opt.Plans[plan]; p != nil {
 		if l.Remaining, err = b.remaining(ctx, p, id, deps); err != nil {
 			return nil, err
 		}

@@ -123,6 +123,7 @@ type Remote struct {
 	KeyFile      string   `toml:"key_file"`    // sftp: private key file
 	UseAgent     bool     `toml:"use_agent"`   // sftp: keys from SSH_AUTH_SOCK
 	KnownHosts   string   `toml:"known_hosts"` // sftp: the known_hosts file host keys are checked against
+	CAFile       string   `toml:"ca_file"`     // imap, smtp: PEM certificates to trust besides the system's
 	PasswordEnv  string   `toml:"password_env"`
 	PasswordFile string   `toml:"password_file"`
 	Retries      int      `toml:"retries"`
@@ -344,7 +345,13 @@ func (c *Config) Validate() error {
 		if m.Addr == "" || m.From == "" {
 			bad("smtp.addr", "smtp needs addr and from")
 		}
-		if m.Security != "tls" && m.Security != "starttls" {
+		switch m.Security {
+		case "tls", "starttls":
+		case "none":
+			if host, _, err := net.SplitHostPort(m.Addr); err != nil || !(host == "localhost" || net.ParseIP(host) != nil && net.ParseIP(host).IsLoopback()) {
+				bad("smtp.security", `"none" (no TLS) is for a mail relay on this machine only (127.0.0.1)`)
+			}
+		default:
 			bad("smtp.security", "%q: want tls or starttls", m.Security)
 		}
 	}

@@ -185,7 +185,12 @@ func (s *Summary) Text() string {
 			fmt.Fprintf(&b, ", %d by email", s.Letters.Emailed)
 		}
 		if n := len(s.Letters.NoAddress); n > 0 {
-			fmt.Fprintf(&b, ", %d held (no postal address): %s", n, strings.Join(s.Letters.NoAddress, ", "))
+			names := s.Letters.NoAddress
+			more := ""
+			if len(names) > 5 {
+				names, more = names[:5], fmt.Sprintf(" and %d more (see run.json)", len(s.Letters.NoAddress)-5)
+			}
+			fmt.Fprintf(&b, ", %d held (no postal address): %s%s", n, strings.Join(names, ", "), more)
 		}
 		b.WriteString("\n")
 	}

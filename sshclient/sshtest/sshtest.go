@@ -30,10 +30,14 @@ const User = "carepay"
 
 // Options shape a test server.
 type Options struct {
-	// CutAfter cuts the i-th connection (counting from 0) after the
-	// server has sent CutAfter[i] bytes on it (0: at once, before the SSH
-	// handshake). Connections past the end of the slice are not cut.
+	// CutAfter cuts the i-th connection (counting from 0) once the
+	// server has sent and received CutAfter[i] bytes on it in all (0: at
+	// once, before the SSH handshake). Connections past the end of the
+	// slice are not cut.
 	CutAfter []int64
+	// HostKeys are the server's host keys (nil: one fresh ed25519 key).
+	// KnownHosts names the first.
+	HostKeys []ssh.Signer
 }
 
 // Server is a running test server. It stops when the test ends.
@@ -73,8 +77,12 @@ func Start(t testing.TB, opt Options) *Server {
 	if err := os.Mkdir(s.Root, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	hostSigner, _ := NewKey(t)
-	s.HostKey = hostSigner.PublicKey()
+	hostKeys := opt.HostKeys
+	if len(hostKeys) == 0 {
+		k, _ := NewKey(t)
+		hostKeys = []ssh.Signer{k}
+	}
+	s.HostKey = hostKeys[0].PublicKey()
 	s.ClientSigner, s.ClientPrivate = NewKey(t)
 	s.ClientKey = s.ClientSigner.PublicKey()
 	s.KeyFile = WriteKeyFile(t, filepath.Join(dir, "id_ed25519"), s.ClientPrivate)
@@ -87,7 +95,9 @@ func Start(t testing.TB, opt Options) *Server {
 			return nil, errors.New("key not accepted")
 		},
 	}
-	s.cfg.AddHostKey(hostSigner)
+	for _, k := range hostKeys {
+		s.cfg.AddHostKey(k)
+	}
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -243,31 +253,59 @@ func (s *Server) handle(c net.Conn) {
 	}
 }
 
-// cutConn closes its connection once it has written its budget of bytes.
+// cutConn closes its connection once it has moved (sent or received) its
+// budget of bytes.
 type cutConn struct {
 	net.Conn
 	mu   sync.Mutex
 	left int64
 }
 
-// Write sends up to the remaining budget, then closes the connection.
-func (c *cutConn) Write(p []byte) (int, error) {
+// take reserves up to n bytes of the budget and says how many.
+func (c *cutConn) take(n int) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.left <= 0 {
+	if int64(n) > c.left {
+		n = int(max(c.left, 0))
+	}
+	c.left -= int64(n)
+	return n
+}
+
+func (c *cutConn) spent() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.left <= 0
+}
+
+// Read receives up to the remaining budget, then closes the connection.
+func (c *cutConn) Read(p []byte) (int, error) {
+	k := c.take(len(p))
+	if k == 0 {
 		c.Conn.Close()
 		return 0, net.ErrClosed
 	}
-	if int64(len(p)) <= c.left {
-		n, err := c.Conn.Write(p)
-		c.left -= int64(n)
-		return n, err
+	n, err := c.Conn.Read(p[:k])
+	if n < k {
+		c.mu.Lock()
+		c.left += int64(k - n)
+		c.mu.Unlock()
 	}
-	n, err := c.Conn.Write(p[:c.left])
-	c.left -= int64(n)
-	c.Conn.Close()
-	if err == nil {
-		err = net.ErrClosed
+	if err == nil && c.spent() {
+		c.Conn.Close()
+	}
+	return n, err
+}
+
+// Write sends up to the remaining budget, then closes the connection.
+func (c *cutConn) Write(p []byte) (int, error) {
+	k := c.take(len(p))
+	n, err := c.Conn.Write(p[:k])
+	if err == nil && (k < len(p) || c.spent()) {
+		c.Conn.Close()
+		if k < len(p) {
+			err = net.ErrClosed
+		}
 	}
 	return n, err
 }

@@ -1,0 +1,219 @@
+package deliver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path"
+	"time"
+
+	"github.com/pkg/sftp"
+
+	"carepay/sshclient"
+)
+
+// Sink is a place output files are delivered to.
+type Sink interface {
+	// Name identifies the sink in logs and reports.
+	Name() string
+	// Put stores size bytes read from r under name, whole or not at all.
+	Put(ctx context.Context, name string, r io.Reader, size int64) error
+	// Exists reports whether name is there, and its size if it is.
+	Exists(ctx context.Context, name string) (bool, int64, error)
+}
+
+// SFTPSinkOptions configure delivery to a folder on an SFTP server.
+type SFTPSinkOptions struct {
+	// Addr is the server as host:port.
+	Addr string
+	// User is the login name.
+	User string
+	// KeyFile is an unencrypted private key file; its content never
+	// appears in errors or logs.
+	KeyFile string
+	// UseAgent also offers the keys of the ssh-agent at SSH_AUTH_SOCK.
+	UseAgent bool
+	// KnownHosts is the known_hosts file holding the server's host key
+	// (required: an unknown or changed key stops the delivery).
+	KnownHosts string
+	// Dir is the folder files are delivered to; it must exist.
+	Dir string
+	// Retries is how many times in all an operation is attempted when the
+	// connection drops (0: sshclient.DefaultRetries, 4).
+	Retries int
+	// Backoff is the wait after the first failed attempt, doubled after
+	// each further one (0: sshclient.DefaultBackoff, 200ms).
+	Backoff time.Duration
+	// Timeout bounds connecting and any silence of the server during an
+	// operation (0: sshclient.DefaultTimeout, 30s).
+	Timeout time.Duration
+	// Logger receives a warning for each retried connection (nil: none).
+	Logger *slog.Logger
+}
+
+// SFTPSink delivers files into a folder on an SFTP server. It connects on
+// first use and reconnects when the connection drops; call Close when
+// done with it.
+type SFTPSink struct {
+	opt SFTPSinkOptions
+	c   *sshclient.Client
+}
+
+var _ Sink = (*SFTPSink)(nil)
+
+// NewSFTPSink checks the options and returns the sink. It does not
+// connect.
+func NewSFTPSink(opt SFTPSinkOptions) (*SFTPSink, error) {
+	if opt.Dir == "" {
+		return nil, errors.New("sftp sink: folder (dir) is empty")
+	}
+	c, err := sshclient.New(sshclient.Options{
+		Addr: opt.Addr, User: opt.User, KeyFile: opt.KeyFile, UseAgent: opt.UseAgent,
+		KnownHosts: opt.KnownHosts, Retries: opt.Retries, Backoff: opt.Backoff,
+		Timeout: opt.Timeout, Logger: opt.Logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sftp sink: %w", err)
+	}
+	return &SFTPSink{opt: opt, c: c}, nil
+}
+
+// Name is sftp://user@host:port/dir.
+func (s *SFTPSink) Name() string {
+	return "sftp://" + s.c.String() + "/" + s.opt.Dir
+}
+
+// Close ends the connection to the server, if one is open.
+func (s *SFTPSink) Close() error { return s.c.Close() }
+
+// Put uploads size bytes from r as name in the folder: under a hidden
+// temporary name (".name.tmp-<random>"), checked to hold exactly size
+// bytes, then renamed over any file of that name. A negative size means
+// unknown: the upload then takes whatever r holds. The final name never
+// holds a partial file.
+//
+// When the connection drops part-way the upload starts again on a new
+// connection, which needs r to be rewound: pass an io.Seeker (an *os.File,
+// a *bytes.Reader) or the upload fails with the first dropped connection
+// after reading began.
+func (s *SFTPSink) Put(ctx context.Context, name string, r io.Reader, size int64) error {
+	if err := sshclient.CheckName(name); err != nil {
+		return fmt.Errorf("delivering to %s: %w", s.Name(), err)
+	}
+	final := path.Join(s.opt.Dir, name)
+	seeker, start := rewinder(r)
+	src := &trackReader{r: r}
+	var stale []string
+	return s.c.Do(ctx, "uploading "+final, func(sc *sftp.Client) (err error) {
+		for _, t := range stale {
+			sc.Remove(t) // left by an attempt whose connection dropped
+		}
+		stale = stale[:0]
+		if src.began {
+			if seeker == nil {
+				return sshclient.Permanent(errors.New("the connection dropped part-way and the reader cannot be rewound to start again"))
+			}
+			if _, err := seeker.Seek(start, io.SeekStart); err != nil {
+				return sshclient.Permanent(fmt.Errorf("rewinding the reader: %w", err))
+			}
+			src.began = false
+		}
+		tmp := path.Join(s.opt.Dir, sshclient.TempName(name))
+		stale = append(stale, tmp)
+		defer func() {
+			if err != nil && !sshclient.Retryable(err) {
+				sc.Remove(tmp)
+			}
+		}()
+		f, err := sc.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+		if err != nil {
+			return fmt.Errorf("creating %s: %w", tmp, err)
+		}
+		var in io.Reader = src
+		if size >= 0 {
+			in = io.LimitReader(src, size+1) // one more, to notice a reader longer than size
+		}
+		n, err := f.ReadFrom(in)
+		if err != nil {
+			f.Close()
+			return fmt.Errorf("writing %s: %w", tmp, err)
+		}
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("writing %s: %w", tmp, err)
+		}
+		if size >= 0 && n != size {
+			return sshclient.Permanent(fmt.Errorf("the reader gave %d bytes, want %d", n, size))
+		}
+		fi, err := sc.Stat(tmp)
+		if err != nil {
+			return fmt.Errorf("checking %s: %w", tmp, err)
+		}
+		if fi.Size() != n {
+			return fmt.Errorf("%s holds %d bytes after writing %d", tmp, fi.Size(), n)
+		}
+		if err := sshclient.Replace(sc, tmp, final); err != nil {
+			return err
+		}
+		stale = stale[:0]
+		return nil
+	})
+}
+
+// rewinder returns r as a Seeker, and where it stands, if it can be
+// rewound.
+func rewinder(r io.Reader) (io.Seeker, int64) {
+	s, ok := r.(io.Seeker)
+	if !ok {
+		return nil, 0
+	}
+	at, err := s.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return nil, 0
+	}
+	return s, at
+}
+
+// trackReader notes that reading began, and marks the reader's errors
+// permanent: the connection is not at fault.
+type trackReader struct {
+	r     io.Reader
+	began bool
+}
+
+func (t *trackReader) Read(p []byte) (int, error) {
+	t.began = true
+	n, err := t.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = sshclient.Permanent(fmt.Errorf("reading the file to deliver: %w", err))
+	}
+	return n, err
+}
+
+// Exists reports whether name is in the folder, and its size.
+func (s *SFTPSink) Exists(ctx context.Context, name string) (bool, int64, error) {
+	if err := sshclient.CheckName(name); err != nil {
+		return false, 0, fmt.Errorf("looking in %s: %w", s.Name(), err)
+	}
+	p := path.Join(s.opt.Dir, name)
+	var found bool
+	var size int64
+	err := s.c.Do(ctx, "looking for "+p, func(sc *sftp.Client) error {
+		fi, ok, err := sshclient.Exists(sc, p)
+		if err != nil || !ok {
+			found, size = false, 0
+			return err
+		}
+		if !fi.Mode().IsRegular() {
+			return sshclient.Permanent(fmt.Errorf("%s is not a regular file", p))
+		}
+		found, size = true, fi.Size()
+		return nil
+	})
+	if err != nil {
+		return false, 0, err
+	}
+	return found, size, nil
+}
