@@ -185,4 +185,16 @@ func TestRunLock(t *testing.T) {
 	}
 	release3()
 	release2() // the old holder's release does not free the new holder's lock
+
+	// A holder on this machine whose process is gone: taken over at once.
+	host, _ := os.Hostname()
+	if _, err := l.db.Exec(`INSERT OR REPLACE INTO locks (name, holder, host, pid, heartbeat) VALUES ('run', 'killed', ?, 999999999, ?)`,
+		host, time.Now().UTC().Format(time.RFC3339Nano)); err != nil {
+		t.Fatal(err)
+	}
+	release4, err := l.Lock(ctx, "fourth")
+	if err != nil {
+		t.Fatalf("the lock of a dead process was not taken over: %v", err)
+	}
+	release4()
 }

@@ -2,11 +2,23 @@ package ledger
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
+	"syscall"
 	"time"
 )
+
+// processAlive reports whether a process of this machine is running.
+func processAlive(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
 
 // ErrLocked is returned by Lock when another process holds the run lock.
 var ErrLocked = errors.New("another carepay process is running on this ledger")
@@ -17,14 +29,27 @@ const staleAfter = 2 * time.Minute
 
 // Lock takes the ledger's run lock for holder (a description such as
 // "serve pid 123"), so that two processes never run at once on one
-// ledger. A heartbeat keeps it fresh until release is called; a lock whose
-// holder was killed is taken over once its heartbeat is older than two
-// minutes.
+// ledger. A heartbeat keeps it fresh until release is called. A lock whose
+// holder was killed is taken over at once when the holder ran on this
+// machine and its process is gone, and otherwise once its heartbeat is
+// older than two minutes.
 func (l *Ledger) Lock(ctx context.Context, holder string) (release func(), err error) {
 	now := time.Now().UTC()
-	res, err := l.db.ExecContext(ctx, `INSERT INTO locks (name, holder, heartbeat) VALUES ('run', ?, ?)
- ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, heartbeat = excluded.heartbeat WHERE locks.heartbeat < ?`,
-		holder, now.Format(time.RFC3339Nano), now.Add(-staleAfter).Format(time.RFC3339Nano))
+	host, _ := os.Hostname()
+	var oldHost string
+	var oldPID int
+	err = l.db.QueryRowContext(ctx, `SELECT host, pid FROM locks WHERE name = 'run'`).Scan(&oldHost, &oldPID)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("reading the run lock: %w", err)
+	}
+	staleBefore := now.Add(-staleAfter)
+	if err == nil && oldHost == host && !processAlive(oldPID) {
+		staleBefore = now.Add(time.Hour) // its holder is dead: take it over now
+	}
+	res, err := l.db.ExecContext(ctx, `INSERT INTO locks (name, holder, host, pid, heartbeat) VALUES ('run', ?, ?, ?, ?)
+ ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, host = excluded.host, pid = excluded.pid, heartbeat = excluded.heartbeat
+ WHERE locks.heartbeat < ?`,
+		holder, host, os.Getpid(), now.Format(time.RFC3339Nano), staleBefore.Format(time.RFC3339Nano))
 	if err != nil {
 		return nil, fmt.Errorf("taking the run lock: %w", err)
 	}

@@ -161,6 +161,8 @@ ALTER TABLE runs ADD COLUMN job TEXT NOT NULL DEFAULT '';
 CREATE TABLE locks (
 	name      TEXT PRIMARY KEY,
 	holder    TEXT NOT NULL,
+	host      TEXT NOT NULL,
+	pid       INTEGER NOT NULL,
 	heartbeat TEXT NOT NULL
 );
 CREATE TABLE deliveries (
