@@ -148,16 +148,16 @@ func (s *Summary) Text() string {
 	fmt.Fprintf(&b, "files: %d taken, %d skipped (seen before), %d rejected\n", len(s.Files.Taken), len(s.Files.Skipped), len(s.Files.Rejected))
 	if s.Lines == 0 {
 		b.WriteString("lines: nothing new to decide\n")
-		return b.String()
+	} else {
+		fmt.Fprintf(&b, "lines: %d decided", s.Lines)
+		for _, st := range []core.Status{core.Approved, core.Partial, core.Rejected, core.Held} {
+			fmt.Fprintf(&b, ", %d %s", s.ByStatus[string(st)], st)
+		}
+		if s.Released > 0 {
+			fmt.Fprintf(&b, " (%d released from hold)", s.Released)
+		}
+		b.WriteString("\n")
 	}
-	fmt.Fprintf(&b, "lines: %d decided", s.Lines)
-	for _, st := range []core.Status{core.Approved, core.Partial, core.Rejected, core.Held} {
-		fmt.Fprintf(&b, ", %d %s", s.ByStatus[string(st)], st)
-	}
-	if s.Released > 0 {
-		fmt.Fprintf(&b, " (%d released from hold)", s.Released)
-	}
-	b.WriteString("\n")
 	plans := make([]string, 0, len(s.ByPlan))
 	for p := range s.ByPlan {
 		plans = append(plans, p)
