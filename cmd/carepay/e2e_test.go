@@ -35,7 +35,10 @@ func loadE2E(t *testing.T) e2eEnv {
 	get := func(k string) string {
 		v := os.Getenv(k)
 		if v == "" {
-			t.Skip(k + " not set: the real OpenSSH and Dovecot servers are started by scripts/test")
+			if os.Getenv("CI") != "" {
+				t.Fatal(k + " not set under CI: run the suite through scripts/test, which starts OpenSSH and Dovecot")
+			}
+			t.Skip(k + " not set outside CI: scripts/test starts the real OpenSSH and Dovecot servers")
 		}
 		return v
 	}

@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"syscall"
@@ -37,9 +36,6 @@ const killAsOf = "2026-12-31"
 // with its payee), every payment matching its lines and its NACHA file, and
 // every run completely written.
 func TestKilledRunsPayEveryLineOnce(t *testing.T) {
-	if runtime.GOOS == "windows" {
-		t.Skip("needs SIGKILL")
-	}
 	lines, kills := 30000, 24
 	if testing.Short() {
 		lines, kills = 3000, 8
