@@ -60,7 +60,8 @@ type IMAPOptions struct {
 	// text mode and no way to skip certificate verification.
 	Security string
 	// TLSConfig, if set, is used for the handshake (tests pass RootCAs
-	// here). ServerName defaults to the host of Addr.
+	// here). ServerName defaults to the host of Addr. InsecureSkipVerify
+	// is refused.
 	TLSConfig *tls.Config
 	// User and Password log in. The caller resolves the password from a
 	// file or an environment variable; it never appears in errors.
@@ -171,6 +172,9 @@ func NewIMAP(opt IMAPOptions) (*IMAP, error) {
 	case IMAPSecurityTLS, IMAPSecurityStartTLS:
 	default:
 		return nil, fmt.Errorf("imap source %s: security %q: want %q or %q", opt.Name, opt.Security, IMAPSecurityTLS, IMAPSecurityStartTLS)
+	}
+	if opt.TLSConfig != nil && opt.TLSConfig.InsecureSkipVerify {
+		return nil, fmt.Errorf("imap source %s: TLS certificate verification cannot be turned off; trust a private CA with RootCAs instead", opt.Name)
 	}
 	if opt.User == "" || opt.Password == "" {
 		return nil, fmt.Errorf("imap source %s: user and password are required", opt.Name)

@@ -951,6 +951,43 @@ func TestIMAPConnectionFailures(t *testing.T) {
 	}
 }
 
+func TestIMAPHonoursTheContext(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() { // accepts and never says a word
+		c, err := ln.Accept()
+		if err == nil {
+			defer c.Close()
+			time.Sleep(5 * time.Second)
+		}
+	}()
+	for _, security := range []string{"tls", "starttls"} {
+		t.Run(security, func(t *testing.T) {
+			src, err := ingest.NewIMAP(ingest.IMAPOptions{
+				Name: "mailbox", Addr: ln.Addr().String(), Security: security,
+				User: imapUser, Password: imapPassword,
+				AllowedSenders: []string{"ann@provider.test"}, Reply: &fakeReplier{},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer src.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			defer cancel()
+			start := time.Now()
+			if _, err := src.List(ctx); err == nil {
+				t.Fatal("List: no error")
+			}
+			if d := time.Since(start); d > 3*time.Second {
+				t.Errorf("List returned %v after its deadline", d)
+			}
+		})
+	}
+}
+
 func TestNewIMAPChecksOptions(t *testing.T) {
 	base := func() ingest.IMAPOptions {
 		return ingest.IMAPOptions{
@@ -969,6 +1006,7 @@ func TestNewIMAPChecksOptions(t *testing.T) {
 		{"no security", func(o *ingest.IMAPOptions) { o.Security = "" }, "security"},
 		{"clear text", func(o *ingest.IMAPOptions) { o.Security = "none" }, "security"},
 		{"no port", func(o *ingest.IMAPOptions) { o.Addr = "imap.example.test" }, "host:port"},
+		{"skipping verification", func(o *ingest.IMAPOptions) { o.TLSConfig = &tls.Config{InsecureSkipVerify: true} }, "verification"},
 		{"no name", func(o *ingest.IMAPOptions) { o.Name = "" }, "no name"},
 		{"no password", func(o *ingest.IMAPOptions) { o.Password = "" }, "password"},
 		{"no replier", func(o *ingest.IMAPOptions) { o.Reply = nil }, "replier"},

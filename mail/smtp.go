@@ -52,6 +52,7 @@ type SMTPOptions struct {
 	Security string
 	// TLSConfig, if set, is used for the TLS handshake (tests pass a pool
 	// of RootCAs here). ServerName defaults to the host of Addr.
+	// InsecureSkipVerify is refused.
 	TLSConfig *tls.Config
 }
 
@@ -92,6 +93,9 @@ func NewSMTP(opt SMTPOptions) (*SMTP, error) {
 		}
 	default:
 		return nil, fmt.Errorf("smtp: security %q: want %q or %q", opt.Security, SecurityTLS, SecurityStartTLS)
+	}
+	if opt.TLSConfig != nil && opt.TLSConfig.InsecureSkipVerify {
+		return nil, errors.New("smtp: TLS certificate verification cannot be turned off; trust a private CA with RootCAs instead")
 	}
 	if (opt.User == "") != (opt.Password == "") {
 		return nil, errors.New("smtp: user and password go together: set both or neither")

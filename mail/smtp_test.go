@@ -181,6 +181,7 @@ func TestNewSMTPChecksOptions(t *testing.T) {
 		{"no port", mail.SMTPOptions{Addr: "smtp.example.test", From: "ops@example.test", Security: "tls"}, "host:port"},
 		{"bad from", mail.SMTPOptions{Addr: "smtp.example.test:465", From: "not an address", Security: "tls"}, "from address"},
 		{"user without password", mail.SMTPOptions{Addr: "smtp.example.test:465", From: "ops@example.test", Security: "tls", User: "u"}, "user and password"},
+		{"skipping verification", mail.SMTPOptions{Addr: "smtp.example.test:465", From: "ops@example.test", Security: "tls", TLSConfig: &tls.Config{InsecureSkipVerify: true}}, "verification"},
 		{"password without user", mail.SMTPOptions{Addr: "smtp.example.test:465", From: "ops@example.test", Security: "tls", Password: smtpPassword}, "user and password"},
 	}
 	for _, tt := range tests {

@@ -79,9 +79,20 @@ running && die "already running in $D (pid $(cat "$pidfile")); stop it first: $0
 if ! command -v dovecot >/dev/null || [[ ! -e /usr/lib/dovecot/imap ]]; then
 	[[ $(id -u) -eq 0 ]] || die "dovecot-imapd is not installed and installing it needs root"
 	echo "e2e-dovecot: installing dovecot-imapd"
+	# The package would start the system's Dovecot on every interface:
+	# forbid starting services while it installs, unless a policy does.
+	if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+		chmod 755 /usr/sbin/policy-rc.d
+		trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+	fi
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends dovecot-imapd >/dev/null
+	if [[ -n $(trap -p EXIT) ]]; then
+		rm -f /usr/sbin/policy-rc.d
+		trap - EXIT
+	fi
 fi
 version=$(dovecot --version)
 case $version in
@@ -228,7 +239,10 @@ doveconf -c "$D/dovecot.conf" -n >"$D/doveconf.txt" 2>&1 || {
 
 # 4. Start and wait for the port.
 : >"$D/dovecot.log"
-dovecot -c "$D/dovecot.conf" || {
+# Dovecot's master keeps the descriptors it starts with: none of ours,
+# or a caller reading this script's output through a pipe would wait for
+# ever.
+dovecot -c "$D/dovecot.conf" </dev/null >>"$D/dovecot.log" 2>&1 || {
 	cat "$D/dovecot.log" >&2
 	die "dovecot did not start"
 }
