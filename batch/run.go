@@ -239,6 +239,14 @@ func pull(ctx context.Context, tx *ledger.Tx, opt Options, lines *spool.Sorter, 
 			}
 		}
 		opt.Progress("files", len(names), len(names))
+		if f, ok := src.(interface{ Filed() []ingest.IMAPFiling }); ok {
+			// Messages rejected or filed for keying by hand: their senders
+			// got a reply; the operator sees them here.
+			for _, m := range f.Filed() {
+				log.Warn("message not taken", "source", src.Name(), "uid", m.UID, "subject", m.Subject,
+					"folder", m.Folder, "reason", m.Reason, "replied", m.Replied, "error", m.Err)
+			}
+		}
 	}
 	return nil
 }
