@@ -3,7 +3,6 @@ package deliver_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"errors"
 	"io"
 	"os"
@@ -41,34 +40,6 @@ func newSink(t *testing.T, opt deliver.SFTPSinkOptions) *deliver.SFTPSink {
 	return s
 }
 
-// serverFiles lists every file under the server's root with its content.
-func serverFiles(t *testing.T, srv *sshtest.Server) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	err := filepath.WalkDir(srv.Root, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		rel, _ := filepath.Rel(srv.Root, p)
-		out[filepath.ToSlash(rel)] = string(b)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-func randomBytes(t *testing.T, n int) []byte {
-	t.Helper()
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // onlyReader hides every method of a reader but Read: it cannot be
 // rewound.
 type onlyReader struct{ r io.Reader }
@@ -76,7 +47,7 @@ type onlyReader struct{ r io.Reader }
 func (o onlyReader) Read(p []byte) (int, error) { return o.r.Read(p) }
 
 func TestSFTPSinkPut(t *testing.T) {
-	big := randomBytes(t, 4<<20)
+	big := sshtest.RandomBytes(t, 4<<20)
 	tests := []struct {
 		name      string
 		cut       []int64
@@ -154,7 +125,7 @@ func TestSFTPSinkPut(t *testing.T) {
 			if want == nil {
 				want = map[string]string{"payroll/in/" + tt.put: string(tt.body)}
 			}
-			got := serverFiles(t, srv)
+			got := srv.Files(t)
 			if !reflect.DeepEqual(got, want) {
 				for name, body := range got {
 					t.Errorf("on the server: %s (%d bytes)", name, len(body))
@@ -261,7 +232,7 @@ func TestSFTPSinkRefuses(t *testing.T) {
 			if errors.As(err, &hk) && srv.Conns() != 1 {
 				t.Errorf("host key refused after %d connections, want 1", srv.Conns())
 			}
-			if got := serverFiles(t, srv); len(got) != 0 {
+			if got := srv.Files(t); len(got) != 0 {
 				t.Errorf("server files %q, want none", got)
 			}
 		})

@@ -68,34 +68,6 @@ func sftpPut(t *testing.T, srv *sshtest.Server, rel string, body []byte) {
 	}
 }
 
-// sftpTree lists every file under the server's root with its content.
-func sftpTree(t *testing.T, srv *sshtest.Server) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	err := filepath.WalkDir(srv.Root, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		rel, _ := filepath.Rel(srv.Root, p)
-		out[filepath.ToSlash(rel)] = string(b)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-func sftpRandom(t *testing.T, n int) []byte {
-	t.Helper()
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func TestSFTPRoundTrip(t *testing.T) {
 	srv := sshtest.Start(t, sshtest.Options{})
 	for name, body := range map[string]string{
@@ -149,7 +121,7 @@ func TestSFTPRoundTrip(t *testing.T) {
 		"reports/10-a.xlsx.ack.txt": "ack of 10-a.xlsx",
 		"reports/20-b.csv.ack.txt":  "second ack",
 	}
-	if got := sftpTree(t, srv); !reflect.DeepEqual(got, want) {
+	if got := srv.Files(t); !reflect.DeepEqual(got, want) {
 		t.Errorf("server files:\n got %q\nwant %q", got, want)
 	}
 	names, err = src.List(ctx)
@@ -363,7 +335,7 @@ func TestSFTPRefusesEscapingNames(t *testing.T) {
 		t.Errorf("server saw %d connections, want none", n)
 	}
 	want := map[string]string{"secret.txt": "outside the inbox", "inbox/sub/a.csv": "nested"}
-	if got := sftpTree(t, srv); !reflect.DeepEqual(got, want) {
+	if got := srv.Files(t); !reflect.DeepEqual(got, want) {
 		t.Errorf("server files = %q, want %q", got, want)
 	}
 }
@@ -447,7 +419,7 @@ func TestSFTPArchive(t *testing.T) {
 			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
 				t.Errorf("Archive = %v, want an error saying %q", err, tt.wantErr)
 			}
-			if got := sftpTree(t, srv); !reflect.DeepEqual(got, tt.want) {
+			if got := srv.Files(t); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("server files = %q, want %q", got, tt.want)
 			}
 		})
@@ -455,7 +427,7 @@ func TestSFTPArchive(t *testing.T) {
 }
 
 func TestSFTPDroppedConnections(t *testing.T) {
-	big := sftpRandom(t, 1<<20)
+	big := sshtest.RandomBytes(t, 1<<20)
 	sum := sha256.Sum256(big)
 	tests := []struct {
 		name      string
@@ -519,11 +491,11 @@ func TestSFTPAckRetriedAfterDrop(t *testing.T) {
 	if _, err := src.List(ctx); err != nil {
 		t.Fatalf("List: %v", err)
 	}
-	report := sftpRandom(t, 4<<20)
+	report := sshtest.RandomBytes(t, 4<<20)
 	if err := src.Ack(ctx, "a.csv", report); err != nil {
 		t.Fatalf("Ack: %v", err)
 	}
-	got := sftpTree(t, srv)
+	got := srv.Files(t)
 	if got["reports/a.csv.ack.txt"] != string(report) {
 		t.Errorf("acknowledgement holds %d bytes, want the %d written", len(got["reports/a.csv.ack.txt"]), len(report))
 	}
@@ -723,7 +695,7 @@ func TestSFTPAgainstOpenSSH(t *testing.T) {
 	defer admin.Close()
 	files := map[string][]byte{
 		"20-b.csv":      []byte("b\n"),
-		"10-a.csv":      sftpRandom(t, 200<<10),
+		"10-a.csv":      sshtest.RandomBytes(t, 200<<10),
 		"30-notes.txt":  []byte("not matching"),
 		".40-d.csv.tmp": []byte("partial"),
 	}

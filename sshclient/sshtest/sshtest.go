@@ -309,3 +309,34 @@ func (c *cutConn) Write(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// Files lists every file under the server's root with its content, by
+// slash-separated path.
+func (s *Server) Files(t testing.TB) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.WalkDir(s.Root, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		rel, _ := filepath.Rel(s.Root, p)
+		out[filepath.ToSlash(rel)] = string(b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// RandomBytes returns n random bytes, for files whose every byte must
+// arrive intact.
+func RandomBytes(t testing.TB, n int) []byte {
+	t.Helper()
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
