@@ -5,53 +5,21 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path"
-	"time"
 
 	"github.com/pkg/sftp"
 
 	"carepay/sshclient"
 )
 
-// Sink is a place output files are delivered to.
-type Sink interface {
-	// Name identifies the sink in logs and reports.
-	Name() string
-	// Put stores size bytes read from r under name, whole or not at all.
-	Put(ctx context.Context, name string, r io.Reader, size int64) error
-	// Exists reports whether name is there, and its size if it is.
-	Exists(ctx context.Context, name string) (bool, int64, error)
-}
-
 // SFTPSinkOptions configure delivery to a folder on an SFTP server.
 type SFTPSinkOptions struct {
-	// Addr is the server as host:port.
-	Addr string
-	// User is the login name.
-	User string
-	// KeyFile is an unencrypted private key file; its content never
-	// appears in errors or logs.
-	KeyFile string
-	// UseAgent also offers the keys of the ssh-agent at SSH_AUTH_SOCK.
-	UseAgent bool
-	// KnownHosts is the known_hosts file holding the server's host key
-	// (required: an unknown or changed key stops the delivery).
-	KnownHosts string
+	// Options say how to reach the server: address, user, key, known_hosts
+	// (required: an unknown or changed key stops the delivery), retries.
+	sshclient.Options
 	// Dir is the folder files are delivered to; it must exist.
 	Dir string
-	// Retries is how many times in all an operation is attempted when the
-	// connection drops (0: sshclient.DefaultRetries, 4).
-	Retries int
-	// Backoff is the wait after the first failed attempt, doubled after
-	// each further one (0: sshclient.DefaultBackoff, 200ms).
-	Backoff time.Duration
-	// Timeout bounds connecting and any silence of the server during an
-	// operation (0: sshclient.DefaultTimeout, 30s).
-	Timeout time.Duration
-	// Logger receives a warning for each retried connection (nil: none).
-	Logger *slog.Logger
 }
 
 // SFTPSink delivers files into a folder on an SFTP server. It connects on
@@ -62,19 +30,13 @@ type SFTPSink struct {
 	c   *sshclient.Client
 }
 
-var _ Sink = (*SFTPSink)(nil)
-
 // NewSFTPSink checks the options and returns the sink. It does not
 // connect.
 func NewSFTPSink(opt SFTPSinkOptions) (*SFTPSink, error) {
 	if opt.Dir == "" {
 		return nil, errors.New("sftp sink: folder (dir) is empty")
 	}
-	c, err := sshclient.New(sshclient.Options{
-		Addr: opt.Addr, User: opt.User, KeyFile: opt.KeyFile, UseAgent: opt.UseAgent,
-		KnownHosts: opt.KnownHosts, Retries: opt.Retries, Backoff: opt.Backoff,
-		Timeout: opt.Timeout, Logger: opt.Logger,
-	})
+	c, err := sshclient.New(opt.Options)
 	if err != nil {
 		return nil, fmt.Errorf("sftp sink: %w", err)
 	}

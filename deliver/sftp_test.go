@@ -10,7 +10,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"carepay/deliver"
 	"carepay/sshclient"
@@ -18,16 +17,7 @@ import (
 )
 
 func sinkOptions(srv *sshtest.Server) deliver.SFTPSinkOptions {
-	return deliver.SFTPSinkOptions{
-		Addr:       srv.Addr,
-		User:       sshtest.User,
-		KeyFile:    srv.KeyFile,
-		KnownHosts: srv.KnownHosts,
-		Dir:        "payroll/in",
-		Retries:    4,
-		Backoff:    5 * time.Millisecond,
-		Timeout:    10 * time.Second,
-	}
+	return deliver.SFTPSinkOptions{Options: srv.ClientOptions(), Dir: "payroll/in"}
 }
 
 func newSink(t *testing.T, opt deliver.SFTPSinkOptions) *deliver.SFTPSink {
@@ -240,7 +230,7 @@ func TestSFTPSinkRefuses(t *testing.T) {
 }
 
 func TestNewSFTPSink(t *testing.T) {
-	good := deliver.SFTPSinkOptions{Addr: "sftp.example.com:22", User: "carepay", KeyFile: "/k", KnownHosts: "/kh", Dir: "in"}
+	good := deliver.SFTPSinkOptions{Options: sshclient.Options{Addr: "sftp.example.com:22", User: "carepay", KeyFile: "/k", KnownHosts: "/kh"}, Dir: "in"}
 	s, err := deliver.NewSFTPSink(good)
 	if err != nil {
 		t.Fatalf("NewSFTPSink: %v", err)

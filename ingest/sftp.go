@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
 	"os"
 	"path"
 	"sort"
@@ -40,18 +39,9 @@ const DefaultStableWait = 5 * time.Second
 type SFTPOptions struct {
 	// Name identifies the source in the ledger and in reports.
 	Name string
-	// Addr is the server as host:port.
-	Addr string
-	// User is the login name.
-	User string
-	// KeyFile is an unencrypted private key file; its content never
-	// appears in errors or logs.
-	KeyFile string
-	// UseAgent also offers the keys of the ssh-agent at SSH_AUTH_SOCK.
-	UseAgent bool
-	// KnownHosts is the known_hosts file holding the server's host key
-	// (required: an unknown or changed key stops the pull).
-	KnownHosts string
+	// Options say how to reach the server: address, user, key, known_hosts
+	// (required: an unknown or changed key stops the pull), retries.
+	sshclient.Options
 	// Dir is the inbox folder on the server (relative paths start at the
 	// login folder).
 	Dir string
@@ -67,17 +57,6 @@ type SFTPOptions struct {
 	// StableWait separates the two listings of StableSize mode
 	// (0: DefaultStableWait).
 	StableWait time.Duration
-	// Retries is how many times in all an operation is attempted when the
-	// connection drops (0: sshclient.DefaultRetries, 4).
-	Retries int
-	// Backoff is the wait after the first failed attempt, doubled after
-	// each further one (0: sshclient.DefaultBackoff, 200ms).
-	Backoff time.Duration
-	// Timeout bounds connecting and any silence of the server during an
-	// operation (0: sshclient.DefaultTimeout, 30s).
-	Timeout time.Duration
-	// Logger receives a warning for each retried connection (nil: none).
-	Logger *slog.Logger
 }
 
 // SFTP is a drop folder on an SFTP server. It connects on first use and
@@ -127,11 +106,7 @@ func NewSFTP(opt SFTPOptions) (*SFTP, error) {
 	} else if opt.StableWait == 0 {
 		opt.StableWait = DefaultStableWait
 	}
-	c, err := sshclient.New(sshclient.Options{
-		Addr: opt.Addr, User: opt.User, KeyFile: opt.KeyFile, UseAgent: opt.UseAgent,
-		KnownHosts: opt.KnownHosts, Retries: opt.Retries, Backoff: opt.Backoff,
-		Timeout: opt.Timeout, Logger: opt.Logger,
-	})
+	c, err := sshclient.New(opt.Options)
 	if err != nil {
 		problems = append(problems, err.Error())
 	}

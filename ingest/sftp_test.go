@@ -31,17 +31,11 @@ import (
 func sftpOptions(srv *sshtest.Server) ingest.SFTPOptions {
 	return ingest.SFTPOptions{
 		Name:       "payroll-drop",
-		Addr:       srv.Addr,
-		User:       sshtest.User,
-		KeyFile:    srv.KeyFile,
-		KnownHosts: srv.KnownHosts,
+		Options:    srv.ClientOptions(),
 		Dir:        "inbox",
 		ArchiveDir: "archive",
 		ReportsDir: "reports",
 		StableWait: 20 * time.Millisecond,
-		Retries:    4,
-		Backoff:    5 * time.Millisecond,
-		Timeout:    10 * time.Second,
 	}
 }
 
@@ -656,8 +650,9 @@ func TestNewSFTPValidates(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			opt := ingest.SFTPOptions{
-				Name: "drop", Addr: "127.0.0.1:22", User: "u", KeyFile: "/nonexistent/key",
-				KnownHosts: "/nonexistent/known_hosts", Dir: "inbox", ArchiveDir: "archive",
+				Name:    "drop",
+				Options: sshclient.Options{Addr: "127.0.0.1:22", User: "u", KeyFile: "/nonexistent/key", KnownHosts: "/nonexistent/known_hosts"},
+				Dir:     "inbox", ArchiveDir: "archive",
 			}
 			if _, err := ingest.NewSFTP(opt); err != nil {
 				t.Fatalf("valid options refused: %v", err)
@@ -725,9 +720,10 @@ func TestSFTPAgainstOpenSSH(t *testing.T) {
 	})
 
 	src := newSFTPSource(t, ingest.SFTPOptions{
-		Name: "e2e", Addr: addr, User: user, KeyFile: key, KnownHosts: known,
-		Dir: root + "/inbox", Pattern: "*.csv", ArchiveDir: root + "/archive", ReportsDir: root + "/reports",
-		StableWait: 100 * time.Millisecond, Backoff: 50 * time.Millisecond, Timeout: 10 * time.Second,
+		Name:    "e2e",
+		Options: sshclient.Options{Addr: addr, User: user, KeyFile: key, KnownHosts: known, Backoff: 50 * time.Millisecond, Timeout: 10 * time.Second},
+		Dir:     root + "/inbox", Pattern: "*.csv", ArchiveDir: root + "/archive", ReportsDir: root + "/reports",
+		StableWait: 100 * time.Millisecond,
 	})
 	names, err := src.List(ctx)
 	if err != nil {

@@ -11,16 +11,15 @@ import (
 	"carepay/deliver"
 	"carepay/ingest"
 	"carepay/mail"
+	"carepay/sshclient"
 )
 
 // newRemoteSource builds the sources that reach a server: SFTP and IMAP.
 func newRemoteSource(cfg *config.Config, s config.Source) (ingest.Source, error) {
 	switch s.Type {
 	case "sftp":
-		return ingest.NewSFTP(ingest.SFTPOptions{Name: s.Name, Addr: s.Addr, User: s.User, KeyFile: cfg.Resolve(s.KeyFile),
-			UseAgent: s.UseAgent, KnownHosts: cfg.Resolve(s.KnownHosts), Dir: s.Path, Pattern: s.Pattern,
-			ArchiveDir: s.Archive, ReportsDir: s.Reports, Stable: s.Stable, StableWait: s.StableWait.Duration,
-			Retries: s.Retries, Backoff: s.Backoff.Duration, Timeout: s.Timeout.Duration})
+		return ingest.NewSFTP(ingest.SFTPOptions{Name: s.Name, Options: sshOptions(cfg, s.Remote), Dir: s.Path, Pattern: s.Pattern,
+			ArchiveDir: s.Archive, ReportsDir: s.Reports, Stable: s.Stable, StableWait: s.StableWait.Duration})
 	case "imap":
 		password, err := cfg.Password(s.Remote)
 		if err != nil {
@@ -43,6 +42,13 @@ func newRemoteSource(cfg *config.Config, s config.Source) (ingest.Source, error)
 			Reply: replier.smtp})
 	}
 	return nil, fmt.Errorf("unknown source type %q", s.Type)
+}
+
+// sshOptions says how to reach an SSH server named in the config; key and
+// known_hosts paths are relative to config.toml.
+func sshOptions(cfg *config.Config, r config.Remote) sshclient.Options {
+	return sshclient.Options{Addr: r.Addr, User: r.User, KeyFile: cfg.Resolve(r.KeyFile), UseAgent: r.UseAgent,
+		KnownHosts: cfg.Resolve(r.KnownHosts), Retries: r.Retries, Backoff: r.Backoff.Duration, Timeout: r.Timeout.Duration}
 }
 
 // tlsFor trusts the system's certificates and those of ca_file.
@@ -99,9 +105,7 @@ func newMailer(cfg *config.Config) (*mailer, error) {
 // config names them.
 func (w *wiring) addDelivery(cfg *config.Config) error {
 	if d := cfg.Payroll; d != nil {
-		sink, err := deliver.NewSFTPSink(deliver.SFTPSinkOptions{Addr: d.Addr, User: d.User, KeyFile: cfg.Resolve(d.KeyFile),
-			UseAgent: d.UseAgent, KnownHosts: cfg.Resolve(d.KnownHosts), Dir: d.Path, Retries: d.Retries,
-			Backoff: d.Backoff.Duration, Timeout: d.Timeout.Duration})
+		sink, err := deliver.NewSFTPSink(deliver.SFTPSinkOptions{Options: sshOptions(cfg, d.Remote), Dir: d.Path})
 		if err != nil {
 			return fmt.Errorf("delivery: %w", err)
 		}

@@ -9,6 +9,7 @@
 package sshtest
 
 import (
+	"carepay/sshclient"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/pem"
@@ -19,6 +20,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
@@ -339,4 +341,11 @@ func RandomBytes(t testing.TB, n int) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// ClientOptions are options to reach the server as its test user, with
+// the short retry waits fit for tests.
+func (s *Server) ClientOptions() sshclient.Options {
+	return sshclient.Options{Addr: s.Addr, User: User, KeyFile: s.KeyFile, KnownHosts: s.KnownHosts,
+		Retries: 4, Backoff: 5 * time.Millisecond, Timeout: 10 * time.Second}
 }
