@@ -8,12 +8,14 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/pelletier/go-toml/v2"
 	"github.com/robfig/cron/v3"
 
+	"carepay/core"
 	"carepay/payout"
 	"carepay/rules"
 )
@@ -24,6 +26,7 @@ type Config struct {
 	Run     Run                    `toml:"run"`
 	Sources []Source               `toml:"sources"`
 	Payout  Payout                 `toml:"payout"`
+	Limits  Limits                 `toml:"limits"`
 	Letters Letters                `toml:"letters"`
 	SMTP    *SMTP                  `toml:"smtp"`
 	Payroll *Delivery              `toml:"delivery"`
@@ -50,6 +53,38 @@ type Ledger struct {
 type Run struct {
 	Out      string `toml:"out"`       // folder for out/<run-id>/, relative to config.toml
 	TimeZone string `toml:"time_zone"` // zone of the run date when --as-of is not given
+	// FileMode is the permission of every file a run writes (payment
+	// files, letters, acks, the ledger), as octal text: "0600" by default,
+	// "0640" for a team that shares a group; never wider. Folders get the
+	// matching execute bits (0700, 0750).
+	FileMode string `toml:"file_mode"`
+}
+
+// Limits are the sanity limits that keep a typo from becoming a payment.
+type Limits struct {
+	// MaxLineCharge is the largest charge a service line may carry; a
+	// line above it is INVALID_ROW.
+	MaxLineCharge core.Cents `toml:"max_line_charge"`
+	// MaxPayment is the largest payment a run forms without a second
+	// person's approval: a larger one is held with PAYMENT_REVIEW until
+	// `carepay approve PAYMENT_ID`.
+	MaxPayment core.Cents `toml:"max_payment"`
+}
+
+// Perm returns run.file_mode as a file permission (validated by Validate).
+func (r Run) Perm() os.FileMode {
+	m, err := strconv.ParseUint(r.FileMode, 8, 32)
+	if err != nil {
+		return 0o600
+	}
+	return os.FileMode(m)
+}
+
+// DirPerm returns the folder permission matching run.file_mode: the read
+// bits of each class that may read the files, with their execute bit.
+func (r Run) DirPerm() os.FileMode {
+	p := r.Perm()
+	return p | (p&0o444)>>2
 }
 
 // Payout is the employer's payment set-up: the NACHA originator, the
@@ -218,7 +253,8 @@ func (e *Error) Error() string {
 func defaults() *Config {
 	return &Config{
 		Ledger: Ledger{Driver: "sqlite", Path: "carepay.db", KeyEnv: "CAREPAY_LEDGER_KEY"},
-		Run:    Run{Out: "out", TimeZone: "UTC"},
+		Run:    Run{Out: "out", TimeZone: "UTC", FileMode: "0600"},
+		Limits: Limits{MaxLineCharge: 5_000_00, MaxPayment: 50_000_00},
 		Payout: Payout{EntryDescription: "CAREPAY", FirstCheckNumber: 100001, PositivePayDate: "01/02/2006",
 			PayrollEarningCode: "DCARE", OffsetAccountType: "checking"},
 	}
@@ -287,6 +323,15 @@ func (c *Config) Validate() error {
 	}
 	if _, err := time.LoadLocation(c.Run.TimeZone); err != nil {
 		bad("run.time_zone", "%q is not a time zone: %v", c.Run.TimeZone, err)
+	}
+	if m, err := strconv.ParseUint(c.Run.FileMode, 8, 32); err != nil || m&^0o640 != 0 || m&0o600 != 0o600 {
+		bad("run.file_mode", "%q: want octal 0600, or 0640 for a team that shares a group (never wider: these files hold account numbers and personal data)", c.Run.FileMode)
+	}
+	if c.Limits.MaxLineCharge <= 0 {
+		bad("limits.max_line_charge", "%s: want a positive amount", c.Limits.MaxLineCharge)
+	}
+	if c.Limits.MaxPayment <= 0 {
+		bad("limits.max_payment", "%s: want a positive amount", c.Limits.MaxPayment)
 	}
 	names := map[string]bool{}
 	for i, s := range c.Sources {
