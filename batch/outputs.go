@@ -35,6 +35,11 @@ func writeOutputs(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, op
 			return nil, err
 		}
 	}
+	// First the ledger's mark: a folder holding anything of a committed
+	// run names the ledger that made it (see Check).
+	if err := safefile.WriteBytes(filepath.Join(dir, LedgerIDFile), []byte(lg.ID()+"\n")); err != nil {
+		return nil, err
+	}
 	var sum *report.Summary
 	if live != nil {
 		if err := live.decisions.Commit(); err != nil {

@@ -103,6 +103,11 @@ func Run(ctx context.Context, lg *ledger.Ledger, opt Options) (*Result, error) {
 		opt.Progress = func(string, int, int) {}
 	}
 	res := &Result{}
+	// Nothing is read, decided or written by a ledger that is not the one
+	// that made out/ and the deliveries, or on a run date gone back.
+	if err := Check(ctx, lg, opt); err != nil {
+		return nil, err
+	}
 	// A run killed after its commit left outputs to write: write them
 	// first, from the ledger, so that nothing decided is left unreported.
 	pending, err := lg.PendingRuns(ctx)

@@ -452,10 +452,16 @@ func (c *Config) Location() *time.Location {
 }
 
 // LedgerKey reads the ledger key text from the environment variable or
-// file the config names. The text is returned to the caller only.
+// file the config names. The text is returned to the caller only. The
+// file is read only when the variable is not set at all: a variable set
+// but empty (a secret store that failed to fill it) is an error, never a
+// quiet fall back to another key.
 func (c *Config) LedgerKey() (string, error) {
 	if c.Ledger.KeyEnv != "" {
-		if v := os.Getenv(c.Ledger.KeyEnv); v != "" {
+		if v, ok := os.LookupEnv(c.Ledger.KeyEnv); ok {
+			if strings.TrimSpace(v) == "" {
+				return "", fmt.Errorf("ledger key: environment variable %s is set but empty; set it to the ledger key, or unset it to use ledger.key_file", c.Ledger.KeyEnv)
+			}
 			return v, nil
 		}
 	}

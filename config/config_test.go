@@ -95,6 +95,10 @@ func TestLedgerKeySources(t *testing.T) {
 		t.Errorf("env key: %q %v", k, err)
 	}
 	t.Setenv("CAREPAY_LEDGER_KEY", "")
+	if _, err := c.LedgerKey(); err == nil || !strings.Contains(err.Error(), "CAREPAY_LEDGER_KEY is set but empty") {
+		t.Errorf("a set but empty variable: %v", err)
+	}
+	os.Unsetenv("CAREPAY_LEDGER_KEY") // t.Setenv restores it after the test
 	if k, err := c.LedgerKey(); err != nil || len(strings.TrimSpace(k)) != 64 {
 		t.Errorf("file key: %d chars, %v", len(k), err)
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path"
+	"sort"
 
 	"github.com/pkg/sftp"
 
@@ -178,4 +179,29 @@ func (s *SFTPSink) Exists(ctx context.Context, name string) (bool, int64, error)
 		return false, 0, err
 	}
 	return found, size, nil
+}
+
+// List returns the names of the regular files in the folder, sorted, so that a
+// run can tell whether it holds deliveries of runs its ledger did not
+// make (batch.Lister).
+func (s *SFTPSink) List(ctx context.Context) ([]string, error) {
+	var names []string
+	err := s.c.Do(ctx, "listing "+s.opt.Dir, func(sc *sftp.Client) error {
+		entries, err := sc.ReadDirContext(ctx, s.opt.Dir)
+		if err != nil {
+			return err
+		}
+		names = names[:0]
+		for _, e := range entries {
+			if e.Mode().IsRegular() {
+				names = append(names, e.Name())
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	return names, nil
 }

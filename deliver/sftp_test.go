@@ -174,6 +174,27 @@ func TestSFTPSinkExists(t *testing.T) {
 	}
 }
 
+func TestSFTPSinkList(t *testing.T) {
+	srv := sshtest.Start(t, sshtest.Options{})
+	for name, body := range map[string]string{"payroll/in/b.csv": "12345", "payroll/in/a.csv": "", "payroll/in/sub/x": "x"} {
+		if err := os.MkdirAll(filepath.Dir(srv.Path(name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(srv.Path(name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	names, err := newSink(t, sinkOptions(srv)).List(context.Background())
+	if err != nil || !reflect.DeepEqual(names, []string{"a.csv", "b.csv"}) {
+		t.Errorf("List = %q, %v; want the two files, not the folder", names, err)
+	}
+	missing := sinkOptions(srv)
+	missing.Dir = "payroll/none"
+	if _, err := newSink(t, missing).List(context.Background()); err == nil {
+		t.Error("listing a missing folder succeeded")
+	}
+}
+
 func TestSFTPSinkRefuses(t *testing.T) {
 	tests := []struct {
 		name    string

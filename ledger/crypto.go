@@ -3,7 +3,9 @@ package ledger
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -13,7 +15,17 @@ import (
 
 // Key is the AES-256 key that seals account numbers. Its String method
 // never shows the key.
-type Key struct{ aead cipher.AEAD }
+type Key struct {
+	aead cipher.AEAD
+	// fingerprint names the key without revealing it: the HMAC-SHA256 of
+	// a fixed label under the key. The ledger keeps it to tell, before
+	// anything is read, whether it is opened with the key that sealed it.
+	fingerprint string
+}
+
+// fingerprintLabel is what a key's fingerprint is the HMAC of. Never
+// change it: every ledger's stored fingerprint depends on it.
+const fingerprintLabel = "carepay ledger key fingerprint v1"
 
 // String redacts the key so that it cannot reach a log by accident.
 func (Key) String() string { return "**redacted**" }
@@ -38,7 +50,21 @@ func ParseKey(text string) (*Key, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ledger key: %w", err)
 	}
-	return &Key{aead: aead}, nil
+	mac := hmac.New(sha256.New, raw)
+	mac.Write([]byte(fingerprintLabel))
+	return &Key{aead: aead, fingerprint: hex.EncodeToString(mac.Sum(nil))}, nil
+}
+
+// Fingerprint names the key without revealing it (64 hex digits); its
+// first 12 digits are enough to tell two keys apart in a message.
+func (k *Key) Fingerprint() string { return k.fingerprint }
+
+// short is the part of a fingerprint shown to the operator.
+func short(fp string) string {
+	if len(fp) > 12 {
+		return fp[:12]
+	}
+	return fp
 }
 
 // seal encrypts an account number; the nonce is stored in front.

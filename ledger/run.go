@@ -36,11 +36,26 @@ type Tx struct {
 	provs map[string]*core.Provider
 }
 
-// Begin starts a run on day asOf and allocates its ID, YYYYMMDD-NNN.
+// Begin starts a run on day asOf and allocates its ID, YYYYMMDD-NNN. A
+// run date before the last run's, or outside 2000 to 2099, is refused
+// (ErrRunDate), and so is a ledger re-keyed since it was opened.
 func (l *Ledger) Begin(ctx context.Context, asOf core.Date, now time.Time) (*Tx, error) {
 	tx, err := l.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("starting run: %w", err)
+	}
+	if err := checkRunDate(ctx, tx, asOf); err != nil {
+		tx.Rollback()
+		return nil, err
+	}
+	var fp string
+	if err := tx.QueryRowContext(ctx, `SELECT value FROM ledger_meta WHERE name = 'key_fingerprint'`).Scan(&fp); err != nil {
+		tx.Rollback()
+		return nil, fmt.Errorf("starting run: reading the key fingerprint: %w", err)
+	}
+	if err := l.compareKey(fp); err != nil {
+		tx.Rollback()
+		return nil, err
 	}
 	t := &Tx{l: l, tx: tx, ctx: ctx,
 		stmts: map[string]*sql.Stmt{}, emps: map[string]*core.Employee{}, deps: map[[2]string]*core.Dependent{}, provs: map[string]*core.Provider{}}

@@ -1,8 +1,9 @@
 package ledger
 
-// migrations are applied in order; each version runs once, in its own
-// transaction, and is recorded in schema_migrations. Never edit a shipped
-// migration: add the next one.
+// migrations are applied in order; each version runs once and is
+// recorded in schema_migrations, the missing ones together in one
+// transaction (see migrate). Never edit a shipped migration: add the next
+// one.
 var migrations = []string{
 	1: `
 CREATE TABLE runs (
@@ -181,5 +182,17 @@ CREATE TABLE letters_sent (
 	sent_at  TEXT NOT NULL,
 	PRIMARY KEY (run_id, kind, payee_id)
 );
+`,
+	// 4: the ledger's identity. ledger_id is drawn once, when the ledger
+	// is created (or first opened by a carepay that knows this version),
+	// and written into every run folder: a run refuses an out/ holding
+	// runs of another ledger. key_fingerprint (set on first open, see
+	// adoptKey) names the key that seals the ledger's account numbers.
+	4: `
+CREATE TABLE ledger_meta (
+	name  TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+);
+INSERT INTO ledger_meta (name, value) VALUES ('ledger_id', lower(hex(randomblob(16))));
 `,
 }

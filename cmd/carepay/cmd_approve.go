@@ -36,7 +36,7 @@ func runApprove(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	lg, err := c.openLedger(ctx, cfg)
+	lg, err := c.openExisting(ctx, cfg)
 	if err != nil {
 		return err
 	}

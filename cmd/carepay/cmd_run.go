@@ -17,6 +17,12 @@ One full pass: pull every drop, decide every line of care, record it in the
 ledger, and write out/<run-id>/ (decisions.csv, run.json, acks/).
 --inbox replaces the configured sources with DIR, read in place: nothing
 there is moved or deleted, and acknowledgements go to out/<run-id>/acks/.
+
+The run refuses, before reading anything, when the ledger is not the one
+that made out/ (or the payroll deliveries): a ledger that is new,
+emptied, restored from an older copy or opened with another key would
+pay again what was paid. The run date never goes back: --as-of before
+the ledger's last run, or outside 2000-01-01..2099-12-31, is refused.
 `
 
 type runOptions struct {
@@ -59,14 +65,8 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if out == "" {
 		out = cfg.Resolve(cfg.Run.Out)
 	}
-	w, err := buildSources(cfg, o.inbox)
-	if err != nil {
-		return err
-	}
-	defer w.Close()
-	if err := w.addDelivery(cfg); err != nil {
-		return err
-	}
+	// The ledger first: a wrong key stops the run before any source is
+	// reached.
 	lg, err := o.openLedger(ctx, cfg)
 	if err != nil {
 		return err
@@ -77,6 +77,14 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer release()
+	w, err := buildSources(cfg, o.inbox)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	if err := w.addDelivery(cfg); err != nil {
+		return err
+	}
 	opt := options(cfg, w, asOf, out, o.logger(stderr))
 	if isTerminal(stderr) {
 		opt.Progress = progress(stderr)

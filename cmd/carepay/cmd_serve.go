@@ -28,7 +28,9 @@ processes on one ledger; a job that panics is recovered and reported; a
 run missed while the daemon was down is reported when it starts. SIGTERM
 or SIGINT stops the current run between two steps and exits. Health and
 Prometheus metrics are served on serve.listen (loopback only): /healthz
-and /metrics.
+and /metrics. Like carepay run, serve refuses to start (and each job to
+run) on a ledger that is not the one that made out/ or the deliveries,
+with another key, or when the clock is before the ledger's last run.
 `
 
 var serveCmd = command{name: "serve", summary: "run the scheduled jobs as a daemon", usage: serveUsage, run: runServe}
@@ -70,7 +72,24 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer lg.Close()
 	d := &daemon{cfg: cfg, lg: lg, log: c.logger(stderr), metrics: newMetrics()}
 	d.runJob = d.run
+	if err := d.check(ctx, time.Now()); err != nil {
+		return err
+	}
 	return d.serve(ctx)
+}
+
+// check refuses to start on a ledger that every run would refuse
+// (batch.Check, which each run goes through again): one that is not the
+// ledger that made out/ or the payroll deliveries, or a clock gone back
+// before the ledger's last run.
+func (d *daemon) check(ctx context.Context, now time.Time) error {
+	w := &wiring{}
+	defer w.Close()
+	if err := w.addDelivery(d.cfg); err != nil {
+		return err
+	}
+	asOf := core.DateOf(now.In(d.cfg.Location()))
+	return batch.Check(ctx, d.lg, options(d.cfg, w, asOf, d.cfg.Resolve(d.cfg.Run.Out), d.log))
 }
 
 // serve schedules the jobs and blocks until ctx is cancelled, then waits

@@ -321,6 +321,16 @@ path = %q
 	if n := count(`SELECT COUNT(*) FROM deliveries`); n != 3 {
 		t.Errorf("%d deliveries recorded, want 3 (nothing delivered twice)", n)
 	}
+
+	// Another ledger (a wrong --db) with a new out/ finds payroll's folder
+	// holding the payment files of a run it did not make, and refuses.
+	other := exec.Command(bin, "run", "--config", cfgPath, "--db", filepath.Join(dir, "other.db"), "--out", filepath.Join(dir, "other-out"), "--as-of", "2026-04-13")
+	if out, err := other.CombinedOutput(); err == nil || !strings.Contains(string(out), "holds the payment files of run 20260410-001") {
+		t.Errorf("another ledger against payroll's folder: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "other-out")); !os.IsNotExist(err) {
+		t.Errorf("the refused run wrote out/: %v", err)
+	}
 }
 
 // killSessions kills every process below the SSH server's master: its

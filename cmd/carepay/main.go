@@ -8,6 +8,7 @@
 //	carepay approve  [--config FILE] [--db PATH] [--by NAME] STATEMENT_ID...
 //	carepay explain  [--config FILE] [--db PATH] REF
 //	carepay serve    [--config FILE] [--db PATH]
+//	carepay rekey    [--config FILE] [--db PATH] (--new-key-env NAME | --new-key-file PATH)
 //
 // Exit status: 0 when the command completed (whatever lines were
 // rejected); 1 when it could not complete, or validate found a problem;
@@ -44,7 +45,7 @@ type command struct {
 	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
-var commands = []command{runCmd, serveCmd, validateCmd, approveCmd, explainCmd}
+var commands = []command{runCmd, serveCmd, validateCmd, approveCmd, explainCmd, rekeyCmd}
 
 // usageError is a mistake in how a command was called.
 type usageError struct{ msg string }

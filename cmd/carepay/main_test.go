@@ -120,8 +120,12 @@ func TestRunWithoutKeyFailsClearly(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("CAREPAY_LEDGER_KEY", "")
+	os.Unsetenv("CAREPAY_LEDGER_KEY") // t.Setenv restores it after the test
 	code, _, errs := carepay(t, "run", "--config", path, "--inbox", "../../fixtures/drop", "--as-of", "2026-04-10")
-	if code != exitFailed || !strings.Contains(errs, "ledger key") || strings.Count(errs, "\n") != 1 {
+	if code != exitFailed || !strings.Contains(errs, "ledger key: reading ledger.key_file") || strings.Count(errs, "\n") != 1 {
 		t.Errorf("exit %d, stderr %q", code, errs)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "carepay.db")); !os.IsNotExist(err) {
+		t.Errorf("a ledger was created without a key: %v", err)
 	}
 }

@@ -39,18 +39,35 @@ func (c *common) load() (*config.Config, error) {
 	return config.Load(c.configPath)
 }
 
-// openLedger opens the ledger the config (or --db) names, with the key from
-// the environment variable or file the config names.
+// openLedger opens the ledger the config (or --db) names, creating it if
+// there is none, with the key from the environment variable or file the
+// config names. A key other than the one that seals the ledger stops here,
+// before anything is read.
 func (c *common) openLedger(ctx context.Context, cfg *config.Config) (*ledger.Ledger, error) {
-	text, err := cfg.LedgerKey()
-	if err != nil {
-		return nil, err
-	}
-	key, err := ledger.ParseKey(text)
+	key, err := ledgerKey(cfg)
 	if err != nil {
 		return nil, err
 	}
 	return ledger.Open(ctx, c.ledgerPath(cfg), key)
+}
+
+// openExisting opens the ledger like openLedger but never creates one:
+// commands that only read or amend a ledger (explain, approve, rekey) say
+// there is none instead.
+func (c *common) openExisting(ctx context.Context, cfg *config.Config) (*ledger.Ledger, error) {
+	key, err := ledgerKey(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return ledger.OpenExisting(ctx, c.ledgerPath(cfg), key)
+}
+
+func ledgerKey(cfg *config.Config) (*ledger.Key, error) {
+	text, err := cfg.LedgerKey()
+	if err != nil {
+		return nil, err
+	}
+	return ledger.ParseKey(text)
 }
 
 func (c *common) ledgerPath(cfg *config.Config) string {
@@ -74,7 +91,7 @@ func (c *common) existingLedger(ctx context.Context) (*ledger.Ledger, error) {
 	if _, err := os.Stat(c.ledgerPath(cfg)); err != nil {
 		return nil, nil
 	}
-	return c.openLedger(ctx, cfg)
+	return c.openExisting(ctx, cfg)
 }
 
 // isTerminal reports whether w is a terminal, for the progress bar.
