@@ -43,11 +43,18 @@ func openLedger(ctx context.Context, path string, key *Key, create bool) (*Ledge
 	if key == nil {
 		return nil, errors.New("opening ledger: no encryption key")
 	}
-	mode := "rwc"
+	mode, creating := "rwc", false
 	if create {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			return nil, fmt.Errorf("opening ledger %s: %w", path, err)
 		}
+		unlock, err := lockCreation(path)
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+		st, err := os.Stat(path)
+		creating = err != nil || st.Size() == 0
 	} else {
 		st, err := os.Stat(path)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -56,7 +63,9 @@ func openLedger(ctx context.Context, path string, key *Key, create bool) (*Ledge
 		if err != nil {
 			return nil, fmt.Errorf("opening ledger %s: %w", path, err)
 		}
-		if !st.Mode().IsRegular() || st.Size() == 0 {
+		// An empty file is no ledger, unless its content is still all in
+		// the WAL (a new ledger whose process was killed).
+		if _, werr := os.Stat(path + "-wal"); !st.Mode().IsRegular() || (st.Size() == 0 && werr != nil) {
 			return nil, fmt.Errorf("%w at %s: the file is not a carepay ledger", ErrNoLedger, path)
 		}
 		mode = "rw"
@@ -97,6 +106,14 @@ func openLedger(ctx context.Context, path string, key *Key, create bool) (*Ledge
 	if err := l.adoptKey(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("ledger %s: %w", path, err)
+	}
+	if creating {
+		// Move the new schema from the WAL into the main file before the
+		// processes waiting in lockCreation open it.
+		if _, err := l.db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("creating ledger %s: %w", path, err)
+		}
 	}
 	return l, nil
 }

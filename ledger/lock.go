@@ -20,6 +20,31 @@ func processAlive(pid int) bool {
 	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
+// lockCreation makes the processes that find no ledger at path (or an
+// empty file) create it one at a time: the first creates the file, turns
+// it to WAL, migrates it and writes its schema into the main file; the
+// others wait on an exclusive flock of path+"-lock" and then open a
+// ledger like any other. (Two connections turning one new file to WAL at
+// once can get SQLITE_BUSY where the busy timeout does not apply.) The
+// lock file stays beside the ledger; a ledger with content takes no lock.
+func lockCreation(path string) (unlock func(), err error) {
+	if st, err := os.Stat(path); err == nil && st.Size() > 0 {
+		return func() {}, nil
+	}
+	f, err := os.OpenFile(path+"-lock", os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("creating ledger %s: %w", path, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("creating ledger %s: locking %s: %w", path, f.Name(), err)
+	}
+	return func() {
+		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+	}, nil
+}
+
 // ErrLocked is returned by Lock when another process holds the run lock.
 var ErrLocked = errors.New("another carepay process is running on this ledger")
 
