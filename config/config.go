@@ -17,6 +17,7 @@ import (
 
 	"carepay/core"
 	"carepay/payout"
+	"carepay/safefile"
 	"carepay/rules"
 )
 
@@ -324,8 +325,10 @@ func (c *Config) Validate() error {
 	if _, err := time.LoadLocation(c.Run.TimeZone); err != nil {
 		bad("run.time_zone", "%q is not a time zone: %v", c.Run.TimeZone, err)
 	}
-	if m, err := strconv.ParseUint(c.Run.FileMode, 8, 32); err != nil || m&^0o640 != 0 || m&0o600 != 0o600 {
-		bad("run.file_mode", "%q: want octal 0600, or 0640 for a team that shares a group (never wider: these files hold account numbers and personal data)", c.Run.FileMode)
+	if m, err := strconv.ParseUint(c.Run.FileMode, 8, 32); err != nil {
+		bad("run.file_mode", "%q: want octal digits such as 0600", c.Run.FileMode)
+	} else if err := safefile.CheckPerm(os.FileMode(m)); err != nil {
+		bad("run.file_mode", "%v", err)
 	}
 	if c.Limits.MaxLineCharge <= 0 {
 		bad("limits.max_line_charge", "%s: want a positive amount", c.Limits.MaxLineCharge)

@@ -61,6 +61,11 @@ func TestErrorsNameFileLineAndKey(t *testing.T) {
 		{"bad_money", `daily_max = "80.00"`, `daily_max = "eighty"`, "plans.jitc-invoice.daily_max"},
 		{"unknown_care_type", `care_types = ["in_home"]`, `care_types = ["in_home", "boarding"]`, "plans.pinch-hourly.care_types"},
 		{"bad_time_zone", `time_zone = "America/New_York"`, `time_zone = "Mars/Olympus"`, "run.time_zone"},
+		{"world_readable_files", `file_mode = "0600"`, `file_mode = "0644"`, "run.file_mode"},
+		{"group_writable_files", `file_mode = "0600"`, `file_mode = "0660"`, "run.file_mode"},
+		{"file_mode_not_octal", `file_mode = "0600"`, `file_mode = "rw-------"`, "run.file_mode"},
+		{"zero_line_charge_limit", `max_line_charge = "5000.00"`, `max_line_charge = "0.00"`, "limits.max_line_charge"},
+		{"negative_payment_limit", `max_payment = "50000.00"`, `max_payment = "-1.00"`, "limits.max_payment"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/pkg/sftp"
 
+	"carepay/safefile"
 	"carepay/sshclient"
 )
 
@@ -292,6 +293,10 @@ func (s *SFTP) Ack(ctx context.Context, name string, report []byte) error {
 		f, err := sc.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
 		if err != nil {
 			return fmt.Errorf("creating %s: %w", tmp, err)
+		}
+		if err := f.Chmod(safefile.Perm()); err != nil {
+			f.Close()
+			return fmt.Errorf("setting the mode of %s: %w", tmp, err)
 		}
 		if _, err := f.Write(report); err != nil {
 			f.Close()

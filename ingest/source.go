@@ -110,7 +110,7 @@ func (f *Folder) Archive(ctx context.Context, name string) error {
 	if f.ReadOnly || f.ArchiveDir == "" {
 		return nil
 	}
-	if err := os.MkdirAll(f.ArchiveDir, 0o755); err != nil {
+	if err := safefile.MkdirAll(f.ArchiveDir); err != nil {
 		return fmt.Errorf("archiving %s: %w", name, err)
 	}
 	dst := filepath.Join(f.ArchiveDir, name)

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"carepay/safefile"
 )
 
 // Ledger is an open ledger database.
@@ -25,8 +27,15 @@ func Open(ctx context.Context, path string, key *Key) (*Ledger, error) {
 	if key == nil {
 		return nil, errors.New("opening ledger: no encryption key")
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := safefile.MkdirAll(filepath.Dir(path)); err != nil {
 		return nil, fmt.Errorf("opening ledger %s: %w", path, err)
+	}
+	// SQLite gives its -wal and -shm files the mode of the database file:
+	// create it private before SQLite does.
+	if f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, safefile.Perm()); err != nil {
+		return nil, fmt.Errorf("opening ledger %s: %w", path, err)
+	} else {
+		f.Close()
 	}
 	// 16 KiB pages suit rows of a few hundred bytes with their explanation
 	// (set when the file is created; measured 10% faster than 4 KiB).
