@@ -17,8 +17,8 @@ import (
 
 	"carepay/core"
 	"carepay/payout"
-	"carepay/safefile"
 	"carepay/rules"
+	"carepay/safefile"
 )
 
 // Config is the whole of config.toml.
