@@ -41,6 +41,10 @@ type Options struct {
 	// SpoolDir holds the sorted runs of lines of a large drop (default:
 	// the system's temporary folder).
 	SpoolDir string
+	// MaxLineCharge is the largest charge a service line may carry
+	// (limits.max_line_charge); a line above it is INVALID_ROW. 0 means
+	// DefaultMaxLineCharge.
+	MaxLineCharge core.Cents
 	// Payout says how payments are made and written.
 	Payout Payout
 	// ReturnAddress heads every letter.
@@ -61,6 +65,9 @@ type Options struct {
 	Mailer      Mailer
 	EmailLetter func(kind, planID string) bool
 }
+
+// DefaultMaxLineCharge is SPEC.md's default limits.max_line_charge.
+const DefaultMaxLineCharge core.Cents = 5_000_00
 
 // Payout is the employer's payment set-up, from config.toml.
 type Payout struct {
@@ -279,7 +286,11 @@ func (p *puller) file(ctx context.Context, src ingest.Source, name string) error
 		p.log.Info("file seen before: skipped", "file", name, "first_run", first)
 		return p.tx.RecordSkip(sha, name, src.Name(), first)
 	}
-	rep, err := ingest.ReadFile(ctx, tmp.Name(), name, ingest.Options{Arrived: p.opt.AsOf}, p.apply)
+	maxCharge := p.opt.MaxLineCharge
+	if maxCharge <= 0 {
+		maxCharge = DefaultMaxLineCharge
+	}
+	rep, err := ingest.ReadFile(ctx, tmp.Name(), name, ingest.Options{Arrived: p.opt.AsOf, RunDate: p.opt.AsOf, MaxLineCharge: maxCharge}, p.apply)
 	if err != nil {
 		return err
 	}
