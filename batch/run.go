@@ -205,7 +205,11 @@ func (inv *invoice) add(l *core.Line) {
 		s.FirstSeq = l.Seq
 	}
 	s.Rows++
-	if l.Invalid() {
+	// Only the valid rows of the first copy to arrive make the summary: an
+	// INVALID_ROW row (a date past the run date, say) moves no service
+	// date, and a later copy in the same drop is a DUPLICATE whatever it
+	// holds.
+	if l.Invalid() || l.Seq != s.FirstSeq {
 		return
 	}
 	if s.FirstService.IsZero() || l.ServiceDate < s.FirstService {
