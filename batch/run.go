@@ -205,11 +205,18 @@ func (inv *invoice) add(l *core.Line) {
 		s.FirstSeq = l.Seq
 	}
 	s.Rows++
-	// Only the valid rows of the first copy to arrive make the summary: an
-	// INVALID_ROW row (a date past the run date, say) moves no service
-	// date, and a later copy in the same drop is a DUPLICATE whatever it
-	// holds.
-	if l.Invalid() || l.Seq != s.FirstSeq {
+	// Only the first copy to arrive makes the summary: a later copy in the
+	// same drop is a DUPLICATE whatever it holds.
+	if l.Seq != s.FirstSeq {
+		return
+	}
+	// Every row names its employee and provider, a row with a bad value
+	// too; an invoice naming two of either is INVALID_ROW as a whole.
+	inv.employee, s.Employees = named(inv.employee, l.EmployeeID, s.Employees)
+	inv.provider, s.Providers = named(inv.provider, l.ProviderID, s.Providers)
+	// An INVALID_ROW row (a date past the run date, say) moves no service
+	// date.
+	if l.Invalid() {
 		return
 	}
 	if s.FirstService.IsZero() || l.ServiceDate < s.FirstService {
@@ -218,16 +225,18 @@ func (inv *invoice) add(l *core.Line) {
 	if l.ServiceDate > s.LastService {
 		s.LastService = l.ServiceDate
 	}
-	if s.Employees == 0 {
-		inv.employee, inv.provider, s.Employees, s.Providers = l.EmployeeID, l.ProviderID, 1, 1
-		return
+}
+
+// named counts the distinct IDs an invoice names, up to two: it returns the
+// first ID named and 0, 1 or 2. A blank ID names no one.
+func named(first, id string, n int) (string, int) {
+	switch {
+	case id == "" || id == first:
+		return first, n
+	case n == 0:
+		return id, 1
 	}
-	if l.EmployeeID != inv.employee {
-		s.Employees = 2
-	}
-	if l.ProviderID != inv.provider {
-		s.Providers = 2
-	}
+	return first, 2
 }
 
 // pull takes every waiting file of every source: bytes seen before are

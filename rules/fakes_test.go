@@ -437,17 +437,28 @@ func summaries(steps []step, seen []string) map[string]*core.InvoiceSummary {
 		}
 		inv := out[l.Ref]
 		inv.Rows++
-		if l.Invalid() || l.Seq != inv.FirstSeq {
+		if l.Seq != inv.FirstSeq {
 			continue
 		}
 		if emps[l.Ref] == nil {
-			inv.FirstService, inv.LastService = l.ServiceDate, l.ServiceDate
 			emps[l.Ref], provs[l.Ref] = map[string]bool{}, map[string]bool{}
+		}
+		// every row names its parties, a row with a bad value too
+		if l.EmployeeID != "" {
+			emps[l.Ref][l.EmployeeID] = true
+		}
+		if l.ProviderID != "" {
+			provs[l.Ref][l.ProviderID] = true
+		}
+		inv.Employees, inv.Providers = len(emps[l.Ref]), len(provs[l.Ref])
+		if l.Invalid() {
+			continue
+		}
+		if inv.FirstService.IsZero() {
+			inv.FirstService, inv.LastService = l.ServiceDate, l.ServiceDate
 		}
 		inv.FirstService = min(inv.FirstService, l.ServiceDate)
 		inv.LastService = max(inv.LastService, l.ServiceDate)
-		emps[l.Ref][l.EmployeeID], provs[l.Ref][l.ProviderID] = true, true
-		inv.Employees, inv.Providers = len(emps[l.Ref]), len(provs[l.Ref])
 	}
 	return out
 }

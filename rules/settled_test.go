@@ -304,6 +304,14 @@ func TestReadingsSettled(t *testing.T) {
 			},
 		},
 		{
+			name: "invoice_naming_two_employees_on_a_row_with_a_bad_value",
+			steps: []step{
+				// the E-J2 row has a bad amount, yet it names a second employee
+				{line: jl("INV-1", "J1", "2026-03-02", "100.00"), want: rejected(core.Cents(10000), core.InvalidRow)},
+				{line: invoice("INV-1", "E-J2", "J1", "P1", "center", "2026-03-03", "", "0.00", rowError("amount_charged", "1OO.00")), want: rejected(core.Cents(0), core.InvalidRow)},
+			},
+		},
+		{
 			name: "invalid_row_does_not_count_towards_first_and_last_service",
 			steps: []step{
 				// the 03-20 row does not parse (say its date is after the run
