@@ -170,3 +170,25 @@ func TestRosterRowNotApplied(t *testing.T) {
 		t.Errorf("ack lacks %q:\n%s", want, ack)
 	}
 }
+
+// TestInvoiceNamingTwoEmployees: every row of an invoice whose rows name two
+// employees is INVALID_ROW, counting a row that is INVALID_ROW itself (a bad
+// amount) but still names its employee.
+func TestInvoiceNamingTwoEmployees(t *testing.T) {
+	e := newEnv(t)
+	res := e.run(drop(t, map[string]string{
+		"01-employees.csv": corrEmployees, "02-dependents.csv": corrDependents, "03-providers.csv": corrProviders,
+		"30-inv.csv": corrInvoiceHeader +
+			"INV-4,E1,D1,P1,center,2026-03-02,100.00,2026-03-05,2026-03-05,2026-03-10,,\n" +
+			"INV-4,E2,D1,P1,center,2026-03-03,1OO.00,2026-03-05,2026-03-05,2026-03-10,,\n" +
+			// a blank employee_id names no one: INV-6 is E1's alone
+			"INV-6,E1,D1,P1,center,2026-03-04,100.00,2026-03-05,2026-03-05,2026-03-10,,\n" +
+			"INV-6,,D1,P1,center,2026-03-05,100.00,2026-03-05,2026-03-05,2026-03-10,,\n",
+	}), fixtureDay)
+	rows := readDecisions(t, filepath.Join(res.OutDir, "decisions.csv"))
+	wantLine(t, rows, "30-inv.csv", "2", "rejected", "INVALID_ROW", "0.00")
+	wantLine(t, rows, "30-inv.csv", "3", "rejected", "INVALID_ROW", "0.00")
+	// 100.00 x 0.8 = 80.00
+	wantLine(t, rows, "30-inv.csv", "4", "approved", "", "80.00")
+	wantLine(t, rows, "30-inv.csv", "5", "rejected", "INVALID_ROW", "0.00")
+}
