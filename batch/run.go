@@ -41,6 +41,10 @@ type Options struct {
 	// SpoolDir holds the sorted runs of lines of a large drop (default:
 	// the system's temporary folder).
 	SpoolDir string
+	// MaxLineCharge is the largest charge a service line may carry
+	// (limits.max_line_charge); a line above it is INVALID_ROW. 0 means
+	// DefaultMaxLineCharge.
+	MaxLineCharge core.Cents
 	// Payout says how payments are made and written.
 	Payout Payout
 	// ReturnAddress heads every letter.
@@ -61,6 +65,9 @@ type Options struct {
 	Mailer      Mailer
 	EmailLetter func(kind, planID string) bool
 }
+
+// DefaultMaxLineCharge is SPEC.md's default limits.max_line_charge.
+const DefaultMaxLineCharge core.Cents = 5_000_00
 
 // Payout is the employer's payment set-up, from config.toml.
 type Payout struct {
@@ -198,6 +205,17 @@ func (inv *invoice) add(l *core.Line) {
 		s.FirstSeq = l.Seq
 	}
 	s.Rows++
+	// Only the first copy to arrive makes the summary: a later copy in the
+	// same drop is a DUPLICATE whatever it holds.
+	if l.Seq != s.FirstSeq {
+		return
+	}
+	// Every row names its employee and provider, a row with a bad value
+	// too; an invoice naming two of either is INVALID_ROW as a whole.
+	inv.employee, s.Employees = named(inv.employee, l.EmployeeID, s.Employees)
+	inv.provider, s.Providers = named(inv.provider, l.ProviderID, s.Providers)
+	// An INVALID_ROW row (a date past the run date, say) moves no service
+	// date.
 	if l.Invalid() {
 		return
 	}
@@ -207,16 +225,18 @@ func (inv *invoice) add(l *core.Line) {
 	if l.ServiceDate > s.LastService {
 		s.LastService = l.ServiceDate
 	}
-	if s.Employees == 0 {
-		inv.employee, inv.provider, s.Employees, s.Providers = l.EmployeeID, l.ProviderID, 1, 1
-		return
+}
+
+// named counts the distinct IDs an invoice names, up to two: it returns the
+// first ID named and 0, 1 or 2. A blank ID names no one.
+func named(first, id string, n int) (string, int) {
+	switch {
+	case id == "" || id == first:
+		return first, n
+	case n == 0:
+		return id, 1
 	}
-	if l.EmployeeID != inv.employee {
-		s.Employees = 2
-	}
-	if l.ProviderID != inv.provider {
-		s.Providers = 2
-	}
+	return first, 2
 }
 
 // pull takes every waiting file of every source: bytes seen before are
@@ -279,7 +299,11 @@ func (p *puller) file(ctx context.Context, src ingest.Source, name string) error
 		p.log.Info("file seen before: skipped", "file", name, "first_run", first)
 		return p.tx.RecordSkip(sha, name, src.Name(), first)
 	}
-	rep, err := ingest.ReadFile(ctx, tmp.Name(), name, ingest.Options{Arrived: p.opt.AsOf}, p.apply)
+	maxCharge := p.opt.MaxLineCharge
+	if maxCharge <= 0 {
+		maxCharge = DefaultMaxLineCharge
+	}
+	rep, err := ingest.ReadFile(ctx, tmp.Name(), name, ingest.Options{Arrived: p.opt.AsOf, RunDate: p.opt.AsOf, MaxLineCharge: maxCharge}, p.apply)
 	if err != nil {
 		return err
 	}

@@ -22,6 +22,13 @@ type Options struct {
 	// Arrived is the day the file arrived, the default received_on of
 	// statement rows.
 	Arrived core.Date
+	// RunDate, when set, bounds service dates (SPEC.md's sanity limits): a
+	// service line dated after it, or more than MaxServiceAge days before
+	// it, does not parse.
+	RunDate core.Date
+	// MaxLineCharge, when above 0, is the largest amount_charged a service
+	// line may carry (limits.max_line_charge).
+	MaxLineCharge core.Cents
 	// MaxErrors is how many row errors a table report keeps (the rest are
 	// counted); 0 means 1000.
 	MaxErrors int
@@ -163,7 +170,7 @@ func (t *table) row(n int, cells []string, visit func(*Record) error) error {
 		return nil
 	}
 	r := rowReader{source: t.rep.Source, row: n, h: t.h, cells: cells, xlsx: t.xlsx, d1904: t.d1904}
-	rec := r.parse(t.schema.Kind, t.opt.Arrived)
+	rec := r.parse(t.schema.Kind, &t.opt)
 	t.rep.Rows++
 	if len(rec.Errors) > 0 {
 		t.rep.RejectedRows++

@@ -393,10 +393,10 @@ func TestReadStatementRows(t *testing.T) {
 	t.Run("line_id_and_mileage_kept", func(t *testing.T) {
 		_, recs := readBytes(t, "st.csv", csvOf(
 			stmtHeader+",line_id,mileage",
-			"S1,P1,2026-03,E1,D1,In_Home,2026-03-09,4.5,63.00,L7,12.5 mi",
+			"S1,P1,2026-03,E1,D1,In_Home,2026-03-09,4.5,63.00,L7,12.5",
 		), opt)
 		l := recs[0].Line
-		if l.LineID != "L7" || l.Mileage != "12.5 mi" || l.CareType != core.CareInHome || l.Hours != 450 || !l.HasHours || l.Charged != 6300 {
+		if l.Invalid() || l.LineID != "L7" || l.Mileage != "12.5" || l.CareType != core.CareInHome || l.Hours != 450 || !l.HasHours || l.Charged != 6300 {
 			t.Fatalf("line %+v", l)
 		}
 	})

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -108,14 +109,22 @@ func (r *rowReader) money(col string, required bool) core.Cents {
 	return c
 }
 
+// hours reads a number of hours. A negative number is read as such, for
+// the rules to refuse (INVALID_HOURS: hours must be above 0); more than two
+// decimals does not parse.
 func (r *rowReader) hours(col string) (core.Hours, bool) {
 	v := r.raw(col)
 	if v == "" {
 		return 0, false
 	}
+	if rest, neg := strings.CutPrefix(v, "-"); neg {
+		if h, err := core.ParseHours(rest); err == nil {
+			return -h, true
+		}
+	}
 	h, err := core.ParseHours(v)
 	if err != nil && r.xlsx {
-		if f, ferr := strconv.ParseFloat(v, 64); ferr == nil && f >= 0 && f < 1e6 {
+		if f, ferr := strconv.ParseFloat(v, 64); ferr == nil && f > -1e6 && f < 1e6 {
 			if hh := math.Round(f * 100); math.Abs(f*100-hh) < 1e-6 {
 				return core.Hours(hh), true
 			}
@@ -174,8 +183,12 @@ func (r *rowReader) bank() core.BankAccount {
 	return b
 }
 
+// MaxServiceAge is how many days before the run date a service date may
+// be: 730 days is accepted, 731 is a typo rather than care to pay for.
+const MaxServiceAge = 730
+
 // parse turns the row into a Record of kind k.
-func (r *rowReader) parse(k Kind, arrived core.Date) Record {
+func (r *rowReader) parse(k Kind, opt *Options) Record {
 	rec := Record{Kind: k, Source: r.source, Row: r.row}
 	switch k {
 	case Employees:
@@ -211,7 +224,8 @@ func (r *rowReader) parse(k Kind, arrived core.Date) Record {
 		}
 		rec.Provider = p
 	case Invoices, Statements:
-		rec.Line = r.line(k, arrived)
+		rec.Line = r.line(k, opt.Arrived)
+		r.sanity(rec.Line, opt)
 	}
 	rec.Errors = r.errs
 	if rec.Line != nil {
@@ -242,7 +256,11 @@ func (r *rowReader) line(k Kind, arrived core.Date) *core.Line {
 	l.Kind = core.Statement
 	l.Ref = r.str("statement_id", true)
 	l.LineID = r.raw("line_id")
-	l.Mileage = r.raw("mileage")
+	if r.raw("mileage") != "" {
+		// Read as money so that a bad value is reported; never paid.
+		r.money("mileage", false)
+		l.Mileage = r.raw("mileage")
+	}
 	if v := r.raw("period"); v == "" {
 		r.fail("period", "", "is blank; want a month like 2026-03")
 	} else if p, err := core.ParsePeriod(v); err != nil {
@@ -258,4 +276,24 @@ func (r *rowReader) line(k Kind, arrived core.Date) *core.Line {
 		l.ReceivedOn = arrived
 	}
 	return l
+}
+
+// sanity applies SPEC.md's sanity limits to a service line, so that a typo
+// never becomes a payment: a service date after the run date or more than
+// MaxServiceAge days before it, and a charge above the line limit, do not
+// parse (INVALID_ROW); such a row does not count towards its invoice's
+// first and last service dates.
+func (r *rowReader) sanity(l *core.Line, opt *Options) {
+	if d := l.ServiceDate; !d.IsZero() && !opt.RunDate.IsZero() {
+		earliest := opt.RunDate.AddDays(-MaxServiceAge)
+		switch {
+		case d > opt.RunDate:
+			r.fail("service_date", r.raw("service_date"), "is after the run date "+opt.RunDate.String()+"; care cannot be claimed before it took place")
+		case d < earliest:
+			r.fail("service_date", r.raw("service_date"), fmt.Sprintf("is more than %d days before the run date %s (the earliest accepted is %s)", MaxServiceAge, opt.RunDate, earliest))
+		}
+	}
+	if opt.MaxLineCharge > 0 && l.Charged > opt.MaxLineCharge {
+		r.fail("amount_charged", r.raw("amount_charged"), "is above the limit of "+opt.MaxLineCharge.Dollars()+" a line (limits.max_line_charge in config.toml)")
+	}
 }

@@ -7,9 +7,12 @@ import (
 	"carepay/core"
 )
 
-// InvoiceSeen reports whether an earlier run recorded lines of an invoice.
+// InvoiceSeen reports whether an earlier run took a line of an invoice that
+// was not rejected. An invoice whose every line was rejected in earlier runs
+// (a missing signature, a roster mistake) is not seen: sent again, it is a
+// correction and is decided afresh.
 func (t *Tx) InvoiceSeen(ref string) (bool, error) {
-	row, err := t.queryRow(`SELECT EXISTS (SELECT 1 FROM lines WHERE ref = ? AND kind = 'invoice' AND id <= ?)`, ref, t.base)
+	row, err := t.queryRow(`SELECT EXISTS (SELECT 1 FROM lines WHERE ref = ? AND kind = 'invoice' AND status != 'rejected' AND id <= ?)`, ref, t.base)
 	if err != nil {
 		return false, err
 	}
