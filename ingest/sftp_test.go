@@ -98,7 +98,7 @@ func TestSFTPRoundTrip(t *testing.T) {
 		if err := src.Ack(ctx, name, []byte("ack of "+name)); err != nil {
 			t.Fatalf("Ack %s: %v", name, err)
 		}
-		if err := src.Archive(ctx, name); err != nil {
+		if err := src.Archive(ctx, name, shaOf(string(want))); err != nil {
 			t.Fatalf("Archive %s: %v", name, err)
 		}
 	}
@@ -314,7 +314,8 @@ func TestSFTPRefusesEscapingNames(t *testing.T) {
 		ops := map[string]func() error{
 			"fetch":   func() error { return src.Fetch(ctx, name, &bytes.Buffer{}) },
 			"ack":     func() error { return src.Ack(ctx, name, []byte("ack")) },
-			"archive": func() error { return src.Archive(ctx, name) },
+			"archive": func() error { return src.Archive(ctx, name, shaOf("")) },
+			"verify":  func() error { return src.Verify(ctx, name, shaOf("")) },
 		}
 		for op, call := range ops {
 			t.Run(op+"_"+strings.NewReplacer("/", "slash", "\x00", "nul").Replace(name), func(t *testing.T) {
@@ -340,6 +341,7 @@ func TestSFTPArchive(t *testing.T) {
 		files   map[string]string
 		opt     func(*ingest.SFTPOptions)
 		archive string
+		decided string // the bytes the run read (default "a")
 		times   int
 		wantErr string
 		want    map[string]string
@@ -365,7 +367,7 @@ func TestSFTPArchive(t *testing.T) {
 		{
 			name:    "replaces_an_older_archived_file_of_the_same_name",
 			files:   map[string]string{"archive/a.csv": "old", "inbox/a.csv": "new"},
-			archive: "a.csv", times: 1,
+			archive: "a.csv", decided: "new", times: 1,
 			want: map[string]string{"archive/a.csv": "new"},
 		},
 		{
@@ -381,6 +383,36 @@ func TestSFTPArchive(t *testing.T) {
 			opt:     func(o *ingest.SFTPOptions) { o.Stable = ingest.StableDone },
 			archive: "a.csv", times: 2,
 			want: map[string]string{"archive/a.csv": "a", "archive/a.csv.done": ""},
+		},
+		{
+			name:    "changed_since_read_is_held_not_archived",
+			files:   map[string]string{"inbox/a.csv": "a,then more rows", "archive/a.csv": "old"},
+			archive: "a.csv", times: 2,
+			wantErr: "a.csv changed after it was read",
+			want:    map[string]string{"inbox/a.csv.changed": "a,then more rows", "archive/a.csv": "old"},
+		},
+		{
+			name:    "changed_next_to_a_held_file_takes_a_free_name",
+			files:   map[string]string{"inbox/a.csv": "a2", "inbox/a.csv.changed": "earlier"},
+			archive: "a.csv", times: 1,
+			wantErr: "held as a.csv.2.changed",
+			want:    map[string]string{"inbox/a.csv.2.changed": "a2", "inbox/a.csv.changed": "earlier"},
+		},
+		{
+			name:    "changed_in_done_mode_drops_the_marker",
+			files:   map[string]string{"inbox/a.csv": "ab", "inbox/a.csv.done": ""},
+			opt:     func(o *ingest.SFTPOptions) { o.Stable = ingest.StableDone },
+			archive: "a.csv", times: 1,
+			wantErr: "held as a.csv.changed",
+			want:    map[string]string{"inbox/a.csv.changed": "ab"},
+		},
+		{
+			name:    "changed_without_archive_folder_is_held",
+			files:   map[string]string{"inbox/a.csv": "ab"},
+			opt:     func(o *ingest.SFTPOptions) { o.ArchiveDir = "" },
+			archive: "a.csv", times: 1,
+			wantErr: "held as a.csv.changed",
+			want:    map[string]string{"inbox/a.csv.changed": "ab"},
 		},
 		{
 			name:    "no_archive_folder_leaves_the_file",
@@ -403,7 +435,11 @@ func TestSFTPArchive(t *testing.T) {
 			src := newSFTPSource(t, opt)
 			var err error
 			for range tt.times {
-				if err = src.Archive(context.Background(), tt.archive); err != nil {
+				decided := tt.decided
+				if decided == "" {
+					decided = "a"
+				}
+				if err = src.Archive(context.Background(), tt.archive, shaOf(decided)); err != nil {
 					break
 				}
 			}
@@ -412,6 +448,8 @@ func TestSFTPArchive(t *testing.T) {
 				t.Errorf("Archive: %v", err)
 			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
 				t.Errorf("Archive = %v, want an error saying %q", err, tt.wantErr)
+			case strings.HasPrefix(tt.name, "changed") && !errors.Is(err, ingest.ErrChanged):
+				t.Errorf("Archive = %v, want ErrChanged", err)
 			}
 			if got := srv.Files(t); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("server files = %q, want %q", got, tt.want)
@@ -539,7 +577,7 @@ func TestSFTPHonoursContext(t *testing.T) {
 			ctx: func() (context.Context, context.CancelFunc) {
 				return context.WithTimeout(context.Background(), 200*time.Millisecond)
 			},
-			call: func(ctx context.Context, s *ingest.SFTP) error { return s.Archive(ctx, "a.csv") },
+			call: func(ctx context.Context, s *ingest.SFTP) error { return s.Archive(ctx, "a.csv", shaOf("a")) },
 			want: context.DeadlineExceeded,
 		},
 	}
@@ -745,7 +783,7 @@ func TestSFTPAgainstOpenSSH(t *testing.T) {
 				t.Fatalf("Ack: %v", err)
 			}
 			for range 2 {
-				if err := src.Archive(ctx, name); err != nil {
+				if err := src.Archive(ctx, name, shaOf(string(files[name]))); err != nil {
 					t.Fatalf("Archive: %v", err)
 				}
 			}

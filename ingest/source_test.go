@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"carepay/ingest"
 )
@@ -33,12 +34,23 @@ func folderFixture(t *testing.T) (string, *ingest.Folder) {
 		"../outside.csv": "outside the drop",
 	} {
 		writeFile(t, filepath.Join(drop, name), []byte(body))
+		age(t, filepath.Join(drop, name), time.Hour)
 	}
 	return root, &ingest.Folder{
 		SourceName: "ops-drop",
 		Dir:        drop,
 		ArchiveDir: filepath.Join(root, "archive"),
 		ReportsDir: filepath.Join(root, "reports"),
+	}
+}
+
+// age sets the modification time of the file at p to d ago: a drop that
+// has rested.
+func age(t *testing.T, p string, d time.Duration) {
+	t.Helper()
+	then := time.Now().Add(-d)
+	if err := os.Chtimes(p, then, then); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -208,7 +220,7 @@ func TestFolderArchive(t *testing.T) {
 	ctx := context.Background()
 	t.Run("moves_the_file", func(t *testing.T) {
 		root, f := folderFixture(t)
-		if err := f.Archive(ctx, "b.csv"); err != nil {
+		if err := f.Archive(ctx, "b.csv", shaOf("b")); err != nil {
 			t.Fatal(err)
 		}
 		if b, err := os.ReadFile(filepath.Join(root, "archive", "b.csv")); err != nil || string(b) != "b" {
@@ -224,18 +236,18 @@ func TestFolderArchive(t *testing.T) {
 	})
 	t.Run("already_archived_is_a_no_op", func(t *testing.T) {
 		root, f := folderFixture(t)
-		if err := f.Archive(ctx, "b.csv"); err != nil {
+		if err := f.Archive(ctx, "b.csv", shaOf("b")); err != nil {
 			t.Fatal(err)
 		}
 		before := snapshot(t, root)
-		if err := f.Archive(ctx, "b.csv"); err != nil {
+		if err := f.Archive(ctx, "b.csv", shaOf("b")); err != nil {
 			t.Fatalf("second Archive: %v", err)
 		}
 		sameTree(t, "second Archive", before, snapshot(t, root))
 	})
 	t.Run("never_existed", func(t *testing.T) {
 		_, f := folderFixture(t)
-		if err := f.Archive(ctx, "gone.csv"); err == nil || !strings.Contains(err.Error(), "gone.csv") {
+		if err := f.Archive(ctx, "gone.csv", shaOf("")); err == nil || !strings.Contains(err.Error(), "gone.csv") {
 			t.Fatalf("err = %v", err)
 		}
 	})
@@ -243,7 +255,7 @@ func TestFolderArchive(t *testing.T) {
 		root, f := folderFixture(t)
 		f.ArchiveDir = ""
 		before := snapshot(t, root)
-		if err := f.Archive(ctx, "b.csv"); err != nil {
+		if err := f.Archive(ctx, "b.csv", shaOf("b")); err != nil {
 			t.Fatal(err)
 		}
 		sameTree(t, "Archive without ArchiveDir", before, snapshot(t, root))
@@ -252,7 +264,7 @@ func TestFolderArchive(t *testing.T) {
 		t.Run("refuses_"+tc.name, func(t *testing.T) {
 			root, f := folderFixture(t)
 			before := snapshot(t, root)
-			err := f.Archive(ctx, tc.in)
+			err := f.Archive(ctx, tc.in, shaOf(""))
 			if err == nil || !strings.Contains(err.Error(), "refusing") {
 				t.Errorf("Archive(%q) err = %v, want a refusal", tc.in, err)
 			}
@@ -279,7 +291,7 @@ func TestFolderReadOnly(t *testing.T) {
 		if err := f.Ack(ctx, n, []byte("ack")); err != nil {
 			t.Fatalf("Ack(%q): %v", n, err)
 		}
-		if err := f.Archive(ctx, n); err != nil {
+		if err := f.Archive(ctx, n, shaOf(buf.String())); err != nil {
 			t.Fatalf("Archive(%q): %v", n, err)
 		}
 	}
