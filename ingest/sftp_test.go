@@ -150,6 +150,11 @@ func TestSFTPList(t *testing.T) {
 			want:  []string{"a.csv"},
 		},
 		{
+			name:  "held_files_left_out",
+			files: map[string]string{"inbox/a.csv": "a", "inbox/b.csv.changed": "held", "inbox/b.csv.2.changed": "held"},
+			want:  []string{"a.csv"},
+		},
+		{
 			name:  "name_order",
 			files: map[string]string{"inbox/b": "b", "inbox/B": "B", "inbox/10": "10", "inbox/a": "a"},
 			want:  []string{"10", "B", "a", "b"},
@@ -825,5 +830,66 @@ func TestSFTPAgainstOpenSSH(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("server files:\n got %q\nwant %q", got, want)
+	}
+}
+
+// growingFile appends to a file on the server when first written to, as
+// an upload still at work would while carepay reads.
+type growingFile struct {
+	buf  bytes.Buffer
+	path string
+	done bool
+}
+
+func (g *growingFile) Write(p []byte) (int, error) {
+	if !g.done {
+		g.done = true
+		f, err := os.OpenFile(g.path, os.O_WRONLY|os.O_APPEND, 0)
+		if err != nil {
+			return 0, err
+		}
+		f.WriteString("more,rows\n")
+		f.Close()
+	}
+	return g.buf.Write(p)
+}
+
+func TestSFTPFetchRefusesAGrowingFile(t *testing.T) {
+	srv := sshtest.Start(t, sshtest.Options{})
+	sftpPut(t, srv, "inbox/a.csv", []byte("a,b\n1,2\n"))
+	src := newSFTPSource(t, sftpOptions(srv))
+	err := src.Fetch(context.Background(), "a.csv", &growingFile{path: srv.Path("inbox/a.csv")})
+	if !errors.Is(err, ingest.ErrChanged) {
+		t.Fatalf("Fetch = %v, want ErrChanged", err)
+	}
+	if n := srv.Conns(); n != 1 {
+		t.Errorf("%d connections: a changed file is not retried", n)
+	}
+}
+
+func TestSFTPVerify(t *testing.T) {
+	ctx := context.Background()
+	srv := sshtest.Start(t, sshtest.Options{})
+	sftpPut(t, srv, "inbox/a.csv", []byte("a"))
+	sftpPut(t, srv, "inbox/b.csv", []byte("b"))
+	src := newSFTPSource(t, sftpOptions(srv))
+	if err := src.Fetch(ctx, "a.csv", io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.Verify(ctx, "a.csv", shaOf("a")); err != nil {
+		t.Errorf("Verify of a fetched file unchanged: %v", err)
+	}
+	if err := src.Verify(ctx, "b.csv", shaOf("b")); err != nil {
+		t.Errorf("Verify of a file not fetched here: %v", err)
+	}
+	sftpPut(t, srv, "inbox/a.csv", []byte("a,more"))
+	sftpPut(t, srv, "inbox/b.csv", []byte("b,more"))
+	for _, n := range []string{"a.csv", "b.csv"} {
+		if err := src.Verify(ctx, n, shaOf(n[:1])); !errors.Is(err, ingest.ErrChanged) {
+			t.Errorf("Verify(%s) after a change = %v, want ErrChanged", n, err)
+		}
+	}
+	if err := src.Verify(ctx, "gone.csv", shaOf("")); !errors.Is(err, ingest.ErrChanged) {
+		t.Errorf("Verify of a file gone = %v, want ErrChanged", err)
 	}
 }
