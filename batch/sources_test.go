@@ -129,6 +129,7 @@ type hookSource struct {
 	beforeVerify  func(name string)
 	beforeAck     func(name string)
 	beforeArchive func(name string)
+	verifyErr     error // Verify fails with it: a run that fails before its commit
 }
 
 func (h *hookSource) Fetch(ctx context.Context, name string, w io.Writer) error {
@@ -141,6 +142,9 @@ func (h *hookSource) Fetch(ctx context.Context, name string, w io.Writer) error 
 func (h *hookSource) Verify(ctx context.Context, name, sha string) error {
 	if h.beforeVerify != nil {
 		h.beforeVerify(name)
+	}
+	if h.verifyErr != nil {
+		return h.verifyErr
 	}
 	return h.Source.Verify(ctx, name, sha)
 }
