@@ -88,6 +88,7 @@ type ChangedError struct {
 	Detail string
 }
 
+// Error says which file changed, how, and where it is held.
 func (e *ChangedError) Error() string {
 	s := fmt.Sprintf("%s changed after it was read (%s): not archived", e.Name, e.Detail)
 	if e.HeldAs != "" {
