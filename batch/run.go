@@ -149,7 +149,8 @@ func Run(ctx context.Context, lg *ledger.Ledger, opt Options) (*Result, error) {
 	lines := spool.New(opt.SpoolDir, 0)
 	defer lines.Close()
 	invoices := map[string]*invoice{}
-	if err := pull(ctx, tx, opt, lines, invoices, log); err != nil {
+	read, err := pull(ctx, tx, opt, lines, invoices, log)
+	if err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
@@ -173,6 +174,9 @@ func Run(ctx context.Context, lg *ledger.Ledger, opt Options) (*Result, error) {
 		if err := pay.finish(opt.AsOf, opt.Payout.FirstCheckNumber); err != nil {
 			return nil, err
 		}
+	}
+	if err := verifyRead(ctx, read); err != nil {
+		return nil, err
 	}
 	if err := tx.Commit(nil); err != nil {
 		return nil, err
@@ -241,31 +245,61 @@ func named(first, id string, n int) (string, int) {
 
 // pull takes every waiting file of every source: bytes seen before are
 // skipped; the rest are read, their registries applied and their lines
-// spooled for sorting.
-func pull(ctx context.Context, tx *ledger.Tx, opt Options, lines *spool.Sorter, invoices map[string]*invoice, log *slog.Logger) error {
+// spooled for sorting. A file that changes while it is fetched is left
+// for a later run, which takes it whole. pull returns the files whose
+// bytes the run read, for verifyRead.
+func pull(ctx context.Context, tx *ledger.Tx, opt Options, lines *spool.Sorter, invoices map[string]*invoice, log *slog.Logger) ([]readFile, error) {
 	p := &puller{tx: tx, opt: opt, lines: lines, invoices: invoices, log: log}
 	for _, src := range opt.Sources {
 		names, err := src.List(ctx)
 		if err != nil {
-			return fmt.Errorf("source %s: %w", src.Name(), err)
+			return nil, fmt.Errorf("source %s: %w", src.Name(), err)
+		}
+		if w, ok := src.(interface{ Waiting() []ingest.Waiting }); ok {
+			for _, f := range w.Waiting() {
+				log.Info("file not complete yet: left for a later run", "source", src.Name(), "file", f.Name, "why", f.Why)
+			}
 		}
 		for i, name := range names {
 			if err := ctx.Err(); err != nil {
-				return err
+				return nil, err
 			}
 			opt.Progress("files", i, len(names))
 			if err := p.file(ctx, src, name); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		opt.Progress("files", len(names), len(names))
 		if f, ok := src.(interface{ Filed() []ingest.IMAPFiling }); ok {
-			// Messages rejected or filed for keying by hand: their senders
-			// got a reply; the operator sees them here.
+			// Messages rejected or filed for keying by hand (their allowed
+			// senders got a reply; others none): the operator sees them here.
 			for _, m := range f.Filed() {
 				log.Warn("message not taken", "source", src.Name(), "uid", m.UID, "subject", m.Subject,
 					"folder", m.Folder, "reason", m.Reason, "replied", m.Replied, "error", m.Err)
 			}
+		}
+	}
+	return p.read, nil
+}
+
+// readFile is a file whose bytes a run read and recorded.
+type readFile struct {
+	src       ingest.Source
+	name, sha string
+}
+
+// verifyRead checks, just before the commit, that every file the run
+// decided from still holds the bytes it read. One that changed fails the
+// run, so that nothing is committed: decisions from bytes that cannot be
+// archived would be decided again, with the rest, when the file is taken
+// whole.
+func verifyRead(ctx context.Context, files []readFile) error {
+	for _, f := range files {
+		if err := f.src.Verify(ctx, f.name, f.sha); err != nil {
+			if errors.Is(err, ingest.ErrChanged) {
+				return fmt.Errorf("source %s: %s changed after this run read it, so nothing was committed: run again once it is complete (it is then taken whole): %w", f.src.Name(), f.name, err)
+			}
+			return fmt.Errorf("source %s: %w", f.src.Name(), err)
 		}
 	}
 	return nil
@@ -279,6 +313,7 @@ type puller struct {
 	log      *slog.Logger
 	seq      int    // arrival order of tables: files in name order, sheets in book order
 	table    string // source of the current table
+	read     []readFile
 }
 
 func (p *puller) file(ctx context.Context, src ingest.Source, name string) error {
@@ -290,6 +325,11 @@ func (p *puller) file(ctx context.Context, src ingest.Source, name string) error
 	defer tmp.Close()
 	h := sha256.New()
 	if err := src.Fetch(ctx, name, io.MultiWriter(tmp, h)); err != nil {
+		if errors.Is(err, ingest.ErrChanged) {
+			// Still being written: nothing of it is decided now.
+			p.log.Warn("file changed while being read: left for a later run, which takes it whole", "source", src.Name(), "file", name, "error", err)
+			return nil
+		}
 		return fmt.Errorf("source %s: %w", src.Name(), err)
 	}
 	sha := hex.EncodeToString(h.Sum(nil))
@@ -312,6 +352,7 @@ func (p *puller) file(ctx context.Context, src ingest.Source, name string) error
 		status = "rejected"
 	}
 	p.log.Info("file read", "file", name, "status", status, "kinds", fmt.Sprint(rep.Kinds()))
+	p.read = append(p.read, readFile{src: src, name: name, sha: sha})
 	return p.tx.RecordFile(sha, name, src.Name(), status, rep)
 }
 

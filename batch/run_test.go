@@ -352,6 +352,7 @@ func TestFolderSourceArchivesAfterCommit(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(inbox, n), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
+		rested(t, filepath.Join(inbox, n))
 	}
 	src := &ingest.Folder{SourceName: "ops", Dir: inbox, ArchiveDir: filepath.Join(e.dir, "archive"), ReportsDir: filepath.Join(e.dir, "reports")}
 	_, err := Run(context.Background(), e.lg, Options{AsOf: fixtureDay, OutDir: filepath.Join(e.dir, "out"), Sources: []ingest.Source{src}, Plans: e.cfg.Plans, Payout: PayoutOf(e.cfg.Payout)})

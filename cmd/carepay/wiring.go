@@ -58,7 +58,8 @@ func buildSources(cfg *config.Config, inbox string) (*wiring, error) {
 func newSource(cfg *config.Config, s config.Source) (ingest.Source, error) {
 	switch s.Type {
 	case "folder":
-		return &ingest.Folder{SourceName: s.Name, Dir: cfg.Resolve(s.Path), ArchiveDir: cfg.Resolve(s.Archive), ReportsDir: cfg.Resolve(s.Reports)}, nil
+		return &ingest.Folder{SourceName: s.Name, Dir: cfg.Resolve(s.Path), ArchiveDir: cfg.Resolve(s.Archive), ReportsDir: cfg.Resolve(s.Reports),
+			Stable: s.Stable, StableWait: s.StableWait.Duration}, nil
 	default:
 		return newRemoteSource(cfg, s)
 	}
