@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"carepay/safefile"
 )
@@ -42,6 +43,12 @@ func TestRunWritesPrivateFiles(t *testing.T) {
 					t.Fatal(err)
 				}
 				if err := os.WriteFile(filepath.Join(inbox, name), b, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				// A drop that has rested: the folder source takes a file
+				// only once it is stable_wait old.
+				old := time.Now().Add(-time.Minute)
+				if err := os.Chtimes(filepath.Join(inbox, name), old, old); err != nil {
 					t.Fatal(err)
 				}
 			}
