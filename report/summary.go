@@ -42,8 +42,12 @@ type MethodTotals struct {
 	Amount   core.Cents `json:"amount"`
 }
 
-// HeldPayment is a payment not made, with the reason.
+// HeldPayment is a payment not made, with the reason. PaymentID names a
+// payment held for review (PAYMENT_REVIEW), which keeps its lines until
+// `carepay approve` is given that ID; it is empty when the payee's lines
+// wait unpaid for bank details.
 type HeldPayment struct {
+	PaymentID string     `json:"payment_id,omitempty"`
 	PayeeType string     `json:"payee_type"`
 	PayeeID   string     `json:"payee_id"`
 	Amount    core.Cents `json:"amount"`
@@ -65,7 +69,11 @@ func (s *Summary) AddPayments(payments []*core.Payment, holds []core.PaymentHold
 		t.Amount += p.Amount
 	}
 	for _, h := range holds {
-		s.Held = append(s.Held, HeldPayment{PayeeType: h.PayeeType, PayeeID: h.PayeeID, Amount: h.Amount, Lines: h.Lines, Reason: string(h.Reason), Detail: h.Detail})
+		hp := HeldPayment{PayeeType: h.PayeeType, PayeeID: h.PayeeID, Amount: h.Amount, Lines: h.Lines, Reason: string(h.Reason), Detail: h.Detail}
+		if h.PaymentID != 0 {
+			hp.PaymentID = core.PaymentRef(h.PaymentID)
+		}
+		s.Held = append(s.Held, hp)
 	}
 }
 
@@ -177,7 +185,11 @@ func (s *Summary) Text() string {
 		fmt.Fprintf(&b, "paid by %-8s %5d payments %12s\n", m, t.Payments, t.Amount.Dollars())
 	}
 	for _, h := range s.Held {
-		fmt.Fprintf(&b, "payment held: %s %s %s: %s\n", h.PayeeType, h.PayeeID, h.Amount.Dollars(), h.Detail)
+		id := ""
+		if h.PaymentID != "" {
+			id = h.PaymentID + " "
+		}
+		fmt.Fprintf(&b, "payment held: %s%s %s %s: %s\n", id, h.PayeeType, h.PayeeID, h.Amount.Dollars(), h.Detail)
 	}
 	if s.Letters.Written > 0 {
 		fmt.Fprintf(&b, "letters: %d written, %d in the print batch", s.Letters.Written, s.Letters.Postal)
