@@ -220,7 +220,10 @@ func TestFixtureDrop(t *testing.T) {
 		}
 	}
 	for _, code := range core.AllReasons {
-		if !seen[string(code)] {
+		// A payment above limits.max_payment needs eleven lines near the
+		// line limit: TestPaymentReviewLimit proves PAYMENT_REVIEW with a
+		// drop of its own, so that the demo drop stays small.
+		if !seen[string(code)] && code != core.PaymentReview {
 			t.Errorf("the fixture drop never produces %s", code)
 		}
 	}
