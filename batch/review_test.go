@@ -256,6 +256,10 @@ func TestHeldPaymentIsPaidOnceApproved(t *testing.T) {
 	if len(checkRegister(t, first.OutDir)) != 0 || len(nachaEntries(t, first.OutDir)) != 0 {
 		t.Fatal("the first run paid a held payment")
 	}
+	explained, err := e.lg.Explain(ctx, "ST-C")
+	if err != nil || len(explained) != 11 || !strings.Contains(strings.Join(explained[0].Steps, "\n"), "payment PAY-2 (provider PC, $54,890.00) is above the limit") {
+		t.Errorf("explain ST-C: %+v %v", explained, err)
+	}
 
 	// Refusals: an unknown payment, one that was never held; nothing of
 	// a refused call is recorded.
@@ -428,5 +432,40 @@ func TestBlankAccountTypeIsNotGuessed(t *testing.T) {
 	h := readSummary(t, res).Held
 	if len(h) != 1 || h[0].Detail != "account type missing" || h[0].Amount != 4_990_00 {
 		t.Errorf("held %+v", h)
+	}
+}
+
+// TestHeldPaymentOutputsRebuilt: the outputs of a run that held a payment
+// for review come out the same when an interrupted run is completed from
+// the ledger.
+func TestHeldPaymentOutputsRebuilt(t *testing.T) {
+	e := newEnv(t)
+	res := e.run(writeDrop(t, map[string]string{"01-employees.csv": reviewEmployees, "02-dependents.csv": reviewDependents,
+		"03-providers.csv": reviewProviders,
+		"20-statements.csv": statementsHeader + centerDays("ST-C", "PC", "E1", "D1", marchWorkdays[:11])}), fixtureDay)
+	names := []string{"decisions.csv", "run.json", "register.xlsx", "letters/provider-PC.pdf", "letters/employee-E1.pdf"}
+	want := map[string][]byte{}
+	for _, n := range names {
+		b, err := os.ReadFile(filepath.Join(res.OutDir, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[n] = b
+	}
+	if !strings.Contains(string(want["decisions.csv"]), "PAYMENT_REVIEW") {
+		t.Fatal("decisions.csv does not show PAYMENT_REVIEW")
+	}
+	if err := os.RemoveAll(res.OutDir); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.lg.MarkPending(context.Background(), res.RunID); err != nil {
+		t.Fatal(err)
+	}
+	e.run(writeDrop(t, nil), fixtureDay)
+	for _, n := range names {
+		got, err := os.ReadFile(filepath.Join(res.OutDir, n))
+		if err != nil || string(got) != string(want[n]) {
+			t.Errorf("%s rebuilt from the ledger differs (%v)", n, err)
+		}
 	}
 }

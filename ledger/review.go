@@ -76,9 +76,12 @@ func (t *Tx) HoldForReview(p *core.Payment, attachUnpaid bool) error {
 		p.Bank.Routing, sealed, p.Bank.Type, a.Line1, a.Line2, a.City, a.State, a.PostalCode, p.Email); err != nil {
 		return fmt.Errorf("recording held payment %s to %s %s: %w", core.PaymentRef(p.ID), p.PayeeType, p.PayeeID, err)
 	}
-	if err := t.exec(`UPDATE lines SET reasons = CASE WHEN reasons = '' THEN ? ELSE reasons || ';' || ? END
+	ref := core.PaymentRef(p.ID)
+	step := fmt.Sprintf("PAYMENT_REVIEW: payment %s (%s %s, %s) is above the limit for one payment; held until `carepay approve %s`",
+		ref, p.PayeeType, p.PayeeID, p.Amount.Dollars(), ref)
+	if err := t.exec(`UPDATE lines SET reasons = CASE WHEN reasons = '' THEN ? ELSE reasons || ';' || ? END, steps = steps || char(10) || ?
  WHERE payment_id = ? AND instr(';' || reasons || ';', ?) = 0`,
-		string(core.PaymentReview), string(core.PaymentReview), p.ID, ";"+string(core.PaymentReview)+";"); err != nil {
+		string(core.PaymentReview), string(core.PaymentReview), step, p.ID, ";"+string(core.PaymentReview)+";"); err != nil {
 		return fmt.Errorf("holding payment %s: %w", core.PaymentRef(p.ID), err)
 	}
 	return nil
