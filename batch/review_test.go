@@ -441,7 +441,7 @@ func TestBlankAccountTypeIsNotGuessed(t *testing.T) {
 func TestHeldPaymentOutputsRebuilt(t *testing.T) {
 	e := newEnv(t)
 	res := e.run(writeDrop(t, map[string]string{"01-employees.csv": reviewEmployees, "02-dependents.csv": reviewDependents,
-		"03-providers.csv": reviewProviders,
+		"03-providers.csv":  reviewProviders,
 		"20-statements.csv": statementsHeader + centerDays("ST-C", "PC", "E1", "D1", marchWorkdays[:11])}), fixtureDay)
 	names := []string{"decisions.csv", "run.json", "register.xlsx", "letters/provider-PC.pdf", "letters/employee-E1.pdf"}
 	want := map[string][]byte{}
