@@ -299,6 +299,10 @@ func TestHeldPaymentIsPaidOnceApproved(t *testing.T) {
 	if len(sum.Held) != 1 || sum.Held[0].PaymentID != "PAY-2" || sum.Held[0].Reason != "PAYMENT_REVIEW" {
 		t.Errorf("run 2 held %+v; want PAY-2 still waiting", sum.Held)
 	}
+	if r := sum.PaidAfterReview; len(r) != 1 || r[0].PaymentID != "PAY-1" || r[0].FormedIn != first.RunID || r[0].Amount != 54_890_00 ||
+		!strings.Contains(second.Summary, "paid after review: PAY-1 provider PA $54,890.00 by ach (held in run "+first.RunID+")") {
+		t.Errorf("run 2 paid after review %+v; summary:\n%s", r, second.Summary)
+	}
 	paid, err := e.lg.Payments(ctx, second.RunID)
 	if err != nil {
 		t.Fatal(err)

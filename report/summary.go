@@ -23,7 +23,10 @@ type Summary struct {
 	// Payments made by method, and payments held with why.
 	ByMethod map[string]*MethodTotals `json:"payments_by_method"`
 	Held     []HeldPayment            `json:"payments_held"`
-	Letters  LetterCounts             `json:"letters"`
+	// PaidAfterReview lists the payments an earlier run held for review
+	// (PAYMENT_REVIEW) that this run paid once approved.
+	PaidAfterReview []ReviewedPayment `json:"paid_after_review,omitempty"`
+	Letters         LetterCounts      `json:"letters"`
 }
 
 // LetterCounts says which letters a run wrote; NoAddress are held from
@@ -56,9 +59,25 @@ type HeldPayment struct {
 	Detail    string     `json:"detail"`
 }
 
+// ReviewedPayment is a payment held for review in an earlier run and paid
+// in this one.
+type ReviewedPayment struct {
+	PaymentID string     `json:"payment_id"`
+	FormedIn  string     `json:"formed_in_run"`
+	PayeeType string     `json:"payee_type"`
+	PayeeID   string     `json:"payee_id"`
+	Method    string     `json:"method"`
+	Amount    core.Cents `json:"amount"`
+	Lines     int        `json:"lines"`
+}
+
 // AddPayments counts a run's payments and holds.
 func (s *Summary) AddPayments(payments []*core.Payment, holds []core.PaymentHold) {
 	for _, p := range payments {
+		if p.RunID != "" && p.RunID != s.RunID {
+			s.PaidAfterReview = append(s.PaidAfterReview, ReviewedPayment{PaymentID: core.PaymentRef(p.ID), FormedIn: p.RunID,
+				PayeeType: p.PayeeType, PayeeID: p.PayeeID, Method: p.Method, Amount: p.Amount, Lines: p.Lines})
+		}
 		t := s.ByMethod[p.Method]
 		if t == nil {
 			t = &MethodTotals{}
@@ -183,6 +202,9 @@ func (s *Summary) Text() string {
 	for _, m := range methods {
 		t := s.ByMethod[m]
 		fmt.Fprintf(&b, "paid by %-8s %5d payments %12s\n", m, t.Payments, t.Amount.Dollars())
+	}
+	for _, r := range s.PaidAfterReview {
+		fmt.Fprintf(&b, "paid after review: %s %s %s %s by %s (held in run %s)\n", r.PaymentID, r.PayeeType, r.PayeeID, r.Amount.Dollars(), r.Method, r.FormedIn)
 	}
 	for _, h := range s.Held {
 		id := ""
