@@ -75,12 +75,16 @@ type Payout struct {
 	PositivePay      payout.PositivePay
 	EarningCode      string // payroll.csv earning code
 	FirstCheckNumber int64  // the check sequence starts here
+	// MaxPayment is the largest payment a run makes without a second
+	// person's approval (limits.max_payment; 0: DefaultMaxPayment). A
+	// larger one is held, with its lines, until `carepay approve PAY-n`.
+	MaxPayment core.Cents
 }
 
 // PayoutOf returns the payment set-up of a configuration.
-func PayoutOf(c config.Payout) Payout {
+func PayoutOf(c config.Payout, l config.Limits) Payout {
 	return Payout{Originator: c.Originator(), PositivePay: c.PositivePayLayout(),
-		EarningCode: c.PayrollEarningCode, FirstCheckNumber: c.FirstCheckNumber}
+		EarningCode: c.PayrollEarningCode, FirstCheckNumber: c.FirstCheckNumber, MaxPayment: l.MaxPayment}
 }
 
 // Result is what a run did.
@@ -158,7 +162,10 @@ func Run(ctx context.Context, lg *ledger.Ledger, opt Options) (*Result, error) {
 	}
 	var pay *payer
 	if !opt.NoPayments {
-		if pay, err = newPayer(tx); err != nil {
+		if pay, err = newPayer(tx, opt.Payout.MaxPayment); err != nil {
+			return nil, err
+		}
+		if err := pay.payHeld(); err != nil {
 			return nil, err
 		}
 		if err := pay.payEarlier(); err != nil {
@@ -180,6 +187,13 @@ func Run(ctx context.Context, lg *ledger.Ledger, opt Options) (*Result, error) {
 	}
 	if err := tx.Commit(nil); err != nil {
 		return nil, err
+	}
+	if pay != nil && pay.reviewed > 0 {
+		// Lines of a payment held for review took PAYMENT_REVIEW after
+		// their rows were written: decisions.csv and the summary are
+		// rebuilt from the ledger, as for an interrupted run.
+		live.decisions.Abort()
+		live = nil
 	}
 	decided := time.Now()
 	opt.Progress("outputs", 0, 0)

@@ -244,7 +244,7 @@ func TestReadFileFixtureValues(t *testing.T) {
 		if p == nil || !reflect.DeepEqual(*p, want) {
 			t.Errorf("P01 =\n  %+v\nwant\n  %+v", p, want)
 		}
-		if p := record(t, recs, src, 4).Provider; p.Name != "Grandma's Family Care" || p.PaymentMethod != core.MethodCheck || p.Bank.Type != "checking" {
+		if p := record(t, recs, src, 4).Provider; p.Name != "Grandma's Family Care" || p.PaymentMethod != core.MethodCheck || p.Bank.Type != "" {
 			t.Errorf("P03 = %+v", p)
 		}
 	})

@@ -174,7 +174,7 @@ func (r *rowReader) address() core.Address {
 
 func (r *rowReader) bank() core.BankAccount {
 	b := core.BankAccount{Routing: r.raw("routing_number"), Number: r.raw("account_number")}
-	b.Type = r.enum("account_type", core.AccountTypes, "checking", false)
+	b.Type = r.enum("account_type", core.AccountTypes, "", false) // blank stays blank: an ACH payee without one is held, never guessed
 	for _, c := range []string{"routing_number", "account_number"} {
 		if v := r.raw(c); strings.Trim(v, "0123456789") != "" {
 			r.fail(c, core.MaskAccount(v), "want digits only")

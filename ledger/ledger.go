@@ -97,47 +97,6 @@ func (l *Ledger) SchemaVersion(ctx context.Context) (int, error) {
 	return v, err
 }
 
-// ErrUnknownStatement is returned by Approve for a statement with no lines.
-var ErrUnknownStatement = errors.New("no such statement")
-
-// Approve records the approval of statements. Their held lines take their
-// final status in the next run. Approving a statement twice is an error
-// that names who approved it first.
-func (l *Ledger) Approve(ctx context.Context, refs []string, by string, at time.Time) error {
-	tx, err := l.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("approving: %w", err)
-	}
-	defer tx.Rollback()
-	for _, ref := range refs {
-		var held, total int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(status = 'held'), 0) FROM lines WHERE kind = 'statement' AND ref = ?`, ref).Scan(&total, &held); err != nil {
-			return fmt.Errorf("approving %s: %w", ref, err)
-		}
-		if total == 0 {
-			return fmt.Errorf("approving %s: %w in the ledger", ref, ErrUnknownStatement)
-		}
-		var prevBy, prevAt string
-		err := tx.QueryRowContext(ctx, `SELECT approved_by, approved_at FROM approvals WHERE statement_id = ?`, ref).Scan(&prevBy, &prevAt)
-		if err == nil {
-			return fmt.Errorf("approving %s: already approved by %s at %s", ref, prevBy, prevAt)
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("approving %s: %w", ref, err)
-		}
-		if held == 0 {
-			return fmt.Errorf("approving %s: it has no held lines (%d lines, none awaiting approval)", ref, total)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO approvals (statement_id, approved_by, approved_at) VALUES (?, ?, ?)`, ref, by, at.UTC().Format(time.RFC3339)); err != nil {
-			return fmt.Errorf("approving %s: %w", ref, err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("approving: %w", err)
-	}
-	return nil
-}
-
 // ExplainedLine is one line as `carepay explain` shows it.
 type ExplainedLine struct {
 	RunID, ReleasedRun, Source string

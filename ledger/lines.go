@@ -106,19 +106,6 @@ func (t *Tx) DependentLines(id string) ([]core.PriorLine, error) {
 	return t.prior("dependent_id = ?", id)
 }
 
-// StatementApproved reports whether a statement has been approved.
-func (t *Tx) StatementApproved(ref string) (bool, error) {
-	var n int
-	row, err := t.queryRow(`SELECT COUNT(*) FROM approvals WHERE statement_id = ?`, ref)
-	if err != nil {
-		return false, err
-	}
-	if err := row.Scan(&n); err != nil {
-		return false, fmt.Errorf("looking up approval of %s: %w", ref, err)
-	}
-	return n > 0, nil
-}
-
 // flush writes buffered decisions.
 func (t *Tx) flush() error {
 	if t.decided == nil {
