@@ -331,7 +331,7 @@ func TestFolderStable(t *testing.T) {
 			waiting: []string{"skewed.csv"},
 		},
 		{
-			name: "size_takes_what_did_not_change_between_two_looks", stable: ingest.StableSize, wait: 50 * time.Millisecond,
+			name: "size_takes_what_did_not_change_between_two_looks", stable: ingest.StableSize, wait: 200 * time.Millisecond,
 			files: map[string]time.Duration{"done.csv": 0, "growing.csv": 0},
 			grows: "growing.csv",
 			want:  []string{"done.csv"}, waiting: []string{"growing.csv"},
@@ -359,15 +359,32 @@ func TestFolderStable(t *testing.T) {
 			}
 			f := &ingest.Folder{SourceName: "ops", Dir: dir, Stable: tt.stable, StableWait: tt.wait, Now: func() time.Time { return now }}
 			var wg sync.WaitGroup
+			listed := make(chan struct{})
 			if tt.grows != "" {
+				// A writer that keeps appending until the listing is done,
+				// so that the two looks see different sizes however the
+				// machine schedules them.
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					time.Sleep(tt.wait / 2)
-					writeFile(t, filepath.Join(dir, tt.grows), []byte("x\ny\n"))
+					w, err := os.OpenFile(filepath.Join(dir, tt.grows), os.O_APPEND|os.O_WRONLY, 0)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					defer w.Close()
+					for {
+						select {
+						case <-listed:
+							return
+						case <-time.After(tt.wait / 10):
+							w.Write([]byte("y\n"))
+						}
+					}
 				}()
 			}
 			got, err := f.List(ctx)
+			close(listed)
 			wg.Wait()
 			if err != nil {
 				t.Fatal(err)
