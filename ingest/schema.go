@@ -45,9 +45,9 @@ func (k Kind) IsRegistry() bool { return k == Employees || k == Dependents || k 
 
 // header maps normalised column names to their positions.
 type header struct {
-	cols    map[string]int
-	names   []string // normalised, by position
-	dups    [][2]int // positions of a name the header holds twice
+	cols  map[string]int
+	names []string // normalised, by position
+	dups  [][2]int // positions of a name the header holds twice
 }
 
 func normalise(s string) string {
