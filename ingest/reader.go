@@ -25,6 +25,12 @@ type Options struct {
 	// MaxErrors is how many row errors a table report keeps (the rest are
 	// counted); 0 means 1000.
 	MaxErrors int
+	// MaxWorkbookSize is how many bytes a workbook may unpack to; 0 means
+	// DefaultMaxWorkbookSize. A larger workbook is rejected whole.
+	MaxWorkbookSize int64
+	// MaxSharedStrings is how many distinct texts a workbook may hold; 0
+	// means DefaultMaxSharedStrings. Their index stays in memory.
+	MaxSharedStrings int
 }
 
 // TableReport says what became of one table: a CSV file or one sheet.
@@ -93,7 +99,7 @@ func ReadFile(ctx context.Context, path, name string, opt Options, visit func(*R
 	}
 	rep := &FileReport{Name: name}
 	if bytes.HasPrefix(head, []byte("PK\x03\x04")) {
-		err = readXLSX(ctx, f, name, opt, rep, visit)
+		err = readXLSX(ctx, f, path, name, opt, rep, visit)
 	} else {
 		err = readCSV(ctx, f, name, opt, rep, visit)
 	}
@@ -412,9 +418,31 @@ func separator(br *bufio.Reader) rune {
 	return ','
 }
 
-func readXLSX(ctx context.Context, f io.Reader, name string, opt Options, rep *FileReport, visit func(*Record) error) error {
-	wb, err := excelize.OpenReader(f, excelize.Options{UnzipXMLSizeLimit: 8 << 20})
+// readXLSX reads every sheet of a workbook, a row at a time. The workbook
+// is first checked against the limits (checkWorkbook), then opened from
+// its path so that excelize reads parts where they lie instead of taking
+// the whole file into memory.
+func readXLSX(ctx context.Context, f *os.File, path, name string, opt Options, rep *FileReport, visit func(*Record) error) error {
+	maxSize, maxStrings := opt.MaxWorkbookSize, opt.MaxSharedStrings
+	if maxSize <= 0 {
+		maxSize = DefaultMaxWorkbookSize
+	}
+	if maxStrings <= 0 {
+		maxStrings = DefaultMaxSharedStrings
+	}
+	refused, err := checkWorkbook(f, maxSize, maxStrings)
 	if err != nil {
+		return fmt.Errorf("reading %s: %w", name, err)
+	}
+	if refused != "" {
+		rep.Tables = []*TableReport{{Source: name, Rejected: refused}}
+		return nil
+	}
+	wb, err := excelize.OpenFile(path, excelize.Options{UnzipSizeLimit: maxSize, UnzipXMLSizeLimit: streamPart})
+	if err != nil {
+		if wb != nil {
+			wb.Close() // removes the parts unpacked so far
+		}
 		rep.Tables = []*TableReport{{Source: name, Rejected: fmt.Sprintf("not a readable XLSX workbook: %v", err)}}
 		return nil
 	}
