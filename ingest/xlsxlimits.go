@@ -235,15 +235,16 @@ func inCommentOrCDATA(b []byte) bool {
 
 // sizeText writes a byte count for people: 2 GiB, 16 MiB, 1.5 GiB.
 func sizeText(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return trimZero(fmt.Sprintf("%.1f GiB", float64(n)/(1<<30)))
-	case n >= 1<<20:
-		return trimZero(fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)))
-	case n >= 1<<10:
-		return trimZero(fmt.Sprintf("%.1f KiB", float64(n)/(1<<10)))
+	for _, u := range []struct {
+		size int64
+		name string
+	}{{1 << 30, "GiB"}, {1 << 20, "MiB"}, {1 << 10, "KiB"}} {
+		switch {
+		case n >= u.size && n%u.size == 0:
+			return fmt.Sprintf("%d %s", n/u.size, u.name)
+		case n >= u.size:
+			return fmt.Sprintf("%.1f %s", float64(n)/float64(u.size), u.name)
+		}
 	}
 	return fmt.Sprintf("%d bytes", n)
 }
-
-func trimZero(s string) string { return strings.Replace(s, ".0 ", " ", 1) }
