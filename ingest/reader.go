@@ -239,7 +239,12 @@ func (t *table) row(n int, cells []string, visit func(*Record) error) error {
 	}
 	if !t.xlsx && len(cells) != len(t.h.names) {
 		// Values would land in the wrong columns: the row is not read.
-		return t.broken(n, "", fmt.Sprintf("has %s where the header has %d; a value may hold an unquoted comma, or a field is missing", fmt.Sprintf("%d %s", len(cells), plural(len(cells), "field", "fields")), len(t.h.names)), visit)
+		// The column named is the first one missing, or the first extra.
+		col := t.columnName(min(len(cells), len(t.h.names)))
+		if len(cells) > len(t.h.names) {
+			col = "column " + columnLetter(len(t.h.names))
+		}
+		return t.broken(n, col, fmt.Sprintf("has %d %s where the header has %d; a value may hold an unquoted comma, or a field is missing", len(cells), plural(len(cells), "field", "fields"), len(t.h.names)), visit)
 	}
 	if t.xlsx {
 		// A workbook leaves trailing blank cells out; a value right of the

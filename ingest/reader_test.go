@@ -242,8 +242,8 @@ func TestReadCSVRows(t *testing.T) {
 		tr := only(t, rep)
 		msg := " where the header has 3; a value may hold an unquoted comma, or a field is missing"
 		wantErrors(t, tr.Errors, []core.RowError{
-			{File: "prov.csv", Row: 2, Msg: "has 1 field" + msg},
-			{File: "prov.csv", Row: 4, Msg: "has 4 fields" + msg},
+			{File: "prov.csv", Row: 2, Column: "name", Msg: "has 1 field" + msg},
+			{File: "prov.csv", Row: 4, Column: "column D", Msg: "has 4 fields" + msg},
 		})
 		if tr.Rows != 3 || tr.Taken() != 1 || len(recs) != 1 || recs[0].Provider.ID != "P2" {
 			t.Fatalf("Rows %d Taken %d records %+v", tr.Rows, tr.Taken(), recs)
@@ -256,7 +256,7 @@ func TestReadCSVRows(t *testing.T) {
 			"S1,P1,2026-03,E1,D1,center,2026-03-09,,120.00,extra",
 			"S1,P1,2026-03,E1,D1,center,2026-03-10,,120.00"), opt)
 		tr := only(t, rep)
-		wantErrors(t, tr.Errors, []core.RowError{{File: "st.csv", Row: 2, Msg: "has 10 fields where the header has 9; a value may hold an unquoted comma, or a field is missing"}})
+		wantErrors(t, tr.Errors, []core.RowError{{File: "st.csv", Row: 2, Column: "column J", Msg: "has 10 fields where the header has 9; a value may hold an unquoted comma, or a field is missing"}})
 		if len(recs) != 2 || !recs[0].Line.Invalid() || recs[1].Line.Invalid() || recs[1].Row != 3 {
 			t.Fatalf("records %+v", recs)
 		}
