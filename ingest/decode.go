@@ -206,17 +206,18 @@ func (w *window) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// from returns the bytes read since offset off, or nil once they have
-// left the window.
-func (w *window) from(off int64) []byte {
+// from returns up to n bytes read from offset off on, or nil once they
+// have left the window.
+func (w *window) from(off int64, n int) []byte {
 	size := int64(len(w.buf))
-	if off < 0 || off > w.n || off < w.n-size {
+	if off < 0 || off > w.n || off < w.n-size || n < 0 {
 		return nil
 	}
-	out := make([]byte, 0, w.n-off)
-	for off < w.n {
+	stop := min(w.n, off+int64(n))
+	out := make([]byte, 0, stop-off)
+	for off < stop {
 		i := off % size
-		end := min(size, i+(w.n-off))
+		end := min(size, i+(stop-off))
 		out = append(out, w.buf[i:end]...)
 		off += end - i
 	}

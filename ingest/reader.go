@@ -367,7 +367,7 @@ func readCSV(ctx context.Context, f *os.File, name string, opt Options, rep *Fil
 				t.finish("")
 				return nil
 			}
-			col := columnAt(win.from(offset+bom), pe, t.h, cr.Comma)
+			col := columnAt(func(n int) []byte { return win.from(offset+bom, n) }, pe, t.h, cr.Comma)
 			if err := t.broken(row, col, fmt.Sprintf("not valid CSV: %v", pe.Err), visit); err != nil {
 				return err
 			}
@@ -504,24 +504,19 @@ func readSheet(ctx context.Context, wb *excelize.File, sheet string, t *table, v
 	return rows.Error()
 }
 
-// columnAt names the column where a CSV quoting error sits: it reads the
-// broken record's text (from its first byte) and counts the separators
-// before the error. "" when unknown.
-func columnAt(text []byte, pe *csv.ParseError, h header, comma rune) string {
-	lines := strings.SplitAfter(string(text), "\n")
-	i := pe.Line - pe.StartLine
-	if i < 0 || i >= len(lines) {
-		return ""
-	}
-	line := lines[i]
-	if pe.Column-1 > len(line) || pe.Column < 1 {
-		return ""
-	}
-	if i > 0 {
+// columnAt names the column where a CSV quoting error sits: it counts the
+// separators before the error in the broken record's first line, read
+// back from text (where the record starts). "" when unknown.
+func columnAt(text func(n int) []byte, pe *csv.ParseError, h header, comma rune) string {
+	if pe.Line != pe.StartLine || pe.Column < 1 {
 		return "" // inside a field spanning lines: the count starts elsewhere
 	}
+	line := text(pe.Column - 1)
+	if len(line) < pe.Column-1 || bytes.IndexByte(line, '\n') >= 0 {
+		return ""
+	}
 	field, quoted := 0, false
-	for _, c := range line[:pe.Column-1] {
+	for _, c := range string(line) {
 		switch {
 		case c == '"':
 			quoted = !quoted
