@@ -48,6 +48,7 @@ func sniffEncoding(r io.Reader) (textEncoding, error) {
 		return textEncoding{}, err
 	}
 	head := buf[:n]
+	utf8BOM := bytes.HasPrefix(head, []byte("\xef\xbb\xbf"))
 	for _, m := range magics {
 		if bytes.HasPrefix(head, []byte(m.prefix)) {
 			return textEncoding{binary: m.msg}, nil
@@ -74,6 +75,11 @@ func sniffEncoding(r io.Reader) (textEncoding, error) {
 		eof = err != nil
 		head = buf[:k+n]
 		carry = s.scan(head, eof)
+	}
+	if utf8BOM {
+		// A UTF-8 byte-order mark says what the file is: its stray bytes
+		// reject their rows rather than turn it into Windows-1252.
+		s.multibyte = s.invalid + 1
 	}
 	return s.decide(), nil
 }

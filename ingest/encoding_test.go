@@ -147,6 +147,21 @@ func TestReadBadBytes(t *testing.T) {
 		}
 	})
 
+	// A UTF-8 byte-order mark says the file is UTF-8, whatever its other
+	// bytes: the row with a Windows-1252 byte is rejected.
+	t.Run("utf8_bom_then_windows_1252_byte", func(t *testing.T) {
+		rep, recs := readBytes(t, "roster.csv", []byte("\ufeff"+rosterHeader+"\n"+
+			"E1,Ana,Diaz,p,casual,1,2025-01-01,Troy\n"+
+			"E2,Jos\xe9,Diaz,p,casual,1,2025-01-01,Troy\n"), opt)
+		tr := only(t, rep)
+		if tr.Kind != ingest.Employees || len(tr.Errors) != 1 || tr.Errors[0].Row != 3 || tr.Errors[0].Column != "first_name" {
+			t.Fatalf("Kind %q Rejected %q errors %v", tr.Kind, tr.Rejected, tr.Errors)
+		}
+		if tr.Taken() != 1 || recs[0].Employee.ID != "E1" {
+			t.Fatalf("Taken %d", tr.Taken())
+		}
+	})
+
 	// Mostly UTF-8 with one stray Windows-1252 byte: the accents written
 	// in UTF-8 outnumber it, so the file stays UTF-8.
 	t.Run("utf8_with_one_stray_byte", func(t *testing.T) {
