@@ -57,6 +57,32 @@ func (r *rowReader) str(col string, required bool) string {
 	return v
 }
 
+// formulaStarts are the characters that make a spreadsheet run a cell as
+// a formula (= + - @), or that some programs strip before doing so (tab,
+// carriage return).
+const formulaStarts = "=+-@\t\r"
+
+// text returns a name or address value, refusing text a spreadsheet would
+// run: such a value would travel to the check register, the payroll file
+// and the letters, where someone opens it.
+func (r *rowReader) text(col string, required bool) string {
+	v := r.str(col, required)
+	if i, ok := r.h.cols[col]; ok && i < len(r.cells) {
+		if s := strings.TrimLeft(r.cells[i], " "); s != "" && strings.IndexByte(formulaStarts, s[0]) >= 0 {
+			what := strconv.Quote(s[:1])
+			switch s[0] {
+			case '\t':
+				what = "a tab"
+			case '\r':
+				what = "a carriage return"
+			}
+			r.fail(col, r.cells[i], "starts with "+what+", which a spreadsheet may run as a formula; remove the leading character")
+			return ""
+		}
+	}
+	return v
+}
+
 func (r *rowReader) date(col string, required bool) core.Date {
 	v := r.raw(col)
 	if v == "" {
@@ -167,8 +193,8 @@ func (r *rowReader) enum(col string, allowed []string, def string, required bool
 
 func (r *rowReader) address() core.Address {
 	return core.Address{
-		Line1: r.raw("address_line1"), Line2: r.raw("address_line2"),
-		City: r.raw("city"), State: r.raw("state"), PostalCode: r.raw("postal_code"),
+		Line1: r.text("address_line1", false), Line2: r.text("address_line2", false),
+		City: r.text("city", false), State: r.raw("state"), PostalCode: r.raw("postal_code"),
 	}
 }
 
@@ -193,7 +219,7 @@ func (r *rowReader) parse(k Kind, opt *Options) Record {
 	switch k {
 	case Employees:
 		e := &core.Employee{
-			ID: r.str("employee_id", true), FirstName: r.str("first_name", true), LastName: r.str("last_name", true),
+			ID: r.str("employee_id", true), FirstName: r.text("first_name", true), LastName: r.text("last_name", true),
 			PlanID:         r.str("plan_id", true),
 			EmploymentType: r.enum("employment_type", core.EmploymentTypes, "", true),
 			AnnualIncome:   r.money("annual_income", true),
@@ -209,7 +235,7 @@ func (r *rowReader) parse(k Kind, opt *Options) Record {
 	case Dependents:
 		rec.Dependent = &core.Dependent{
 			EmployeeID: r.str("employee_id", true), ID: r.str("dependent_id", true),
-			FirstName: r.str("first_name", true), LastName: r.str("last_name", true),
+			FirstName: r.text("first_name", true), LastName: r.text("last_name", true),
 			BirthDate:       r.date("birth_date", true),
 			Relationship:    r.enum("relationship", core.Relationships, "", true),
 			IncapableOfSelf: r.boolean("incapable_of_self_care"),
@@ -217,7 +243,7 @@ func (r *rowReader) parse(k Kind, opt *Options) Record {
 		}
 	case Providers:
 		p := &core.Provider{
-			ID: r.str("provider_id", true), Name: r.str("name", true), TaxID: r.raw("tax_id"),
+			ID: r.str("provider_id", true), Name: r.text("name", true), TaxID: r.raw("tax_id"),
 			Address: r.address(), Email: r.raw("email"),
 			PaymentMethod: r.enum("payment_method", []string{core.MethodACH, core.MethodCheck}, core.MethodCheck, false),
 			Bank:          r.bank(),
