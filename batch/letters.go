@@ -84,7 +84,7 @@ func writeLetters(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, op
 				name := l.Kind + "-" + safeName(l.ID) + ".pdf"
 				err := style.WriteLetter(&buf, l)
 				if err == nil {
-					err = os.WriteFile(folder.Path(name), buf.Bytes(), 0o644)
+					err = os.WriteFile(folder.Path(name), buf.Bytes(), safefile.Perm())
 				}
 				if err == nil && l.ByEmail {
 					err = mailLetter(ctx, lg, opt.Mailer, run.ID, l, name, buf.Bytes())
@@ -178,7 +178,7 @@ func writePrintBatch(folder *safefile.Folder, style *payout.LetterStyle, date co
 		if vol > 0 {
 			name = fmt.Sprintf("print-batch-%d.pdf", vol+1)
 		}
-		f, err := os.Create(folder.Path(name))
+		f, err := os.OpenFile(folder.Path(name), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, safefile.Perm())
 		if err != nil {
 			return fmt.Errorf("writing %s: %w", name, err)
 		}

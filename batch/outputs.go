@@ -3,9 +3,11 @@ package batch
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"carepay/core"
@@ -102,8 +104,24 @@ func writeOutputs(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, op
 		if err := src.Ack(ctx, f.Name, ack); err != nil {
 			return nil, fmt.Errorf("acknowledging %s: %w", f.Name, err)
 		}
-		if err := src.Archive(ctx, f.Name); err != nil {
+		err := src.Archive(ctx, f.Name, f.SHA256)
+		var changed *ingest.ChangedError
+		if !errors.As(err, &changed) {
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		// Not archived: the ledger holds the rows of the bytes read, and
+		// the file now holds others. Say so where the sender looks.
+		opt.Logger.Warn("file changed after the run read it: not archived", "run", run.ID, "source", f.Source,
+			"file", f.Name, "held_as", changed.HeldAs, "detail", changed.Detail)
+		ack = append(ack, changedNote(run.ID, f.SHA256, changed)...)
+		if err := safefile.WriteBytes(filepath.Join(dir, "acks", f.Name+ingest.AckSuffix), ack); err != nil {
 			return nil, err
+		}
+		if err := src.Ack(ctx, f.Name, ack); err != nil {
+			return nil, fmt.Errorf("acknowledging %s: %w", f.Name, err)
 		}
 	}
 	payments, holds, err := writePayments(ctx, lg, run, opt, dir, sum)
@@ -129,6 +147,22 @@ func writeOutputs(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, op
 		return nil, err
 	}
 	return sum, lg.MarkWritten(ctx, run.ID)
+}
+
+// changedNote ends the acknowledgement of a file that changed after the
+// run read it, and was therefore not archived.
+func changedNote(runID, sha string, e *ingest.ChangedError) []byte {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nwarning: %s changed after run %s read it (%s), so it was not archived.\n", e.Name, runID, e.Detail)
+	fmt.Fprintf(&b, "  Its rows as read (SHA-256 %s) are decided and in the ledger; decisions.csv\n  lists them by file and row.\n", sha)
+	if e.HeldAs != "" {
+		fmt.Fprintf(&b, "  The file as it is now was renamed %s beside the drop, where no run takes it,\n", e.HeldAs)
+		b.WriteString("  so that no row is decided twice. Take out the rows already decided and drop\n  the rest as a new file.\n")
+	} else {
+		b.WriteString("  The file was left as it is: taken again, all its rows would be decided again.\n")
+		b.WriteString("  Take out the rows already decided and drop the rest as a new file.\n")
+	}
+	return []byte(b.String())
 }
 
 // writePayments writes the payment files of a run from the ledger:

@@ -1,6 +1,7 @@
 package batch
 
 import (
+	"fmt"
 	"sort"
 
 	"carepay/core"
@@ -8,27 +9,46 @@ import (
 	"carepay/payout"
 )
 
+// DefaultMaxPayment is the largest payment a run forms without a second
+// person's approval when Payout.MaxPayment is not set: config.toml's
+// default for limits.max_payment.
+const DefaultMaxPayment core.Cents = 50_000_00
+
 // payer gathers a run's payments: one per payee and method, numbered in
-// the order payees are first met, which the decision order fixes.
+// the order payees are first met, which the decision order fixes. A
+// payment above the limit is held for review with its lines; payments
+// held so in earlier runs and approved since are issued first.
 type payer struct {
 	tx     *ledger.Tx
+	max    core.Cents
 	nextID int64
 	payees map[[2]string]*payee
 	order  []*payee
+
+	issued  []*core.Payment    // formed earlier, approved, paid now
+	waiting []core.PaymentHold // formed earlier, still held
+	// reviewed counts the payments this run held for review: their lines
+	// took PAYMENT_REVIEW after their rows of decisions.csv were written.
+	reviewed int
 }
 
 type payee struct {
 	payment *core.Payment     // nil when held
 	hold    *core.PaymentHold // nil when paid
+	info    *core.Payment     // the registry's details; nil when unknown
 	refs    map[string]bool
+	refList []string // refs of a held payee, in the order met
 }
 
-func newPayer(tx *ledger.Tx) (*payer, error) {
+func newPayer(tx *ledger.Tx, max core.Cents) (*payer, error) {
+	if max <= 0 {
+		max = DefaultMaxPayment
+	}
 	id, err := tx.FirstPaymentID()
 	if err != nil {
 		return nil, err
 	}
-	return &payer{tx: tx, nextID: id, payees: map[[2]string]*payee{}}, nil
+	return &payer{tx: tx, max: max, nextID: id, payees: map[[2]string]*payee{}}, nil
 }
 
 // assign puts a payable line on its payee's payment and returns the
@@ -44,6 +64,10 @@ func (p *payer) assign(payeeType, payeeID, ref string, amount core.Cents) (int64
 		p.payees[key] = pe
 		p.order = append(p.order, pe)
 	}
+	if !pe.refs[ref] {
+		pe.refs[ref] = true
+		pe.refList = append(pe.refList, ref)
+	}
 	if pe.hold != nil {
 		pe.hold.Amount += amount
 		pe.hold.Lines++
@@ -52,10 +76,7 @@ func (p *payer) assign(payeeType, payeeID, ref string, amount core.Cents) (int64
 	pay := pe.payment
 	pay.Amount += amount
 	pay.Lines++
-	if !pe.refs[ref] {
-		pe.refs[ref] = true
-		pay.Refs = append(pay.Refs, ref)
-	}
+	pay.Refs = pe.refList
 	return pay.ID, nil
 }
 
@@ -65,27 +86,87 @@ func (p *payer) open(payeeType, payeeID string) (*payee, error) {
 	if err != nil {
 		return nil, err
 	}
-	hold := func(name, method, detail string) *payee {
-		return &payee{hold: &core.PaymentHold{RunID: p.tx.RunID, PayeeType: payeeType, PayeeID: payeeID, Name: name,
-			Method: method, Reason: core.PaymentDetails, Detail: detail}}
-	}
 	if !ok {
-		return hold("", "", payeeType+" "+payeeID+" is not in the registry"), nil
+		info = nil
 	}
-	if info.Method == core.MethodACH {
-		if why := payout.CheckBank(info.Bank); why != "" {
-			return hold(info.Name, info.Method, why), nil
+	why := bankProblem(payeeType, payeeID, info)
+	if why != "" {
+		h := &core.PaymentHold{RunID: p.tx.RunID, PayeeType: payeeType, PayeeID: payeeID, Reason: core.PaymentDetails, Detail: why}
+		if info != nil {
+			h.Name, h.Method = info.Name, info.Method
 		}
-	} else {
+		return &payee{hold: h, info: info, refs: map[string]bool{}}, nil
+	}
+	if info.Method != core.MethodACH {
 		info.Bank = core.BankAccount{} // not needed: never kept
 	}
 	info.ID, info.RunID = p.nextID, p.tx.RunID
 	p.nextID++
-	return &payee{payment: info, refs: map[string]bool{}}, nil
+	return &payee{payment: info, info: info, refs: map[string]bool{}}, nil
+}
+
+// bankProblem says why a payee cannot be paid as registered: not in the
+// registry, or bank details an ACH payment cannot use. "" when it can.
+func bankProblem(payeeType, payeeID string, info *core.Payment) string {
+	if info == nil {
+		return payeeType + " " + payeeID + " is not in the registry"
+	}
+	if info.Method == core.MethodACH {
+		return payout.CheckBank(info.Bank)
+	}
+	return ""
+}
+
+// payHeld issues the payments earlier runs held for review and that have
+// been approved since, as they were formed (their lines are not decided
+// again), to the payee's details of today: bank details that fail keep
+// an approved payment held (PAYMENT_DETAILS) until a registry fix. Those
+// not approved yet are listed again as held.
+func (p *payer) payHeld() error {
+	held, err := p.tx.HeldForReview()
+	if err != nil {
+		return err
+	}
+	for _, h := range held {
+		ref := core.PaymentRef(h.ID)
+		wait := core.PaymentHold{RunID: p.tx.RunID, PayeeType: h.PayeeType, PayeeID: h.PayeeID, Name: h.Name, Method: h.Method,
+			Amount: h.Amount, Lines: h.Lines, PaymentID: h.ID}
+		if !h.Approved {
+			wait.Reason = core.PaymentReview
+			wait.Detail = fmt.Sprintf("payment %s (formed in run %s) waits for a second person's approval: carepay approve %s", ref, h.RunID, ref)
+			p.waiting = append(p.waiting, wait)
+			continue
+		}
+		info, ok, err := p.tx.Payee(h.PayeeType, h.PayeeID)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			info = nil
+		}
+		why := bankProblem(h.PayeeType, h.PayeeID, info)
+		if why == "" && info.Method == core.MethodACH {
+			why = payout.CheckACHAmount(h.Amount)
+		}
+		if why != "" {
+			wait.Reason = core.PaymentDetails
+			wait.Detail = fmt.Sprintf("payment %s is approved and waits for the payee's details: %s", ref, why)
+			p.waiting = append(p.waiting, wait)
+			continue
+		}
+		pay := *h.Payment
+		pay.Name, pay.Method, pay.Bank, pay.Address, pay.Email = info.Name, info.Method, info.Bank, info.Address, info.Email
+		if pay.Method != core.MethodACH {
+			pay.Bank = core.BankAccount{}
+		}
+		p.issued = append(p.issued, &pay)
+	}
+	return nil
 }
 
 // payEarlier puts the lines approved in earlier runs (or released from
-// hold in this one) and still unpaid on this run's payments.
+// hold in this one) and still unpaid on this run's payments. A line whose
+// payee's payment is held carries PAYMENT_DETAILS, like a line decided now.
 func (p *payer) payEarlier() error {
 	unpaid, err := p.tx.Unpaid()
 	if err != nil {
@@ -96,26 +177,58 @@ func (p *payer) payEarlier() error {
 		if err != nil {
 			return err
 		}
-		if id != 0 {
-			if err := p.tx.MarkPaid(u.ID, id); err != nil {
-				return err
-			}
+		if id == 0 {
+			err = p.tx.AddReason(u.ID, core.PaymentDetails)
+		} else {
+			err = p.tx.MarkPaid(u.ID, id)
+		}
+		if err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// finish holds the payments that cannot be made (an ACH amount too large
-// for its field) and records the rest with their holds.
+// finish holds the payments that cannot be made: above the limit for one
+// payment (PAYMENT_REVIEW: the payment keeps its lines until approved), or
+// an ACH amount too large for its field; and records the rest with the
+// holds.
 func (p *payer) finish(asOf core.Date, firstCheck int64) error {
-	var payments []*core.Payment
-	var holds []core.PaymentHold
+	payments := append([]*core.Payment(nil), p.issued...)
+	holds := append([]core.PaymentHold(nil), p.waiting...)
 	for _, pe := range p.order {
-		if pe.hold != nil {
-			holds = append(holds, *pe.hold)
+		if h := pe.hold; h != nil {
+			if h.Amount > p.max {
+				// Above the limit as well: the payment is formed, keeps
+				// its lines and waits for approval and for the details.
+				pay := &core.Payment{ID: p.nextID, RunID: p.tx.RunID, PayeeType: h.PayeeType, PayeeID: h.PayeeID,
+					Amount: h.Amount, Lines: h.Lines, Refs: sorted(pe.refList)}
+				p.nextID++
+				if pe.info != nil {
+					pay.Name, pay.Method, pay.Bank, pay.Address, pay.Email = pe.info.Name, pe.info.Method, pe.info.Bank, pe.info.Address, pe.info.Email
+				}
+				if err := p.tx.HoldForReview(pay, true); err != nil {
+					return err
+				}
+				p.reviewed++
+				h.PaymentID = pay.ID
+				h.Detail = p.reviewDetail(pay) + "; " + h.Detail
+				h.Reason = core.PaymentReview
+			}
+			holds = append(holds, *h)
 			continue
 		}
 		pay := pe.payment
+		pay.Refs = sorted(pe.refList)
+		if pay.Amount > p.max {
+			if err := p.tx.HoldForReview(pay, false); err != nil {
+				return err
+			}
+			p.reviewed++
+			holds = append(holds, core.PaymentHold{RunID: pay.RunID, PayeeType: pay.PayeeType, PayeeID: pay.PayeeID, Name: pay.Name,
+				Method: pay.Method, Amount: pay.Amount, Lines: pay.Lines, Reason: core.PaymentReview, Detail: p.reviewDetail(pay), PaymentID: pay.ID})
+			continue
+		}
 		if pay.Method == core.MethodACH {
 			if why := payout.CheckACHAmount(pay.Amount); why != "" && pay.Amount > 0 {
 				if err := p.tx.Unpay(pay.ID); err != nil {
@@ -126,8 +239,20 @@ func (p *payer) finish(asOf core.Date, firstCheck int64) error {
 				continue
 			}
 		}
-		sort.Strings(pay.Refs)
 		payments = append(payments, pay)
 	}
 	return p.tx.PutPayments(asOf, payments, holds, firstCheck)
+}
+
+// reviewDetail says why a payment is held for review and how to release it.
+func (p *payer) reviewDetail(pay *core.Payment) string {
+	ref := core.PaymentRef(pay.ID)
+	return fmt.Sprintf("payment %s is above the %s limit for one payment (limits.max_payment) and waits for a second person's approval: carepay approve %s",
+		ref, p.max.Dollars(), ref)
+}
+
+func sorted(refs []string) []string {
+	out := append([]string(nil), refs...)
+	sort.Strings(out)
+	return out
 }

@@ -41,6 +41,10 @@ type Options struct {
 	// SpoolDir holds the sorted runs of lines of a large drop (default:
 	// the system's temporary folder).
 	SpoolDir string
+	// MaxLineCharge is the largest charge a service line may carry
+	// (limits.max_line_charge); a line above it is INVALID_ROW. 0 means
+	// DefaultMaxLineCharge.
+	MaxLineCharge core.Cents
 	// Payout says how payments are made and written.
 	Payout Payout
 	// ReturnAddress heads every letter.
@@ -62,18 +66,25 @@ type Options struct {
 	EmailLetter func(kind, planID string) bool
 }
 
+// DefaultMaxLineCharge is SPEC.md's default limits.max_line_charge.
+const DefaultMaxLineCharge core.Cents = 5_000_00
+
 // Payout is the employer's payment set-up, from config.toml.
 type Payout struct {
 	Originator       payout.Originator
 	PositivePay      payout.PositivePay
 	EarningCode      string // payroll.csv earning code
 	FirstCheckNumber int64  // the check sequence starts here
+	// MaxPayment is the largest payment a run makes without a second
+	// person's approval (limits.max_payment; 0: DefaultMaxPayment). A
+	// larger one is held, with its lines, until `carepay approve PAY-n`.
+	MaxPayment core.Cents
 }
 
 // PayoutOf returns the payment set-up of a configuration.
-func PayoutOf(c config.Payout) Payout {
+func PayoutOf(c config.Payout, l config.Limits) Payout {
 	return Payout{Originator: c.Originator(), PositivePay: c.PositivePayLayout(),
-		EarningCode: c.PayrollEarningCode, FirstCheckNumber: c.FirstCheckNumber}
+		EarningCode: c.PayrollEarningCode, FirstCheckNumber: c.FirstCheckNumber, MaxPayment: l.MaxPayment}
 }
 
 // Result is what a run did.
@@ -147,7 +158,8 @@ func Run(ctx context.Context, lg *ledger.Ledger, opt Options) (*Result, error) {
 	lines := spool.New(opt.SpoolDir, 0)
 	defer lines.Close()
 	invoices := map[string]*invoice{}
-	if err := pull(ctx, tx, opt, lines, invoices, log); err != nil {
+	read, err := pull(ctx, tx, opt, lines, invoices, log)
+	if err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
@@ -155,7 +167,10 @@ func Run(ctx context.Context, lg *ledger.Ledger, opt Options) (*Result, error) {
 	}
 	var pay *payer
 	if !opt.NoPayments {
-		if pay, err = newPayer(tx); err != nil {
+		if pay, err = newPayer(tx, opt.Payout.MaxPayment); err != nil {
+			return nil, err
+		}
+		if err := pay.payHeld(); err != nil {
 			return nil, err
 		}
 		if err := pay.payEarlier(); err != nil {
@@ -172,8 +187,18 @@ func Run(ctx context.Context, lg *ledger.Ledger, opt Options) (*Result, error) {
 			return nil, err
 		}
 	}
+	if err := verifyRead(ctx, read); err != nil {
+		return nil, err
+	}
 	if err := tx.Commit(nil); err != nil {
 		return nil, err
+	}
+	if pay != nil && pay.reviewed > 0 {
+		// Lines of a payment held for review took PAYMENT_REVIEW after
+		// their rows were written: decisions.csv and the summary are
+		// rebuilt from the ledger, as for an interrupted run.
+		live.decisions.Abort()
+		live = nil
 	}
 	decided := time.Now()
 	opt.Progress("outputs", 0, 0)
@@ -203,6 +228,17 @@ func (inv *invoice) add(l *core.Line) {
 		s.FirstSeq = l.Seq
 	}
 	s.Rows++
+	// Only the first copy to arrive makes the summary: a later copy in the
+	// same drop is a DUPLICATE whatever it holds.
+	if l.Seq != s.FirstSeq {
+		return
+	}
+	// Every row names its employee and provider, a row with a bad value
+	// too; an invoice naming two of either is INVALID_ROW as a whole.
+	inv.employee, s.Employees = named(inv.employee, l.EmployeeID, s.Employees)
+	inv.provider, s.Providers = named(inv.provider, l.ProviderID, s.Providers)
+	// An INVALID_ROW row (a date past the run date, say) moves no service
+	// date.
 	if l.Invalid() {
 		return
 	}
@@ -212,45 +248,77 @@ func (inv *invoice) add(l *core.Line) {
 	if l.ServiceDate > s.LastService {
 		s.LastService = l.ServiceDate
 	}
-	if s.Employees == 0 {
-		inv.employee, inv.provider, s.Employees, s.Providers = l.EmployeeID, l.ProviderID, 1, 1
-		return
+}
+
+// named counts the distinct IDs an invoice names, up to two: it returns the
+// first ID named and 0, 1 or 2. A blank ID names no one.
+func named(first, id string, n int) (string, int) {
+	switch {
+	case id == "" || id == first:
+		return first, n
+	case n == 0:
+		return id, 1
 	}
-	if l.EmployeeID != inv.employee {
-		s.Employees = 2
-	}
-	if l.ProviderID != inv.provider {
-		s.Providers = 2
-	}
+	return first, 2
 }
 
 // pull takes every waiting file of every source: bytes seen before are
 // skipped; the rest are read, their registries applied and their lines
-// spooled for sorting.
-func pull(ctx context.Context, tx *ledger.Tx, opt Options, lines *spool.Sorter, invoices map[string]*invoice, log *slog.Logger) error {
+// spooled for sorting. A file that changes while it is fetched is left
+// for a later run, which takes it whole. pull returns the files whose
+// bytes the run read, for verifyRead.
+func pull(ctx context.Context, tx *ledger.Tx, opt Options, lines *spool.Sorter, invoices map[string]*invoice, log *slog.Logger) ([]readFile, error) {
 	p := &puller{tx: tx, opt: opt, lines: lines, invoices: invoices, log: log}
 	for _, src := range opt.Sources {
 		names, err := src.List(ctx)
 		if err != nil {
-			return fmt.Errorf("source %s: %w", src.Name(), err)
+			return nil, fmt.Errorf("source %s: %w", src.Name(), err)
+		}
+		if w, ok := src.(interface{ Waiting() []ingest.Waiting }); ok {
+			for _, f := range w.Waiting() {
+				log.Info("file not complete yet: left for a later run", "source", src.Name(), "file", f.Name, "why", f.Why)
+			}
 		}
 		for i, name := range names {
 			if err := ctx.Err(); err != nil {
-				return err
+				return nil, err
 			}
 			opt.Progress("files", i, len(names))
 			if err := p.file(ctx, src, name); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		opt.Progress("files", len(names), len(names))
 		if f, ok := src.(interface{ Filed() []ingest.IMAPFiling }); ok {
-			// Messages rejected or filed for keying by hand: their senders
-			// got a reply; the operator sees them here.
+			// Messages rejected or filed for keying by hand (their allowed
+			// senders got a reply; others none): the operator sees them here.
 			for _, m := range f.Filed() {
 				log.Warn("message not taken", "source", src.Name(), "uid", m.UID, "subject", m.Subject,
 					"folder", m.Folder, "reason", m.Reason, "replied", m.Replied, "error", m.Err)
 			}
+		}
+	}
+	return p.read, nil
+}
+
+// readFile is a file whose bytes a run read and recorded.
+type readFile struct {
+	src       ingest.Source
+	name, sha string
+}
+
+// verifyRead checks, just before the commit, that every file the run
+// decided from still holds the bytes it read. One that changed fails the
+// run, so that nothing is committed: decisions from bytes that cannot be
+// archived would be decided again, with the rest, when the file is taken
+// whole.
+func verifyRead(ctx context.Context, files []readFile) error {
+	for _, f := range files {
+		if err := f.src.Verify(ctx, f.name, f.sha); err != nil {
+			if errors.Is(err, ingest.ErrChanged) {
+				return fmt.Errorf("source %s: %s changed after this run read it, so nothing was committed: run again once it is complete (it is then taken whole): %w", f.src.Name(), f.name, err)
+			}
+			return fmt.Errorf("source %s: %w", f.src.Name(), err)
 		}
 	}
 	return nil
@@ -264,6 +332,7 @@ type puller struct {
 	log      *slog.Logger
 	seq      int    // arrival order of tables: files in name order, sheets in book order
 	table    string // source of the current table
+	read     []readFile
 }
 
 func (p *puller) file(ctx context.Context, src ingest.Source, name string) error {
@@ -275,6 +344,11 @@ func (p *puller) file(ctx context.Context, src ingest.Source, name string) error
 	defer tmp.Close()
 	h := sha256.New()
 	if err := src.Fetch(ctx, name, io.MultiWriter(tmp, h)); err != nil {
+		if errors.Is(err, ingest.ErrChanged) {
+			// Still being written: nothing of it is decided now.
+			p.log.Warn("file changed while being read: left for a later run, which takes it whole", "source", src.Name(), "file", name, "error", err)
+			return nil
+		}
 		return fmt.Errorf("source %s: %w", src.Name(), err)
 	}
 	sha := hex.EncodeToString(h.Sum(nil))
@@ -284,7 +358,11 @@ func (p *puller) file(ctx context.Context, src ingest.Source, name string) error
 		p.log.Info("file seen before: skipped", "file", name, "first_run", first)
 		return p.tx.RecordSkip(sha, name, src.Name(), first)
 	}
-	rep, err := ingest.ReadFile(ctx, tmp.Name(), name, ingest.Options{Arrived: p.opt.AsOf}, p.apply)
+	maxCharge := p.opt.MaxLineCharge
+	if maxCharge <= 0 {
+		maxCharge = DefaultMaxLineCharge
+	}
+	rep, err := ingest.ReadFile(ctx, tmp.Name(), name, ingest.Options{Arrived: p.opt.AsOf, RunDate: p.opt.AsOf, MaxLineCharge: maxCharge}, p.apply)
 	if err != nil {
 		return err
 	}
@@ -293,6 +371,7 @@ func (p *puller) file(ctx context.Context, src ingest.Source, name string) error
 		status = "rejected"
 	}
 	p.log.Info("file read", "file", name, "status", status, "kinds", fmt.Sprint(rep.Kinds()))
+	p.read = append(p.read, readFile{src: src, name: name, sha: sha})
 	return p.tx.RecordFile(sha, name, src.Name(), status, rep)
 }
 

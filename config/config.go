@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"carepay/core"
 	"carepay/payout"
 	"carepay/rules"
+	"carepay/safefile"
 )
 
 // Config is the whole of config.toml.
@@ -136,9 +138,13 @@ type Source struct {
 	Reports string `toml:"reports"` // where acknowledgements go; empty puts them beside the drop
 
 	Remote
-	Pattern    string   `toml:"pattern"`     // sftp: file names to take (path.Match), default *
-	Stable     string   `toml:"stable"`      // sftp: "size" (size and time unchanged across two looks) or "done" (a NAME.done marker)
-	StableWait Duration `toml:"stable_wait"` // sftp: time between the two looks
+	Pattern string `toml:"pattern"` // sftp: file names to take (path.Match), default *
+	// Stable says when a dropped file is completely written: "age" (folder
+	// default: last modified at least stable_wait ago), "size" (sftp
+	// default: size and time unchanged across two looks stable_wait apart)
+	// or "done" (a NAME.done marker beside it). StableWait defaults to 5s.
+	Stable     string   `toml:"stable"`
+	StableWait Duration `toml:"stable_wait"`
 
 	Security           string   `toml:"security"` // imap: tls or starttls
 	Mailbox            string   `toml:"mailbox"`
@@ -324,8 +330,10 @@ func (c *Config) Validate() error {
 	if _, err := time.LoadLocation(c.Run.TimeZone); err != nil {
 		bad("run.time_zone", "%q is not a time zone: %v", c.Run.TimeZone, err)
 	}
-	if m, err := strconv.ParseUint(c.Run.FileMode, 8, 32); err != nil || m&^0o640 != 0 || m&0o600 != 0o600 {
-		bad("run.file_mode", "%q: want octal 0600, or 0640 for a team that shares a group (never wider: these files hold account numbers and personal data)", c.Run.FileMode)
+	if m, err := strconv.ParseUint(c.Run.FileMode, 8, 32); err != nil {
+		bad("run.file_mode", "%q: want octal digits such as 0600", c.Run.FileMode)
+	} else if err := safefile.CheckPerm(os.FileMode(m)); err != nil {
+		bad("run.file_mode", "%v", err)
 	}
 	if c.Limits.MaxLineCharge <= 0 {
 		bad("limits.max_line_charge", "%s: want a positive amount", c.Limits.MaxLineCharge)
@@ -348,15 +356,20 @@ func (c *Config) Validate() error {
 			if s.Path == "" {
 				bad(key+".path", "empty")
 			}
+			validateStable(key, s, []string{"age", "size", "done"}, bad)
 		case "sftp":
 			c.validateSSH(key, s.Remote, bad)
 			if s.Path == "" {
 				bad(key+".path", "empty: name the inbox folder on the server")
 			}
-			if s.Stable != "" && s.Stable != "size" && s.Stable != "done" {
-				bad(key+".stable", "%q: want size or done", s.Stable)
-			}
+			validateStable(key, s, []string{"size", "done"}, bad)
 		case "imap":
+			if s.Stable != "" {
+				bad(key+".stable", "means nothing for an imap source: a message arrives whole; remove it")
+			}
+			if s.StableWait.Duration != 0 {
+				bad(key+".stable_wait", "means nothing for an imap source: a message arrives whole; remove it")
+			}
 			if s.Addr == "" || s.User == "" {
 				bad(key+".addr", "an imap source needs addr and user")
 			}
@@ -429,6 +442,20 @@ func (c *Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// validateStable checks a source's stable and stable_wait against the
+// rules its type supports.
+func validateStable(key string, s Source, rules []string, bad func(key, format string, args ...any)) {
+	if s.Stable != "" && !slices.Contains(rules, s.Stable) {
+		bad(key+".stable", "%q: want %s for a %s source", s.Stable, strings.Join(rules, ", "), s.Type)
+	}
+	switch {
+	case s.StableWait.Duration < 0:
+		bad(key+".stable_wait", "%s is negative", s.StableWait.Duration)
+	case s.StableWait.Duration != 0 && s.Stable == "done":
+		bad(key+".stable_wait", `means nothing with stable = "done": the marker says when the file is complete; remove it`)
+	}
 }
 
 // Resolve returns p relative to the folder of config.toml.

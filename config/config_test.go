@@ -61,6 +61,11 @@ func TestErrorsNameFileLineAndKey(t *testing.T) {
 		{"bad_money", `daily_max = "80.00"`, `daily_max = "eighty"`, "plans.jitc-invoice.daily_max"},
 		{"unknown_care_type", `care_types = ["in_home"]`, `care_types = ["in_home", "boarding"]`, "plans.pinch-hourly.care_types"},
 		{"bad_time_zone", `time_zone = "America/New_York"`, `time_zone = "Mars/Olympus"`, "run.time_zone"},
+		{"world_readable_files", `file_mode = "0600"`, `file_mode = "0644"`, "run.file_mode"},
+		{"group_writable_files", `file_mode = "0600"`, `file_mode = "0660"`, "run.file_mode"},
+		{"file_mode_not_octal", `file_mode = "0600"`, `file_mode = "rw-------"`, "run.file_mode"},
+		{"zero_line_charge_limit", `max_line_charge = "5000.00"`, `max_line_charge = "0.00"`, "limits.max_line_charge"},
+		{"negative_payment_limit", `max_payment = "50000.00"`, `max_payment = "-1.00"`, "limits.max_payment"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -118,5 +123,48 @@ func TestNoPlansAndNoKeySource(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
 		}
+	}
+}
+
+// TestSourceStable checks stable and stable_wait for each type of source:
+// a rule the type does not know, or a key that means nothing for it, is
+// refused with the key's name.
+func TestSourceStable(t *testing.T) {
+	base := shipped(t)
+	const folder = "[[sources]]\nname = \"f\"\ntype = \"folder\"\npath = \"in\"\n"
+	const sftp = "[[sources]]\nname = \"s\"\ntype = \"sftp\"\naddr = \"h:22\"\nuser = \"u\"\nkey_file = \"k\"\nknown_hosts = \"kh\"\npath = \"in\"\n"
+	const imap = "[[sources]]\nname = \"m\"\ntype = \"imap\"\naddr = \"h:993\"\nuser = \"u\"\npassword_env = \"P\"\nsecurity = \"tls\"\nallowed_senders = [\"a@b.test\"]\n"
+	cases := []struct {
+		name, add, key, says string
+	}{
+		{"folder_default", folder, "", ""},
+		{"folder_age", folder + "stable = \"age\"\nstable_wait = \"30s\"\n", "", ""},
+		{"folder_size", folder + "stable = \"size\"\nstable_wait = \"2s\"\n", "", ""},
+		{"folder_done", folder + "stable = \"done\"\n", "", ""},
+		{"folder_unknown_rule", folder + "stable = \"sometimes\"\n", "sources[1].stable", "want age, size, done"},
+		{"folder_negative_wait", folder + "stable_wait = \"-1s\"\n", "sources[1].stable_wait", "negative"},
+		{"done_with_a_wait", folder + "stable = \"done\"\nstable_wait = \"5s\"\n", "sources[1].stable_wait", `means nothing with stable = "done"`},
+		{"sftp_size", sftp + "stable = \"size\"\nstable_wait = \"5s\"\n", "", ""},
+		{"sftp_age_refused", sftp + "stable = \"age\"\n", "sources[1].stable", "want size, done"},
+		{"sftp_done_with_a_wait", sftp + "stable = \"done\"\nstable_wait = \"5s\"\n", "sources[1].stable_wait", "means nothing"},
+		{"imap_stable", imap + "stable = \"size\"\n", "sources[1].stable", "means nothing for an imap source"},
+		{"imap_stable_wait", imap + "stable_wait = \"5s\"\n", "sources[1].stable_wait", "means nothing for an imap source"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Parse("config.toml", []byte(base+"\n"+c.add))
+			switch {
+			case c.key == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case c.key == "":
+				return
+			case err == nil:
+				t.Fatal("accepted")
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, c.key+": ") || !strings.Contains(msg, c.says) {
+				t.Errorf("error %q does not name %s and say %q", msg, c.key, c.says)
+			}
+		})
 	}
 }

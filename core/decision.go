@@ -42,6 +42,7 @@ const (
 	InvalidRow             Reason = "INVALID_ROW"
 	AwaitingApproval       Reason = "AWAITING_APPROVAL"
 	PaymentDetails         Reason = "PAYMENT_DETAILS"
+	PaymentReview          Reason = "PAYMENT_REVIEW"
 )
 
 // AllReasons lists every reason code in SPEC.md order.
@@ -51,7 +52,7 @@ var AllReasons = []Reason{
 	NotWorkday, UnsignedEmployee, UnsignedProvider, SignedBeforeService,
 	Late, Duplicate, DayLimit, PlacementLimit, ConsecutiveLimit,
 	HoursCapped, AnnualCap, BenefitMaxed, ProviderUnknown, InvalidHours,
-	InvalidRow, AwaitingApproval, PaymentDetails,
+	InvalidRow, AwaitingApproval, PaymentDetails, PaymentReview,
 }
 
 // Payee types.

@@ -41,8 +41,15 @@ func ParseHours(s string) (Hours, error) {
 // HoursOf returns n whole hours.
 func HoursOf(n int) Hours { return Hours(n * 100) }
 
-// String formats h with two decimals: "4.50".
-func (h Hours) String() string { return fmt.Sprintf("%d.%02d", int64(h)/100, int64(h)%100) }
+// String formats h with two decimals: "4.50", "-4.50" (a negative number
+// of hours is read so that the rules can refuse it).
+func (h Hours) String() string {
+	sign := ""
+	if h < 0 {
+		sign, h = "-", -h
+	}
+	return fmt.Sprintf("%s%d.%02d", sign, int64(h)/100, int64(h)%100)
+}
 
 // Times returns rate x h rounded half up to the cent.
 func (h Hours) Times(rate Cents) Cents { return rate.MulDiv(int64(h), 100) }

@@ -59,7 +59,7 @@ func TestHoursString(t *testing.T) {
 		in   core.Hours
 		want string
 	}{
-		{0, "0.00"}, {5, "0.05"}, {450, "4.50"}, {1025, "10.25"}, {core.HoursOf(12), "12.00"},
+		{0, "0.00"}, {5, "0.05"}, {450, "4.50"}, {1025, "10.25"}, {core.HoursOf(12), "12.00"}, {-450, "-4.50"}, {-5, "-0.05"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.want, func(t *testing.T) {

@@ -54,7 +54,9 @@ type InvoiceSummary struct {
 	Employees    int // distinct employee_id values among its rows
 	Providers    int // distinct provider_id values among its rows
 	FirstSeq     int // arrival of the file that brought it first
-	SeenBefore   bool
+	// SeenBefore: an earlier run took a line of the invoice that was not
+	// rejected, so this copy is a DUPLICATE as a whole.
+	SeenBefore bool
 }
 
 // PriorLine is one line decided in an earlier run that still counts towards

@@ -11,6 +11,7 @@ import (
 
 	"github.com/pkg/sftp"
 
+	"carepay/safefile"
 	"carepay/sshclient"
 )
 
@@ -94,6 +95,11 @@ func (s *SFTPSink) Put(ctx context.Context, name string, r io.Reader, size int64
 		f, err := sc.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
 		if err != nil {
 			return fmt.Errorf("creating %s: %w", tmp, err)
+		}
+		// Payment files hold account numbers: as private on the server as here.
+		if err := f.Chmod(safefile.Perm()); err != nil {
+			f.Close()
+			return fmt.Errorf("setting the mode of %s: %w", tmp, err)
 		}
 		var in io.Reader = src
 		if size >= 0 {

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"carepay/deliver"
+	"carepay/safefile"
 	"carepay/sshclient"
 	"carepay/sshclient/sshtest"
 )
@@ -114,6 +115,16 @@ func TestSFTPSinkPut(t *testing.T) {
 			want := tt.want
 			if want == nil {
 				want = map[string]string{"payroll/in/" + tt.put: string(tt.body)}
+			}
+			if tt.wantErr == "" {
+				// Payment files hold account numbers: private on the server too.
+				fi, err := os.Stat(srv.Path("payroll/in/" + tt.put))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := fi.Mode().Perm(); got != safefile.Perm() {
+					t.Errorf("delivered with mode %04o, want %04o", got, safefile.Perm())
+				}
 			}
 			got := srv.Files(t)
 			if !reflect.DeepEqual(got, want) {

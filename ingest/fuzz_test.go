@@ -4,14 +4,17 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"carepay/ingest"
 )
 
-// FuzzReadFile feeds arbitrary bytes to ReadFile. Whatever the content,
-// ReadFile must not fail or panic: it reports bad tables and rows instead,
-// and every report it gives is positioned on a data row.
+// FuzzReadFile feeds arbitrary bytes, CSV or XLSX, to ReadFile. Whatever
+// the content, ReadFile must not fail or panic: it reports bad tables and
+// rows instead. Every row is either taken (visited without errors) or
+// rejected with file, row and column (a quoting error alone may lack the
+// column, when the broken field spans lines).
 func FuzzReadFile(f *testing.F) {
 	entries, err := os.ReadDir(dropDir)
 	if err != nil {
@@ -38,17 +41,35 @@ func FuzzReadFile(f *testing.F) {
 		"\r\n\r\nprovider_id,name\r\nP1,\r\n",
 		"PK\x03\x04",
 		"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n\x00",
+		"provider_id,name\nP1,Jos\xe9\n",
+		"provider_id,name\nP1,Jos\xc3\xa9\nP2,D\x81\n",
+		"provider_id,name\nP1,=1+1\nP2,\x00\n",
+		"provider_id,name,email\nP1\nP2,a,b,c\n",
+		"provider_id,name,Provider_ID\nP1,a,b\n",
+		"Title,,\n\nprovider_id,name\nP1,a\n",
+		"provider_id\tname\nP1\tSunny\n",
+		"provider_id;name\nP1;Sunny\n",
 	} {
 		f.Add([]byte(s))
 	}
+	f.Add(utf16Bytes("provider_id,name\r\nP1,Zoë\r\n", false, true))
+	f.Add(utf16Bytes("provider_id\tname\r\nP1\tZoë\r\n", true, true))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p := filepath.Join(t.TempDir(), "drop.bin")
 		if err := os.WriteFile(p, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		visited := map[string]int{}
+		visited, taken := map[string]int{}, map[string]int{}
 		rep, err := ingest.ReadFile(context.Background(), p, "drop.bin", ingest.Options{Arrived: arrived}, func(r *ingest.Record) error {
 			visited[r.Source]++
+			if len(r.Errors) == 0 {
+				taken[r.Source]++
+			}
+			for _, e := range r.Errors {
+				if e.File != r.Source || e.Row != r.Row {
+					t.Errorf("%s row %d: error placed at %s:%d", r.Source, r.Row, e.File, e.Row)
+				}
+			}
 			if r.Row < 2 {
 				t.Errorf("record of %s at row %d", r.Source, r.Row)
 			}
@@ -79,6 +100,10 @@ func FuzzReadFile(f *testing.F) {
 			if tr.RejectedRows > tr.Rows || tr.Taken() < 0 || visited[tr.Source] > tr.Rows {
 				t.Errorf("%s: Rows %d RejectedRows %d visited %d", tr.Source, tr.Rows, tr.RejectedRows, visited[tr.Source])
 			}
+			if taken[tr.Source] != tr.Taken() {
+				t.Errorf("%s: %d rows visited without errors, Taken() = %d", tr.Source, taken[tr.Source], tr.Taken())
+			}
+			rejected := map[int]bool{}
 			for _, e := range tr.Errors {
 				if e.Row < 2 {
 					t.Errorf("%s: row error at row %d: %v", tr.Source, e.Row, e)
@@ -86,6 +111,13 @@ func FuzzReadFile(f *testing.F) {
 				if e.File != tr.Source {
 					t.Errorf("%s: row error names %q", tr.Source, e.File)
 				}
+				if e.Column == "" && !strings.HasPrefix(e.Msg, "not valid CSV") {
+					t.Errorf("%s: row error names no column: %v", tr.Source, e)
+				}
+				rejected[e.Row] = true
+			}
+			if tr.MoreErrors == 0 && len(rejected) != tr.RejectedRows {
+				t.Errorf("%s: errors on %d rows, RejectedRows %d", tr.Source, len(rejected), tr.RejectedRows)
 			}
 		}
 	})

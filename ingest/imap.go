@@ -78,7 +78,8 @@ type IMAPOptions struct {
 	Manual    string
 	// AllowedSenders are the From addresses whose messages are taken
 	// (compared without regard to case). Messages from anyone else go to
-	// Rejected.
+	// Rejected without a reply: a From address is easily forged, and a
+	// reply would land on whoever it names.
 	AllowedSenders []string
 	// MaxMessageBytes and MaxAttachmentBytes bound the size of a message
 	// (as the server counts it) and of one decoded attachment; a message
@@ -101,10 +102,12 @@ type IMAPFiling struct {
 	// (a message filed for keying is also moved to Processed). Empty when
 	// the message was left where it was (see Err).
 	Folder string
-	// Reason says why, in the words of the reply.
+	// Reason says why, in the words of the reply (or of the log, for a
+	// message that gets none).
 	Reason string
-	// Replied is false when no reply was sent: no usable sender address,
-	// an automatic message (RFC 3834), or a failure (see Err).
+	// Replied is false when no reply was sent: a sender that is not
+	// allowed, no usable sender address, an automatic message (RFC 3834),
+	// or a failure (see Err).
 	Replied bool
 	// Err is a failure that left the message unseen in the mailbox, to be
 	// handled again by the next List.
@@ -133,6 +136,8 @@ type IMAP struct {
 	cacheUID    imap.UID
 	cacheRaw    []byte
 }
+
+var _ Source = (*IMAP)(nil)
 
 // imapMessage is what the source knows of one message it lists files of.
 type imapMessage struct {
@@ -269,8 +274,9 @@ func (s *IMAP) Filed() []IMAPFiling {
 
 // List returns one name per machine-readable attachment of each unseen
 // message from an allowed sender, in UID order then attachment order.
-// On the way it rejects messages from other senders, oversize messages
-// and messages with nothing to take (moved to Rejected, with a reply), and
+// On the way it moves messages from other senders to Rejected without a
+// reply, rejects oversize messages and messages with nothing to take
+// (moved to Rejected, with a reply to the allowed sender), and
 // files messages whose attachments must all be keyed by hand (copied to
 // Manual, moved to Processed, with a reply naming them). A message whose
 // reply fails is left unseen for the next List and reported by Filed.
@@ -402,11 +408,13 @@ func isAutomatic(fields []byte) bool {
 // nothing if it was rejected or filed for keying by hand.
 func (s *IMAP) listMessage(ctx context.Context, c *imapclient.Client, h *head) ([]string, error) {
 	m := h.m
+	// No reply to a sender that is not allowed: From is easily forged, and
+	// a reply would go to whoever was named (backscatter).
 	if h.fromErr != "" {
-		return nil, s.reject(ctx, c, m, h.fromErr+"; carepay takes claims only from known senders.")
+		return nil, s.refuse(c, m, h.fromErr+": not from an allowed sender; no reply sent")
 	}
 	if !s.allowed[strings.ToLower(m.from)] {
-		return nil, s.reject(ctx, c, m, fmt.Sprintf("the sender %s is not on carepay's list of senders allowed to send claims. Nothing in the message was taken. If you should be sending claims, ask the operations team to add your address.", m.from))
+		return nil, s.refuse(c, m, fmt.Sprintf("the sender %s is not an allowed sender; no reply sent (add the address to allowed_senders if it should send claims)", m.from))
 	}
 	if h.size > s.opt.MaxMessageBytes {
 		return nil, s.reject(ctx, c, m, fmt.Sprintf("the message is %s; carepay takes messages of at most %s. Nothing in it was taken: please send the files again in several smaller messages.", byteCount(h.size), byteCount(s.opt.MaxMessageBytes)))
@@ -457,6 +465,16 @@ func (m *imapMessage) setParts(parts []imapPart) {
 		}
 	}
 	m.loaded = true
+}
+
+// refuse moves a message from a sender that is not allowed to Rejected,
+// without a reply, and files it for the log.
+func (s *IMAP) refuse(c *imapclient.Client, m *imapMessage, reason string) error {
+	if _, err := c.Move(imap.UIDSetNum(m.uid), s.opt.Rejected).Wait(); err != nil {
+		return fmt.Errorf("moving message %d to %s: %w", m.uid, s.opt.Rejected, err)
+	}
+	s.filed = append(s.filed, IMAPFiling{UID: uint32(m.uid), From: m.from, Subject: m.subject, Folder: s.opt.Rejected, Reason: reason})
+	return nil
 }
 
 // reject answers the sender with reason and moves the message to
@@ -622,6 +640,15 @@ func (s *IMAP) Fetch(ctx context.Context, name string, w io.Writer) error {
 	return nil
 }
 
+// Verify accepts every file: a message under a UID never changes, so the
+// attachment holds the bytes Fetch read.
+func (s *IMAP) Verify(ctx context.Context, name, sha string) error {
+	if _, err := parseIMAPName(name); err != nil {
+		return fmt.Errorf("imap source %s: %w", s.opt.Name, err)
+	}
+	return nil
+}
+
 // Ack keeps the acknowledgement of the named file for the reply that
 // goes out when the whole message is archived.
 func (s *IMAP) Ack(ctx context.Context, name string, report []byte) error {
@@ -641,8 +668,10 @@ func (s *IMAP) Ack(ctx context.Context, name string, report []byte) error {
 	return nil
 }
 
-// Archive marks the named file done. When every file of its message is
-// done, the sender gets one reply with their acknowledgements (and the
+// Archive marks the named file done. A run calls it only after the ledger
+// committed the file, so the reply never claims what the ledger does not
+// hold. When every file of its message is done, the sender gets one reply
+// with their acknowledgements (and the
 // attachments to key by hand, if any, for which the message is copied to
 // Manual), and the message moves to Processed. The reply goes before the
 // move: if the reply fails, Archive fails and the message stays where it
@@ -651,7 +680,9 @@ func (s *IMAP) Ack(ctx context.Context, name string, report []byte) error {
 //
 // Archive works for a file listed by another process: it reads the
 // message again. A file whose message already left the mailbox is done.
-func (s *IMAP) Archive(ctx context.Context, name string) error {
+// sha is not checked: a message under a UID never changes (RFC 9051), and
+// Fetch reads it whole or not at all.
+func (s *IMAP) Archive(ctx context.Context, name, sha string) error {
 	uid, err := parseIMAPName(name)
 	if err != nil {
 		return fmt.Errorf("imap source %s: %w", s.opt.Name, err)

@@ -516,11 +516,12 @@ func testIMAPSource(t *testing.T, security string) {
 		tests := []struct {
 			name, subject, to, folder string
 			also                      string // a second folder holding it
+			replies                   int
 			says                      []string
 		}{
-			{"sender not allowed", "Pay me", "mallory@elsewhere.test", "Rejected", "", []string{"mallory@elsewhere.test is not on", "Nothing in the message was taken"}},
-			{"oversize message", "Everything at once", "ann.lee@provider.test", "Rejected", "", []string{"65,536 bytes", "smaller messages"}},
-			{"pdf only", "Scanned invoice", "ann.lee@provider.test", "Manual", "Processed", []string{"scan.pdf (application/pdf)", "keyed by hand"}},
+			{"sender not allowed gets no reply", "Pay me", "mallory@elsewhere.test", "Rejected", "", 0, nil},
+			{"oversize message", "Everything at once", "ann.lee@provider.test", "Rejected", "", 1, []string{"65,536 bytes", "smaller messages"}},
+			{"pdf only", "Scanned invoice", "ann.lee@provider.test", "Manual", "Processed", 1, []string{"scan.pdf (application/pdf)", "keyed by hand"}},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -531,8 +532,8 @@ func testIMAPSource(t *testing.T, security string) {
 					t.Errorf("%q is not in %s", tt.subject, tt.also)
 				}
 				rs := repliesTo(replies, tt.to, tt.subject)
-				if len(rs) != 1 {
-					t.Fatalf("%d replies to %s about %q, want 1 (all: %+v)", len(rs), tt.to, tt.subject, replies)
+				if len(rs) != tt.replies {
+					t.Fatalf("%d replies to %s about %q, want %d (all: %+v)", len(rs), tt.to, tt.subject, tt.replies, replies)
 				}
 				for _, s := range tt.says {
 					if !strings.Contains(rs[0].Body, s) {
@@ -541,15 +542,15 @@ func testIMAPSource(t *testing.T, security string) {
 				}
 			})
 		}
-		if n := len(replies); n != 3 {
-			t.Errorf("%d replies after List, want 3", n)
+		if n := len(replies); n != 2 {
+			t.Errorf("%d replies after List, want 2", n)
 		}
 		filed := src.Filed()
 		var got []string
 		for _, f := range filed {
 			got = append(got, fmt.Sprintf("%d %s %v", f.UID, f.Folder, f.Replied))
 		}
-		if want := []string{"2 Manual true", "3 Rejected true", "4 Rejected true"}; !reflect.DeepEqual(got, want) {
+		if want := []string{"2 Manual true", "3 Rejected false", "4 Rejected true"}; !reflect.DeepEqual(got, want) {
 			t.Errorf("Filed = %q, want %q", got, want)
 		}
 	})
@@ -561,7 +562,7 @@ func testIMAPSource(t *testing.T, security string) {
 				t.Fatalf("Ack(%s): %v", name, err)
 			}
 		}
-		if err := src.Archive(ctx, "1-claims.csv"); err != nil {
+		if err := src.Archive(ctx, "1-claims.csv", ""); err != nil {
 			t.Fatalf("Archive: %v", err)
 		}
 		if !slices.Contains(subjects(folder(t, look, "INBOX")), "March claims") {
@@ -570,7 +571,7 @@ func testIMAPSource(t *testing.T, security string) {
 		if n := len(sink.replies(t)); n != before {
 			t.Errorf("a reply went out before the last file was archived")
 		}
-		if err := src.Archive(ctx, "1-roster.xlsx"); err != nil {
+		if err := src.Archive(ctx, "1-roster.xlsx", ""); err != nil {
 			t.Fatalf("Archive: %v", err)
 		}
 		if slices.Contains(subjects(folder(t, look, "INBOX")), "March claims") {
@@ -602,7 +603,7 @@ func testIMAPSource(t *testing.T, security string) {
 		if err := again.Ack(ctx, "5-april.csv", []byte("status: taken (april)\n")); err != nil {
 			t.Fatal(err)
 		}
-		if err := again.Archive(ctx, "5-april.csv"); err != nil {
+		if err := again.Archive(ctx, "5-april.csv", ""); err != nil {
 			t.Fatalf("Archive: %v", err)
 		}
 		if !slices.Contains(subjects(folder(t, look, "Processed")), "April") {
@@ -636,7 +637,7 @@ func testIMAPSource(t *testing.T, security string) {
 		}
 		defer third.Close()
 		for _, name := range []string{"1-claims.csv", "5-april.csv"} {
-			if err := third.Archive(ctx, name); err != nil {
+			if err := third.Archive(ctx, name, ""); err != nil {
 				t.Errorf("Archive(%s): %v", name, err)
 			}
 		}
@@ -646,7 +647,7 @@ func testIMAPSource(t *testing.T, security string) {
 	})
 
 	t.Run("archive refuses a name the message does not have", func(t *testing.T) {
-		if err := src.Archive(ctx, "7-other.csv"); err == nil {
+		if err := src.Archive(ctx, "7-other.csv", ""); err == nil {
 			t.Errorf("Archive: no error")
 		}
 	})
@@ -681,7 +682,7 @@ func TestIMAPWithoutMove(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, n := range names {
-		if err := src.Archive(ctx, n); err != nil {
+		if err := src.Archive(ctx, n, ""); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -701,8 +702,8 @@ func TestIMAPWithoutMove(t *testing.T) {
 			}
 		})
 	}
-	if n := len(rep.all()); n != 2 {
-		t.Errorf("%d replies, want 2", n)
+	if n := len(rep.all()); n != 1 {
+		t.Errorf("%d replies, want 1 (none to the sender not allowed)", n)
 	}
 }
 
@@ -726,6 +727,20 @@ func TestIMAPMessages(t *testing.T) {
 			name:   "no attachment",
 			msg:    msg{from: "bob@provider.test", subject: "Hello"},
 			folder: "Rejected", replies: 1, replySay: "no attachment",
+		},
+		{
+			name:   "sender not allowed gets no reply",
+			msg:    msg{from: "mallory@elsewhere.test", subject: "Pay me", atts: []att{{name: "claims.csv", ctype: "text/csv", data: csvMarch}}},
+			folder: "Rejected", replies: 0,
+		},
+		{
+			name: "no From address gets no reply",
+			msg: msg{subject: "Anonymous", raw: "Subject: Anonymous\n" +
+				"MIME-Version: 1.0\n" +
+				"Content-Type: text/csv\n" +
+				"Content-Disposition: attachment; filename=claims.csv\n\n" +
+				"invoice_id\nINV-1\n"},
+			folder: "Rejected", replies: 0,
 		},
 		{
 			name:   "automatic message from a stranger gets no reply",
@@ -830,8 +845,9 @@ func TestIMAPReplyFailure(t *testing.T) {
 	ctx := context.Background()
 	srv := startIMAP(t, "tls", nil)
 	look := srv.client(t)
-	appendMsg(t, look, "INBOX", sourceMsgs[0]) // taken: UID 1
-	appendMsg(t, look, "INBOX", sourceMsgs[2]) // rejected: UID 2
+	appendMsg(t, look, "INBOX", sourceMsgs[0])                                    // taken: UID 1
+	appendMsg(t, look, "INBOX", msg{from: "bob@provider.test", subject: "Hello"}) // rejected with a reply: UID 2
+	appendMsg(t, look, "INBOX", sourceMsgs[2])                                    // not allowed, no reply: UID 3
 	rep := &fakeReplier{fail: fmt.Errorf("smtp is down")}
 	src, err := ingest.NewIMAP(srv.options(rep))
 	if err != nil {
@@ -843,11 +859,15 @@ func TestIMAPReplyFailure(t *testing.T) {
 		t.Fatalf("List: %v", err)
 	}
 	t.Run("a rejection whose reply fails stays for the next list", func(t *testing.T) {
-		if got := subjects(folder(t, look, "INBOX")); !reflect.DeepEqual(got, []string{"March claims", "Pay me"}) {
+		if got := subjects(folder(t, look, "INBOX")); !reflect.DeepEqual(got, []string{"Hello", "March claims"}) {
 			t.Errorf("INBOX holds %q", got)
 		}
+		if got := subjects(folder(t, look, "Rejected")); !reflect.DeepEqual(got, []string{"Pay me"}) {
+			t.Errorf("Rejected holds %q; want the message of the sender not allowed, which needs no reply", got)
+		}
 		f := src.Filed()
-		if len(f) != 1 || f[0].Folder != "" || !strings.Contains(f[0].Err, "smtp is down") {
+		if len(f) != 2 || f[0].Folder != "" || !strings.Contains(f[0].Err, "smtp is down") ||
+			f[1].Folder != "Rejected" || f[1].Replied || f[1].Err != "" {
 			t.Errorf("Filed = %+v", f)
 		}
 	})
@@ -855,10 +875,10 @@ func TestIMAPReplyFailure(t *testing.T) {
 		for _, n := range names {
 			src.Ack(ctx, n, []byte("ack "+n))
 		}
-		if err := src.Archive(ctx, names[0]); err != nil {
+		if err := src.Archive(ctx, names[0], ""); err != nil {
 			t.Fatal(err)
 		}
-		if err := src.Archive(ctx, names[1]); err == nil || !strings.Contains(err.Error(), "smtp is down") {
+		if err := src.Archive(ctx, names[1], ""); err == nil || !strings.Contains(err.Error(), "smtp is down") {
 			t.Errorf("Archive: %v, want the reply's failure", err)
 		}
 		if !slices.Contains(subjects(folder(t, look, "INBOX")), "March claims") {
@@ -867,7 +887,7 @@ func TestIMAPReplyFailure(t *testing.T) {
 		rep.mu.Lock()
 		rep.fail = nil
 		rep.mu.Unlock()
-		if err := src.Archive(ctx, names[1]); err != nil {
+		if err := src.Archive(ctx, names[1], ""); err != nil {
 			t.Fatalf("Archive again: %v", err)
 		}
 		if !slices.Contains(subjects(folder(t, look, "Processed")), "March claims") {
@@ -1077,7 +1097,7 @@ func TestIMAPAgainstDovecot(t *testing.T) {
 	if err := src.Ack(ctx, name, []byte("status: taken\n")); err != nil {
 		t.Fatal(err)
 	}
-	if err := src.Archive(ctx, name); err != nil {
+	if err := src.Archive(ctx, name, ""); err != nil {
 		t.Fatalf("Archive: %v", err)
 	}
 	tests := []struct {
@@ -1102,18 +1122,14 @@ func TestIMAPAgainstDovecot(t *testing.T) {
 			mine = append(mine, r)
 		}
 	}
-	if len(mine) != 2 {
-		t.Fatalf("replies: %+v, want 2", mine)
+	if len(mine) != 1 {
+		t.Fatalf("replies: %+v, want 1 (none to the stranger)", mine)
 	}
 	for _, r := range mine {
 		switch r.To {
 		case "claims@provider.test":
 			if r.Subject != "Re: "+taken.subject || r.InReplyTo != "<"+taken.id+">" || !strings.Contains(r.Body, "status: taken") {
 				t.Errorf("acknowledgement reply: %+v", r)
-			}
-		case "stranger@elsewhere.test":
-			if !strings.Contains(r.Body, "not on") {
-				t.Errorf("rejection reply: %+v", r)
 			}
 		default:
 			t.Errorf("reply to %s", r.To)

@@ -22,9 +22,22 @@ type Options struct {
 	// Arrived is the day the file arrived, the default received_on of
 	// statement rows.
 	Arrived core.Date
+	// RunDate, when set, bounds service dates (SPEC.md's sanity limits): a
+	// service line dated after it, or more than MaxServiceAge days before
+	// it, does not parse.
+	RunDate core.Date
+	// MaxLineCharge, when above 0, is the largest amount_charged a service
+	// line may carry (limits.max_line_charge).
+	MaxLineCharge core.Cents
 	// MaxErrors is how many row errors a table report keeps (the rest are
 	// counted); 0 means 1000.
 	MaxErrors int
+	// MaxWorkbookSize is how many bytes a workbook may unpack to; 0 means
+	// DefaultMaxWorkbookSize. A larger workbook is rejected whole.
+	MaxWorkbookSize int64
+	// MaxSharedStrings is how many distinct texts a workbook may hold; 0
+	// means DefaultMaxSharedStrings. Their index stays in memory.
+	MaxSharedStrings int
 }
 
 // TableReport says what became of one table: a CSV file or one sheet.
@@ -92,29 +105,12 @@ func ReadFile(ctx context.Context, path, name string, opt Options, visit func(*R
 		return nil, fmt.Errorf("reading %s: %w", name, err)
 	}
 	rep := &FileReport{Name: name}
-	switch {
-	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
-		err = readXLSX(ctx, f, name, opt, rep, visit)
-	case looksLikeText(head):
+	if bytes.HasPrefix(head, []byte("PK\x03\x04")) {
+		err = readXLSX(ctx, f, path, name, opt, rep, visit)
+	} else {
 		err = readCSV(ctx, f, name, opt, rep, visit)
-	default:
-		rep.Tables = []*TableReport{{Source: name, Rejected: "not a CSV or XLSX file (binary content); key it in by hand or send it as CSV or XLSX"}}
 	}
 	return rep, err
-}
-
-func looksLikeText(b []byte) bool {
-	if len(b) == 0 {
-		return true
-	}
-	if bytes.IndexByte(b, 0) >= 0 {
-		return false
-	}
-	// The sample may end inside a multi-byte rune.
-	for i := 0; i < 3 && !utf8.Valid(b) && len(b) > 0; i++ {
-		b = b[:len(b)-1]
-	}
-	return utf8.Valid(b)
 }
 
 // errVisit marks an error of the caller's visit function: it stops the
@@ -129,41 +125,155 @@ type table struct {
 	opt    Options
 	xlsx   bool
 	d1904  bool
+
+	// When the first row matches no kind, a few rows more are read in
+	// case it was a title above the real header.
+	noKind    string // why the first row is no header
+	titleRow  int
+	lookAhead int
 }
 
-// start reads the header row; it returns false if the table is rejected.
-func (t *table) start(cells []string) bool {
-	t.h = parseHeader(cells)
-	s, missing, ok := recognise(t.h)
-	if !ok {
-		if len(t.h.cols) == 0 {
-			t.rep.Rejected = "empty: no header row"
-		} else {
-			t.rep.Rejected = fmt.Sprintf("header matches no input kind; closest is %s, which lacks %s", s.Kind, strings.Join(missing, ", "))
+// titleRows is how many rows below a row that matches no kind are tried
+// as the real header.
+const titleRows = 10
+
+// header takes a row while no header is known. It returns true when the
+// table is rejected and the rest of it is not to be read.
+func (t *table) header(row int, cells []string) bool {
+	if blankRow(cells) {
+		return false
+	}
+	h := parseHeader(cells)
+	if t.noKind != "" {
+		// Looking below a title for the real header.
+		if s, _, ok := recognise(h); ok {
+			t.rep.Rejected = fmt.Sprintf("row %d is a title, not the header: the %s header is at row %d; delete the rows above the header", t.titleRow, s.Kind, row)
+			return true
+		}
+		if t.lookAhead--; t.lookAhead == 0 {
+			t.rep.Rejected = t.noKind
+			return true
 		}
 		return false
 	}
+	if len(h.dups) > 0 {
+		d := h.dups[0]
+		t.rep.Rejected = fmt.Sprintf("header names column %q twice (columns %s and %s); delete or rename one", h.names[d[0]], columnLetter(d[0]), columnLetter(d[1]))
+		return true
+	}
+	s, missing, ok := recognise(h)
+	if !ok {
+		t.noKind, t.titleRow, t.lookAhead = noKindMessage(row, h, s, missing), row, titleRows
+		return false
+	}
+	t.h = h
 	t.schema = s
 	t.rep.Kind = s.Kind
-	if u := unknownColumns(t.h, s); len(u) > 0 {
+	if u := unknownColumns(h, s); len(u) > 0 {
 		t.rep.Warnings = append(t.rep.Warnings, fmt.Sprintf("unknown columns ignored: %s", strings.Join(u, ", ")))
+	}
+	return false
+}
+
+// finish rejects a table whose header never came.
+func (t *table) finish(empty string) {
+	switch {
+	case t.rep.Kind != "" || t.rep.Rejected != "":
+	case t.noKind != "":
+		t.rep.Rejected = t.noKind
+	default:
+		t.rep.Rejected = empty
+	}
+}
+
+// noKindMessage says why a header row matches no kind: the columns the
+// closest kind lacks, briefly.
+func noKindMessage(row int, h header, near Schema, missing []string) string {
+	have := len(near.Required) - len(missing)
+	if have == 0 {
+		var cols []string
+		for _, n := range h.names {
+			if n != "" {
+				cols = append(cols, n)
+			}
+		}
+		return fmt.Sprintf("header matches no input kind: row %d names no column carepay reads (%s); the header must be the first row that is not blank, with columns such as employee_id, provider_id, invoice_id or statement_id", row, brief(cols))
+	}
+	if len(missing) > 3 {
+		return fmt.Sprintf("header matches no input kind; closest is %s, which has %d of its %d required columns and lacks %s", near.Kind, have, len(near.Required), brief(missing))
+	}
+	return fmt.Sprintf("header matches no input kind; closest is %s, which lacks %s", near.Kind, brief(missing))
+}
+
+// brief lists up to three names and counts the rest.
+func brief(names []string) string {
+	if len(names) > 3 {
+		return fmt.Sprintf("%s and %d more", strings.Join(names[:3], ", "), len(names)-3)
+	}
+	return strings.Join(names, ", ")
+}
+
+// columnLetter names the i-th column (from 0) as a spreadsheet shows it.
+func columnLetter(i int) string {
+	name, err := excelize.ColumnNumberToName(i + 1)
+	if err != nil {
+		return fmt.Sprintf("%d", i+1)
+	}
+	return name
+}
+
+// columnName names the i-th column of a row for an error: its header
+// name, or its letter when the header leaves it blank.
+func (t *table) columnName(i int) string {
+	if i < len(t.h.names) && t.h.names[i] != "" {
+		return t.h.names[i]
+	}
+	return "column " + columnLetter(i)
+}
+
+func blankRow(cells []string) bool {
+	for _, c := range cells {
+		if strings.TrimSpace(c) != "" {
+			return false
+		}
 	}
 	return true
 }
 
 func (t *table) row(n int, cells []string, visit func(*Record) error) error {
-	blank := true
-	for _, c := range cells {
-		if strings.TrimSpace(c) != "" {
-			blank = false
-			break
-		}
-	}
-	if blank {
+	if blankRow(cells) {
 		return nil
 	}
+	if !t.xlsx && len(cells) != len(t.h.names) {
+		// Values would land in the wrong columns: the row is not read.
+		// The column named is the first one missing, or the first extra.
+		col := t.columnName(min(len(cells), len(t.h.names)))
+		if len(cells) > len(t.h.names) {
+			col = "column " + columnLetter(len(t.h.names))
+		}
+		return t.broken(n, col, fmt.Sprintf("has %d %s where the header has %d; a value may hold an unquoted comma, or a field is missing", len(cells), plural(len(cells), "field", "fields"), len(t.h.names)), visit)
+	}
+	if t.xlsx {
+		// A workbook leaves trailing blank cells out; a value right of the
+		// header belongs to no column.
+		for i := len(t.h.names); i < len(cells); i++ {
+			if strings.TrimSpace(cells[i]) != "" {
+				return t.broken(n, "column "+columnLetter(i), fmt.Sprintf("has a value right of the header's last column %s; the header has %d columns", columnLetter(len(t.h.names)-1), len(t.h.names)), visit)
+			}
+		}
+	}
 	r := rowReader{source: t.rep.Source, row: n, h: t.h, cells: cells, xlsx: t.xlsx, d1904: t.d1904}
-	rec := r.parse(t.schema.Kind, t.opt.Arrived)
+	for i, c := range cells {
+		switch {
+		case strings.IndexByte(c, 0) >= 0:
+			cells[i] = strings.ReplaceAll(c, "\x00", "")
+			r.fail(t.columnName(i), cells[i], "holds a NUL byte (a binary zero); the file may be damaged or saved in another encoding")
+		case !utf8.ValidString(c):
+			cells[i] = strings.ToValidUTF8(c, "\ufffd")
+			r.fail(t.columnName(i), cells[i], "holds bytes that are not UTF-8 text (shown as \ufffd); save the file as CSV UTF-8")
+		}
+	}
+	rec := r.parse(t.schema.Kind, &t.opt)
 	t.rep.Rows++
 	if len(rec.Errors) > 0 {
 		t.rep.RejectedRows++
@@ -205,7 +315,30 @@ func (t *table) keep(e *core.RowError) {
 }
 
 func readCSV(ctx context.Context, f *os.File, name string, opt Options, rep *FileReport, visit func(*Record) error) error {
-	br := bufio.NewReaderSize(f, 64<<10)
+	t := &table{rep: &TableReport{Source: name}, opt: opt}
+	rep.Tables = append(rep.Tables, t.rep)
+	enc, err := sniffEncoding(f)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", name, err)
+	}
+	if enc.binary != "" {
+		t.rep.Rejected = enc.binary
+		return nil
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("reading %s: %w", name, err)
+	}
+	if enc.warning != "" {
+		t.rep.Warnings = append(t.rep.Warnings, enc.warning)
+	}
+	var in io.Reader = f
+	if enc.decode != nil {
+		in = enc.decode(f)
+	}
+	// The window keeps the text just read, to find the column of a quoting
+	// error in it.
+	win := newWindow(in, 256<<10)
+	br := bufio.NewReaderSize(win, 64<<10)
 	// A byte-order mark would stick to the first header name, and to its
 	// opening quote when the header is quoted.
 	bom := int64(0)
@@ -214,10 +347,12 @@ func readCSV(ctx context.Context, f *os.File, name string, opt Options, rep *Fil
 		bom = 3
 	}
 	cr := csv.NewReader(br)
-	cr.FieldsPerRecord = -1
+	cr.FieldsPerRecord = -1 // a row of another length is reported on its own
 	cr.ReuseRecord = true
-	t := &table{rep: &TableReport{Source: name}, opt: opt}
-	rep.Tables = append(rep.Tables, t.rep)
+	if c := separator(br); c != ',' {
+		cr.Comma = c
+		t.rep.Warnings = append(t.rep.Warnings, fmt.Sprintf("fields are separated by %s, not commas; read as such", map[rune]string{'\t': "tabs", ';': "semicolons"}[c]))
+	}
 	// row is the spreadsheet row: encoding/csv skips blank lines, which a
 	// spreadsheet counts, and a quoted field may span several lines, which
 	// a spreadsheet does not.
@@ -233,10 +368,13 @@ func readCSV(ctx context.Context, f *os.File, name string, opt Options, rep *Fil
 			row += 1 + max(pe.StartLine-lastLine-1, 0)
 			lastLine = pe.Line
 			if t.schema.Kind == "" {
-				t.rep.Rejected = fmt.Sprintf("header row %d is not valid CSV: %v", row, pe.Err)
+				if t.noKind == "" {
+					t.rep.Rejected = fmt.Sprintf("header row %d is not valid CSV: %v", row, pe.Err)
+				}
+				t.finish("")
 				return nil
 			}
-			col := columnAt(f, offset+bom, pe, t.h)
+			col := columnAt(func(n int) []byte { return win.from(offset+bom, n) }, pe, t.h, cr.Comma)
 			if err := t.broken(row, col, fmt.Sprintf("not valid CSV: %v", pe.Err), visit); err != nil {
 				return err
 			}
@@ -258,7 +396,7 @@ func readCSV(ctx context.Context, f *os.File, name string, opt Options, rep *Fil
 		}
 		if t.schema.Kind == "" {
 			// The header is the first row that is not blank.
-			if !t.start(rec) {
+			if t.header(row, rec) {
 				return nil
 			}
 			continue
@@ -267,15 +405,56 @@ func readCSV(ctx context.Context, f *os.File, name string, opt Options, rep *Fil
 			return err
 		}
 	}
-	if row == 0 {
-		t.rep.Rejected = "empty: no header row"
-	}
+	t.finish("empty: no header row")
 	return nil
 }
 
-func readXLSX(ctx context.Context, f io.Reader, name string, opt Options, rep *FileReport, visit func(*Record) error) error {
-	wb, err := excelize.OpenReader(f, excelize.Options{UnzipXMLSizeLimit: 8 << 20})
+// separator guesses the field separator from the first line that is not
+// blank: a comma, unless the line has none and holds tabs (what
+// spreadsheet programs write as "Unicode text") or semicolons (their CSV
+// where the comma is the decimal mark).
+func separator(br *bufio.Reader) rune {
+	head, _ := br.Peek(br.Size())
+	head = bytes.TrimLeft(head, "\r\n")
+	if i := bytes.IndexByte(head, '\n'); i >= 0 {
+		head = head[:i]
+	}
+	switch {
+	case bytes.IndexByte(head, ',') >= 0:
+		return ','
+	case bytes.IndexByte(head, '\t') >= 0:
+		return '\t'
+	case bytes.IndexByte(head, ';') >= 0:
+		return ';'
+	}
+	return ','
+}
+
+// readXLSX reads every sheet of a workbook, a row at a time. The workbook
+// is first checked against the limits (checkWorkbook), then opened from
+// its path so that excelize reads parts where they lie instead of taking
+// the whole file into memory.
+func readXLSX(ctx context.Context, f *os.File, path, name string, opt Options, rep *FileReport, visit func(*Record) error) error {
+	maxSize, maxStrings := opt.MaxWorkbookSize, opt.MaxSharedStrings
+	if maxSize <= 0 {
+		maxSize = DefaultMaxWorkbookSize
+	}
+	if maxStrings <= 0 {
+		maxStrings = DefaultMaxSharedStrings
+	}
+	refused, err := checkWorkbook(f, maxSize, maxStrings)
 	if err != nil {
+		return fmt.Errorf("reading %s: %w", name, err)
+	}
+	if refused != "" {
+		rep.Tables = []*TableReport{{Source: name, Rejected: refused}}
+		return nil
+	}
+	wb, err := excelize.OpenFile(path, excelize.Options{UnzipSizeLimit: maxSize, UnzipXMLSizeLimit: streamPart})
+	if err != nil {
+		if wb != nil {
+			wb.Close() // removes the parts unpacked so far
+		}
 		rep.Tables = []*TableReport{{Source: name, Rejected: fmt.Sprintf("not a readable XLSX workbook: %v", err)}}
 		return nil
 	}
@@ -305,7 +484,7 @@ func readSheet(ctx context.Context, wb *excelize.File, sheet string, t *table, v
 		return err
 	}
 	defer rows.Close()
-	row, started := 0, false
+	row := 0
 	for rows.Next() {
 		row++
 		cells, err := rows.Columns(excelize.Options{RawCellValue: true})
@@ -317,12 +496,9 @@ func readSheet(ctx context.Context, wb *excelize.File, sheet string, t *table, v
 				return err
 			}
 		}
-		if !started {
-			if len(cells) == 0 {
-				continue // leading blank rows before the header
-			}
-			started = true
-			if !t.start(cells) {
+		if t.schema.Kind == "" {
+			// Blank rows above the header are skipped.
+			if t.header(row, cells) {
 				return nil
 			}
 			continue
@@ -331,36 +507,27 @@ func readSheet(ctx context.Context, wb *excelize.File, sheet string, t *table, v
 			return fmt.Errorf("%w: %w", errVisit, err)
 		}
 	}
-	if !started {
-		t.rep.Rejected = "empty sheet: no header row"
-	}
+	t.finish("empty sheet: no header row")
 	return rows.Error()
 }
 
-// columnAt names the column where a CSV quoting error sits: it reads the
-// broken record's text back from the file (the record starts at byte
-// start) and counts the separators before the error. "" when unknown.
-func columnAt(f *os.File, start int64, pe *csv.ParseError, h header) string {
-	buf := make([]byte, 64<<10)
-	n, _ := f.ReadAt(buf, start)
-	lines := strings.SplitAfter(string(buf[:n]), "\n")
-	i := pe.Line - pe.StartLine
-	if i < 0 || i >= len(lines) {
-		return ""
-	}
-	line := lines[i]
-	if pe.Column-1 > len(line) || pe.Column < 1 {
-		return ""
-	}
-	if i > 0 {
+// columnAt names the column where a CSV quoting error sits: it counts the
+// separators before the error in the broken record's first line, read
+// back from text (where the record starts). "" when unknown.
+func columnAt(text func(n int) []byte, pe *csv.ParseError, h header, comma rune) string {
+	if pe.Line != pe.StartLine || pe.Column < 1 {
 		return "" // inside a field spanning lines: the count starts elsewhere
 	}
+	line := text(pe.Column - 1)
+	if len(line) < pe.Column-1 || bytes.IndexByte(line, '\n') >= 0 {
+		return ""
+	}
 	field, quoted := 0, false
-	for _, c := range line[:pe.Column-1] {
+	for _, c := range string(line) {
 		switch {
 		case c == '"':
 			quoted = !quoted
-		case c == ',' && !quoted:
+		case c == comma && !quoted:
 			field++
 		}
 	}

@@ -235,11 +235,29 @@ func TestReadCSVRows(t *testing.T) {
 		}
 	})
 
-	t.Run("short_row_reports_blank_required_values", func(t *testing.T) {
-		rep, recs := readBytes(t, "prov.csv", csvOf("provider_id,name,email", "P1"), opt)
+	// A row of another length than the header would put values in the
+	// wrong columns: it is not read, whether fields are missing or extra.
+	t.Run("ragged_rows_rejected_with_both_counts", func(t *testing.T) {
+		rep, recs := readBytes(t, "prov.csv", csvOf("provider_id,name,email", "P1", "P2,Sunny,a@b.c", "P3,Sunny, Days,a@b.c"), opt)
 		tr := only(t, rep)
-		wantErrors(t, tr.Errors, []core.RowError{{File: "prov.csv", Row: 2, Column: "name", Msg: "is blank; a value is required"}})
-		if len(recs) != 1 || recs[0].Provider.ID != "P1" {
+		msg := " where the header has 3; a value may hold an unquoted comma, or a field is missing"
+		wantErrors(t, tr.Errors, []core.RowError{
+			{File: "prov.csv", Row: 2, Column: "name", Msg: "has 1 field" + msg},
+			{File: "prov.csv", Row: 4, Column: "column D", Msg: "has 4 fields" + msg},
+		})
+		if tr.Rows != 3 || tr.Taken() != 1 || len(recs) != 1 || recs[0].Provider.ID != "P2" {
+			t.Fatalf("Rows %d Taken %d records %+v", tr.Rows, tr.Taken(), recs)
+		}
+	})
+
+	// A ragged service line is still a line, to be rejected INVALID_ROW.
+	t.Run("ragged_line_passed_on_invalid", func(t *testing.T) {
+		rep, recs := readBytes(t, "st.csv", csvOf(stmtHeader,
+			"S1,P1,2026-03,E1,D1,center,2026-03-09,,120.00,extra",
+			"S1,P1,2026-03,E1,D1,center,2026-03-10,,120.00"), opt)
+		tr := only(t, rep)
+		wantErrors(t, tr.Errors, []core.RowError{{File: "st.csv", Row: 2, Column: "column J", Msg: "has 10 fields where the header has 9; a value may hold an unquoted comma, or a field is missing"}})
+		if len(recs) != 2 || !recs[0].Line.Invalid() || recs[1].Line.Invalid() || recs[1].Row != 3 {
 			t.Fatalf("records %+v", recs)
 		}
 	})
@@ -393,10 +411,10 @@ func TestReadStatementRows(t *testing.T) {
 	t.Run("line_id_and_mileage_kept", func(t *testing.T) {
 		_, recs := readBytes(t, "st.csv", csvOf(
 			stmtHeader+",line_id,mileage",
-			"S1,P1,2026-03,E1,D1,In_Home,2026-03-09,4.5,63.00,L7,12.5 mi",
+			"S1,P1,2026-03,E1,D1,In_Home,2026-03-09,4.5,63.00,L7,12.5",
 		), opt)
 		l := recs[0].Line
-		if l.LineID != "L7" || l.Mileage != "12.5 mi" || l.CareType != core.CareInHome || l.Hours != 450 || !l.HasHours || l.Charged != 6300 {
+		if l.Invalid() || l.LineID != "L7" || l.Mileage != "12.5" || l.CareType != core.CareInHome || l.Hours != 450 || !l.HasHours || l.Charged != 6300 {
 			t.Fatalf("line %+v", l)
 		}
 	})

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -52,6 +53,32 @@ func (r *rowReader) str(col string, required bool) string {
 	v := r.raw(col)
 	if v == "" && required {
 		r.fail(col, "", "is blank; a value is required")
+	}
+	return v
+}
+
+// formulaStarts are the characters that make a spreadsheet run a cell as
+// a formula (= + - @), or that some programs strip before doing so (tab,
+// carriage return).
+const formulaStarts = "=+-@\t\r"
+
+// text returns a name or address value, refusing text a spreadsheet would
+// run: such a value would travel to the check register, the payroll file
+// and the letters, where someone opens it.
+func (r *rowReader) text(col string, required bool) string {
+	v := r.str(col, required)
+	if i, ok := r.h.cols[col]; ok && i < len(r.cells) {
+		if s := strings.TrimLeft(r.cells[i], " "); s != "" && strings.IndexByte(formulaStarts, s[0]) >= 0 {
+			what := strconv.Quote(s[:1])
+			switch s[0] {
+			case '\t':
+				what = "a tab"
+			case '\r':
+				what = "a carriage return"
+			}
+			r.fail(col, r.cells[i], "starts with "+what+", which a spreadsheet may run as a formula; remove the leading character")
+			return ""
+		}
 	}
 	return v
 }
@@ -108,14 +135,22 @@ func (r *rowReader) money(col string, required bool) core.Cents {
 	return c
 }
 
+// hours reads a number of hours. A negative number is read as such, for
+// the rules to refuse (INVALID_HOURS: hours must be above 0); more than two
+// decimals does not parse.
 func (r *rowReader) hours(col string) (core.Hours, bool) {
 	v := r.raw(col)
 	if v == "" {
 		return 0, false
 	}
+	if rest, neg := strings.CutPrefix(v, "-"); neg {
+		if h, err := core.ParseHours(rest); err == nil {
+			return -h, true
+		}
+	}
 	h, err := core.ParseHours(v)
 	if err != nil && r.xlsx {
-		if f, ferr := strconv.ParseFloat(v, 64); ferr == nil && f >= 0 && f < 1e6 {
+		if f, ferr := strconv.ParseFloat(v, 64); ferr == nil && f > -1e6 && f < 1e6 {
 			if hh := math.Round(f * 100); math.Abs(f*100-hh) < 1e-6 {
 				return core.Hours(hh), true
 			}
@@ -158,14 +193,14 @@ func (r *rowReader) enum(col string, allowed []string, def string, required bool
 
 func (r *rowReader) address() core.Address {
 	return core.Address{
-		Line1: r.raw("address_line1"), Line2: r.raw("address_line2"),
-		City: r.raw("city"), State: r.raw("state"), PostalCode: r.raw("postal_code"),
+		Line1: r.text("address_line1", false), Line2: r.text("address_line2", false),
+		City: r.text("city", false), State: r.raw("state"), PostalCode: r.raw("postal_code"),
 	}
 }
 
 func (r *rowReader) bank() core.BankAccount {
 	b := core.BankAccount{Routing: r.raw("routing_number"), Number: r.raw("account_number")}
-	b.Type = r.enum("account_type", core.AccountTypes, "checking", false)
+	b.Type = r.enum("account_type", core.AccountTypes, "", false) // blank stays blank: an ACH payee without one is held, never guessed
 	for _, c := range []string{"routing_number", "account_number"} {
 		if v := r.raw(c); strings.Trim(v, "0123456789") != "" {
 			r.fail(c, core.MaskAccount(v), "want digits only")
@@ -174,13 +209,17 @@ func (r *rowReader) bank() core.BankAccount {
 	return b
 }
 
+// MaxServiceAge is how many days before the run date a service date may
+// be: 730 days is accepted, 731 is a typo rather than care to pay for.
+const MaxServiceAge = 730
+
 // parse turns the row into a Record of kind k.
-func (r *rowReader) parse(k Kind, arrived core.Date) Record {
+func (r *rowReader) parse(k Kind, opt *Options) Record {
 	rec := Record{Kind: k, Source: r.source, Row: r.row}
 	switch k {
 	case Employees:
 		e := &core.Employee{
-			ID: r.str("employee_id", true), FirstName: r.str("first_name", true), LastName: r.str("last_name", true),
+			ID: r.str("employee_id", true), FirstName: r.text("first_name", true), LastName: r.text("last_name", true),
 			PlanID:         r.str("plan_id", true),
 			EmploymentType: r.enum("employment_type", core.EmploymentTypes, "", true),
 			AnnualIncome:   r.money("annual_income", true),
@@ -196,7 +235,7 @@ func (r *rowReader) parse(k Kind, arrived core.Date) Record {
 	case Dependents:
 		rec.Dependent = &core.Dependent{
 			EmployeeID: r.str("employee_id", true), ID: r.str("dependent_id", true),
-			FirstName: r.str("first_name", true), LastName: r.str("last_name", true),
+			FirstName: r.text("first_name", true), LastName: r.text("last_name", true),
 			BirthDate:       r.date("birth_date", true),
 			Relationship:    r.enum("relationship", core.Relationships, "", true),
 			IncapableOfSelf: r.boolean("incapable_of_self_care"),
@@ -204,14 +243,15 @@ func (r *rowReader) parse(k Kind, arrived core.Date) Record {
 		}
 	case Providers:
 		p := &core.Provider{
-			ID: r.str("provider_id", true), Name: r.str("name", true), TaxID: r.raw("tax_id"),
+			ID: r.str("provider_id", true), Name: r.text("name", true), TaxID: r.raw("tax_id"),
 			Address: r.address(), Email: r.raw("email"),
 			PaymentMethod: r.enum("payment_method", []string{core.MethodACH, core.MethodCheck}, core.MethodCheck, false),
 			Bank:          r.bank(),
 		}
 		rec.Provider = p
 	case Invoices, Statements:
-		rec.Line = r.line(k, arrived)
+		rec.Line = r.line(k, opt.Arrived)
+		r.sanity(rec.Line, opt)
 	}
 	rec.Errors = r.errs
 	if rec.Line != nil {
@@ -242,7 +282,11 @@ func (r *rowReader) line(k Kind, arrived core.Date) *core.Line {
 	l.Kind = core.Statement
 	l.Ref = r.str("statement_id", true)
 	l.LineID = r.raw("line_id")
-	l.Mileage = r.raw("mileage")
+	if r.raw("mileage") != "" {
+		// Read as money so that a bad value is reported; never paid.
+		r.money("mileage", false)
+		l.Mileage = r.raw("mileage")
+	}
 	if v := r.raw("period"); v == "" {
 		r.fail("period", "", "is blank; want a month like 2026-03")
 	} else if p, err := core.ParsePeriod(v); err != nil {
@@ -258,4 +302,24 @@ func (r *rowReader) line(k Kind, arrived core.Date) *core.Line {
 		l.ReceivedOn = arrived
 	}
 	return l
+}
+
+// sanity applies SPEC.md's sanity limits to a service line, so that a typo
+// never becomes a payment: a service date after the run date or more than
+// MaxServiceAge days before it, and a charge above the line limit, do not
+// parse (INVALID_ROW); such a row does not count towards its invoice's
+// first and last service dates.
+func (r *rowReader) sanity(l *core.Line, opt *Options) {
+	if d := l.ServiceDate; !d.IsZero() && !opt.RunDate.IsZero() {
+		earliest := opt.RunDate.AddDays(-MaxServiceAge)
+		switch {
+		case d > opt.RunDate:
+			r.fail("service_date", r.raw("service_date"), "is after the run date "+opt.RunDate.String()+"; care cannot be claimed before it took place")
+		case d < earliest:
+			r.fail("service_date", r.raw("service_date"), fmt.Sprintf("is more than %d days before the run date %s (the earliest accepted is %s)", MaxServiceAge, opt.RunDate, earliest))
+		}
+	}
+	if opt.MaxLineCharge > 0 && l.Charged > opt.MaxLineCharge {
+		r.fail("amount_charged", r.raw("amount_charged"), "is above the limit of "+opt.MaxLineCharge.Dollars()+" a line (limits.max_line_charge in config.toml)")
+	}
 }

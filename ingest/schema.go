@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"slices"
 	"sort"
 	"strings"
 )
@@ -44,9 +45,9 @@ func (k Kind) IsRegistry() bool { return k == Employees || k == Dependents || k 
 
 // header maps normalised column names to their positions.
 type header struct {
-	cols    map[string]int
-	names   []string // normalised, by position
-	unknown []string
+	cols  map[string]int
+	names []string // normalised, by position
+	dups  [][2]int // positions of a name the header holds twice
 }
 
 func normalise(s string) string {
@@ -61,11 +62,26 @@ func parseHeader(cells []string) header {
 		if n == "" {
 			continue
 		}
-		if _, dup := h.cols[n]; !dup {
-			h.cols[n] = i
+		if j, dup := h.cols[n]; dup {
+			if known(n) {
+				h.dups = append(h.dups, [2]int{j, i})
+			}
+			continue
 		}
+		h.cols[n] = i
 	}
 	return h
+}
+
+// known reports whether some kind reads column n. A column carepay does
+// not read may appear twice: it is ignored either way.
+func known(n string) bool {
+	for _, s := range Schemas {
+		if slices.Contains(s.Required, n) || slices.Contains(s.Optional, n) {
+			return true
+		}
+	}
+	return false
 }
 
 // recognise finds the kind whose required columns the header has. When

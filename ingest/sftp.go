@@ -2,6 +2,8 @@ package ingest
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -10,30 +12,14 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pkg/sftp"
 
+	"carepay/safefile"
 	"carepay/sshclient"
 )
-
-// Ways of telling that a remote file is completely uploaded.
-const (
-	// StableSize takes a file when its size and modification time are
-	// the same in two listings StableWait apart.
-	StableSize = "size"
-	// StableDone takes a file when a marker file "<name>.done" is beside
-	// it.
-	StableDone = "done"
-)
-
-// DoneSuffix ends the name of the marker that says a file is completely
-// uploaded, in StableDone mode.
-const DoneSuffix = ".done"
-
-// DefaultStableWait separates the two listings of StableSize mode when
-// SFTPOptions.StableWait is zero.
-const DefaultStableWait = 5 * time.Second
 
 // SFTPOptions configure an SFTP drop source.
 type SFTPOptions struct {
@@ -63,18 +49,30 @@ type SFTPOptions struct {
 // reconnects when the connection drops; call Close when done with it.
 //
 // List leaves out hidden files (names starting with "."), acknowledgements,
-// names not matching Pattern, and files that may still be uploading; in
-// StableDone mode it also leaves out the markers. Fetch resumes where it
-// stopped when the connection drops mid-file, so the writer sees every byte
-// once. Ack writes "<name>.ack.txt" under a hidden temporary name and
-// renames it into place. Archive moves the file (and its marker) to
-// ArchiveDir and succeeds if that was already done.
+// held files, names not matching Pattern, and files that may still be
+// uploading; in StableDone mode it also leaves out the markers. Fetch
+// resumes where it stopped when the connection drops mid-file, so the
+// writer sees every byte once, and fails with ErrChanged if the file
+// changes meanwhile. Ack writes "<name>.ack.txt" under a hidden temporary
+// name and renames it into place. Archive reads the file again and moves it
+// (and its marker) to ArchiveDir only if it holds the bytes the run
+// decided, and succeeds if that was already done.
 type SFTP struct {
 	opt SFTPOptions
 	c   *sshclient.Client
+
+	mu      sync.Mutex
+	waiting []Waiting
+	fetched map[string]fetched
 }
 
 var _ Source = (*SFTP)(nil)
+
+// fetched is what Fetch saw of a file: its hash and its size and time.
+type fetched struct {
+	sha string
+	st  stat
+}
 
 // NewSFTP checks the options and returns the source. It does not connect.
 func NewSFTP(opt SFTPOptions) (*SFTP, error) {
@@ -99,7 +97,7 @@ func NewSFTP(opt SFTPOptions) (*SFTP, error) {
 		opt.Stable = StableSize
 	case StableSize, StableDone:
 	default:
-		problems = append(problems, fmt.Sprintf("stable %q: want %q or %q", opt.Stable, StableSize, StableDone))
+		problems = append(problems, fmt.Sprintf("stable %q: want %q or %q (a server's clock cannot be trusted for %q)", opt.Stable, StableSize, StableDone, StableAge))
 	}
 	if opt.StableWait < 0 {
 		problems = append(problems, fmt.Sprintf("stable wait %s is negative", opt.StableWait))
@@ -113,7 +111,7 @@ func NewSFTP(opt SFTPOptions) (*SFTP, error) {
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("sftp source %q: %s", opt.Name, strings.Join(problems, "; "))
 	}
-	return &SFTP{opt: opt, c: c}, nil
+	return &SFTP{opt: opt, c: c, fetched: map[string]fetched{}}, nil
 }
 
 // Name identifies the source in the ledger and in reports.
@@ -122,10 +120,11 @@ func (s *SFTP) Name() string { return s.opt.Name }
 // Close ends the connection to the server, if one is open.
 func (s *SFTP) Close() error { return s.c.Close() }
 
-// look is what one listing saw of a file.
-type look struct {
-	size  int64
-	mtime time.Time
+// Waiting returns the files the last List left for a later run.
+func (s *SFTP) Waiting() []Waiting {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Waiting(nil), s.waiting...)
 }
 
 // List returns the files of the inbox that are completely uploaded, in
@@ -136,16 +135,19 @@ func (s *SFTP) List(ctx context.Context) ([]string, error) {
 		return nil, err
 	}
 	var names []string
+	var waiting []Waiting
 	switch s.opt.Stable {
 	case StableDone:
 		for n := range first {
 			if markers[n+DoneSuffix] {
 				names = append(names, n)
+			} else {
+				waiting = append(waiting, Waiting{n, "no " + n + DoneSuffix + " marker yet"})
 			}
 		}
 	default:
 		if len(first) == 0 {
-			return nil, nil
+			break
 		}
 		t := time.NewTimer(s.opt.StableWait)
 		select {
@@ -159,18 +161,24 @@ func (s *SFTP) List(ctx context.Context) ([]string, error) {
 			return nil, err
 		}
 		for n, a := range first {
-			if b, ok := second[n]; ok && a.size == b.size && a.mtime.Equal(b.mtime) {
+			if b, ok := second[n]; ok && a.same(b) {
 				names = append(names, n)
+			} else {
+				waiting = append(waiting, Waiting{n, fmt.Sprintf("still uploading: its size or time changed within %s", s.opt.StableWait)})
 			}
 		}
 	}
 	sort.Strings(names)
+	sort.Slice(waiting, func(i, j int) bool { return waiting[i].Name < waiting[j].Name })
+	s.mu.Lock()
+	s.waiting = waiting
+	s.mu.Unlock()
 	return names, nil
 }
 
 // look lists the inbox once: the candidate files, and the names of every
 // regular file (to find markers).
-func (s *SFTP) look(ctx context.Context) (map[string]look, map[string]bool, error) {
+func (s *SFTP) look(ctx context.Context) (map[string]stat, map[string]bool, error) {
 	var entries []os.FileInfo
 	err := s.c.Do(ctx, "listing "+s.opt.Dir, func(sc *sftp.Client) error {
 		var err error
@@ -180,7 +188,7 @@ func (s *SFTP) look(ctx context.Context) (map[string]look, map[string]bool, erro
 	if err != nil {
 		return nil, nil, err
 	}
-	files := map[string]look{}
+	files := map[string]stat{}
 	regular := map[string]bool{}
 	for _, e := range entries {
 		n := e.Name()
@@ -188,7 +196,7 @@ func (s *SFTP) look(ctx context.Context) (map[string]look, map[string]bool, erro
 			continue
 		}
 		regular[n] = true
-		if strings.HasPrefix(n, ".") || strings.HasSuffix(n, AckSuffix) {
+		if notInput(n) {
 			continue
 		}
 		if s.opt.Stable == StableDone && strings.HasSuffix(n, DoneSuffix) {
@@ -197,22 +205,23 @@ func (s *SFTP) look(ctx context.Context) (map[string]look, map[string]bool, erro
 		if ok, _ := path.Match(s.opt.Pattern, n); !ok {
 			continue
 		}
-		files[n] = look{size: e.Size(), mtime: e.ModTime()}
+		files[n] = statOf(e)
 	}
 	return files, regular, nil
 }
 
 // Fetch copies the named file of the inbox into w. If the connection drops
-// part-way, it reconnects and goes on from the byte it had reached; if
-// the file changes size meanwhile, it fails.
+// part-way, it reconnects and goes on from the byte it had reached. If the
+// file's size or time changes meanwhile, it fails with ErrChanged.
 func (s *SFTP) Fetch(ctx context.Context, name string, w io.Writer) error {
 	if err := sshclient.CheckName(name); err != nil {
 		return err
 	}
 	p := path.Join(s.opt.Dir, name)
-	size := int64(-1)
-	cw := &countWriter{w: w}
-	return s.c.Do(ctx, "fetching "+p, func(sc *sftp.Client) error {
+	var first *stat
+	h := sha256.New()
+	cw := &countWriter{w: io.MultiWriter(w, h)}
+	err := s.c.Do(ctx, "fetching "+p, func(sc *sftp.Client) error {
 		f, err := sc.Open(p)
 		if err != nil {
 			return err
@@ -225,10 +234,11 @@ func (s *SFTP) Fetch(ctx context.Context, name string, w io.Writer) error {
 		if !fi.Mode().IsRegular() {
 			return sshclient.Permanent(errors.New("not a regular file"))
 		}
-		if size < 0 {
-			size = fi.Size()
-		} else if fi.Size() != size {
-			return sshclient.Permanent(fmt.Errorf("the file changed while being fetched: %d bytes, was %d", fi.Size(), size))
+		if first == nil {
+			st := statOf(fi)
+			first = &st
+		} else if !first.same(statOf(fi)) {
+			return changed("%d bytes at reconnecting, was %d", fi.Size(), first.size)
 		}
 		if cw.n > 0 {
 			if _, err := f.Seek(cw.n, io.SeekStart); err != nil {
@@ -238,8 +248,97 @@ func (s *SFTP) Fetch(ctx context.Context, name string, w io.Writer) error {
 		if _, err := io.Copy(cw, f); err != nil {
 			return err
 		}
-		if cw.n != size {
-			return sshclient.Permanent(fmt.Errorf("the file changed while being fetched: read %d bytes, expected %d", cw.n, size))
+		after, err := f.Stat()
+		if err != nil {
+			return err
+		}
+		if cw.n != first.size || !first.same(statOf(after)) {
+			return changed("read %d bytes; %d bytes now, was %d", cw.n, after.Size(), first.size)
+		}
+		// The name must still be this file: not renamed over meanwhile.
+		if now, err := sc.Stat(p); err != nil || !first.same(statOf(now)) {
+			return changed("another file took its name")
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.fetched[name] = fetched{sha: hex.EncodeToString(h.Sum(nil)), st: *first}
+	s.mu.Unlock()
+	return nil
+}
+
+// changed is ErrChanged while being read, which no reconnecting cures.
+func changed(format string, args ...any) error {
+	return sshclient.Permanent(fmt.Errorf("%w while being read: %s", ErrChanged, fmt.Sprintf(format, args...)))
+}
+
+// hashRemote reads the file at p and returns its SHA-256 and what it saw
+// of it; ErrChanged if it changed while being read.
+func hashRemote(sc *sftp.Client, p string) (string, stat, error) {
+	f, err := sc.Open(p)
+	if err != nil {
+		return "", stat{}, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return "", stat{}, err
+	}
+	if !fi.Mode().IsRegular() {
+		return "", stat{}, sshclient.Permanent(errors.New("not a regular file"))
+	}
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return "", stat{}, err
+	}
+	after, err := f.Stat()
+	if err != nil {
+		return "", stat{}, err
+	}
+	if st := statOf(fi); n != st.size || !st.same(statOf(after)) {
+		return "", stat{}, changed("read %d bytes; %d bytes now, was %d", n, after.Size(), st.size)
+	}
+	return hex.EncodeToString(h.Sum(nil)), statOf(after), nil
+}
+
+// Verify checks that name still holds the bytes whose SHA-256 is sha. A
+// file this source fetched with that hash is checked by its size and time;
+// any other is read again.
+func (s *SFTP) Verify(ctx context.Context, name, sha string) error {
+	if err := sshclient.CheckName(name); err != nil {
+		return err
+	}
+	p := path.Join(s.opt.Dir, name)
+	s.mu.Lock()
+	seen, ok := s.fetched[name]
+	s.mu.Unlock()
+	return s.c.Do(ctx, "verifying "+p, func(sc *sftp.Client) error {
+		if ok && seen.sha == sha {
+			fi, there, err := sshclient.Exists(sc, p)
+			if err != nil {
+				return err
+			}
+			if !there {
+				return sshclient.Permanent(fmt.Errorf("%s: %w: it is no longer in %s", name, ErrChanged, s.opt.Dir))
+			}
+			if !seen.st.same(statOf(fi)) {
+				return sshclient.Permanent(fmt.Errorf("%s: %w: %d bytes now, was %d", name, ErrChanged, fi.Size(), seen.st.size))
+			}
+			return nil
+		}
+		got, _, err := hashRemote(sc, p)
+		if errors.Is(err, fs.ErrNotExist) {
+			return sshclient.Permanent(fmt.Errorf("%s: %w: it is no longer in %s", name, ErrChanged, s.opt.Dir))
+		}
+		if err != nil {
+			return err
+		}
+		if got != sha {
+			return sshclient.Permanent(fmt.Errorf("%s: %w: SHA-256 %s, was %s", name, ErrChanged, short(got), short(sha)))
 		}
 		return nil
 	})
@@ -293,6 +392,10 @@ func (s *SFTP) Ack(ctx context.Context, name string, report []byte) error {
 		if err != nil {
 			return fmt.Errorf("creating %s: %w", tmp, err)
 		}
+		if err := f.Chmod(safefile.Perm()); err != nil {
+			f.Close()
+			return fmt.Errorf("setting the mode of %s: %w", tmp, err)
+		}
 		if _, err := f.Write(report); err != nil {
 			f.Close()
 			return fmt.Errorf("writing %s: %w", tmp, err)
@@ -317,19 +420,36 @@ func (s *SFTP) Ack(ctx context.Context, name string, report []byte) error {
 }
 
 // Archive moves a taken file (and, in StableDone mode, its marker) into
-// the archive folder, replacing an older file of the same name there. A
-// file already gone from the inbox and present in the archive counts as
-// archived. Without an archive folder it does nothing.
-func (s *SFTP) Archive(ctx context.Context, name string) error {
+// the archive folder, replacing an older file of the same name there, if
+// the file still holds the bytes whose SHA-256 is sha: it is read again to
+// make sure. A file that changed is not archived: it is renamed
+// "<name>.changed" in the inbox, its marker removed, and Archive returns a
+// *ChangedError. A file already gone from the inbox and present in the
+// archive with those bytes counts as archived. Without an archive folder
+// a file that did not change stays where it is.
+func (s *SFTP) Archive(ctx context.Context, name, sha string) error {
 	if err := sshclient.CheckName(name); err != nil {
 		return err
 	}
-	if s.opt.ArchiveDir == "" {
-		return nil
-	}
 	src := path.Join(s.opt.Dir, name)
 	dst := path.Join(s.opt.ArchiveDir, name)
-	return s.c.Do(ctx, "archiving "+src+" to "+s.opt.ArchiveDir, func(sc *sftp.Client) error {
+	return s.c.Do(ctx, "archiving "+src, func(sc *sftp.Client) error {
+		got, seen, err := hashRemote(sc, src)
+		if errors.Is(err, fs.ErrNotExist) {
+			return s.archivedBefore(sc, name, sha)
+		}
+		if errors.Is(err, ErrChanged) {
+			return s.hold(sc, name, src, "it is still being written")
+		}
+		if err != nil {
+			return err
+		}
+		if got != sha {
+			return s.hold(sc, name, src, fmt.Sprintf("SHA-256 %s, was %s", short(got), short(sha)))
+		}
+		if s.opt.ArchiveDir == "" {
+			return nil
+		}
 		if err := sc.MkdirAll(s.opt.ArchiveDir); err != nil {
 			return fmt.Errorf("making %s: %w", s.opt.ArchiveDir, err)
 		}
@@ -345,18 +465,74 @@ func (s *SFTP) Archive(ctx context.Context, name string) error {
 				}
 			}
 		}
-		_, inInbox, err := sshclient.Exists(sc, src)
+		if err := sshclient.Replace(sc, src, dst); err != nil {
+			return err
+		}
+		// Written to between the check and the move: bring it back, held.
+		fi, err := sc.Stat(dst)
+		if err != nil {
+			return fmt.Errorf("checking %s: %w", dst, err)
+		}
+		if !seen.same(statOf(fi)) {
+			return s.hold(sc, name, dst, "it was written to while being archived")
+		}
+		return nil
+	})
+}
+
+// archivedBefore answers Archive for a file no longer in the inbox: moved
+// by an earlier attempt or run (to the archive, or held), or gone.
+func (s *SFTP) archivedBefore(sc *sftp.Client, name, sha string) error {
+	if s.opt.ArchiveDir != "" {
+		got, _, err := hashRemote(sc, path.Join(s.opt.ArchiveDir, name))
+		if err == nil && got == sha {
+			return nil // archived already, by an earlier attempt or run
+		}
+		if err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, ErrChanged) {
+			return err
+		}
+	}
+	held := ""
+	for i := 1; ; i++ {
+		h := heldName(name, i)
+		_, ok, err := sshclient.Exists(sc, path.Join(s.opt.Dir, h))
 		if err != nil {
 			return err
 		}
-		if !inInbox {
-			if _, archived, err := sshclient.Exists(sc, dst); err != nil {
-				return err
-			} else if archived {
-				return nil // archived already, by an earlier attempt or run
-			}
-			return sshclient.Permanent(fmt.Errorf("%s is neither in the inbox nor in the archive: %w", name, fs.ErrNotExist))
+		if !ok {
+			break
 		}
-		return sshclient.Replace(sc, src, dst)
-	})
+		held = h
+	}
+	if held != "" {
+		return sshclient.Permanent(&ChangedError{Name: name, HeldAs: held, Detail: "held by an earlier attempt"})
+	}
+	return sshclient.Permanent(fmt.Errorf("%s is neither in the inbox nor in the archive: %w", name, fs.ErrNotExist))
+}
+
+// hold renames the changed file at p to a free "<name>.changed" name in
+// the inbox and removes its marker, which must not vouch for the next
+// upload of the name.
+func (s *SFTP) hold(sc *sftp.Client, name, p, detail string) error {
+	e := &ChangedError{Name: name, Detail: detail}
+	for i := 1; ; i++ {
+		h := heldName(name, i)
+		dst := path.Join(s.opt.Dir, h)
+		if _, ok, err := sshclient.Exists(sc, dst); err != nil {
+			return err
+		} else if ok {
+			continue
+		}
+		if err := sc.Rename(p, dst); err != nil {
+			return fmt.Errorf("holding %s as %s: %w", name, h, err)
+		}
+		e.HeldAs = h
+		break
+	}
+	if s.opt.Stable == StableDone {
+		if err := sc.Remove(path.Join(s.opt.Dir, name+DoneSuffix)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("holding %s: removing its marker: %w", name, err)
+		}
+	}
+	return sshclient.Permanent(e)
 }

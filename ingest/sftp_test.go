@@ -98,7 +98,7 @@ func TestSFTPRoundTrip(t *testing.T) {
 		if err := src.Ack(ctx, name, []byte("ack of "+name)); err != nil {
 			t.Fatalf("Ack %s: %v", name, err)
 		}
-		if err := src.Archive(ctx, name); err != nil {
+		if err := src.Archive(ctx, name, shaOf(string(want))); err != nil {
 			t.Fatalf("Archive %s: %v", name, err)
 		}
 	}
@@ -147,6 +147,11 @@ func TestSFTPList(t *testing.T) {
 		{
 			name:  "hidden_acks_and_folders_left_out",
 			files: map[string]string{"inbox/a.csv": "a", "inbox/.a.csv.part": "p", "inbox/a.csv.ack.txt": "k", "inbox/dir/x.csv": "x"},
+			want:  []string{"a.csv"},
+		},
+		{
+			name:  "held_files_left_out",
+			files: map[string]string{"inbox/a.csv": "a", "inbox/b.csv.changed": "held", "inbox/b.csv.2.changed": "held"},
 			want:  []string{"a.csv"},
 		},
 		{
@@ -314,7 +319,8 @@ func TestSFTPRefusesEscapingNames(t *testing.T) {
 		ops := map[string]func() error{
 			"fetch":   func() error { return src.Fetch(ctx, name, &bytes.Buffer{}) },
 			"ack":     func() error { return src.Ack(ctx, name, []byte("ack")) },
-			"archive": func() error { return src.Archive(ctx, name) },
+			"archive": func() error { return src.Archive(ctx, name, shaOf("")) },
+			"verify":  func() error { return src.Verify(ctx, name, shaOf("")) },
 		}
 		for op, call := range ops {
 			t.Run(op+"_"+strings.NewReplacer("/", "slash", "\x00", "nul").Replace(name), func(t *testing.T) {
@@ -340,6 +346,7 @@ func TestSFTPArchive(t *testing.T) {
 		files   map[string]string
 		opt     func(*ingest.SFTPOptions)
 		archive string
+		decided string // the bytes the run read (default "a")
 		times   int
 		wantErr string
 		want    map[string]string
@@ -365,7 +372,7 @@ func TestSFTPArchive(t *testing.T) {
 		{
 			name:    "replaces_an_older_archived_file_of_the_same_name",
 			files:   map[string]string{"archive/a.csv": "old", "inbox/a.csv": "new"},
-			archive: "a.csv", times: 1,
+			archive: "a.csv", decided: "new", times: 1,
 			want: map[string]string{"archive/a.csv": "new"},
 		},
 		{
@@ -381,6 +388,36 @@ func TestSFTPArchive(t *testing.T) {
 			opt:     func(o *ingest.SFTPOptions) { o.Stable = ingest.StableDone },
 			archive: "a.csv", times: 2,
 			want: map[string]string{"archive/a.csv": "a", "archive/a.csv.done": ""},
+		},
+		{
+			name:    "changed_since_read_is_held_not_archived",
+			files:   map[string]string{"inbox/a.csv": "a,then more rows", "archive/a.csv": "old"},
+			archive: "a.csv", times: 2,
+			wantErr: "a.csv changed after it was read",
+			want:    map[string]string{"inbox/a.csv.changed": "a,then more rows", "archive/a.csv": "old"},
+		},
+		{
+			name:    "changed_next_to_a_held_file_takes_a_free_name",
+			files:   map[string]string{"inbox/a.csv": "a2", "inbox/a.csv.changed": "earlier"},
+			archive: "a.csv", times: 1,
+			wantErr: "held as a.csv.2.changed",
+			want:    map[string]string{"inbox/a.csv.2.changed": "a2", "inbox/a.csv.changed": "earlier"},
+		},
+		{
+			name:    "changed_in_done_mode_drops_the_marker",
+			files:   map[string]string{"inbox/a.csv": "ab", "inbox/a.csv.done": ""},
+			opt:     func(o *ingest.SFTPOptions) { o.Stable = ingest.StableDone },
+			archive: "a.csv", times: 1,
+			wantErr: "held as a.csv.changed",
+			want:    map[string]string{"inbox/a.csv.changed": "ab"},
+		},
+		{
+			name:    "changed_without_archive_folder_is_held",
+			files:   map[string]string{"inbox/a.csv": "ab"},
+			opt:     func(o *ingest.SFTPOptions) { o.ArchiveDir = "" },
+			archive: "a.csv", times: 1,
+			wantErr: "held as a.csv.changed",
+			want:    map[string]string{"inbox/a.csv.changed": "ab"},
 		},
 		{
 			name:    "no_archive_folder_leaves_the_file",
@@ -403,7 +440,11 @@ func TestSFTPArchive(t *testing.T) {
 			src := newSFTPSource(t, opt)
 			var err error
 			for range tt.times {
-				if err = src.Archive(context.Background(), tt.archive); err != nil {
+				decided := tt.decided
+				if decided == "" {
+					decided = "a"
+				}
+				if err = src.Archive(context.Background(), tt.archive, shaOf(decided)); err != nil {
 					break
 				}
 			}
@@ -412,6 +453,8 @@ func TestSFTPArchive(t *testing.T) {
 				t.Errorf("Archive: %v", err)
 			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
 				t.Errorf("Archive = %v, want an error saying %q", err, tt.wantErr)
+			case strings.HasPrefix(tt.name, "changed") && !errors.Is(err, ingest.ErrChanged):
+				t.Errorf("Archive = %v, want ErrChanged", err)
 			}
 			if got := srv.Files(t); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("server files = %q, want %q", got, tt.want)
@@ -539,7 +582,7 @@ func TestSFTPHonoursContext(t *testing.T) {
 			ctx: func() (context.Context, context.CancelFunc) {
 				return context.WithTimeout(context.Background(), 200*time.Millisecond)
 			},
-			call: func(ctx context.Context, s *ingest.SFTP) error { return s.Archive(ctx, "a.csv") },
+			call: func(ctx context.Context, s *ingest.SFTP) error { return s.Archive(ctx, "a.csv", shaOf("a")) },
 			want: context.DeadlineExceeded,
 		},
 	}
@@ -745,7 +788,7 @@ func TestSFTPAgainstOpenSSH(t *testing.T) {
 				t.Fatalf("Ack: %v", err)
 			}
 			for range 2 {
-				if err := src.Archive(ctx, name); err != nil {
+				if err := src.Archive(ctx, name, shaOf(string(files[name]))); err != nil {
 					t.Fatalf("Archive: %v", err)
 				}
 			}
@@ -787,5 +830,66 @@ func TestSFTPAgainstOpenSSH(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("server files:\n got %q\nwant %q", got, want)
+	}
+}
+
+// growingFile appends to a file on the server when first written to, as
+// an upload still at work would while carepay reads.
+type growingFile struct {
+	buf  bytes.Buffer
+	path string
+	done bool
+}
+
+func (g *growingFile) Write(p []byte) (int, error) {
+	if !g.done {
+		g.done = true
+		f, err := os.OpenFile(g.path, os.O_WRONLY|os.O_APPEND, 0)
+		if err != nil {
+			return 0, err
+		}
+		f.WriteString("more,rows\n")
+		f.Close()
+	}
+	return g.buf.Write(p)
+}
+
+func TestSFTPFetchRefusesAGrowingFile(t *testing.T) {
+	srv := sshtest.Start(t, sshtest.Options{})
+	sftpPut(t, srv, "inbox/a.csv", []byte("a,b\n1,2\n"))
+	src := newSFTPSource(t, sftpOptions(srv))
+	err := src.Fetch(context.Background(), "a.csv", &growingFile{path: srv.Path("inbox/a.csv")})
+	if !errors.Is(err, ingest.ErrChanged) {
+		t.Fatalf("Fetch = %v, want ErrChanged", err)
+	}
+	if n := srv.Conns(); n != 1 {
+		t.Errorf("%d connections: a changed file is not retried", n)
+	}
+}
+
+func TestSFTPVerify(t *testing.T) {
+	ctx := context.Background()
+	srv := sshtest.Start(t, sshtest.Options{})
+	sftpPut(t, srv, "inbox/a.csv", []byte("a"))
+	sftpPut(t, srv, "inbox/b.csv", []byte("b"))
+	src := newSFTPSource(t, sftpOptions(srv))
+	if err := src.Fetch(ctx, "a.csv", io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.Verify(ctx, "a.csv", shaOf("a")); err != nil {
+		t.Errorf("Verify of a fetched file unchanged: %v", err)
+	}
+	if err := src.Verify(ctx, "b.csv", shaOf("b")); err != nil {
+		t.Errorf("Verify of a file not fetched here: %v", err)
+	}
+	sftpPut(t, srv, "inbox/a.csv", []byte("a,more"))
+	sftpPut(t, srv, "inbox/b.csv", []byte("b,more"))
+	for _, n := range []string{"a.csv", "b.csv"} {
+		if err := src.Verify(ctx, n, shaOf(n[:1])); !errors.Is(err, ingest.ErrChanged) {
+			t.Errorf("Verify(%s) after a change = %v, want ErrChanged", n, err)
+		}
+	}
+	if err := src.Verify(ctx, "gone.csv", shaOf("")); !errors.Is(err, ingest.ErrChanged) {
+		t.Errorf("Verify of a file gone = %v, want ErrChanged", err)
 	}
 }

@@ -3,6 +3,7 @@ package ingest_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -10,7 +11,9 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"carepay/ingest"
 )
@@ -33,12 +36,23 @@ func folderFixture(t *testing.T) (string, *ingest.Folder) {
 		"../outside.csv": "outside the drop",
 	} {
 		writeFile(t, filepath.Join(drop, name), []byte(body))
+		age(t, filepath.Join(drop, name), time.Hour)
 	}
 	return root, &ingest.Folder{
 		SourceName: "ops-drop",
 		Dir:        drop,
 		ArchiveDir: filepath.Join(root, "archive"),
 		ReportsDir: filepath.Join(root, "reports"),
+	}
+}
+
+// age sets the modification time of the file at p to d ago: a drop that
+// has rested.
+func age(t *testing.T, p string, d time.Duration) {
+	t.Helper()
+	then := time.Now().Add(-d)
+	if err := os.Chtimes(p, then, then); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -208,7 +222,7 @@ func TestFolderArchive(t *testing.T) {
 	ctx := context.Background()
 	t.Run("moves_the_file", func(t *testing.T) {
 		root, f := folderFixture(t)
-		if err := f.Archive(ctx, "b.csv"); err != nil {
+		if err := f.Archive(ctx, "b.csv", shaOf("b")); err != nil {
 			t.Fatal(err)
 		}
 		if b, err := os.ReadFile(filepath.Join(root, "archive", "b.csv")); err != nil || string(b) != "b" {
@@ -224,18 +238,18 @@ func TestFolderArchive(t *testing.T) {
 	})
 	t.Run("already_archived_is_a_no_op", func(t *testing.T) {
 		root, f := folderFixture(t)
-		if err := f.Archive(ctx, "b.csv"); err != nil {
+		if err := f.Archive(ctx, "b.csv", shaOf("b")); err != nil {
 			t.Fatal(err)
 		}
 		before := snapshot(t, root)
-		if err := f.Archive(ctx, "b.csv"); err != nil {
+		if err := f.Archive(ctx, "b.csv", shaOf("b")); err != nil {
 			t.Fatalf("second Archive: %v", err)
 		}
 		sameTree(t, "second Archive", before, snapshot(t, root))
 	})
 	t.Run("never_existed", func(t *testing.T) {
 		_, f := folderFixture(t)
-		if err := f.Archive(ctx, "gone.csv"); err == nil || !strings.Contains(err.Error(), "gone.csv") {
+		if err := f.Archive(ctx, "gone.csv", shaOf("")); err == nil || !strings.Contains(err.Error(), "gone.csv") {
 			t.Fatalf("err = %v", err)
 		}
 	})
@@ -243,7 +257,7 @@ func TestFolderArchive(t *testing.T) {
 		root, f := folderFixture(t)
 		f.ArchiveDir = ""
 		before := snapshot(t, root)
-		if err := f.Archive(ctx, "b.csv"); err != nil {
+		if err := f.Archive(ctx, "b.csv", shaOf("b")); err != nil {
 			t.Fatal(err)
 		}
 		sameTree(t, "Archive without ArchiveDir", before, snapshot(t, root))
@@ -252,7 +266,7 @@ func TestFolderArchive(t *testing.T) {
 		t.Run("refuses_"+tc.name, func(t *testing.T) {
 			root, f := folderFixture(t)
 			before := snapshot(t, root)
-			err := f.Archive(ctx, tc.in)
+			err := f.Archive(ctx, tc.in, shaOf(""))
 			if err == nil || !strings.Contains(err.Error(), "refusing") {
 				t.Errorf("Archive(%q) err = %v, want a refusal", tc.in, err)
 			}
@@ -279,7 +293,7 @@ func TestFolderReadOnly(t *testing.T) {
 		if err := f.Ack(ctx, n, []byte("ack")); err != nil {
 			t.Fatalf("Ack(%q): %v", n, err)
 		}
-		if err := f.Archive(ctx, n); err != nil {
+		if err := f.Archive(ctx, n, shaOf(buf.String())); err != nil {
 			t.Fatalf("Archive(%q): %v", n, err)
 		}
 	}
@@ -288,3 +302,238 @@ func TestFolderReadOnly(t *testing.T) {
 
 // Folder is used through the Source interface by the run.
 var _ ingest.Source = (*ingest.Folder)(nil)
+
+func TestFolderStable(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 4, 10, 9, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name    string
+		stable  string
+		wait    time.Duration
+		files   map[string]time.Duration // name: age at List
+		grows   string                   // a file written to between the two looks
+		want    []string
+		waiting []string
+	}{
+		{
+			name:  "age_default_takes_files_older_than_5s",
+			files: map[string]time.Duration{"old.csv": time.Minute, "just-5s.csv": 5 * time.Second, "young.csv": 4 * time.Second},
+			want:  []string{"just-5s.csv", "old.csv"}, waiting: []string{"young.csv"},
+		},
+		{
+			name: "age_with_its_own_wait", stable: ingest.StableAge, wait: time.Hour,
+			files: map[string]time.Duration{"old.csv": 2 * time.Hour, "young.csv": time.Minute},
+			want:  []string{"old.csv"}, waiting: []string{"young.csv"},
+		},
+		{
+			name: "age_refuses_a_time_in_the_future", stable: ingest.StableAge,
+			files:   map[string]time.Duration{"skewed.csv": -time.Minute},
+			waiting: []string{"skewed.csv"},
+		},
+		{
+			name: "size_takes_what_did_not_change_between_two_looks", stable: ingest.StableSize, wait: 200 * time.Millisecond,
+			files: map[string]time.Duration{"done.csv": 0, "growing.csv": 0},
+			grows: "growing.csv",
+			want:  []string{"done.csv"}, waiting: []string{"growing.csv"},
+		},
+		{
+			name: "done_takes_files_with_a_marker", stable: ingest.StableDone,
+			files: map[string]time.Duration{"a.csv": 0, "a.csv.done": 0, "b.csv": time.Hour, "orphan.csv.done": 0},
+			want:  []string{"a.csv"}, waiting: []string{"b.csv"},
+		},
+		{
+			name:  "held_files_are_never_taken",
+			files: map[string]time.Duration{"a.csv.changed": time.Hour, "a.csv.2.changed": time.Hour, "b.csv": time.Hour},
+			want:  []string{"b.csv"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for n, a := range tt.files {
+				p := filepath.Join(dir, n)
+				writeFile(t, p, []byte("x\n"))
+				if err := os.Chtimes(p, now.Add(-a), now.Add(-a)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			f := &ingest.Folder{SourceName: "ops", Dir: dir, Stable: tt.stable, StableWait: tt.wait, Now: func() time.Time { return now }}
+			var wg sync.WaitGroup
+			listed := make(chan struct{})
+			if tt.grows != "" {
+				// A writer that keeps appending until the listing is done,
+				// so that the two looks see different sizes however the
+				// machine schedules them.
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					w, err := os.OpenFile(filepath.Join(dir, tt.grows), os.O_APPEND|os.O_WRONLY, 0)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					defer w.Close()
+					for {
+						select {
+						case <-listed:
+							return
+						case <-time.After(tt.wait / 10):
+							w.Write([]byte("y\n"))
+						}
+					}
+				}()
+			}
+			got, err := f.List(ctx)
+			close(listed)
+			wg.Wait()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("List = %q, want %q", got, tt.want)
+			}
+			var waiting []string
+			for _, w := range f.Waiting() {
+				waiting = append(waiting, w.Name)
+				if w.Why == "" {
+					t.Errorf("%s waits with no reason", w.Name)
+				}
+			}
+			if !reflect.DeepEqual(waiting, tt.waiting) {
+				t.Errorf("Waiting = %q, want %q", waiting, tt.waiting)
+			}
+		})
+	}
+	t.Run("unknown_rule_is_refused", func(t *testing.T) {
+		f := &ingest.Folder{SourceName: "ops", Dir: t.TempDir(), Stable: "sometimes"}
+		if _, err := f.List(ctx); err == nil || !strings.Contains(err.Error(), `stable "sometimes"`) {
+			t.Errorf("List: %v, want the rule refused", err)
+		}
+	})
+	t.Run("read_only_takes_files_as_they_are", func(t *testing.T) {
+		dir := t.TempDir()
+		writeFile(t, filepath.Join(dir, "fresh.csv"), []byte("x\n"))
+		f := &ingest.Folder{SourceName: "inbox", Dir: dir, ReadOnly: true}
+		if got, err := f.List(ctx); err != nil || !reflect.DeepEqual(got, []string{"fresh.csv"}) {
+			t.Errorf("List = %q, %v", got, err)
+		}
+	})
+}
+
+// growingWriter appends more to the file at path when first written to,
+// as a writer still at work would while carepay reads.
+type growingWriter struct {
+	buf  bytes.Buffer
+	path string
+	done bool
+}
+
+func (g *growingWriter) Write(p []byte) (int, error) {
+	if !g.done {
+		g.done = true
+		f, err := os.OpenFile(g.path, os.O_WRONLY|os.O_APPEND, 0)
+		if err != nil {
+			return 0, err
+		}
+		f.WriteString("more,rows\n")
+		f.Close()
+	}
+	return g.buf.Write(p)
+}
+
+func TestFolderFetchRefusesAGrowingFile(t *testing.T) {
+	_, f := folderFixture(t)
+	w := &growingWriter{path: filepath.Join(f.Dir, "b.csv")}
+	err := f.Fetch(context.Background(), "b.csv", w)
+	if !errors.Is(err, ingest.ErrChanged) || !strings.Contains(err.Error(), "b.csv") {
+		t.Fatalf("Fetch = %v, want ErrChanged naming the file", err)
+	}
+}
+
+func TestFolderVerify(t *testing.T) {
+	ctx := context.Background()
+	_, f := folderFixture(t)
+	if err := f.Verify(ctx, "b.csv", shaOf("b")); err != nil {
+		t.Errorf("Verify of the same bytes: %v", err)
+	}
+	writeFile(t, filepath.Join(f.Dir, "b.csv"), []byte("b,and more"))
+	if err := f.Verify(ctx, "b.csv", shaOf("b")); !errors.Is(err, ingest.ErrChanged) {
+		t.Errorf("Verify of changed bytes = %v, want ErrChanged", err)
+	}
+	if err := f.Verify(ctx, "gone.csv", shaOf("")); !errors.Is(err, ingest.ErrChanged) {
+		t.Errorf("Verify of a file gone = %v, want ErrChanged", err)
+	}
+}
+
+func TestFolderArchiveChangedFile(t *testing.T) {
+	ctx := context.Background()
+	t.Run("held_beside_the_drop_not_archived", func(t *testing.T) {
+		root, f := folderFixture(t)
+		writeFile(t, filepath.Join(f.Dir, "b.csv"), []byte("b\nmore\n"))
+		for range 2 { // the second call finds it held
+			err := f.Archive(ctx, "b.csv", shaOf("b"))
+			var ch *ingest.ChangedError
+			if !errors.As(err, &ch) || ch.HeldAs != "b.csv.changed" || !errors.Is(err, ingest.ErrChanged) {
+				t.Fatalf("Archive = %v, want a ChangedError holding b.csv.changed", err)
+			}
+		}
+		if b, err := os.ReadFile(filepath.Join(f.Dir, "b.csv.changed")); err != nil || string(b) != "b\nmore\n" {
+			t.Errorf("held file = %q, %v", b, err)
+		}
+		if _, err := os.Stat(filepath.Join(root, "archive", "b.csv")); !os.IsNotExist(err) {
+			t.Errorf("archived: %v", err)
+		}
+		got, _ := f.List(ctx)
+		if want := []string{"10-first.csv", "B-upper.csv", "a.xlsx"}; !reflect.DeepEqual(got, want) {
+			t.Errorf("List = %q, want %q", got, want)
+		}
+	})
+	t.Run("a_second_change_takes_a_free_name", func(t *testing.T) {
+		_, f := folderFixture(t)
+		writeFile(t, filepath.Join(f.Dir, "b.csv.changed"), []byte("earlier"))
+		writeFile(t, filepath.Join(f.Dir, "b.csv"), []byte("b2"))
+		var ch *ingest.ChangedError
+		if err := f.Archive(ctx, "b.csv", shaOf("b")); !errors.As(err, &ch) || ch.HeldAs != "b.csv.2.changed" {
+			t.Fatalf("Archive = %v", err)
+		}
+		if b, _ := os.ReadFile(filepath.Join(f.Dir, "b.csv.changed")); string(b) != "earlier" {
+			t.Errorf("the earlier held file was replaced: %q", b)
+		}
+	})
+	t.Run("done_mode_drops_the_marker", func(t *testing.T) {
+		_, f := folderFixture(t)
+		f.Stable = ingest.StableDone
+		writeFile(t, filepath.Join(f.Dir, "b.csv.done"), nil)
+		writeFile(t, filepath.Join(f.Dir, "b.csv"), []byte("b2"))
+		if err := f.Archive(ctx, "b.csv", shaOf("b")); !errors.Is(err, ingest.ErrChanged) {
+			t.Fatalf("Archive = %v", err)
+		}
+		if _, err := os.Stat(filepath.Join(f.Dir, "b.csv.done")); !os.IsNotExist(err) {
+			t.Errorf("the marker would vouch for the next b.csv: %v", err)
+		}
+	})
+	t.Run("done_mode_archives_the_marker_too", func(t *testing.T) {
+		root, f := folderFixture(t)
+		f.Stable = ingest.StableDone
+		writeFile(t, filepath.Join(f.Dir, "b.csv.done"), nil)
+		if err := f.Archive(ctx, "b.csv", shaOf("b")); err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range []string{"b.csv", "b.csv.done"} {
+			if _, err := os.Stat(filepath.Join(root, "archive", n)); err != nil {
+				t.Errorf("%s not archived: %v", n, err)
+			}
+		}
+	})
+	t.Run("read_only_reports_and_touches_nothing", func(t *testing.T) {
+		root, f := folderFixture(t)
+		f.ReadOnly = true
+		writeFile(t, filepath.Join(f.Dir, "b.csv"), []byte("b2"))
+		before := snapshot(t, root)
+		var ch *ingest.ChangedError
+		if err := f.Archive(ctx, "b.csv", shaOf("b")); !errors.As(err, &ch) || ch.HeldAs != "" {
+			t.Fatalf("Archive = %v, want a ChangedError holding nothing", err)
+		}
+		sameTree(t, "read-only Archive", before, snapshot(t, root))
+	})
+}

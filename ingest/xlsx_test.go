@@ -192,8 +192,10 @@ func TestReadBinaryRejected(t *testing.T) {
 		{"pdf", []byte("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\nstream\n\x00\x01\x02\x89\xff\nendstream\n")},
 		{"pdf_longer_than_sniffed_head", append([]byte("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"), make([]byte, 4096)...)},
 		{"png", []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10")},
-		{"nul_bytes", []byte("provider_id,name\nP1,\x00\x00\n")},
-		{"latin1_high_bytes", []byte("provider_id,name\nP1,Jos\xe9 Care\n")},
+		{"jpeg", []byte("\xff\xd8\xff\xe0\x00\x10JFIF\x00")},
+		{"tiff_scan", []byte("II*\x00\x08\x00\x00\x00")},
+		// Compressed content: control bytes throughout.
+		{"many_control_bytes", bytes.Repeat([]byte("ab\x01\x02\x03\x1f\x00\x8e\xfe\xc3"), 50)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -205,6 +207,14 @@ func TestReadBinaryRejected(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("old_excel_workbook", func(t *testing.T) {
+		rep, _ := readBytes(t, "roster.xls", []byte("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00\x00"), ingest.Options{})
+		want := "an Excel 97-2003 (.xls) or password-protected workbook; save it as XLSX without a password, or as CSV"
+		if tr := only(t, rep); tr.Rejected != want {
+			t.Fatalf("Rejected %q, want %q", tr.Rejected, want)
+		}
+	})
 
 	// A PDF whose first bytes happen to be plain text is still no table.
 	t.Run("pdf_with_text_start", func(t *testing.T) {

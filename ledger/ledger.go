@@ -12,6 +12,8 @@ import (
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"carepay/safefile"
 )
 
 // Ledger is an open ledger database.
@@ -45,7 +47,7 @@ func openLedger(ctx context.Context, path string, key *Key, create bool) (*Ledge
 	}
 	mode, creating := "rwc", false
 	if create {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		if err := safefile.MkdirAll(filepath.Dir(path)); err != nil {
 			return nil, fmt.Errorf("opening ledger %s: %w", path, err)
 		}
 		unlock, err := lockCreation(path)
@@ -53,6 +55,15 @@ func openLedger(ctx context.Context, path string, key *Key, create bool) (*Ledge
 			return nil, err
 		}
 		defer unlock()
+		// SQLite gives its -wal and -shm files the mode of the database
+		// file: create it private before SQLite does. Only a new file is
+		// opened here: closing a descriptor of a file that connections of
+		// this process have open would drop their (POSIX) locks.
+		if f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE|os.O_EXCL, safefile.Perm()); err == nil {
+			f.Close()
+		} else if !errors.Is(err, fs.ErrExist) {
+			return nil, fmt.Errorf("opening ledger %s: %w", path, err)
+		}
 		st, err := os.Stat(path)
 		creating = err != nil || st.Size() == 0
 	} else {
@@ -197,47 +208,6 @@ func (l *Ledger) SchemaVersion(ctx context.Context) (int, error) {
 	var v int
 	err := l.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v)
 	return v, err
-}
-
-// ErrUnknownStatement is returned by Approve for a statement with no lines.
-var ErrUnknownStatement = errors.New("no such statement")
-
-// Approve records the approval of statements. Their held lines take their
-// final status in the next run. Approving a statement twice is an error
-// that names who approved it first.
-func (l *Ledger) Approve(ctx context.Context, refs []string, by string, at time.Time) error {
-	tx, err := l.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("approving: %w", err)
-	}
-	defer tx.Rollback()
-	for _, ref := range refs {
-		var held, total int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(status = 'held'), 0) FROM lines WHERE kind = 'statement' AND ref = ?`, ref).Scan(&total, &held); err != nil {
-			return fmt.Errorf("approving %s: %w", ref, err)
-		}
-		if total == 0 {
-			return fmt.Errorf("approving %s: %w in the ledger", ref, ErrUnknownStatement)
-		}
-		var prevBy, prevAt string
-		err := tx.QueryRowContext(ctx, `SELECT approved_by, approved_at FROM approvals WHERE statement_id = ?`, ref).Scan(&prevBy, &prevAt)
-		if err == nil {
-			return fmt.Errorf("approving %s: already approved by %s at %s", ref, prevBy, prevAt)
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("approving %s: %w", ref, err)
-		}
-		if held == 0 {
-			return fmt.Errorf("approving %s: it has no held lines (%d lines, none awaiting approval)", ref, total)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO approvals (statement_id, approved_by, approved_at) VALUES (?, ?, ?)`, ref, by, at.UTC().Format(time.RFC3339)); err != nil {
-			return fmt.Errorf("approving %s: %w", ref, err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("approving: %w", err)
-	}
-	return nil
 }
 
 // ExplainedLine is one line as `carepay explain` shows it.

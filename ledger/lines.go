@@ -7,9 +7,12 @@ import (
 	"carepay/core"
 )
 
-// InvoiceSeen reports whether an earlier run recorded lines of an invoice.
+// InvoiceSeen reports whether an earlier run took a line of an invoice that
+// was not rejected. An invoice whose every line was rejected in earlier runs
+// (a missing signature, a roster mistake) is not seen: sent again, it is a
+// correction and is decided afresh.
 func (t *Tx) InvoiceSeen(ref string) (bool, error) {
-	row, err := t.queryRow(`SELECT EXISTS (SELECT 1 FROM lines WHERE ref = ? AND kind = 'invoice' AND id <= ?)`, ref, t.base)
+	row, err := t.queryRow(`SELECT EXISTS (SELECT 1 FROM lines WHERE ref = ? AND kind = 'invoice' AND status != 'rejected' AND id <= ?)`, ref, t.base)
 	if err != nil {
 		return false, err
 	}
@@ -101,19 +104,6 @@ func (t *Tx) EmployeeLines(id string) ([]core.PriorLine, error) {
 // DependentLines returns earlier runs' lines of a dependent that count.
 func (t *Tx) DependentLines(id string) ([]core.PriorLine, error) {
 	return t.prior("dependent_id = ?", id)
-}
-
-// StatementApproved reports whether a statement has been approved.
-func (t *Tx) StatementApproved(ref string) (bool, error) {
-	var n int
-	row, err := t.queryRow(`SELECT COUNT(*) FROM approvals WHERE statement_id = ?`, ref)
-	if err != nil {
-		return false, err
-	}
-	if err := row.Scan(&n); err != nil {
-		return false, fmt.Errorf("looking up approval of %s: %w", ref, err)
-	}
-	return n > 0, nil
 }
 
 // flush writes buffered decisions.

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"carepay/safefile"
 )
 
 // processAlive reports whether a process of this machine is running.
@@ -31,7 +33,7 @@ func lockCreation(path string) (unlock func(), err error) {
 	if st, err := os.Stat(path); err == nil && st.Size() > 0 {
 		return func() {}, nil
 	}
-	f, err := os.OpenFile(path+"-lock", os.O_CREATE|os.O_RDWR, 0o600)
+	f, err := os.OpenFile(path+"-lock", os.O_CREATE|os.O_RDWR, safefile.Perm())
 	if err != nil {
 		return nil, fmt.Errorf("creating ledger %s: %w", path, err)
 	}

@@ -135,9 +135,17 @@ func (t *Tx) PutPayments(asOf core.Date, payments []*core.Payment, holds []core.
 			return err
 		}
 		a := p.Address
-		if err := t.exec(`INSERT INTO payments (id, run_id, payee_type, payee_id, payee_name, method, amount, lines, refs, check_number,
- routing_number, account_sealed, account_type, address_line1, address_line2, city, state, postal_code, email) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-			p.ID, t.RunID, p.PayeeType, p.PayeeID, p.Name, p.Method, int64(p.Amount), p.Lines, strings.Join(p.Refs, " "), check,
+		if p.RunID != "" && p.RunID != t.RunID {
+			// Formed by an earlier run, held for review and approved: issued
+			// now as formed, to the payee's details of today.
+			if err := t.issue(p, check, sealed); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := t.exec(`INSERT INTO payments (id, run_id, issued_run, payee_type, payee_id, payee_name, method, amount, lines, refs, check_number,
+ routing_number, account_sealed, account_type, address_line1, address_line2, city, state, postal_code, email) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+			p.ID, t.RunID, t.RunID, p.PayeeType, p.PayeeID, p.Name, p.Method, int64(p.Amount), p.Lines, joinRefs(p.Refs), check,
 			p.Bank.Routing, sealed, p.Bank.Type, a.Line1, a.Line2, a.City, a.State, a.PostalCode, p.Email); err != nil {
 			return fmt.Errorf("recording payment to %s %s: %w", p.PayeeType, p.PayeeID, err)
 		}
@@ -148,8 +156,12 @@ func (t *Tx) PutPayments(asOf core.Date, payments []*core.Payment, holds []core.
 		}
 	}
 	for _, h := range holds {
-		if err := t.exec(`INSERT INTO payment_holds (run_id, payee_type, payee_id, payee_name, method, amount, lines, reason, detail) VALUES (?,?,?,?,?,?,?,?,?)`,
-			t.RunID, h.PayeeType, h.PayeeID, h.Name, h.Method, int64(h.Amount), h.Lines, string(h.Reason), h.Detail); err != nil {
+		var payment any
+		if h.PaymentID != 0 {
+			payment = h.PaymentID
+		}
+		if err := t.exec(`INSERT INTO payment_holds (run_id, payee_type, payee_id, payee_name, method, amount, lines, reason, detail, payment_id) VALUES (?,?,?,?,?,?,?,?,?,?)`,
+			t.RunID, h.PayeeType, h.PayeeID, h.Name, h.Method, int64(h.Amount), h.Lines, string(h.Reason), h.Detail, payment); err != nil {
 			return fmt.Errorf("recording held payment to %s %s: %w", h.PayeeType, h.PayeeID, err)
 		}
 	}
@@ -169,29 +181,43 @@ func (t *Tx) PutPayments(asOf core.Date, payments []*core.Payment, holds []core.
 	return nil
 }
 
-// Payments returns a run's payments in ID order, account numbers unsealed.
-func (l *Ledger) Payments(ctx context.Context, runID string) ([]*core.Payment, error) {
-	rows, err := l.db.QueryContext(ctx, `SELECT id, payee_type, payee_id, payee_name, method, amount, lines, refs, COALESCE(check_number, 0),
+const paymentColumns = `id, run_id, payee_type, payee_id, payee_name, method, amount, lines, refs, COALESCE(check_number, 0),
  COALESCE(routing_number,''), account_sealed, COALESCE(account_type,''), COALESCE(address_line1,''), COALESCE(address_line2,''),
- COALESCE(city,''), COALESCE(state,''), COALESCE(postal_code,''), COALESCE(email,'') FROM payments WHERE run_id = ? ORDER BY id`, runID)
+ COALESCE(city,''), COALESCE(state,''), COALESCE(postal_code,''), COALESCE(email,'')`
+
+// Payments returns the payments a run issued (its payment files carry
+// them) in ID order, account numbers unsealed: the payments it formed,
+// and those formed by an earlier run, held for review and approved since.
+// A payment's RunID is the run that formed it.
+func (l *Ledger) Payments(ctx context.Context, runID string) ([]*core.Payment, error) {
+	rows, err := l.db.QueryContext(ctx, `SELECT `+paymentColumns+` FROM payments WHERE issued_run = ? ORDER BY id`, runID)
 	if err != nil {
 		return nil, fmt.Errorf("reading payments of run %s: %w", runID, err)
 	}
+	out, err := scanPayments(rows, l.key)
+	if err != nil {
+		return nil, fmt.Errorf("reading payments of run %s: %w", runID, err)
+	}
+	return out, nil
+}
+
+func scanPayments(rows *sql.Rows, key *Key) ([]*core.Payment, error) {
 	defer rows.Close()
 	var out []*core.Payment
 	for rows.Next() {
-		p := &core.Payment{RunID: runID}
+		p := &core.Payment{}
 		var amount int64
 		var refs string
 		var sealed []byte
 		a := &p.Address
-		if err := rows.Scan(&p.ID, &p.PayeeType, &p.PayeeID, &p.Name, &p.Method, &amount, &p.Lines, &refs, &p.CheckNumber,
+		if err := rows.Scan(&p.ID, &p.RunID, &p.PayeeType, &p.PayeeID, &p.Name, &p.Method, &amount, &p.Lines, &refs, &p.CheckNumber,
 			&p.Bank.Routing, &sealed, &p.Bank.Type, &a.Line1, &a.Line2, &a.City, &a.State, &a.PostalCode, &p.Email); err != nil {
-			return nil, fmt.Errorf("reading payments of run %s: %w", runID, err)
+			return nil, err
 		}
 		p.Amount = core.Cents(amount)
-		p.Refs = strings.Fields(refs)
-		if p.Bank.Number, err = l.key.open(sealed); err != nil {
+		p.Refs = splitRefs(refs)
+		var err error
+		if p.Bank.Number, err = key.open(sealed); err != nil {
 			return nil, fmt.Errorf("payment %d: %w", p.ID, err)
 		}
 		out = append(out, p)
@@ -201,7 +227,8 @@ func (l *Ledger) Payments(ctx context.Context, runID string) ([]*core.Payment, e
 
 // Holds returns the payments a run held, with the reasons.
 func (l *Ledger) Holds(ctx context.Context, runID string) ([]core.PaymentHold, error) {
-	rows, err := l.db.QueryContext(ctx, `SELECT payee_type, payee_id, payee_name, method, amount, lines, reason, detail FROM payment_holds WHERE run_id = ? ORDER BY payee_type, payee_id`, runID)
+	rows, err := l.db.QueryContext(ctx, `SELECT payee_type, payee_id, payee_name, method, amount, lines, reason, detail, COALESCE(payment_id, 0)
+ FROM payment_holds WHERE run_id = ? ORDER BY payee_type, payee_id, payment_id`, runID)
 	if err != nil {
 		return nil, fmt.Errorf("reading held payments of run %s: %w", runID, err)
 	}
@@ -211,7 +238,7 @@ func (l *Ledger) Holds(ctx context.Context, runID string) ([]core.PaymentHold, e
 		h := core.PaymentHold{RunID: runID}
 		var amount int64
 		var reason string
-		if err := rows.Scan(&h.PayeeType, &h.PayeeID, &h.Name, &h.Method, &amount, &h.Lines, &reason, &h.Detail); err != nil {
+		if err := rows.Scan(&h.PayeeType, &h.PayeeID, &h.Name, &h.Method, &amount, &h.Lines, &reason, &h.Detail, &h.PaymentID); err != nil {
 			return nil, fmt.Errorf("reading held payments of run %s: %w", runID, err)
 		}
 		h.Amount, h.Reason = core.Cents(amount), core.Reason(reason)
@@ -229,3 +256,7 @@ func (l *Ledger) ACHModifier(ctx context.Context, runID string) (string, string,
 	}
 	return mod, started, nil
 }
+
+func joinRefs(refs []string) string { return strings.Join(refs, " ") }
+
+func splitRefs(s string) []string { return strings.Fields(s) }

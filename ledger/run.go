@@ -166,23 +166,6 @@ func (t *Tx) RecordSkip(sha, name, source, firstRun string) error {
 	return nil
 }
 
-// ReleaseApproved gives every held line of an approved statement its final
-// status in this run, and returns how many it released.
-func (t *Tx) ReleaseApproved() (int, error) {
-	res, err := t.tx.ExecContext(t.ctx, `
-UPDATE lines SET status = final_status, released_run = ?,
-       reasons = CASE WHEN reasons = 'AWAITING_APPROVAL' THEN ''
-                      ELSE REPLACE(REPLACE(reasons, ';AWAITING_APPROVAL', ''), 'AWAITING_APPROVAL;', '') END,
-       steps = steps || char(10) || 'approved: statement ' || ref || ' released in run ' || ?
- WHERE status = 'held' AND kind = 'statement'
-   AND ref IN (SELECT statement_id FROM approvals)`, t.RunID, t.RunID)
-	if err != nil {
-		return 0, fmt.Errorf("releasing approved statements: %w", err)
-	}
-	n, _ := res.RowsAffected()
-	return int(n), nil
-}
-
 func dateArg(d core.Date) any {
 	if d.IsZero() {
 		return nil

@@ -183,12 +183,42 @@ CREATE TABLE letters_sent (
 	PRIMARY KEY (run_id, kind, payee_id)
 );
 `,
-	// 4: the ledger's identity. ledger_id is drawn once, when the ledger
+	// Dual control: a payment above limits.max_payment is recorded
+	// unissued (review 'held') with its lines until approved; the run that
+	// issues it (check number, NACHA entry) is issued_run. An approval
+	// covers the lines it names (lines.approval_id), not later ones of the
+	// same statement; approvals of payments name the payment.
+	4: `
+ALTER TABLE payments ADD COLUMN issued_run TEXT; -- the run whose payment files carry it; NULL while held for review
+UPDATE payments SET issued_run = run_id;
+CREATE INDEX payments_issued ON payments (issued_run);
+ALTER TABLE payments ADD COLUMN review TEXT NOT NULL DEFAULT ''; -- '', held (awaiting approval), approved
+CREATE INDEX payments_review ON payments (review) WHERE review != '';
+ALTER TABLE payment_holds ADD COLUMN payment_id INTEGER; -- the payment held for review, when one was formed
+CREATE TABLE approvals_by_id (
+	id          INTEGER PRIMARY KEY,
+	kind        TEXT NOT NULL,          -- statement, payment
+	ref         TEXT NOT NULL,          -- statement_id, or the payment's ID (PAY-n)
+	approved_by TEXT NOT NULL,
+	approved_at TEXT NOT NULL,
+	lines       INTEGER NOT NULL DEFAULT 0 -- held lines the approval covers
+);
+INSERT INTO approvals_by_id (kind, ref, approved_by, approved_at) SELECT 'statement', statement_id, approved_by, approved_at FROM approvals;
+ALTER TABLE lines ADD COLUMN approval_id INTEGER; -- the approval that releases a held line
+UPDATE lines SET approval_id = (SELECT a.id FROM approvals_by_id a WHERE a.kind = 'statement' AND a.ref = lines.ref)
+ WHERE status = 'held' AND kind = 'statement';
+UPDATE approvals_by_id SET lines = (SELECT COUNT(*) FROM lines WHERE approval_id = approvals_by_id.id);
+DROP TABLE approvals;
+ALTER TABLE approvals_by_id RENAME TO approvals;
+CREATE INDEX approvals_ref ON approvals (kind, ref);
+CREATE INDEX lines_held ON lines (approval_id) WHERE status = 'held';
+`,
+	// 5: the ledger's identity. ledger_id is drawn once, when the ledger
 	// is created (or first opened by a carepay that knows this version),
 	// and written into every run folder: a run refuses an out/ holding
 	// runs of another ledger. key_fingerprint (set on first open, see
 	// adoptKey) names the key that seals the ledger's account numbers.
-	4: `
+	5: `
 CREATE TABLE ledger_meta (
 	name  TEXT PRIMARY KEY,
 	value TEXT NOT NULL

@@ -46,7 +46,10 @@ func CheckBank(b core.BankAccount) string {
 	case len(b.Number) > 17:
 		problems = append(problems, fmt.Sprintf("account number %s is longer than 17 digits", b.Masked()))
 	}
-	if b.Type != "checking" && b.Type != "savings" {
+	switch {
+	case b.Type == "":
+		problems = append(problems, "account type missing")
+	case b.Type != "checking" && b.Type != "savings":
 		problems = append(problems, fmt.Sprintf("account type %q is neither checking nor savings", b.Type))
 	}
 	return strings.Join(problems, "; ")

@@ -68,15 +68,14 @@ func TestCheckBank(t *testing.T) {
 			"account number ****5678 is longer than 17 digits"},
 		{"type_money_market", core.BankAccount{Routing: "021000021", Number: account, Type: "money market"},
 			`account type "money market" is neither checking nor savings`},
-		{"type_missing", core.BankAccount{Routing: "021000021", Number: account},
-			`account type "" is neither checking nor savings`},
+		{"type_missing", core.BankAccount{Routing: "021000021", Number: account}, "account type missing"},
 		{"type_upper_case", core.BankAccount{Routing: "021000021", Number: account, Type: "Checking"},
 			`account type "Checking" is neither checking nor savings`},
 		{"everything_wrong", core.BankAccount{Routing: "021000022", Number: "987654321098765432", Type: "cd"},
 			"routing number 021000022 fails the ABA check digit; account number ****5432 is longer than 17 digits; " +
 				`account type "cd" is neither checking nor savings`},
 		{"everything_missing", core.BankAccount{},
-			`routing number missing; account number missing; account type "" is neither checking nor savings`},
+			"routing number missing; account number missing; account type missing"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

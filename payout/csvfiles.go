@@ -10,6 +10,44 @@ import (
 	"carepay/core"
 )
 
+// CellSafe keeps a spreadsheet from running a CSV cell as a formula: a
+// cell whose first character after any spaces is =, +, -, @, a tab or a
+// carriage return gets a leading apostrophe, as register.xlsx does. A
+// plain number such as -12.50 is left alone: a spreadsheet reads it as a
+// number and runs nothing (money written here is never negative anyway).
+func CellSafe(s string) string {
+	t := strings.TrimLeft(s, " ")
+	if t == "" || !strings.ContainsRune("=+-@\t\r", rune(t[0])) || plainNumber(t) {
+		return s
+	}
+	return "'" + s
+}
+
+// plainNumber reports whether s is -digits with at most one decimal point.
+func plainNumber(s string) bool {
+	s = strings.TrimPrefix(s, "-")
+	digits, dot := 0, false
+	for _, c := range s {
+		switch {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '.' && !dot:
+			dot = true
+		default:
+			return false
+		}
+	}
+	return digits > 0
+}
+
+// safeRow applies CellSafe to every cell of a row.
+func safeRow(cells []string) []string {
+	for i, c := range cells {
+		cells[i] = CellSafe(c)
+	}
+	return cells
+}
+
 // CheckRegisterColumns are the columns of checks.csv.
 var CheckRegisterColumns = []string{"check_number", "issue_date", "payee_type", "payee_id", "payee_name",
 	"amount", "address_line1", "address_line2", "city", "state", "postal_code", "memo"}
@@ -24,8 +62,8 @@ func WriteChecks(w io.Writer, issued core.Date, payments []*core.Payment) error 
 			continue // nothing to pay: no check is cut
 		}
 		a := p.Address
-		cw.Write([]string{strconv.FormatInt(p.CheckNumber, 10), issued.String(), p.PayeeType, p.PayeeID, p.Name,
-			p.Amount.String(), a.Line1, a.Line2, a.City, a.State, a.PostalCode, memo(p)})
+		cw.Write(safeRow([]string{strconv.FormatInt(p.CheckNumber, 10), issued.String(), p.PayeeType, p.PayeeID, p.Name,
+			p.Amount.String(), a.Line1, a.Line2, a.City, a.State, a.PostalCode, memo(p)}))
 	}
 	cw.Flush()
 	return cw.Error()
@@ -93,14 +131,18 @@ func WritePositivePay(w io.Writer, pp PositivePay, issued core.Date, payments []
 			case "issue_date":
 				row[i] = issued.Time().Format(layout)
 			case "payee":
+				// 40 characters, the apostrophe of an escaped name included.
 				row[i] = cut(ASCII(p.Name), 40)
+				if CellSafe(row[i]) != row[i] {
+					row[i] = CellSafe(cut(ASCII(p.Name), 39))
+				}
 			case "issue_flag":
 				row[i] = "I"
 			default:
 				return fmt.Errorf("positive pay: unknown column %q", c)
 			}
 		}
-		cw.Write(row)
+		cw.Write(safeRow(row))
 	}
 	cw.Flush()
 	return cw.Error()
@@ -118,7 +160,7 @@ func WritePayroll(w io.Writer, earningCode string, payDate core.Date, payments [
 		if p.Method != core.MethodPayroll || p.Amount <= 0 {
 			continue
 		}
-		cw.Write([]string{p.PayeeID, p.Name, earningCode, p.Amount.String(), payDate.String(), memo(p)})
+		cw.Write(safeRow([]string{p.PayeeID, p.Name, earningCode, p.Amount.String(), payDate.String(), memo(p)}))
 	}
 	cw.Flush()
 	return cw.Error()

@@ -32,15 +32,6 @@ type Register struct {
 	LettersHeld []string
 }
 
-// safeText keeps a spreadsheet from running text as a formula: a cell that
-// starts with =, +, - or @ gets a leading apostrophe.
-func safeText(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
-
 type sheetWriter struct {
 	sw    *excelize.StreamWriter
 	money int
@@ -55,7 +46,7 @@ func (w *sheetWriter) write(values ...any) error {
 		case core.Cents:
 			cells[i] = excelize.Cell{StyleID: w.money, Value: float64(x) / 100}
 		case string:
-			cells[i] = safeText(x)
+			cells[i] = CellSafe(x)
 		default:
 			cells[i] = v
 		}

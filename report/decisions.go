@@ -8,6 +8,7 @@ import (
 	"github.com/gocarina/gocsv"
 
 	"carepay/core"
+	"carepay/payout"
 )
 
 // DecisionRow is one row of decisions.csv, in SPEC.md's columns and order.
@@ -57,8 +58,14 @@ func NewDecisionsWriter(w io.Writer) *DecisionsWriter {
 	return &DecisionsWriter{out: gocsv.NewSafeCSVWriter(csv.NewWriter(w))}
 }
 
-// Write adds a row.
+// Write adds a row. Text cells are escaped so that no spreadsheet opening
+// decisions.csv runs one as a formula (payout.CellSafe).
 func (d *DecisionsWriter) Write(r DecisionRow) error {
+	for _, c := range []*string{&r.RunID, &r.Source, &r.Kind, &r.Ref, &r.PlanID, &r.EmployeeID, &r.DependentID,
+		&r.ProviderID, &r.CareType, &r.ServiceDate, &r.Units, &r.Charged, &r.EmployeeShare, &r.EmployerShare,
+		&r.Status, &r.Reasons, &r.PayeeType, &r.PayeeID} {
+		*c = payout.CellSafe(*c)
+	}
 	d.batch = append(d.batch, r)
 	if len(d.batch) >= 1024 {
 		return d.flush()

@@ -2,6 +2,8 @@ package report
 
 import (
 	"bytes"
+	"encoding/csv"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -68,5 +70,32 @@ func TestAckNamesEveryBadValue(t *testing.T) {
 	skipped := string(Ack("R2", "2026-04-11", "e.csv", "skipped", "R1", nil))
 	if !strings.Contains(skipped, "processed in run R1") {
 		t.Errorf("skipped ack:\n%s", skipped)
+	}
+}
+
+// TestDecisionsHoldNoFormula reads decisions.csv back: text from the drop
+// (file name, references, ids) that a spreadsheet would run is escaped
+// with a leading apostrophe; numbers and plain text are left as they are.
+func TestDecisionsHoldNoFormula(t *testing.T) {
+	var b bytes.Buffer
+	w := NewDecisionsWriter(&b)
+	l := &core.Line{Kind: core.Invoice, Source: "=cmd.csv", Row: 7, Ref: "+INV-1", EmployeeID: "@E1", DependentID: "-D1",
+		ProviderID: "\tP1", CareType: "center", ServiceDate: core.NewDate(2026, 3, 9), Charged: 12050}
+	d := &core.Decision{Status: core.Approved, Units: "1", EmployeeShare: 0, EmployerShare: 12050, PlanID: "=plan",
+		PayeeType: "provider", PayeeID: "\tP1"}
+	if err := w.Write(NewDecisionRow("R1", l, d)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&b).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"R1", "'=cmd.csv", "7", "invoice", "'+INV-1", "'=plan", "'@E1", "'-D1", "'\tP1", "center",
+		"2026-03-09", "1", "120.50", "0.00", "120.50", "approved", "", "provider", "'\tP1"}
+	if len(rows) != 2 || !reflect.DeepEqual(rows[1], want) {
+		t.Fatalf("rows %q\nwant row 2 %q", rows, want)
 	}
 }

@@ -23,7 +23,10 @@ type Summary struct {
 	// Payments made by method, and payments held with why.
 	ByMethod map[string]*MethodTotals `json:"payments_by_method"`
 	Held     []HeldPayment            `json:"payments_held"`
-	Letters  LetterCounts             `json:"letters"`
+	// PaidAfterReview lists the payments an earlier run held for review
+	// (PAYMENT_REVIEW) that this run paid once approved.
+	PaidAfterReview []ReviewedPayment `json:"paid_after_review,omitempty"`
+	Letters         LetterCounts      `json:"letters"`
 }
 
 // LetterCounts says which letters a run wrote; NoAddress are held from
@@ -42,8 +45,12 @@ type MethodTotals struct {
 	Amount   core.Cents `json:"amount"`
 }
 
-// HeldPayment is a payment not made, with the reason.
+// HeldPayment is a payment not made, with the reason. PaymentID names a
+// payment held for review (PAYMENT_REVIEW), which keeps its lines until
+// `carepay approve` is given that ID; it is empty when the payee's lines
+// wait unpaid for bank details.
 type HeldPayment struct {
+	PaymentID string     `json:"payment_id,omitempty"`
 	PayeeType string     `json:"payee_type"`
 	PayeeID   string     `json:"payee_id"`
 	Amount    core.Cents `json:"amount"`
@@ -52,9 +59,25 @@ type HeldPayment struct {
 	Detail    string     `json:"detail"`
 }
 
+// ReviewedPayment is a payment held for review in an earlier run and paid
+// in this one.
+type ReviewedPayment struct {
+	PaymentID string     `json:"payment_id"`
+	FormedIn  string     `json:"formed_in_run"`
+	PayeeType string     `json:"payee_type"`
+	PayeeID   string     `json:"payee_id"`
+	Method    string     `json:"method"`
+	Amount    core.Cents `json:"amount"`
+	Lines     int        `json:"lines"`
+}
+
 // AddPayments counts a run's payments and holds.
 func (s *Summary) AddPayments(payments []*core.Payment, holds []core.PaymentHold) {
 	for _, p := range payments {
+		if p.RunID != "" && p.RunID != s.RunID {
+			s.PaidAfterReview = append(s.PaidAfterReview, ReviewedPayment{PaymentID: core.PaymentRef(p.ID), FormedIn: p.RunID,
+				PayeeType: p.PayeeType, PayeeID: p.PayeeID, Method: p.Method, Amount: p.Amount, Lines: p.Lines})
+		}
 		t := s.ByMethod[p.Method]
 		if t == nil {
 			t = &MethodTotals{}
@@ -65,7 +88,11 @@ func (s *Summary) AddPayments(payments []*core.Payment, holds []core.PaymentHold
 		t.Amount += p.Amount
 	}
 	for _, h := range holds {
-		s.Held = append(s.Held, HeldPayment{PayeeType: h.PayeeType, PayeeID: h.PayeeID, Amount: h.Amount, Lines: h.Lines, Reason: string(h.Reason), Detail: h.Detail})
+		hp := HeldPayment{PayeeType: h.PayeeType, PayeeID: h.PayeeID, Amount: h.Amount, Lines: h.Lines, Reason: string(h.Reason), Detail: h.Detail}
+		if h.PaymentID != 0 {
+			hp.PaymentID = core.PaymentRef(h.PaymentID)
+		}
+		s.Held = append(s.Held, hp)
 	}
 }
 
@@ -176,8 +203,15 @@ func (s *Summary) Text() string {
 		t := s.ByMethod[m]
 		fmt.Fprintf(&b, "paid by %-8s %5d payments %12s\n", m, t.Payments, t.Amount.Dollars())
 	}
+	for _, r := range s.PaidAfterReview {
+		fmt.Fprintf(&b, "paid after review: %s %s %s %s by %s (held in run %s)\n", r.PaymentID, r.PayeeType, r.PayeeID, r.Amount.Dollars(), r.Method, r.FormedIn)
+	}
 	for _, h := range s.Held {
-		fmt.Fprintf(&b, "payment held: %s %s %s: %s\n", h.PayeeType, h.PayeeID, h.Amount.Dollars(), h.Detail)
+		id := ""
+		if h.PaymentID != "" {
+			id = h.PaymentID + " "
+		}
+		fmt.Fprintf(&b, "payment held: %s%s %s %s: %s\n", id, h.PayeeType, h.PayeeID, h.Amount.Dollars(), h.Detail)
 	}
 	if s.Letters.Written > 0 {
 		fmt.Fprintf(&b, "letters: %d written, %d in the print batch", s.Letters.Written, s.Letters.Postal)

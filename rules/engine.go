@@ -88,8 +88,12 @@ func (e *Engine) decide(x *decider) error {
 		return nil
 	}
 	if inv := x.inv; inv != nil {
-		if inv.SeenBefore || inv.FirstSeq != l.Seq {
-			x.fail(core.Duplicate, "invoice %s was received before; the whole invoice is a duplicate", l.Ref)
+		if inv.SeenBefore {
+			x.fail(core.Duplicate, "invoice %s was taken in an earlier run and not every line of it was rejected; the whole invoice is a duplicate", l.Ref)
+			return nil
+		}
+		if inv.FirstSeq != l.Seq {
+			x.fail(core.Duplicate, "invoice %s came in an earlier file of this drop, which wins; this copy is a duplicate as a whole", l.Ref)
 			return nil
 		}
 		if inv.Employees > 1 || inv.Providers > 1 {
@@ -181,17 +185,7 @@ func (e *Engine) checkCommon(x *decider, p *Plan, emp *core.Employee, es *employ
 	if len(p.EmploymentTypes) > 0 && !slices.Contains(p.EmploymentTypes, emp.EmploymentType) {
 		x.fail(core.EmployeeIneligible, "employment type %s is not eligible (plan allows %v)", emp.EmploymentType, p.EmploymentTypes)
 	}
-	first := l.ServiceDate
-	if x.inv != nil {
-		first = x.inv.FirstService
-	}
-	limit := first.AddDays(p.EnrollmentGraceDays)
-	switch {
-	case emp.EnrolledOn.IsZero():
-		x.fail(core.NotEnrolled, "employee %s has no enrolled_on date", emp.ID)
-	case emp.EnrolledOn > limit:
-		x.fail(core.NotEnrolled, "enrolled on %s, after %s (first service %s + %d days)", emp.EnrolledOn, limit, first, p.EnrollmentGraceDays)
-	}
+	checkEnrolment(x, p, emp)
 	if p.ReenrollAfterYears > 0 {
 		last := es.lastUseBefore(l.ServiceDate)
 		if emp.LastUsedOn > last && emp.LastUsedOn < l.ServiceDate {
@@ -226,6 +220,30 @@ func (e *Engine) checkCommon(x *decider, p *Plan, emp *core.Employee, es *employ
 		x.fail(core.Duplicate, "employee %s, dependent %s, provider %s, %s was claimed before", emp.ID, l.DependentID, l.ProviderID, l.ServiceDate)
 	}
 	return nil
+}
+
+// checkEnrolment applies the enrolment date: enrolled on or before the
+// line's service date, or, for a plan with an enrolment window (jitc-invoice),
+// no later than that many days after the invoice's first service date.
+func checkEnrolment(x *decider, p *Plan, emp *core.Employee) {
+	l := x.l
+	if emp.EnrolledOn.IsZero() {
+		x.fail(core.NotEnrolled, "employee %s has no enrolled_on date", emp.ID)
+		return
+	}
+	if p.EnrollmentGraceDays == 0 {
+		if emp.EnrolledOn > l.ServiceDate {
+			x.fail(core.NotEnrolled, "enrolled on %s, after the service date %s", emp.EnrolledOn, l.ServiceDate)
+		}
+		return
+	}
+	first := l.ServiceDate
+	if x.inv != nil {
+		first = x.inv.FirstService
+	}
+	if limit := first.AddDays(p.EnrollmentGraceDays); emp.EnrolledOn > limit {
+		x.fail(core.NotEnrolled, "enrolled on %s, after %s (first service %s + %d days)", emp.EnrolledOn, limit, first, p.EnrollmentGraceDays)
+	}
 }
 
 func checkSignatures(x *decider) {

@@ -277,6 +277,10 @@ func payee(s string) lineOpt { return func(l *core.Line) { l.Payee = s } }
 // seq sets the arrival order of the line's file within its drop.
 func seq(n int) lineOpt { return func(l *core.Line) { l.Seq = n } }
 
+// hours sets the hours as read, negative ones included (which the test
+// helpers' ParseHours would refuse).
+func hours(h core.Hours) lineOpt { return func(l *core.Line) { l.Hours, l.HasHours = h, true } }
+
 // mileage sets a statement's mileage column.
 func mileage(s string) lineOpt { return func(l *core.Line) { l.Mileage = s } }
 
@@ -404,35 +408,57 @@ type scenario struct {
 	setup    func(w *world)
 	prior    []core.PriorLine
 	approved []string // statements approved in earlier runs
-	seen     []string // invoice_ids received in earlier runs
+	seen     []string // invoice_ids taken in earlier runs, some line not rejected
 	steps    []step
 	// next are later runs, each with a fresh Engine whose History holds
 	// what the runs before it decided.
 	next [][]step
 }
 
-// summaries builds the InvoiceSummary of every invoice among the lines, from
-// its valid rows.
+// summaries builds the InvoiceSummary of every invoice among the lines, as
+// the batch gathers it: from the valid rows of the first copy to arrive
+// (the lowest seq).
 func summaries(steps []step, seen []string) map[string]*core.InvoiceSummary {
 	out := map[string]*core.InvoiceSummary{}
+	for _, s := range steps {
+		if l := s.line; l.Kind == core.Invoice {
+			if inv := out[l.Ref]; inv == nil {
+				out[l.Ref] = &core.InvoiceSummary{Ref: l.Ref, FirstSeq: l.Seq, SeenBefore: slices.Contains(seen, l.Ref)}
+			} else {
+				inv.FirstSeq = min(inv.FirstSeq, l.Seq)
+			}
+		}
+	}
 	emps, provs := map[string]map[string]bool{}, map[string]map[string]bool{}
 	for _, s := range steps {
 		l := s.line
-		if l.Kind != core.Invoice || l.Invalid() {
+		if l.Kind != core.Invoice {
 			continue
 		}
 		inv := out[l.Ref]
-		if inv == nil {
-			inv = &core.InvoiceSummary{Ref: l.Ref, FirstService: l.ServiceDate, LastService: l.ServiceDate, FirstSeq: l.Seq, SeenBefore: slices.Contains(seen, l.Ref)}
-			out[l.Ref] = inv
+		inv.Rows++
+		if l.Seq != inv.FirstSeq {
+			continue
+		}
+		if emps[l.Ref] == nil {
 			emps[l.Ref], provs[l.Ref] = map[string]bool{}, map[string]bool{}
 		}
-		inv.Rows++
+		// every row names its parties, a row with a bad value too
+		if l.EmployeeID != "" {
+			emps[l.Ref][l.EmployeeID] = true
+		}
+		if l.ProviderID != "" {
+			provs[l.Ref][l.ProviderID] = true
+		}
+		inv.Employees, inv.Providers = len(emps[l.Ref]), len(provs[l.Ref])
+		if l.Invalid() {
+			continue
+		}
+		if inv.FirstService.IsZero() {
+			inv.FirstService, inv.LastService = l.ServiceDate, l.ServiceDate
+		}
 		inv.FirstService = min(inv.FirstService, l.ServiceDate)
 		inv.LastService = max(inv.LastService, l.ServiceDate)
-		inv.FirstSeq = min(inv.FirstSeq, l.Seq)
-		emps[l.Ref][l.EmployeeID], provs[l.Ref][l.ProviderID] = true, true
-		inv.Employees, inv.Providers = len(emps[l.Ref]), len(provs[l.Ref])
 	}
 	return out
 }
@@ -472,6 +498,7 @@ func runScenarios(t *testing.T, cases []scenario) {
 				e := NewEngine(referencePlans(), w.reg, w.hist)
 				invs := summaries(steps, seen)
 				var decided []core.PriorLine
+				taken := map[string]bool{} // invoices with a line not rejected in this run
 				for i, s := range steps {
 					if s.approve != "" {
 						e.ApplyApproval(s.approve)
@@ -485,9 +512,14 @@ func runScenarios(t *testing.T, cases []scenario) {
 					if p, ok := priorOf(s.line, got); ok {
 						decided = append(decided, p)
 					}
+					if s.line.Kind == core.Invoice && got.Status != core.Rejected {
+						taken[s.line.Ref] = true
+					}
 				}
 				w.hist.lines = append(w.hist.lines, decided...)
-				for ref := range invs {
+				// Like the ledger, a later run sees an invoice only when a
+				// line of it was not rejected.
+				for ref := range taken {
 					seen = append(seen, ref)
 				}
 			}

@@ -57,7 +57,9 @@ type Plan struct {
 	MilitaryLeaveExempt bool `toml:"military_leave_exempt"`
 
 	// EnrollmentGraceDays: enrolled_on may be at most this many days after
-	// the first service date of the invoice or the line.
+	// the first service date of the invoice or the line. 0 (every plan but
+	// jitc-invoice) means the employee must be enrolled on or before each
+	// line's service date.
 	EnrollmentGraceDays int `toml:"enrollment_grace_days"`
 	// ReenrollAfterYears: an employee whose last use is more than this many
 	// years before the service date must have enrolled after that use; 0

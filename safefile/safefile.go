@@ -13,7 +13,49 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 )
+
+// perm is the permission of every file written here; folders get the
+// matching execute bits. Private by default: the files carepay writes hold
+// bank account numbers and personal data.
+var perm atomic.Uint32
+
+func init() { perm.Store(0o600) }
+
+// SetPerm sets the permission of the files written from now on (run.file_mode
+// in config.toml). It must give the owner read and write and nothing to
+// others; anything wider is refused.
+func SetPerm(m os.FileMode) error {
+	if err := CheckPerm(m); err != nil {
+		return err
+	}
+	perm.Store(uint32(m))
+	return nil
+}
+
+// CheckPerm says whether m may be used for carepay's files: 0600, or 0640
+// for a team that reads them through a shared group; never wider.
+func CheckPerm(m os.FileMode) error {
+	if m&^0o640 != 0 || m&0o600 != 0o600 {
+		return fmt.Errorf("%04o: want 0600, or 0640 for a team that shares a group (never wider: these files hold account numbers and personal data)", m)
+	}
+	return nil
+}
+
+// Perm returns the permission files are written with (0600 unless SetPerm
+// said otherwise).
+func Perm() os.FileMode { return os.FileMode(perm.Load()) }
+
+// DirPerm returns the permission folders are created with: the file
+// permission plus an execute bit for each class that may read (0700, 0750).
+func DirPerm() os.FileMode {
+	p := Perm()
+	return p | (p&0o444)>>2
+}
+
+// MkdirAll creates dir and its missing parents with DirPerm.
+func MkdirAll(dir string) error { return os.MkdirAll(dir, DirPerm()) }
 
 // File is a file being written aside. Nothing appears at its path until
 // Commit; Abort (or a crash) leaves the path as it was.
@@ -27,7 +69,7 @@ type File struct {
 // Create starts writing path aside, in the same folder.
 func Create(path string) (*File, error) {
 	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := MkdirAll(dir); err != nil {
 		return nil, fmt.Errorf("writing %s: %w", path, err)
 	}
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
@@ -55,7 +97,7 @@ func (f *File) Commit() error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Chmod(tmp, 0o644)
+		err = os.Chmod(tmp, Perm())
 	}
 	if err == nil {
 		err = os.Rename(tmp, f.path)
@@ -124,7 +166,7 @@ type Folder struct {
 // NewFolder starts writing the folder path aside.
 func NewFolder(path string) (*Folder, error) {
 	parent, base := filepath.Dir(path), filepath.Base(path)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
+	if err := MkdirAll(parent); err != nil {
 		return nil, fmt.Errorf("writing %s: %w", path, err)
 	}
 	stale, _ := filepath.Glob(filepath.Join(parent, "."+base+".tmp-*"))
@@ -135,7 +177,7 @@ func NewFolder(path string) (*Folder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("writing %s: %w", path, err)
 	}
-	if err := os.Chmod(staging, 0o755); err != nil {
+	if err := os.Chmod(staging, DirPerm()); err != nil {
 		return nil, fmt.Errorf("writing %s: %w", path, err)
 	}
 	return &Folder{path: path, staging: staging}, nil

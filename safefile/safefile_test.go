@@ -58,3 +58,60 @@ func TestCreateIsInvisibleUntilCommit(t *testing.T) {
 		t.Errorf("abort left %d entries", len(entries))
 	}
 }
+
+// TestFilesArePrivate checks the modes of what safefile writes: files 0600
+// in folders 0700 by default, 0640 in 0750 when a team shares a group, and
+// nothing wider accepted.
+func TestFilesArePrivate(t *testing.T) {
+	defer SetPerm(0o600)
+	for _, tt := range []struct {
+		name          string
+		perm, wantDir os.FileMode
+	}{
+		{"default_owner_only", 0o600, 0o700},
+		{"shared_group_reads", 0o640, 0o750},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := SetPerm(tt.perm); err != nil {
+				t.Fatal(err)
+			}
+			root := t.TempDir()
+			file := filepath.Join(root, "run", "payments.ach")
+			if err := WriteBytes(file, []byte("101 ...")); err != nil {
+				t.Fatal(err)
+			}
+			folder, err := NewFolder(filepath.Join(root, "run", "letters"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(folder.Path("a.pdf"), []byte("%PDF"), Perm()); err != nil {
+				t.Fatal(err)
+			}
+			if err := folder.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			for path, want := range map[string]os.FileMode{
+				file:                                  tt.perm,
+				filepath.Join(root, "run"):            tt.wantDir,
+				filepath.Join(root, "run", "letters"): tt.wantDir,
+				filepath.Join(root, "run", "letters", "a.pdf"): tt.perm,
+			} {
+				fi, err := os.Stat(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := fi.Mode().Perm(); got != want {
+					t.Errorf("%s: mode %04o, want %04o", path, got, want)
+				}
+			}
+		})
+	}
+	for _, wide := range []os.FileMode{0o644, 0o604, 0o660, 0o400, 0o700} {
+		if err := SetPerm(wide); err == nil {
+			t.Errorf("SetPerm(%04o) accepted", wide)
+		}
+	}
+	if Perm() != 0o640 {
+		t.Errorf("a refused SetPerm changed the mode to %04o", Perm())
+	}
+}

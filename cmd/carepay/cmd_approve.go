@@ -6,15 +6,23 @@ import (
 	"io"
 	"os"
 	"time"
+
+	"carepay/ledger"
 )
 
-const approveUsage = `Usage: carepay approve [--by NAME] STATEMENT_ID...
+const approveUsage = `Usage: carepay approve [--by NAME] ID...
 
-Approve provider statements whose lines are held (AWAITING_APPROVAL). The
-lines take their final status, and are paid, in the next run.
+Approve what a run held for a second person's approval:
+  STATEMENT_ID  a provider statement whose lines are held (AWAITING_APPROVAL):
+                the lines held now take their final status, and are paid, in
+                the next run; lines of it that arrive later are held again.
+  PAY-n         a payment above limits.max_payment (PAYMENT_REVIEW), as the
+                run summary names it: the next run that pays issues it as
+                it was formed.
+Nothing is approved when any ID is refused.
 `
 
-var approveCmd = command{name: "approve", summary: "approve held statements for payment", usage: approveUsage, run: runApprove}
+var approveCmd = command{name: "approve", summary: "approve held statements and payments", usage: approveUsage, run: runApprove}
 
 func runApprove(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var c common
@@ -27,7 +35,7 @@ func runApprove(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	if len(refs) == 0 {
-		return &usageError{"name at least one statement"}
+		return &usageError{"name at least one statement or payment"}
 	}
 	if by == "" {
 		return &usageError{"--by is required when USER is not set"}
@@ -41,11 +49,17 @@ func runApprove(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer lg.Close()
-	if err := lg.Approve(ctx, refs, by, time.Now()); err != nil {
+	approved, err := lg.ApproveRefs(ctx, refs, by, time.Now())
+	if err != nil {
 		return err
 	}
-	for _, r := range refs {
-		fmt.Fprintf(stdout, "approved %s by %s; its lines are paid in the next run\n", r, by)
+	for _, a := range approved {
+		if a.Kind == ledger.ApprovePayment {
+			fmt.Fprintf(stdout, "approved %s (%s %s, %s, %d lines) by %s; it is paid in the next run that pays\n",
+				a.Ref, a.PayeeType, a.PayeeID, a.Amount.Dollars(), a.Lines, by)
+			continue
+		}
+		fmt.Fprintf(stdout, "approved %s by %s; its %d held lines are paid in the next run\n", a.Ref, by, a.Lines)
 	}
 	return nil
 }

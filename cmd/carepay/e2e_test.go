@@ -281,6 +281,9 @@ path = %q
 			t.Errorf("no reply mentions %q", want)
 		}
 	}
+	if strings.Contains(replies, "someone@elsewhere.test") {
+		t.Errorf("a reply went to a sender not allowed (backscatter):\n%s", replies)
+	}
 
 	// Pull the plug: a large file, and every SSH session of the server
 	// killed while it is being read. The run fails or retries; the next

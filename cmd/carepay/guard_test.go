@@ -246,7 +246,7 @@ func TestLedgerGuards(t *testing.T) {
 		if before.payments != demoPaid.payments || before.total != demoPaid.total {
 			t.Fatalf("first run paid %+v", before)
 		}
-		os.WriteFile(filepath.Join(dir, "inbox", "late.csv"), []byte("employee_id\n"), 0o644)
+		restedFile(t, filepath.Join(dir, "inbox", "late.csv"), []byte("employee_id\n"))
 		for _, c := range []struct {
 			name, env string
 			want      []string
@@ -403,7 +403,7 @@ func folderConfig(t *testing.T, dir string) string {
 	os.MkdirAll(inbox, 0o755)
 	entries, _ := os.ReadDir("../../fixtures/drop")
 	for _, e := range entries {
-		os.WriteFile(filepath.Join(inbox, e.Name()), mustRead(t, filepath.Join("../../fixtures/drop", e.Name())), 0o644)
+		restedFile(t, filepath.Join(inbox, e.Name()), mustRead(t, filepath.Join("../../fixtures/drop", e.Name())))
 	}
 	s := string(mustRead(t, "../../config.toml"))
 	for from, to := range map[string]string{
@@ -421,6 +421,17 @@ func folderConfig(t *testing.T, dir string) string {
 	path := filepath.Join(dir, "config.toml")
 	os.WriteFile(path, []byte(s), 0o644)
 	return path
+}
+
+// restedFile writes a file that has rested longer than the folder
+// source's stable_wait, so that a run would take it.
+func restedFile(t *testing.T, path string, b []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	then := time.Now().Add(-time.Minute)
+	os.Chtimes(path, then, then)
 }
 
 func mustRead(t *testing.T, path string) []byte {

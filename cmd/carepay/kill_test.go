@@ -522,8 +522,8 @@ func killVerify(t *testing.T, path, out string, generated int) {
 	rows, err := db.Query(`SELECT r.id,
  (SELECT COUNT(*) FROM lines WHERE run_id = r.id),
  (SELECT COUNT(*) FROM lines WHERE released_run = r.id),
- (SELECT COALESCE(SUM(amount), 0) FROM payments WHERE run_id = r.id AND method = 'ach' AND amount > 0),
- (SELECT COUNT(*) FROM payments WHERE run_id = r.id AND method = 'ach' AND amount > 0)
+ (SELECT COALESCE(SUM(amount), 0) FROM payments WHERE issued_run = r.id AND method = 'ach' AND amount > 0),
+ (SELECT COUNT(*) FROM payments WHERE issued_run = r.id AND method = 'ach' AND amount > 0)
  FROM runs r ORDER BY r.id`)
 	if err != nil {
 		t.Fatal(err)

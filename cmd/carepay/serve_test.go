@@ -30,6 +30,9 @@ func testDaemon(t *testing.T, jobs string) (*daemon, string) {
 	for _, e := range entries {
 		b, _ := os.ReadFile(filepath.Join("../../fixtures/drop", e.Name()))
 		os.WriteFile(filepath.Join(inbox, e.Name()), b, 0o644)
+		// A drop that has rested longer than the folder's stable_wait.
+		then := time.Now().Add(-time.Minute)
+		os.Chtimes(filepath.Join(inbox, e.Name()), then, then)
 	}
 	text, err := os.ReadFile("../../config.toml")
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"carepay/config"
 	"carepay/ledger"
+	"carepay/safefile"
 )
 
 // common holds the options every command takes.
@@ -36,7 +37,15 @@ func (c *common) logger(stderr io.Writer) *slog.Logger {
 }
 
 func (c *common) load() (*config.Config, error) {
-	return config.Load(c.configPath)
+	cfg, err := config.Load(c.configPath)
+	if err != nil {
+		return nil, err
+	}
+	// Every file written from here on takes run.file_mode.
+	if err := safefile.SetPerm(cfg.Run.Perm()); err != nil {
+		return nil, fmt.Errorf("run.file_mode: %w", err)
+	}
+	return cfg, nil
 }
 
 // openLedger opens the ledger the config (or --db) names, creating it if

@@ -58,7 +58,8 @@ func buildSources(cfg *config.Config, inbox string) (*wiring, error) {
 func newSource(cfg *config.Config, s config.Source) (ingest.Source, error) {
 	switch s.Type {
 	case "folder":
-		return &ingest.Folder{SourceName: s.Name, Dir: cfg.Resolve(s.Path), ArchiveDir: cfg.Resolve(s.Archive), ReportsDir: cfg.Resolve(s.Reports)}, nil
+		return &ingest.Folder{SourceName: s.Name, Dir: cfg.Resolve(s.Path), ArchiveDir: cfg.Resolve(s.Archive), ReportsDir: cfg.Resolve(s.Reports),
+			Stable: s.Stable, StableWait: s.StableWait.Duration}, nil
 	default:
 		return newRemoteSource(cfg, s)
 	}
@@ -66,8 +67,8 @@ func newSource(cfg *config.Config, s config.Source) (ingest.Source, error) {
 
 // options returns the batch options every run shares.
 func options(cfg *config.Config, w *wiring, asOf core.Date, out string, log *slog.Logger) batch.Options {
-	return batch.Options{AsOf: asOf, OutDir: out, Sources: w.sources, Plans: cfg.Plans, Logger: log,
-		Payout: batch.PayoutOf(cfg.Payout), ReturnAddress: cfg.Letters.ReturnAddress, PrintBatchSize: cfg.Letters.PrintBatchSize,
+	return batch.Options{AsOf: asOf, OutDir: out, Sources: w.sources, Plans: cfg.Plans, Logger: log, MaxLineCharge: cfg.Limits.MaxLineCharge,
+		Payout: batch.PayoutOf(cfg.Payout, cfg.Limits), ReturnAddress: cfg.Letters.ReturnAddress, PrintBatchSize: cfg.Letters.PrintBatchSize,
 		Sinks: w.sinks, Mailer: w.mailer, EmailLetter: emailLetter(cfg)}
 }
 
