@@ -4,16 +4,23 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
+	"time"
 
+	"carepay/batch"
+	"carepay/core"
 	"carepay/ingest"
 	"carepay/safefile"
 )
 
-const validateUsage = `Usage: carepay validate [--db PATH] FILE...
+const validateUsage = `Usage: carepay validate [--db PATH] [--as-of YYYY-MM-DD] FILE...
 
 Check drop files without recording anything. Every problem is printed as
 file:row:column: message; the exit status is 1 when anything is wrong.
+Service dates and charges are held to the same sanity limits as a run on
+--as-of (default: today in run.time_zone): no date after it or more than
+730 days before it, no charge above limits.max_line_charge.
 With --db (or a ledger named in the config that exists), files whose bytes
 were already processed are reported too: a run would skip them.
 `
@@ -24,12 +31,29 @@ func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	var c common
 	fs := newFlags("validate", validateUsage, stderr)
 	c.addFlags(fs, true)
+	var asOfText string
+	fs.StringVar(&asOfText, "as-of", "", "run date `YYYY-MM-DD` the sanity limits are checked against (default: today in run.time_zone)")
 	files, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(files) == 0 {
 		return &usageError{"name at least one file"}
+	}
+	opt := ingest.Options{MaxErrors: 1 << 30, MaxLineCharge: batch.DefaultMaxLineCharge}
+	loc := time.Local
+	if _, err := os.Stat(c.configPath); err == nil {
+		cfg, err := c.load()
+		if err != nil {
+			return err
+		}
+		opt.MaxLineCharge, loc = cfg.Limits.MaxLineCharge, cfg.Location()
+	}
+	opt.RunDate = core.DateOf(time.Now().In(loc))
+	if asOfText != "" {
+		if opt.RunDate, err = core.ParseDate(asOfText); err != nil {
+			return &usageError{fmt.Sprintf("--as-of: %v", err)}
+		}
 	}
 	lg, err := c.existingLedger(ctx)
 	if err != nil {
@@ -54,7 +78,7 @@ func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 				continue
 			}
 		}
-		rep, err := ingest.ReadFile(ctx, path, name, ingest.Options{MaxErrors: 1 << 30}, func(*ingest.Record) error { return nil })
+		rep, err := ingest.ReadFile(ctx, path, name, opt, func(*ingest.Record) error { return nil })
 		if err != nil {
 			fmt.Fprintf(stdout, "%s:0:-: %v\n", name, err)
 			problems++

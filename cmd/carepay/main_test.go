@@ -129,3 +129,34 @@ func TestRunWithoutKeyFailsClearly(t *testing.T) {
 		t.Errorf("a ledger was created without a key: %v", err)
 	}
 }
+
+// TestValidateAppliesSanityLimits: validate holds service dates and charges
+// to the limits a run on --as-of would, so that it never passes a file a
+// run would reject.
+func TestValidateAppliesSanityLimits(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "invoices.csv")
+	body := "invoice_id,employee_id,dependent_id,provider_id,care_type,service_date,amount_charged,employee_signed_on,provider_signed_on,received_on\n" +
+		"I1,E1,D1,P1,center,2026-04-20,10.00,2026-04-21,2026-04-21,2026-04-21\n" + // 10 days after --as-of 2026-04-10
+		"I2,E1,D1,P1,center,2024-04-09,10.00,2024-04-10,2024-04-10,2024-04-10\n" + // 731 days before it
+		"I3,E1,D1,P1,center,2026-04-01,5000.01,2026-04-02,2026-04-02,2026-04-02\n" + // one cent over 5,000.00
+		"I4,E1,D1,P1,center,2024-04-10,5000.00,2024-04-11,2024-04-11,2024-04-11\n" // exactly 730 days, at the limit: fine
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ := carepay(t, "validate", "--config", "../../config.toml", "--db", filepath.Join(t.TempDir(), "none.db"), "--as-of", "2026-04-10", path)
+	if code != exitFailed {
+		t.Errorf("exit %d, want 1", code)
+	}
+	for _, want := range []string{
+		`invoices.csv:2:service_date: is after the run date 2026-04-10`,
+		`invoices.csv:3:service_date: is more than 730 days before the run date 2026-04-10`,
+		`invoices.csv:4:amount_charged: is above the limit of $5,000.00 a line`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "invoices.csv:5:") {
+		t.Errorf("a line within every limit was refused:\n%s", out)
+	}
+}
