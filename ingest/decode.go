@@ -79,7 +79,7 @@ func sniffEncoding(r io.Reader) (textEncoding, error) {
 	if utf8BOM {
 		// A UTF-8 byte-order mark says what the file is: its stray bytes
 		// reject their rows rather than turn it into Windows-1252.
-		s.multibyte = s.invalid + 1
+		s.multibyte++
 	}
 	return s.decide(), nil
 }
@@ -128,10 +128,12 @@ func (s *textStats) scan(b []byte, eof bool) int {
 }
 
 // decide names the encoding. A few NUL or control bytes leave the file
-// text (their rows are rejected one by one); many make it binary. Invalid
-// UTF-8 made only of bytes Windows-1252 defines, more often than valid
-// multi-byte UTF-8, is Windows-1252; otherwise the file is read as UTF-8
-// and the rows holding invalid bytes are rejected.
+// text (their rows are rejected one by one); many make it binary. A file
+// holding any valid multi-byte UTF-8 is UTF-8, whatever else it holds:
+// read as Windows-1252, its names written right would all be garbled
+// ("ZoÃ«"), so only the rows holding invalid bytes are rejected. Only a
+// file with no multi-byte UTF-8 at all, whose other bytes Windows-1252
+// all defines, is Windows-1252.
 func (s textStats) decide() textEncoding {
 	if s.control >= 8 && s.control*20 > s.total {
 		return textEncoding{binary: notText}
@@ -139,7 +141,7 @@ func (s textStats) decide() textEncoding {
 	if s.invalid == 0 {
 		return textEncoding{}
 	}
-	if s.undefined == 0 && s.invalid >= s.multibyte {
+	if s.undefined == 0 && s.multibyte == 0 {
 		return textEncoding{
 			name:    "Windows-1252",
 			decode:  func(r io.Reader) io.Reader { return charmap.Windows1252.NewDecoder().Reader(r) },

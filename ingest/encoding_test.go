@@ -176,6 +176,25 @@ func TestReadBadBytes(t *testing.T) {
 			t.Fatalf("last name %q", recs[0].Employee.LastName)
 		}
 	})
+
+	// One name in UTF-8 and one in Windows-1252, as many stray bytes as
+	// accents: any valid UTF-8 accent makes the file UTF-8, so the name
+	// written right is kept and the other row is rejected, naming its
+	// column, rather than every accent garbled ("ZoÃ« Utf").
+	t.Run("utf8_name_and_windows_1252_name", func(t *testing.T) {
+		rep, recs := readBytes(t, "providers.csv", []byte("provider_id,name\n"+
+			"P40,Zo\u00eb Utf\n"+
+			"P41,Zo\xeb Latin\n"), opt)
+		tr := only(t, rep)
+		wantErrors(t, tr.Errors, []core.RowError{{File: "providers.csv", Row: 3, Column: "name", Value: "Zo\ufffd Latin",
+			Msg: "holds bytes that are not UTF-8 text (shown as \ufffd); save the file as CSV UTF-8"}})
+		if want := []string{"file holds 1 bytes that are not UTF-8 text; rows holding them are rejected; save the file as CSV UTF-8"}; !reflect.DeepEqual(tr.Warnings, want) {
+			t.Errorf("Warnings = %q, want %q", tr.Warnings, want)
+		}
+		if tr.Taken() != 1 || recs[0].Provider.Name != "Zo\u00eb Utf" {
+			t.Fatalf("Taken %d, records %+v", tr.Taken(), recs)
+		}
+	})
 }
 
 // TestReadHeaderProblems: the header names a column twice, sits below a
