@@ -425,8 +425,10 @@ func (s *SFTP) Ack(ctx context.Context, name string, report []byte) error {
 // make sure. A file that changed is not archived: it is renamed
 // "<name>.changed" in the inbox, its marker removed, and Archive returns a
 // *ChangedError. A file already gone from the inbox and present in the
-// archive with those bytes counts as archived. Without an archive folder
-// a file that did not change stays where it is.
+// archive with those bytes counts as archived. The archived file gets the
+// mode of the files carepay writes (safefile.Perm), whatever mode it was
+// uploaded with. Without an archive folder a file that did not change
+// stays where it is.
 func (s *SFTP) Archive(ctx context.Context, name, sha string) error {
 	if err := sshclient.CheckName(name); err != nil {
 		return err
@@ -476,17 +478,30 @@ func (s *SFTP) Archive(ctx context.Context, name, sha string) error {
 		if !seen.same(statOf(fi)) {
 			return s.hold(sc, name, dst, "it was written to while being archived")
 		}
-		return nil
+		return privateRemote(sc, dst)
 	})
+}
+
+// privateRemote gives a file archived on the server the mode of the files
+// carepay writes (safefile.Perm): a drop holds account numbers, and the
+// uploader's mode may let anyone on the server read it.
+func privateRemote(sc *sftp.Client, p string) error {
+	if err := sc.Chmod(p, safefile.Perm()); err != nil {
+		return fmt.Errorf("making %s private: %w", p, err)
+	}
+	return nil
 }
 
 // archivedBefore answers Archive for a file no longer in the inbox: moved
 // by an earlier attempt or run (to the archive, or held), or gone.
 func (s *SFTP) archivedBefore(sc *sftp.Client, name, sha string) error {
 	if s.opt.ArchiveDir != "" {
-		got, _, err := hashRemote(sc, path.Join(s.opt.ArchiveDir, name))
+		dst := path.Join(s.opt.ArchiveDir, name)
+		got, _, err := hashRemote(sc, dst)
 		if err == nil && got == sha {
-			return nil // archived already, by an earlier attempt or run
+			// Archived already, by an earlier attempt or run, perhaps
+			// before it was made private.
+			return privateRemote(sc, dst)
 		}
 		if err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, ErrChanged) {
 			return err

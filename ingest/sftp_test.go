@@ -22,6 +22,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"carepay/ingest"
+	"carepay/safefile"
 	"carepay/sshclient"
 	"carepay/sshclient/sshtest"
 )
@@ -337,6 +338,34 @@ func TestSFTPRefusesEscapingNames(t *testing.T) {
 	want := map[string]string{"secret.txt": "outside the inbox", "inbox/sub/a.csv": "nested"}
 	if got := srv.Files(t); !reflect.DeepEqual(got, want) {
 		t.Errorf("server files = %q, want %q", got, want)
+	}
+}
+
+// TestSFTPArchiveMakesTheFilePrivate: a drop uploaded readable by anyone
+// on the server (0644) holds account numbers; once archived it has the
+// mode of the files carepay writes, also when an earlier attempt moved it
+// and stopped before the chmod.
+func TestSFTPArchiveMakesTheFilePrivate(t *testing.T) {
+	defer safefile.SetPerm(0o600)
+	for _, perm := range []os.FileMode{0o600, 0o640} {
+		if err := safefile.SetPerm(perm); err != nil {
+			t.Fatal(err)
+		}
+		srv := sshtest.Start(t, sshtest.Options{})
+		sftpPut(t, srv, "inbox/a.csv", []byte("a"))
+		src := newSFTPSource(t, sftpOptions(srv))
+		if err := src.Archive(context.Background(), "a.csv", shaOf("a")); err != nil {
+			t.Fatal(err)
+		}
+		dst := srv.Path("archive/a.csv")
+		wantMode(t, dst, perm)
+		if err := os.Chmod(dst, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := src.Archive(context.Background(), "a.csv", shaOf("a")); err != nil {
+			t.Fatalf("second Archive: %v", err)
+		}
+		wantMode(t, dst, perm)
 	}
 }
 

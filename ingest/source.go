@@ -402,6 +402,8 @@ func (f *Folder) Ack(ctx context.Context, name string, report []byte) error {
 
 // Archive moves a taken file into the archive folder, if it still holds
 // the bytes whose SHA-256 is sha; in StableDone mode its marker goes too.
+// The archived file gets the mode of the files carepay writes
+// (safefile.Perm), whatever mode it was uploaded with.
 //
 // A file that changed is not archived: it is renamed "<name>.changed"
 // beside the drop (see ChangedError) and Archive returns a *ChangedError.
@@ -452,7 +454,20 @@ func (f *Folder) Archive(ctx context.Context, name, sha string) error {
 	} else if !statOf(fi).same(seen) {
 		return f.hold(name, dst, "it was written to while being archived")
 	}
+	if err := privateArchived(dst); err != nil {
+		return fmt.Errorf("archiving %s: %w", name, err)
+	}
 	return safefile.SyncDir(f.ArchiveDir)
+}
+
+// privateArchived gives an archived file the mode of the files carepay
+// writes (safefile.Perm): a drop holds account numbers, and the uploader's
+// mode may let anyone read it.
+func privateArchived(p string) error {
+	if err := os.Chmod(p, safefile.Perm()); err != nil {
+		return fmt.Errorf("making %s private: %w", filepath.Base(p), err)
+	}
+	return nil
 }
 
 // archivedBefore answers Archive for a file no longer in the drop: moved
@@ -462,8 +477,11 @@ func (f *Folder) archivedBefore(name, sha string) error {
 		return nil // nothing to move; the bytes read are in the ledger
 	}
 	if f.ArchiveDir != "" {
-		if got, _, err := hashChecked(filepath.Join(f.ArchiveDir, name)); err == nil && got == sha {
-			return nil // archived already by a run that stopped before recording it
+		dst := filepath.Join(f.ArchiveDir, name)
+		if got, _, err := hashChecked(dst); err == nil && got == sha {
+			// Archived already by a run that stopped before recording it,
+			// perhaps before making it private.
+			return privateArchived(dst)
 		}
 	}
 	held := ""

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"carepay/ingest"
+	"carepay/safefile"
 )
 
 // folderFixture lays out root/drop with a few files and returns a Folder
@@ -53,6 +54,18 @@ func age(t *testing.T, p string, d time.Duration) {
 	then := time.Now().Add(-d)
 	if err := os.Chtimes(p, then, then); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// wantMode fails t unless the file at p has permission bits want.
+func wantMode(t *testing.T, p string, want os.FileMode) {
+	t.Helper()
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fi.Mode().Perm(); got != want {
+		t.Errorf("%s has mode %04o, want %04o", filepath.Base(p), got, want)
 	}
 }
 
@@ -234,6 +247,30 @@ func TestFolderArchive(t *testing.T) {
 		got, _ := f.List(ctx)
 		if want := []string{"10-first.csv", "B-upper.csv", "a.xlsx"}; !reflect.DeepEqual(got, want) {
 			t.Fatalf("List() = %q, want %q", got, want)
+		}
+	})
+	// A drop uploaded readable by anyone (0644) holds account numbers: once
+	// archived it has the mode of the files carepay writes, also when an
+	// earlier attempt moved it and stopped before the chmod.
+	t.Run("archived_file_gets_the_private_mode", func(t *testing.T) {
+		defer safefile.SetPerm(0o600)
+		for _, perm := range []os.FileMode{0o600, 0o640} {
+			if err := safefile.SetPerm(perm); err != nil {
+				t.Fatal(err)
+			}
+			root, f := folderFixture(t)
+			if err := f.Archive(ctx, "b.csv", shaOf("b")); err != nil {
+				t.Fatal(err)
+			}
+			dst := filepath.Join(root, "archive", "b.csv")
+			wantMode(t, dst, perm)
+			if err := os.Chmod(dst, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.Archive(ctx, "b.csv", shaOf("b")); err != nil {
+				t.Fatalf("second Archive: %v", err)
+			}
+			wantMode(t, dst, perm)
 		}
 	})
 	t.Run("already_archived_is_a_no_op", func(t *testing.T) {
