@@ -28,7 +28,9 @@ func runDir(out, id string) string { return filepath.Join(out, id) }
 //
 // live carries what the run wrote while deciding; nil (an interrupted run
 // completed later) rebuilds decisions.csv and the summary from the ledger.
-func writeOutputs(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, opt Options, live *liveOutputs) (*report.Summary, error) {
+// waiting are the files the sources left for a later run, for the summary
+// (nil when completing an interrupted run: its sources were not listed).
+func writeOutputs(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, opt Options, live *liveOutputs, waiting []report.WaitingFile) (*report.Summary, error) {
 	dir := runDir(opt.OutDir, run.ID)
 	if live == nil {
 		// Completing an interrupted run: clear what its killed writes left.
@@ -69,6 +71,7 @@ func writeOutputs(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, op
 		}
 		sum.Released = released
 	}
+	sum.Waiting = append(sum.Waiting, waiting...)
 	files, err := lg.RunFiles(ctx, run.ID)
 	if err != nil {
 		return nil, err

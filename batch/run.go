@@ -127,7 +127,7 @@ func Run(ctx context.Context, lg *ledger.Ledger, opt Options) (*Result, error) {
 	}
 	for _, p := range pending {
 		opt.Logger.Info("completing outputs of an earlier run", "run", p.ID)
-		if _, err := writeOutputs(ctx, lg, p, opt, nil); err != nil {
+		if _, err := writeOutputs(ctx, lg, p, opt, nil, nil); err != nil {
 			return nil, fmt.Errorf("completing run %s: %w", p.ID, err)
 		}
 		res.Recovered = append(res.Recovered, p.ID)
@@ -158,7 +158,7 @@ func Run(ctx context.Context, lg *ledger.Ledger, opt Options) (*Result, error) {
 	lines := spool.New(opt.SpoolDir, 0)
 	defer lines.Close()
 	invoices := map[string]*invoice{}
-	read, err := pull(ctx, tx, opt, lines, invoices, log)
+	read, waiting, err := pull(ctx, tx, opt, lines, invoices, log)
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +203,7 @@ func Run(ctx context.Context, lg *ledger.Ledger, opt Options) (*Result, error) {
 	decided := time.Now()
 	opt.Progress("outputs", 0, 0)
 	info := ledger.RunInfo{ID: tx.RunID, AsOf: opt.AsOf, State: ledger.StateDecided}
-	sum, err := writeOutputs(ctx, lg, info, opt, live)
+	sum, err := writeOutputs(ctx, lg, info, opt, live, waiting)
 	if err != nil {
 		return nil, fmt.Errorf("run %s is decided and committed, but its outputs are incomplete (the next run completes them): %w", tx.RunID, err)
 	}
@@ -266,26 +266,28 @@ func named(first, id string, n int) (string, int) {
 // skipped; the rest are read, their registries applied and their lines
 // spooled for sorting. A file that changes while it is fetched is left
 // for a later run, which takes it whole. pull returns the files whose
-// bytes the run read, for verifyRead.
-func pull(ctx context.Context, tx *ledger.Tx, opt Options, lines *spool.Sorter, invoices map[string]*invoice, log *slog.Logger) ([]readFile, error) {
+// bytes the run read, for verifyRead, and the files the sources left
+// waiting because they may still be being written, for the summary.
+func pull(ctx context.Context, tx *ledger.Tx, opt Options, lines *spool.Sorter, invoices map[string]*invoice, log *slog.Logger) ([]readFile, []report.WaitingFile, error) {
 	p := &puller{tx: tx, opt: opt, lines: lines, invoices: invoices, log: log}
 	for _, src := range opt.Sources {
 		names, err := src.List(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("source %s: %w", src.Name(), err)
+			return nil, nil, fmt.Errorf("source %s: %w", src.Name(), err)
 		}
 		if w, ok := src.(interface{ Waiting() []ingest.Waiting }); ok {
 			for _, f := range w.Waiting() {
 				log.Info("file not complete yet: left for a later run", "source", src.Name(), "file", f.Name, "why", f.Why)
+				p.waiting = append(p.waiting, report.WaitingFile{Source: src.Name(), Name: f.Name, Why: f.Why})
 			}
 		}
 		for i, name := range names {
 			if err := ctx.Err(); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			opt.Progress("files", i, len(names))
 			if err := p.file(ctx, src, name); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 		opt.Progress("files", len(names), len(names))
@@ -298,7 +300,7 @@ func pull(ctx context.Context, tx *ledger.Tx, opt Options, lines *spool.Sorter, 
 			}
 		}
 	}
-	return p.read, nil
+	return p.read, p.waiting, nil
 }
 
 // readFile is a file whose bytes a run read and recorded.
@@ -333,6 +335,7 @@ type puller struct {
 	seq      int    // arrival order of tables: files in name order, sheets in book order
 	table    string // source of the current table
 	read     []readFile
+	waiting  []report.WaitingFile
 }
 
 func (p *puller) file(ctx context.Context, src ingest.Source, name string) error {
@@ -347,6 +350,7 @@ func (p *puller) file(ctx context.Context, src ingest.Source, name string) error
 		if errors.Is(err, ingest.ErrChanged) {
 			// Still being written: nothing of it is decided now.
 			p.log.Warn("file changed while being read: left for a later run, which takes it whole", "source", src.Name(), "file", name, "error", err)
+			p.waiting = append(p.waiting, report.WaitingFile{Source: src.Name(), Name: name, Why: "changed while being read"})
 			return nil
 		}
 		return fmt.Errorf("source %s: %w", src.Name(), err)

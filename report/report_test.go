@@ -3,6 +3,8 @@ package report
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -97,5 +99,36 @@ func TestDecisionsHoldNoFormula(t *testing.T) {
 		"2026-03-09", "1", "120.50", "0.00", "120.50", "approved", "", "provider", "'\tP1"}
 	if len(rows) != 2 || !reflect.DeepEqual(rows[1], want) {
 		t.Fatalf("rows %q\nwant row 2 %q", rows, want)
+	}
+}
+
+// TestSummaryListsWaitingFiles: files a source left for a later run are
+// named in the printed summary (ten at most) and all in run.json, so the
+// operator sees a drop that has not settled without -v.
+func TestSummaryListsWaitingFiles(t *testing.T) {
+	s := NewSummary("R1", core.NewDate(2026, 4, 10))
+	if j, _ := s.JSON(); !bytes.Contains(j, []byte(`"waiting": []`)) {
+		t.Errorf("run.json without waiting files:\n%s", j)
+	}
+	if strings.Contains(s.Text(), "waiting") {
+		t.Errorf("summary:\n%s", s.Text())
+	}
+	s.Waiting = append(s.Waiting, WaitingFile{Source: "inbox", Name: "invoices.csv", Why: "modified 1.2s ago, less than the 5s a file must rest"})
+	for i := range 11 {
+		s.Waiting = append(s.Waiting, WaitingFile{Source: "ops", Name: fmt.Sprintf("f%02d.csv", i), Why: "no f.csv.done marker yet"})
+	}
+	text := s.Text()
+	for _, want := range []string{
+		"files: 0 taken, 0 skipped (seen before), 0 rejected\nwaiting: invoices.csv: modified 1.2s ago, less than the 5s a file must rest; left for a later run\n",
+		"waiting: f08.csv: no f.csv.done marker yet; left for a later run\nwaiting: 2 more files left for a later run (see run.json)\n",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("summary lacks %q:\n%s", want, text)
+		}
+	}
+	j, _ := s.JSON()
+	var back Summary
+	if err := json.Unmarshal(j, &back); err != nil || !reflect.DeepEqual(back.Waiting, s.Waiting) {
+		t.Errorf("run.json waiting = %+v, %v", back.Waiting, err)
 	}
 }

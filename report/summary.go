@@ -14,6 +14,7 @@ type Summary struct {
 	RunID    string             `json:"run_id"`
 	AsOf     string             `json:"as_of"`
 	Files    FileCounts         `json:"files"`
+	Waiting  []WaitingFile      `json:"waiting"`
 	Lines    int                `json:"lines"`
 	Released int                `json:"released_from_hold"`
 	ByStatus map[string]int     `json:"by_status"`
@@ -96,6 +97,19 @@ func (s *Summary) AddPayments(payments []*core.Payment, holds []core.PaymentHold
 	}
 }
 
+// WaitingFile is a file a source did not take in this run because it may
+// still be being written, and why. The summary lists them so that a drop
+// that never settles does not go unnoticed.
+type WaitingFile struct {
+	Source string `json:"source"`
+	Name   string `json:"name"`
+	Why    string `json:"why"`
+}
+
+// maxWaitingShown is how many waiting files the text summary names; run.json
+// lists them all.
+const maxWaitingShown = 10
+
 // FileCounts lists files by what became of them.
 type FileCounts struct {
 	Taken    []string `json:"taken"`
@@ -117,7 +131,7 @@ type Totals struct {
 func NewSummary(runID string, asOf core.Date) *Summary {
 	return &Summary{RunID: runID, AsOf: asOf.String(), ByStatus: map[string]int{}, ByReason: map[string]int{},
 		ByPlan: map[string]*Totals{}, ByPayee: map[string]*Totals{}, ByMethod: map[string]*MethodTotals{}, Held: []HeldPayment{},
-		Files: FileCounts{Taken: []string{}, Skipped: []string{}, Rejected: []string{}}, Letters: LetterCounts{NoAddress: []string{}}}
+		Waiting: []WaitingFile{}, Files: FileCounts{Taken: []string{}, Skipped: []string{}, Rejected: []string{}}, Letters: LetterCounts{NoAddress: []string{}}}
 }
 
 // Add counts a decided line.
@@ -173,6 +187,13 @@ func (s *Summary) Text() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "run %s (as of %s)\n", s.RunID, s.AsOf)
 	fmt.Fprintf(&b, "files: %d taken, %d skipped (seen before), %d rejected\n", len(s.Files.Taken), len(s.Files.Skipped), len(s.Files.Rejected))
+	for i, w := range s.Waiting {
+		if i == maxWaitingShown {
+			fmt.Fprintf(&b, "waiting: %d more files left for a later run (see run.json)\n", len(s.Waiting)-i)
+			break
+		}
+		fmt.Fprintf(&b, "waiting: %s: %s; left for a later run\n", w.Name, w.Why)
+	}
 	if s.Lines == 0 {
 		b.WriteString("lines: nothing new to decide\n")
 	} else {
