@@ -19,7 +19,8 @@ const (
 	corrInvoiceHeader = "invoice_id,employee_id,dependent_id,provider_id,care_type,service_date,amount_charged,employee_signed_on,provider_signed_on,received_on,hours,payee\n"
 )
 
-// drop writes files (name -> content) into a new folder and returns it.
+// drop writes files (name -> content) into a new folder, as a drop that
+// has rested, and returns it.
 func drop(t *testing.T, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -27,6 +28,7 @@ func drop(t *testing.T, files map[string]string) string {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
+		rested(t, filepath.Join(dir, name))
 	}
 	return dir
 }

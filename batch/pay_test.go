@@ -139,6 +139,7 @@ func TestNeverPaidTwice(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(fix, "providers-fixed.csv"), []byte(fixed), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	rested(t, filepath.Join(fix, "providers-fixed.csv"))
 	third := e.run(fix, fixtureDay.AddDays(3))
 	payments, err := e.lg.Payments(ctx, third.RunID)
 	if err != nil {

@@ -50,7 +50,8 @@ func centerDays(statement, provider, employee, dependent string, days []int) str
 	return b.String()
 }
 
-// writeDrop writes files into a new folder and returns it.
+// writeDrop writes files into a new folder, as a drop that has rested,
+// and returns it.
 func writeDrop(t *testing.T, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -58,6 +59,7 @@ func writeDrop(t *testing.T, files map[string]string) string {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
+		rested(t, filepath.Join(dir, name))
 	}
 	return dir
 }

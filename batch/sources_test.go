@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -257,6 +258,64 @@ func TestFileGrowingWhileReadIsLeftForTheNextRun(t *testing.T) {
 			wantEachRowOnce(t, e, "30-invoices.csv", 9)
 			wantArchived(t, place, "30-invoices.csv", 9)
 		})
+	}
+}
+
+// TestWaitingFilesAreInTheSummary: every source leaves a file that may
+// still be being written for a later run the same way, and says so where
+// the operator looks without -v: the printed summary and run.json. The
+// --inbox folder (read in place) waits for a fresh file like a configured
+// folder; an SFTP source waits for a marker; a file that changes while
+// read waits too.
+func TestWaitingFilesAreInTheSummary(t *testing.T) {
+	e := newEnv(t)
+	inbox := filepath.Join(e.dir, "cli-inbox")
+	if err := os.MkdirAll(inbox, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dropInvoices(t, inbox, "30-rested.csv", 2)
+	fresh := filepath.Join(inbox, "31-fresh.csv")
+	if err := os.WriteFile(fresh, []byte(invoiceHeader+invoiceRow(7)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv := sshtest.Start(t, sshtest.Options{})
+	if err := os.MkdirAll(srv.Path("inbox"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dropInvoices(t, srv.Path("inbox"), "40-no-marker.csv", 2)
+	sftpSrc, err := ingest.NewSFTP(ingest.SFTPOptions{Name: "partner", Options: srv.ClientOptions(), Dir: "inbox", Stable: ingest.StableDone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sftpSrc.Close() })
+	ops := folderPlace(t, e, stableWait)
+	growing := dropInvoices(t, ops.dir, "50-growing.csv", 2)
+	opsSrc := &hookSource{Source: ops.source(), whileFetching: func(string) { appendRows(t, growing, 2, 3) }}
+
+	res, err := e.runSources(&ingest.Folder{SourceName: "cli", Dir: inbox, ReadOnly: true}, sftpSrc, opsSrc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := readSummary(t, res)
+	if want := []string{"30-rested.csv"}; !reflect.DeepEqual(sum.Files.Taken, want) {
+		t.Errorf("taken %q, want %q", sum.Files.Taken, want)
+	}
+	var got []string
+	for _, w := range sum.Waiting {
+		got = append(got, w.Source+" "+w.Name)
+	}
+	if want := []string{"cli 31-fresh.csv", "partner 40-no-marker.csv", "ops 50-growing.csv"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("run.json waiting %q, want %q", got, want)
+	}
+	for _, want := range []string{
+		"waiting: 31-fresh.csv: modified ",
+		"less than the 5s a file must rest; left for a later run\n",
+		"waiting: 40-no-marker.csv: no 40-no-marker.csv.done marker yet; left for a later run\n",
+		"waiting: 50-growing.csv: changed while being read; left for a later run\n",
+	} {
+		if !strings.Contains(res.Summary, want) {
+			t.Errorf("summary lacks %q:\n%s", want, res.Summary)
+		}
 	}
 }
 

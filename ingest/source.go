@@ -133,9 +133,10 @@ type Folder struct {
 	ArchiveDir string // empty: taken files stay where they are
 	ReportsDir string // empty: acknowledgements go beside the drop
 	// ReadOnly leaves the folder untouched (the --inbox mode): no archive,
-	// no acknowledgements written there. The operator points at a finished
-	// drop, so no Stable rule applies; a file that changes while a run
-	// reads it is still refused.
+	// no acknowledgements written there. The Stable rule applies all the
+	// same: a folder named on the command line may still be being filled,
+	// and a file taken half-written would have its first rows decided now
+	// and, once complete, be taken again whole.
 	ReadOnly bool
 	// Stable is StableAge (the default), StableSize or StableDone.
 	Stable string
@@ -185,10 +186,6 @@ func (f *Folder) List(ctx context.Context) ([]string, error) {
 	var names []string
 	var waiting []Waiting
 	switch mode {
-	case "":
-		for n := range first {
-			names = append(names, n)
-		}
 	case StableDone:
 		for n := range first {
 			if markers[n+DoneSuffix] {
@@ -240,11 +237,8 @@ func (f *Folder) List(ctx context.Context) ([]string, error) {
 	return names, nil
 }
 
-// rule returns the stability rule in force ("" for none) and its wait.
+// rule returns the stability rule in force and its wait.
 func (f *Folder) rule() (string, time.Duration, error) {
-	if f.ReadOnly {
-		return "", 0, nil
-	}
 	wait := f.StableWait
 	if wait < 0 {
 		return "", 0, fmt.Errorf("folder source %s: stable wait %s is negative", f.SourceName, wait)
@@ -276,7 +270,7 @@ func (f *Folder) look() (map[string]stat, map[string]bool, error) {
 			continue
 		}
 		regular[n] = true
-		if notInput(n) || (!f.ReadOnly && f.Stable == StableDone && strings.HasSuffix(n, DoneSuffix)) {
+		if notInput(n) || (f.Stable == StableDone && strings.HasSuffix(n, DoneSuffix)) {
 			continue
 		}
 		fi, err := e.Info()

@@ -447,12 +447,21 @@ func TestFolderStable(t *testing.T) {
 			t.Errorf("List: %v, want the rule refused", err)
 		}
 	})
-	t.Run("read_only_takes_files_as_they_are", func(t *testing.T) {
+	// The --inbox folder, read in place, takes only files that have
+	// rested like any other folder's: one still being written waits,
+	// with the reason, for a later run.
+	t.Run("read_only_waits_for_a_fresh_file", func(t *testing.T) {
 		dir := t.TempDir()
 		writeFile(t, filepath.Join(dir, "fresh.csv"), []byte("x\n"))
+		writeFile(t, filepath.Join(dir, "rested.csv"), []byte("x\n"))
+		age(t, filepath.Join(dir, "rested.csv"), time.Minute)
 		f := &ingest.Folder{SourceName: "inbox", Dir: dir, ReadOnly: true}
-		if got, err := f.List(ctx); err != nil || !reflect.DeepEqual(got, []string{"fresh.csv"}) {
+		if got, err := f.List(ctx); err != nil || !reflect.DeepEqual(got, []string{"rested.csv"}) {
 			t.Errorf("List = %q, %v", got, err)
+		}
+		w := f.Waiting()
+		if len(w) != 1 || w[0].Name != "fresh.csv" || !strings.Contains(w[0].Why, "less than the 5s a file must rest") {
+			t.Errorf("Waiting = %+v", w)
 		}
 	})
 }

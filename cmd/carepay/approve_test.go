@@ -29,9 +29,7 @@ func TestApprovePayment(t *testing.T) {
 		"20-statement.csv":  stmt.String(),
 	}
 	for name, body := range files {
-		if err := os.WriteFile(filepath.Join(inbox, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		restedFile(t, filepath.Join(inbox, name), []byte(body))
 	}
 	out := filepath.Join(dir, "out")
 	common := []string{"--config", "../../config.toml", "--db", filepath.Join(dir, "l.db")}

@@ -17,6 +17,8 @@ One full pass: pull every drop, decide every line of care, record it in the
 ledger, and write out/<run-id>/ (decisions.csv, run.json, acks/).
 --inbox replaces the configured sources with DIR, read in place: nothing
 there is moved or deleted, and acknowledgements go to out/<run-id>/acks/.
+As from any folder source, a file modified less than 5s ago may still be
+being written: it is left for a later run and listed as waiting.
 
 The run refuses, before reading anything, when the ledger is not the one
 that made out/ (or the payroll deliveries): a ledger that is new,

@@ -54,6 +54,18 @@ func TestKilledRunsPayEveryLineOnce(t *testing.T) {
 	if out, err := exec.Command(gen, "-lines", fmt.Sprint(lines), "-out", k.drop, "-seed", "7").CombinedOutput(); err != nil {
 		t.Fatalf("gendrop: %v\n%s", err, out)
 	}
+	// A drop that has rested: --inbox takes a file only once it is
+	// stable_wait old.
+	dropped, err := os.ReadDir(k.drop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	then := time.Now().Add(-time.Minute)
+	for _, f := range dropped {
+		if err := os.Chtimes(filepath.Join(k.drop, f.Name()), then, then); err != nil {
+			t.Fatal(err)
+		}
+	}
 	generated := killServiceRows(t, k.drop)
 
 	// An uninterrupted run in a throw-away ledger: how long a whole run
