@@ -17,8 +17,9 @@ One full pass: pull every drop, decide every line of care, record it in the
 ledger, and write out/<run-id>/ (decisions.csv, run.json, acks/).
 --inbox replaces the configured sources with DIR, read in place: nothing
 there is moved or deleted, and acknowledgements go to out/<run-id>/acks/.
-As from any folder source, a file modified less than 5s ago may still be
-being written: it is left for a later run and listed as waiting.
+A file modified less than 2s ago may still be being written: it is left
+for a later run and listed as waiting (a configured folder source waits
+for its stable_wait, 5s by default).
 
 The run refuses, before reading anything, when the ledger is not the one
 that made out/ (or the payroll deliveries): a ledger that is new,

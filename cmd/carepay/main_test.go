@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func carepay(t *testing.T, args ...string) (int, string, string) {
@@ -158,5 +159,40 @@ func TestValidateAppliesSanityLimits(t *testing.T) {
 	}
 	if strings.Contains(out, "invoices.csv:5:") {
 		t.Errorf("a line within every limit was refused:\n%s", out)
+	}
+}
+
+// TestInboxLeavesAFreshFileWaiting: a file written a moment ago in the
+// --inbox folder may still be being written, so the run leaves it for the
+// next run and says so in the summary; once it has rested it is taken.
+func TestInboxLeavesAFreshFileWaiting(t *testing.T) {
+	dir := t.TempDir()
+	inbox := filepath.Join(dir, "inbox")
+	if err := os.MkdirAll(inbox, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile("../../fixtures/drop/01-employees.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(inbox, "01-employees.csv")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	common := []string{"--config", "../../config.toml", "--db", filepath.Join(dir, "l.db"), "--out", filepath.Join(dir, "out"), "--inbox", inbox}
+	code, out, errs := carepay(t, append([]string{"run", "--as-of", "2026-04-10"}, common...)...)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !strings.Contains(out, "files: 0 taken") || !strings.Contains(out, "waiting: 01-employees.csv: modified") {
+		t.Errorf("a fresh file was not left waiting:\n%s", out)
+	}
+	old := time.Now().Add(-inboxStableWait - time.Second)
+	if err := os.Chtimes(path, old, old); err != nil {
+		t.Fatal(err)
+	}
+	_, out, _ = carepay(t, append([]string{"run", "--as-of", "2026-04-10"}, common...)...)
+	if !strings.Contains(out, "files: 1 taken") || strings.Contains(out, "waiting:") {
+		t.Errorf("a rested file was not taken:\n%s", out)
 	}
 }

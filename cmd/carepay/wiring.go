@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"time"
 
 	"carepay/batch"
 	"carepay/config"
@@ -32,12 +33,19 @@ func (w *wiring) Close() {
 	}
 }
 
+// inboxStableWait is how long a file in the --inbox folder must have rested
+// before it is taken. Shorter than a configured folder's default: the
+// operator names a folder they filled, and a drop checked out or copied a
+// moment ago (the demo) should not wait, while a file still being written
+// to is caught all the same.
+const inboxStableWait = 2 * time.Second
+
 // buildSources returns the configured sources, or the --inbox folder read
 // in place when inbox is set.
 func buildSources(cfg *config.Config, inbox string) (*wiring, error) {
 	w := &wiring{}
 	if inbox != "" {
-		w.sources = []ingest.Source{&ingest.Folder{SourceName: "inbox", Dir: inbox, ReadOnly: true}}
+		w.sources = []ingest.Source{&ingest.Folder{SourceName: "inbox", Dir: inbox, ReadOnly: true, StableWait: inboxStableWait}}
 		return w, nil
 	}
 	for _, s := range cfg.Sources {
