@@ -33,6 +33,10 @@ type Approval struct {
 	// The payee and amount of an approved payment.
 	PayeeType, PayeeID string
 	Amount             core.Cents
+	// To is an approved payment as it was formed and is paid: payee name,
+	// method, bank details (account number unsealed, in memory only) and
+	// address; nil for a statement.
+	To *core.Payment
 }
 
 // Approve records the approval of statements and payments held for
@@ -59,7 +63,7 @@ func (l *Ledger) ApproveRefs(ctx context.Context, refs []string, by string, at t
 	stamp := at.UTC().Format(time.RFC3339)
 	var out []Approval
 	for _, ref := range refs {
-		a, err := approveOne(ctx, tx, ref, by, stamp)
+		a, err := l.approveOne(ctx, tx, ref, by, stamp)
 		if err != nil {
 			return nil, fmt.Errorf("approving %s: %w", ref, err)
 		}
@@ -71,7 +75,7 @@ func (l *Ledger) ApproveRefs(ctx context.Context, refs []string, by string, at t
 	return out, nil
 }
 
-func approveOne(ctx context.Context, tx *sql.Tx, ref, by, stamp string) (Approval, error) {
+func (l *Ledger) approveOne(ctx context.Context, tx *sql.Tx, ref, by, stamp string) (Approval, error) {
 	var total, held, uncovered int
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(status = 'held'), 0), COALESCE(SUM(status = 'held' AND approval_id IS NULL), 0)
  FROM lines WHERE kind = 'statement' AND ref = ?`, ref).Scan(&total, &held, &uncovered); err != nil {
@@ -81,7 +85,7 @@ func approveOne(ctx context.Context, tx *sql.Tx, ref, by, stamp string) (Approva
 		if total > 0 {
 			return Approval{}, fmt.Errorf("both a statement and a payment have this ID; nothing approved")
 		}
-		return approvePayment(ctx, tx, id, by, stamp)
+		return l.approvePayment(ctx, tx, id, by, stamp)
 	}
 	if total == 0 {
 		return Approval{}, fmt.Errorf("%w in the ledger", ErrUnknownStatement)
@@ -111,20 +115,28 @@ func approveOne(ctx context.Context, tx *sql.Tx, ref, by, stamp string) (Approva
 	return Approval{Ref: ref, Kind: ApproveStatement, Lines: uncovered}, nil
 }
 
-func approvePayment(ctx context.Context, tx *sql.Tx, id int64, by, stamp string) (Approval, error) {
+func (l *Ledger) approvePayment(ctx context.Context, tx *sql.Tx, id int64, by, stamp string) (Approval, error) {
 	ref := core.PaymentRef(id)
 	a := Approval{Ref: ref, Kind: ApprovePayment}
-	var review string
+	var review, refs string
 	var amount int64
-	err := tx.QueryRowContext(ctx, `SELECT review, payee_type, payee_id, amount, lines FROM payments WHERE id = ?`, id).
-		Scan(&review, &a.PayeeType, &a.PayeeID, &amount, &a.Lines)
+	var sealed []byte
+	p := &core.Payment{}
+	ad := &p.Address
+	err := tx.QueryRowContext(ctx, `SELECT `+paymentColumns+`, review FROM payments WHERE id = ?`, id).Scan(&p.ID, &p.RunID, &p.PayeeType,
+		&p.PayeeID, &p.Name, &p.Method, &amount, &p.Lines, &refs, &p.CheckNumber, &p.Bank.Routing, &sealed, &p.Bank.Type,
+		&ad.Line1, &ad.Line2, &ad.City, &ad.State, &ad.PostalCode, &p.Email, &review)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Approval{}, fmt.Errorf("%w in the ledger", ErrUnknownPayment)
 	}
 	if err != nil {
 		return Approval{}, err
 	}
-	a.Amount = core.Cents(amount)
+	p.Amount, p.Refs = core.Cents(amount), splitRefs(refs)
+	if p.Bank.Number, err = l.key.open(sealed); err != nil {
+		return Approval{}, err
+	}
+	a.To, a.PayeeType, a.PayeeID, a.Amount, a.Lines = p, p.PayeeType, p.PayeeID, p.Amount, p.Lines
 	switch review {
 	case "held":
 	case "approved":
