@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"carepay/core"
@@ -53,7 +54,9 @@ func (l *Ledger) Approve(ctx context.Context, refs []string, by string, at time.
 // lines that arrive later are held again and need an approval of their
 // own. Nothing is recorded when any ref is refused: an unknown statement
 // or payment, one already approved (naming who approved it and when), a
-// statement with no held line, a payment that was never held.
+// statement with no held line, a payment that was never held, a bare ref
+// naming both a statement and a payment (statement_id PAY-3): a ref may
+// say which with StatementPrefix or PaymentPrefix (statement:PAY-3).
 func (l *Ledger) ApproveRefs(ctx context.Context, refs []string, by string, at time.Time) ([]Approval, error) {
 	tx, err := l.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -75,17 +78,44 @@ func (l *Ledger) ApproveRefs(ctx context.Context, refs []string, by string, at t
 	return out, nil
 }
 
+// Prefixes of an ID given to approve that say what it names, for a
+// statement whose ID reads as a payment's (statement_id PAY-3).
+const (
+	StatementPrefix = "statement:"
+	PaymentPrefix   = "payment:"
+)
+
 func (l *Ledger) approveOne(ctx context.Context, tx *sql.Tx, ref, by, stamp string) (Approval, error) {
+	kind := ""
+	for _, p := range []string{StatementPrefix, PaymentPrefix} {
+		if len(ref) > len(p) && strings.EqualFold(ref[:len(p)], p) {
+			kind, ref = p, ref[len(p):]
+		}
+	}
+	id, isPayment := core.ParsePaymentRef(ref)
+	if kind == PaymentPrefix {
+		if !isPayment {
+			return Approval{}, fmt.Errorf("%w: %q is not a payment ID (PAY-n)", ErrUnknownPayment, ref)
+		}
+		return l.approvePayment(ctx, tx, id, by, stamp)
+	}
 	var total, held, uncovered int
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(status = 'held'), 0), COALESCE(SUM(status = 'held' AND approval_id IS NULL), 0)
  FROM lines WHERE kind = 'statement' AND ref = ?`, ref).Scan(&total, &held, &uncovered); err != nil {
 		return Approval{}, err
 	}
-	if id, ok := core.ParsePaymentRef(ref); ok {
-		if total > 0 {
-			return Approval{}, fmt.Errorf("both a statement and a payment have this ID; nothing approved")
+	if isPayment && kind == "" {
+		var payments int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM payments WHERE id = ?`, id).Scan(&payments); err != nil {
+			return Approval{}, err
 		}
-		return l.approvePayment(ctx, tx, id, by, stamp)
+		if total > 0 && payments > 0 {
+			return Approval{}, fmt.Errorf("both a statement and a payment have this ID; nothing approved: say which with %s%s or %s%s",
+				StatementPrefix, ref, PaymentPrefix, ref)
+		}
+		if total == 0 {
+			return l.approvePayment(ctx, tx, id, by, stamp)
+		}
 	}
 	if total == 0 {
 		return Approval{}, fmt.Errorf("%w in the ledger", ErrUnknownStatement)
@@ -105,11 +135,11 @@ func (l *Ledger) approveOne(ctx context.Context, tx *sql.Tx, ref, by, stamp stri
 	if err != nil {
 		return Approval{}, err
 	}
-	id, err := res.LastInsertId()
+	approval, err := res.LastInsertId()
 	if err != nil {
 		return Approval{}, err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE lines SET approval_id = ? WHERE kind = 'statement' AND ref = ? AND status = 'held' AND approval_id IS NULL`, id, ref); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE lines SET approval_id = ? WHERE kind = 'statement' AND ref = ? AND status = 'held' AND approval_id IS NULL`, approval, ref); err != nil {
 		return Approval{}, err
 	}
 	return Approval{Ref: ref, Kind: ApproveStatement, Lines: uncovered}, nil

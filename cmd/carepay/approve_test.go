@@ -138,3 +138,54 @@ func TestApprovedPaymentPaidAsFormed(t *testing.T) {
 		})
 	}
 }
+
+// TestApproveSaysWhichWhenIDsCollide: a statement whose statement_id is
+// PAY-1 while payment PAY-1 is held for review. The bare ID is refused
+// (nothing approved) with the way out; statement:PAY-1 and payment:PAY-1
+// approve each, and the next run pays both once: the payment's
+// 54,890.00 to Cedar Care and the statement's 4 hours x 8.00 = 32.00 to
+// the employee, by check.
+func TestApproveSaysWhichWhenIDsCollide(t *testing.T) {
+	dir := t.TempDir()
+	inbox := approveDrop(t, dir, "PC,Cedar Care,2 Main St,Dover,DE,19901,check,,,")
+	for name, body := range map[string]string{
+		"05-pinch-employees.csv": "employee_id,first_name,last_name,plan_id,employment_type,annual_income,enrolled_on,address_line1,city,state,postal_code,payment_method\n" +
+			"EP,Eve,Park,pinch-hourly,regular_full_time,39999.99,2025-01-01,5 Elm St,Dover,DE,19901,check\n",
+		"06-pinch-dependents.csv": "employee_id,dependent_id,first_name,last_name,birth_date,relationship,registered_on\nEP,DP,Pia,Park,2020-01-01,child,2025-01-01\n",
+		"07-pinch-providers.csv":  providersHeader + "PP,Pine Nannies,4 Main St,Dover,DE,19901,check,,,\n",
+		"21-pinch-statement.csv": "statement_id,provider_id,period,employee_id,dependent_id,care_type,service_date,hours,amount_charged\n" +
+			"PAY-1,PP,2026-03,EP,DP,in_home,2026-03-02,4,56.00\n",
+	} {
+		if err := os.WriteFile(filepath.Join(inbox, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := filepath.Join(dir, "out")
+	common := []string{"--config", "../../config.toml", "--db", filepath.Join(dir, "l.db")}
+	code, stdout, errs := carepay(t, append([]string{"run", "--inbox", inbox, "--out", out, "--as-of", "2026-04-10"}, common...)...)
+	if code != exitOK || !strings.Contains(stdout, "payment held: PAY-1 provider PC $54,890.00") {
+		t.Fatalf("run: %d\n%s%s", code, stdout, errs)
+	}
+	code, stdout, errs = carepay(t, append([]string{"approve", "--by", "ops-lead", "PAY-1"}, common...)...)
+	if code != exitFailed || stdout != "" || strings.Count(errs, "\n") != 1 ||
+		!strings.Contains(errs, "approving PAY-1: both a statement and a payment have this ID; nothing approved: say which with statement:PAY-1 or payment:PAY-1") {
+		t.Errorf("the bare ID: %d %q %q", code, stdout, errs)
+	}
+	code, stdout, errs = carepay(t, append([]string{"approve", "--by", "ops-lead", "statement:PAY-1", "payment:PAY-1"}, common...)...)
+	if code != exitOK || stdout != "approved PAY-1 by ops-lead; its 1 held lines are paid in the next run\n"+
+		"approved PAY-1 (provider PC, $54,890.00, 11 lines) by ops-lead: check to Cedar Care; it is paid, as formed, in the next run that pays\n" {
+		t.Errorf("approve with prefixes: %d %q %q", code, stdout, errs)
+	}
+	code, stdout, errs = carepay(t, append([]string{"run", "--inbox", inbox, "--out", out, "--as-of", "2026-04-13"}, common...)...)
+	if code != exitOK || !strings.Contains(stdout, "paid by check        2 payments   $54,922.00") || strings.Contains(stdout, "payment held") {
+		t.Errorf("run after both approvals: %d\n%s%s", code, stdout, errs)
+	}
+	code, stdout, _ = carepay(t, append([]string{"run", "--inbox", inbox, "--out", out, "--as-of", "2026-04-14"}, common...)...)
+	if code != exitOK || strings.Contains(stdout, "paid by") {
+		t.Errorf("a third run paid again: %d\n%s", code, stdout)
+	}
+	_, help, helpErr := carepay(t, "approve", "--help")
+	if !strings.Contains(help+helpErr, "statement:ID, payment:PAY-n") {
+		t.Errorf("approve --help does not tell the prefixes:\n%s%s", help, helpErr)
+	}
+}

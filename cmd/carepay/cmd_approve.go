@@ -24,6 +24,10 @@ Approve what a run held for a second person's approval:
                 says by then. A payment formed with bank details that fail
                 is not paid as formed: it waits for valid details and is
                 then held for approval again.
+  statement:ID, payment:PAY-n
+                say which when a statement's ID reads as a payment's
+                (statement_id PAY-3) and both exist: approve refuses the
+                bare ID then.
 Nothing is approved when any ID is refused.
 `
 
