@@ -227,14 +227,22 @@ func maxCheckNumber(path string) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("reading %s: %w", path, err)
 	}
+	// A spreadsheet that saved the file again may have added a byte-order
+	// mark, changed the case or padded the names.
+	if len(head) > 0 {
+		head[0] = strings.TrimPrefix(head[0], "\ufeff")
+	}
+	want := payout.CheckRegisterColumns[0]
 	col := -1
 	for i, h := range head {
-		if h == payout.CheckRegisterColumns[0] {
+		if strings.EqualFold(strings.TrimSpace(h), want) {
 			col = i
+			break
 		}
 	}
 	if col < 0 {
-		return 0, fmt.Errorf("reading %s: no %s column", path, payout.CheckRegisterColumns[0])
+		return 0, fmt.Errorf("reading %s: no %s column (the header is %q): the file may have been edited; put back the check register carepay wrote, or restore its %s column",
+			path, want, strings.Join(head, ","), want)
 	}
 	var max int64
 	for {
@@ -248,7 +256,10 @@ func maxCheckNumber(path string) (int64, error) {
 		if col >= len(rec) {
 			continue
 		}
-		n, err := strconv.ParseInt(rec[col], 10, 64)
+		if strings.TrimSpace(rec[col]) == "" {
+			continue // a blank row a spreadsheet left
+		}
+		n, err := strconv.ParseInt(strings.TrimSpace(rec[col]), 10, 64)
 		if err != nil {
 			return 0, fmt.Errorf("reading %s: check number %q: %w", path, rec[col], err)
 		}

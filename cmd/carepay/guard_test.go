@@ -517,3 +517,47 @@ func accounts(t *testing.T, db string, key *ledger.Key) []string {
 	}
 	return out
 }
+
+// TestChecksSavedBySpreadsheet: a checks.csv opened and saved again by a
+// spreadsheet ("CSV UTF-8": a byte-order mark, CRLF, the header's case
+// changed) is still read by the guard: the next run goes ahead, and a
+// check number it holds that the ledger would issue again still refuses.
+// A header with no check_number column refuses with what it found.
+func TestChecksSavedBySpreadsheet(t *testing.T) {
+	g := newGuard(t)
+	dir := t.TempDir()
+	db, out := filepath.Join(dir, "carepay.db"), filepath.Join(dir, "out")
+	if r := g.demo(t, db, out); r.code != 0 {
+		t.Fatalf("demo: %+v", r)
+	}
+	checks := filepath.Join(out, "20260410-001", "checks.csv")
+	saved := func(number, header string) {
+		t.Helper()
+		rows := strings.Split(strings.TrimSpace(string(mustRead(t, checks))), "\n")
+		rows[0] = header + rows[0][strings.Index(rows[0], ","):]
+		rows[1] = number + rows[1][strings.Index(rows[1], ","):]
+		if err := os.WriteFile(checks, []byte("\ufeff"+strings.Join(rows, "\r\n")+"\r\n,,,,,,,,,,,\r\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	empty := t.TempDir()
+	next := func(asOf string) result {
+		return g.run(t, nil, "run", "--config", "../../config.toml", "--db", db, "--out", out, "--inbox", empty, "--as-of", asOf)
+	}
+	saved("100001", "Check_Number ")
+	if r := next("2026-04-11"); r.code != 0 || !strings.Contains(r.stdout, "nothing new to decide") {
+		t.Fatalf("after the spreadsheet saved checks.csv: %+v", r)
+	}
+	if got := paidOf(t, db, out); got.payments != demoPaid.payments || got.total != demoPaid.total || strings.TrimSpace(got.checks) != "100001" {
+		t.Errorf("paid %+v", got)
+	}
+	// The file is read, not skipped: check 100005 is above the ledger's
+	// next check, 100002.
+	saved("100005", "check_number")
+	refused(t, "a check number the ledger would issue again", next("2026-04-12"), "refusing to run", "holds check 100005", "would number its next check 100002")
+	saved("100001", "cheque_no")
+	refused(t, "no check_number column", next("2026-04-12"), "no check_number column", `(the header is "cheque_no,issue_date,`, "may have been edited")
+	if got := paidOf(t, db, out); got.payments != demoPaid.payments || got.total != demoPaid.total {
+		t.Errorf("after the refusals %+v", got)
+	}
+}
