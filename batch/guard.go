@@ -44,17 +44,10 @@ var (
 // pay again what an earlier run paid, or that would go back in time:
 //   - the ledger is re-keyed since it was opened;
 //   - the run date is before the ledger's last run or outside 2000-2099;
-//   - a run folder under out/ holds outputs of another ledger (its
-//     ledger-id) or of a run this ledger does not know (the ledger is new,
-//     emptied, replaced or older than out/);
-//   - a checks.csv under out/ holds a check number that the ledger's
-//     check sequence would issue again;
-//   - a delivery target holds files of a run this ledger does not know.
+//   - what CheckOutputs refuses.
 //
-// A run folder holding only temporary files (a run killed before its
-// commit) is no one's yet and passes. `carepay run` and every job of
-// `carepay serve` go through it (Run calls it first), and serve also at
-// start-up.
+// `carepay run` and every job of `carepay serve` go through it (Run calls
+// it first), and serve also at start-up.
 func Check(ctx context.Context, lg *ledger.Ledger, opt Options) error {
 	if err := lg.VerifyKey(ctx); err != nil {
 		return err
@@ -62,9 +55,40 @@ func Check(ctx context.Context, lg *ledger.Ledger, opt Options) error {
 	if err := lg.CheckRunDate(ctx, opt.AsOf); err != nil {
 		return err
 	}
-	maxCheck, maxCheckIn, err := checkOutDir(ctx, lg, opt.OutDir)
+	return CheckOutputs(ctx, lg, opt)
+}
+
+// CheckOutputs refuses a ledger that is not the one that made the runs
+// it would find, so that nothing is decided, paid or approved from a
+// ledger that is new, emptied, pointed at by a wrong --db, or restored
+// from an older copy:
+//   - a run folder under opt.OutDir, or under any out folder the ledger
+//     wrote runs to before (ledger.OutDirs) that still exists, holds
+//     outputs of another ledger (its ledger-id) or of a run this ledger
+//     does not know;
+//   - a checks.csv in those folders holds a check number that the
+//     ledger's check sequence would issue again;
+//   - a delivery target holds files of a run this ledger does not know.
+//
+// A run folder holding only temporary files (a run killed before its
+// commit) is no one's yet and passes. Check calls it; `carepay approve`
+// and `carepay rekey` call it before recording anything. opt.AsOf is not
+// used.
+func CheckOutputs(ctx context.Context, lg *ledger.Ledger, opt Options) error {
+	dirs, err := outDirs(ctx, lg, opt.OutDir)
 	if err != nil {
 		return err
+	}
+	var maxCheck int64
+	var maxCheckIn string
+	for _, dir := range dirs {
+		n, in, err := checkOutDir(ctx, lg, dir)
+		if err != nil {
+			return err
+		}
+		if n > maxCheck {
+			maxCheck, maxCheckIn = n, in
+		}
 	}
 	if maxCheck > 0 {
 		next, err := lg.NextCheckNumber(ctx, opt.Payout.FirstCheckNumber)
@@ -108,6 +132,34 @@ func Check(ctx context.Context, lg *ledger.Ledger, opt Options) error {
 		}
 	}
 	return nil
+}
+
+// outDirs returns the out folders to check: the current one first, then
+// every other one the ledger wrote runs to that still exists.
+func outDirs(ctx context.Context, lg *ledger.Ledger, current string) ([]string, error) {
+	dirs := []string{current}
+	abs, err := filepath.Abs(current)
+	if err != nil {
+		return nil, fmt.Errorf("out folder %s: %w", current, err)
+	}
+	recorded, err := lg.OutDirs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range recorded {
+		if d == abs {
+			continue
+		}
+		st, err := os.Stat(d)
+		if errors.Is(err, os.ErrNotExist) || (err == nil && !st.IsDir()) {
+			continue // moved or deleted since: nothing there to pay again
+		}
+		if err != nil {
+			return nil, fmt.Errorf("checking out folder %s: %w", d, err)
+		}
+		dirs = append(dirs, d)
+	}
+	return dirs, nil
 }
 
 // checkOutDir checks every run folder under out and returns the highest

@@ -28,7 +28,10 @@ Approve what a run held for a second person's approval:
                 say which when a statement's ID reads as a payment's
                 (statement_id PAY-3) and both exist: approve refuses the
                 bare ID then.
-Nothing is approved when any ID is refused.
+Nothing is approved when any ID is refused, nor by a ledger that every
+run would refuse: one that is not the ledger that made the runs in the
+configured out folder, in the out folders it wrote runs to, or in the
+payroll delivery folder (restored from an older copy, say).
 `
 
 var approveCmd = command{name: "approve", summary: "approve held statements and payments", usage: approveUsage, run: runApprove}
@@ -58,6 +61,9 @@ func runApprove(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer lg.Close()
+	if err := c.checkOutputs(ctx, cfg, lg, stderr); err != nil {
+		return fmt.Errorf("nothing approved: %w", err)
+	}
 	approved, err := lg.ApproveRefs(ctx, refs, by, time.Now())
 	if err != nil {
 		return err

@@ -393,6 +393,50 @@ func TestLedgerGuards(t *testing.T) {
 			t.Errorf("paid %+v, want the demo's once", got)
 		}
 	})
+
+	// (i) an older copy of the ledger restored, then a run into a new
+	// --out: the ledger remembers the out folders it wrote to, so the
+	// run, an approval and a rekey all refuse, naming out/, and the 700.00
+	// the second run paid is not paid again.
+	t.Run("older_copy_new_out", func(t *testing.T) {
+		dir := t.TempDir()
+		db, out, out2 := filepath.Join(dir, "carepay.db"), filepath.Join(dir, "out"), filepath.Join(dir, "out2")
+		if r := g.demo(t, db, out); r.code != 0 {
+			t.Fatalf("demo: %+v", r)
+		}
+		backup := filepath.Join(dir, "backup.db")
+		copyFile(t, db, backup)
+		common := []string{"--config", "../../config.toml", "--db", db}
+		if r := g.run(t, nil, append([]string{"approve", "--by", "ops", "ST-P02-2026-03"}, common...)...); r.code != 0 {
+			t.Fatalf("approve: %+v", r)
+		}
+		empty := t.TempDir()
+		if r := g.run(t, nil, append([]string{"run", "--out", out, "--inbox", empty, "--as-of", "2026-04-13"}, common...)...); r.code != 0 {
+			t.Fatalf("second run: %+v", r)
+		}
+		if got := paidOf(t, db, out); got.total != 492150+70000 || got.folders != "20260410-001 20260413-001" {
+			t.Fatalf("the second run: %+v", got)
+		}
+		removeLedger(t, db)
+		copyFile(t, backup, db)
+		r := g.run(t, nil, append([]string{"run", "--out", out2, "--inbox", empty, "--as-of", "2026-04-13"}, common...)...)
+		refused(t, "a run into a new --out", r, "refusing to run", out+" holds run 20260413-001", "does not know")
+		refused(t, "approve on the older copy", g.run(t, nil, append([]string{"approve", "--by", "ops", "ST-P02-2026-03"}, common...)...),
+			"nothing approved", "refusing to run", out+" holds run 20260413-001", "does not know")
+		keyFile := filepath.Join(dir, "new.key")
+		os.WriteFile(keyFile, []byte(newHex+"\n"), 0o600)
+		refused(t, "rekey on the older copy", g.run(t, nil, append([]string{"rekey", "--new-key-file", keyFile}, common...)...),
+			"nothing re-sealed", out+" holds run 20260413-001")
+		if got := paidOf(t, db, out2); got.runs != 1 || got.payments != demoPaid.payments || got.total != demoPaid.total || got.folders != "" {
+			t.Errorf("the older copy after the refusals: %+v", got)
+		}
+		var approvals int
+		d := killOpen(t, db)
+		defer d.Close()
+		if err := d.QueryRow(`SELECT COUNT(*) FROM approvals`).Scan(&approvals); err != nil || approvals != 0 {
+			t.Errorf("%d approvals recorded in the older copy (%v)", approvals, err)
+		}
+	})
 }
 
 // folderConfig writes a copy of the shipped config whose folder source

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 
+	"carepay/batch"
 	"carepay/config"
 	"carepay/ledger"
 	"carepay/safefile"
@@ -101,6 +102,21 @@ func (c *common) existingLedger(ctx context.Context) (*ledger.Ledger, error) {
 		return nil, nil
 	}
 	return c.openExisting(ctx, cfg)
+}
+
+// checkOutputs refuses, for a command that amends the ledger outside a
+// run (approve, rekey), what every run refuses (batch.CheckOutputs): a
+// ledger that is not the one that made the runs in the configured out
+// folder, in the out folders it wrote to, or in payroll's delivery
+// folder. An approval or a new key recorded in a ledger restored from an
+// older copy would be lost, or pay again, once the newer ledger is back.
+func (c *common) checkOutputs(ctx context.Context, cfg *config.Config, lg *ledger.Ledger, stderr io.Writer) error {
+	w := &wiring{}
+	defer w.Close()
+	if err := w.addPayrollSink(cfg); err != nil {
+		return err
+	}
+	return batch.CheckOutputs(ctx, lg, options(cfg, w, 0, cfg.Resolve(cfg.Run.Out), c.logger(stderr)))
 }
 
 // isTerminal reports whether w is a terminal, for the progress bar.
