@@ -162,6 +162,74 @@ func outDirs(ctx context.Context, lg *ledger.Ledger, current string) ([]string, 
 	return dirs, nil
 }
 
+// CheckNewLedger refuses, before a ledger is created at path (there is
+// none, or an empty file), a run whose out folder or delivery targets
+// hold runs: a ledger made now made none of them, and deciding from it
+// would pay again what they paid (an emptied or deleted ledger, a
+// mistyped --db). Nothing is created or changed. A run folder holding
+// only temporary files passes, as in CheckOutputs.
+func CheckNewLedger(ctx context.Context, path string, opt Options) error {
+	entries, err := os.ReadDir(opt.OutDir)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("reading %s: %w", opt.OutDir, err)
+	}
+	var runs []string
+	owner := ""
+	for _, e := range entries {
+		if !e.IsDir() || !runDirName.MatchString(e.Name()) {
+			continue
+		}
+		dir := filepath.Join(opt.OutDir, e.Name())
+		outputs, err := hasOutputs(dir)
+		if err != nil {
+			return err
+		}
+		if !outputs {
+			continue
+		}
+		runs = append(runs, e.Name())
+		if b, err := os.ReadFile(filepath.Join(dir, LedgerIDFile)); err == nil && owner == "" {
+			owner = strings.TrimSpace(string(b))
+		}
+	}
+	none := "there is no ledger at " + path
+	if _, err := os.Stat(path); err == nil {
+		none = path + " is empty"
+	}
+	if len(runs) > 0 {
+		by := ""
+		if owner != "" {
+			by = " of ledger " + owner
+		}
+		return fmt.Errorf("%w: %s under %s holds outputs%s, but %s (it is new, emptied or replaced, or --db is mistyped) and a new ledger would pay again what was paid; point --db (ledger.path) at the ledger that made out/, or restore its newest copy (nothing was created)",
+			ErrNotThisLedger, runList(runs), opt.OutDir, by, none)
+	}
+	for _, s := range opt.Sinks {
+		ls, ok := s.(Lister)
+		if !ok {
+			continue
+		}
+		names, err := ls.List(ctx)
+		if err != nil {
+			return fmt.Errorf("checking delivery target %s: %w", s.Name(), err)
+		}
+		seen := map[string]bool{}
+		var delivered []string
+		for _, name := range names {
+			if m := deliveredName.FindStringSubmatch(name); m != nil && !seen[m[1]] {
+				seen[m[1]] = true
+				delivered = append(delivered, m[1])
+			}
+		}
+		if len(delivered) > 0 {
+			sort.Strings(delivered)
+			return fmt.Errorf("%w: delivery target %s holds the payment files of %s, but %s (it is new, emptied or replaced, or --db is mistyped) and a new ledger would pay again what was paid; point --db (ledger.path) at the ledger that made them, or restore its newest copy (nothing was created)",
+				ErrNotThisLedger, s.Name(), runList(delivered), none)
+		}
+	}
+	return nil
+}
+
 // checkOutDir checks every run folder under out and returns the highest
 // check number its checks.csv files hold, and which file holds it.
 func checkOutDir(ctx context.Context, lg *ledger.Ledger, out string) (int64, string, error) {

@@ -178,8 +178,40 @@ func TestLedgerGuards(t *testing.T) {
 		if got := paidOf(t, db, out); got != want {
 			t.Errorf("after the refusal %+v, want %+v", got, want)
 		}
-		// Refused again, however often it is tried.
-		refused(t, "a second try", g.demo(t, db, out), "refusing to run")
+		// Refused again, however often it is tried, and no ledger is
+		// created by the refusal.
+		refused(t, "a second try", g.demo(t, db, out), "refusing to run", "there is no ledger at "+db, "nothing was created")
+		for _, f := range []string{db, db + "-wal", db + "-shm"} {
+			if _, err := os.Stat(f); !os.IsNotExist(err) {
+				t.Errorf("the refused run left %s (%v)", f, err)
+			}
+		}
+	})
+
+	// (a2) carepay.db emptied (0 bytes): refused, and the file is left
+	// as it is, not turned into a new ledger.
+	t.Run("ledger_emptied", func(t *testing.T) {
+		dir := t.TempDir()
+		db, out := filepath.Join(dir, "carepay.db"), filepath.Join(dir, "out")
+		if r := g.demo(t, db, out); r.code != 0 {
+			t.Fatalf("demo: %+v", r)
+		}
+		removeLedger(t, db)
+		if err := os.WriteFile(db, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		refused(t, "an emptied ledger", g.demo(t, db, out), "refusing to run", "run 20260410-001", db+" is empty", "nothing was created")
+		if st, err := os.Stat(db); err != nil || st.Size() != 0 {
+			t.Errorf("the emptied ledger was changed: %v %v", st, err)
+		}
+		for _, f := range []string{db + "-wal", db + "-shm"} {
+			if _, err := os.Stat(f); !os.IsNotExist(err) {
+				t.Errorf("the refused run left %s (%v)", f, err)
+			}
+		}
+		if got := paidOf(t, db, out); got.payments != 0 || got.paymentFiles != demoPaid.paymentFiles || got.folders != demoPaid.folders {
+			t.Errorf("after the refusal %+v", got)
+		}
 	})
 
 	// (b) --db pointing at a new path, the same out/.
@@ -188,7 +220,10 @@ func TestLedgerGuards(t *testing.T) {
 		db, out := filepath.Join(dir, "carepay.db"), filepath.Join(dir, "out")
 		g.demo(t, db, out)
 		other := filepath.Join(dir, "typo", "carepay.db")
-		refused(t, "--db elsewhere", g.demo(t, other, out), "refusing to run", "run 20260410-001")
+		refused(t, "--db elsewhere", g.demo(t, other, out), "refusing to run", "run 20260410-001", "nothing was created")
+		if _, err := os.Stat(filepath.Dir(other)); !os.IsNotExist(err) {
+			t.Errorf("the refused run created %s (%v)", filepath.Dir(other), err)
+		}
 		if got := paidOf(t, db, out); got != demoPaid {
 			t.Errorf("the ledger that paid: %+v", got)
 		}

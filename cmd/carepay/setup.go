@@ -61,6 +61,33 @@ func (c *common) openLedger(ctx context.Context, cfg *config.Config) (*ledger.Le
 	return ledger.Open(ctx, c.ledgerPath(cfg), key)
 }
 
+// openRunLedger opens the ledger a run (or serve) decides with, like
+// openLedger. When there is none yet (no file, or an empty one) it first
+// refuses, creating nothing, an out folder or payroll delivery folder
+// that holds runs (batch.CheckNewLedger): a ledger created now would pay
+// them again. The key is read first: without one nothing is looked at.
+func (c *common) openRunLedger(ctx context.Context, cfg *config.Config, out string) (*ledger.Ledger, error) {
+	if _, err := ledgerKey(cfg); err != nil {
+		return nil, err
+	}
+	path := c.ledgerPath(cfg)
+	exists, err := ledger.Exists(path)
+	if err != nil {
+		return nil, err
+	}
+	if !exists {
+		w := &wiring{}
+		defer w.Close()
+		if err := w.addPayrollSink(cfg); err != nil {
+			return nil, err
+		}
+		if err := batch.CheckNewLedger(ctx, path, options(cfg, w, 0, out, nil)); err != nil {
+			return nil, err
+		}
+	}
+	return c.openLedger(ctx, cfg)
+}
+
 // openExisting opens the ledger like openLedger but never creates one:
 // commands that only read or amend a ledger (explain, approve, rekey) say
 // there is none instead.
