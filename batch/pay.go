@@ -145,7 +145,7 @@ func (p *payer) payHeld() error {
 			}
 			if now := bankProblem(h.PayeeType, h.PayeeID, info); now != "" {
 				wait.Reason = core.PaymentDetails
-				wait.Detail = fmt.Sprintf("payment %s waits for the payee's details: %s", ref, now)
+				wait.Detail = fmt.Sprintf("payment %s is approved but cannot be paid as formed: it waits for the payee's details, then for approval of them: %s", ref, now)
 				if !h.Approved {
 					wait.Reason = core.PaymentReview
 					wait.Detail = fmt.Sprintf("payment %s (formed in run %s) waits for a second person's approval (carepay approve %s) and for the payee's details: %s",
