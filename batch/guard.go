@@ -44,17 +44,10 @@ var (
 // pay again what an earlier run paid, or that would go back in time:
 //   - the ledger is re-keyed since it was opened;
 //   - the run date is before the ledger's last run or outside 2000-2099;
-//   - a run folder under out/ holds outputs of another ledger (its
-//     ledger-id) or of a run this ledger does not know (the ledger is new,
-//     emptied, replaced or older than out/);
-//   - a checks.csv under out/ holds a check number that the ledger's
-//     check sequence would issue again;
-//   - a delivery target holds files of a run this ledger does not know.
+//   - what CheckOutputs refuses.
 //
-// A run folder holding only temporary files (a run killed before its
-// commit) is no one's yet and passes. `carepay run` and every job of
-// `carepay serve` go through it (Run calls it first), and serve also at
-// start-up.
+// `carepay run` and every job of `carepay serve` go through it (Run calls
+// it first), and serve also at start-up.
 func Check(ctx context.Context, lg *ledger.Ledger, opt Options) error {
 	if err := lg.VerifyKey(ctx); err != nil {
 		return err
@@ -62,9 +55,40 @@ func Check(ctx context.Context, lg *ledger.Ledger, opt Options) error {
 	if err := lg.CheckRunDate(ctx, opt.AsOf); err != nil {
 		return err
 	}
-	maxCheck, maxCheckIn, err := checkOutDir(ctx, lg, opt.OutDir)
+	return CheckOutputs(ctx, lg, opt)
+}
+
+// CheckOutputs refuses a ledger that is not the one that made the runs
+// it would find, so that nothing is decided, paid or approved from a
+// ledger that is new, emptied, pointed at by a wrong --db, or restored
+// from an older copy:
+//   - a run folder under opt.OutDir, or under any out folder the ledger
+//     wrote runs to before (ledger.OutDirs) that still exists, holds
+//     outputs of another ledger (its ledger-id) or of a run this ledger
+//     does not know;
+//   - a checks.csv in those folders holds a check number that the
+//     ledger's check sequence would issue again;
+//   - a delivery target holds files of a run this ledger does not know.
+//
+// A run folder holding only temporary files (a run killed before its
+// commit) is no one's yet and passes. Check calls it; `carepay approve`
+// and `carepay rekey` call it before recording anything. opt.AsOf is not
+// used.
+func CheckOutputs(ctx context.Context, lg *ledger.Ledger, opt Options) error {
+	dirs, err := outDirs(ctx, lg, opt.OutDir)
 	if err != nil {
 		return err
+	}
+	var maxCheck int64
+	var maxCheckIn string
+	for _, dir := range dirs {
+		n, in, err := checkOutDir(ctx, lg, dir)
+		if err != nil {
+			return err
+		}
+		if n > maxCheck {
+			maxCheck, maxCheckIn = n, in
+		}
 	}
 	if maxCheck > 0 {
 		next, err := lg.NextCheckNumber(ctx, opt.Payout.FirstCheckNumber)
@@ -105,6 +129,102 @@ func Check(ctx context.Context, lg *ledger.Ledger, opt Options) error {
 			sort.Strings(unknown)
 			return fmt.Errorf("%w: delivery target %s holds the payment files of %s, which this ledger (%s) did not make: it is new, emptied, replaced or older than its deliveries; point --db (ledger.path) at the ledger that made them, or restore its newest copy",
 				ErrNotThisLedger, s.Name(), runList(unknown), lg.ID())
+		}
+	}
+	return nil
+}
+
+// outDirs returns the out folders to check: the current one first, then
+// every other one the ledger wrote runs to that still exists.
+func outDirs(ctx context.Context, lg *ledger.Ledger, current string) ([]string, error) {
+	dirs := []string{current}
+	abs, err := filepath.Abs(current)
+	if err != nil {
+		return nil, fmt.Errorf("out folder %s: %w", current, err)
+	}
+	recorded, err := lg.OutDirs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range recorded {
+		if d == abs {
+			continue
+		}
+		st, err := os.Stat(d)
+		if errors.Is(err, os.ErrNotExist) || (err == nil && !st.IsDir()) {
+			continue // moved or deleted since: nothing there to pay again
+		}
+		if err != nil {
+			return nil, fmt.Errorf("checking out folder %s: %w", d, err)
+		}
+		dirs = append(dirs, d)
+	}
+	return dirs, nil
+}
+
+// CheckNewLedger refuses, before a ledger is created at path (there is
+// none, or an empty file), a run whose out folder or delivery targets
+// hold runs: a ledger made now made none of them, and deciding from it
+// would pay again what they paid (an emptied or deleted ledger, a
+// mistyped --db). Nothing is created or changed. A run folder holding
+// only temporary files passes, as in CheckOutputs.
+func CheckNewLedger(ctx context.Context, path string, opt Options) error {
+	entries, err := os.ReadDir(opt.OutDir)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("reading %s: %w", opt.OutDir, err)
+	}
+	var runs []string
+	owner := ""
+	for _, e := range entries {
+		if !e.IsDir() || !runDirName.MatchString(e.Name()) {
+			continue
+		}
+		dir := filepath.Join(opt.OutDir, e.Name())
+		outputs, err := hasOutputs(dir)
+		if err != nil {
+			return err
+		}
+		if !outputs {
+			continue
+		}
+		runs = append(runs, e.Name())
+		if b, err := os.ReadFile(filepath.Join(dir, LedgerIDFile)); err == nil && owner == "" {
+			owner = strings.TrimSpace(string(b))
+		}
+	}
+	none := "there is no ledger at " + path
+	if _, err := os.Stat(path); err == nil {
+		none = path + " is empty"
+	}
+	if len(runs) > 0 {
+		by := ""
+		if owner != "" {
+			by = " of ledger " + owner
+		}
+		return fmt.Errorf("%w: %s under %s holds outputs%s, but %s (it is new, emptied or replaced, or --db is mistyped) and a new ledger would pay again what was paid; point --db (ledger.path) at the ledger that made out/, or restore its newest copy (nothing was created)",
+			ErrNotThisLedger, runList(runs), opt.OutDir, by, none)
+	}
+	for _, s := range opt.Sinks {
+		ls, ok := s.(Lister)
+		if !ok {
+			continue
+		}
+		names, err := ls.List(ctx)
+		if err != nil {
+			return fmt.Errorf("checking delivery target %s: %w", s.Name(), err)
+		}
+		seen := map[string]bool{}
+		var delivered []string
+		for _, name := range names {
+			if m := deliveredName.FindStringSubmatch(name); m != nil && !seen[m[1]] {
+				seen[m[1]] = true
+				delivered = append(delivered, m[1])
+			}
+		}
+		if len(delivered) > 0 {
+			sort.Strings(delivered)
+			return fmt.Errorf("%w: delivery target %s holds the payment files of %s, but %s (it is new, emptied or replaced, or --db is mistyped) and a new ledger would pay again what was paid; point --db (ledger.path) at the ledger that made them, or restore its newest copy (nothing was created)",
+				ErrNotThisLedger, s.Name(), runList(delivered), none)
 		}
 	}
 	return nil
@@ -227,14 +347,22 @@ func maxCheckNumber(path string) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("reading %s: %w", path, err)
 	}
+	// A spreadsheet that saved the file again may have added a byte-order
+	// mark, changed the case or padded the names.
+	if len(head) > 0 {
+		head[0] = strings.TrimPrefix(head[0], "\ufeff")
+	}
+	want := payout.CheckRegisterColumns[0]
 	col := -1
 	for i, h := range head {
-		if h == payout.CheckRegisterColumns[0] {
+		if strings.EqualFold(strings.TrimSpace(h), want) {
 			col = i
+			break
 		}
 	}
 	if col < 0 {
-		return 0, fmt.Errorf("reading %s: no %s column", path, payout.CheckRegisterColumns[0])
+		return 0, fmt.Errorf("reading %s: no %s column (the header is %q): the file may have been edited; put back the check register carepay wrote, or restore its %s column",
+			path, want, strings.Join(head, ","), want)
 	}
 	var max int64
 	for {
@@ -248,7 +376,10 @@ func maxCheckNumber(path string) (int64, error) {
 		if col >= len(rec) {
 			continue
 		}
-		n, err := strconv.ParseInt(rec[col], 10, 64)
+		if strings.TrimSpace(rec[col]) == "" {
+			continue // a blank row a spreadsheet left
+		}
+		n, err := strconv.ParseInt(strings.TrimSpace(rec[col]), 10, 64)
 		if err != nil {
 			return 0, fmt.Errorf("reading %s: check number %q: %w", path, rec[col], err)
 		}

@@ -118,10 +118,14 @@ func bankProblem(payeeType, payeeID string, info *core.Payment) string {
 }
 
 // payHeld issues the payments earlier runs held for review and that have
-// been approved since, as they were formed (their lines are not decided
-// again), to the payee's details of today: bank details that fail keep
-// an approved payment held (PAYMENT_DETAILS) until a registry fix. Those
-// not approved yet are listed again as held.
+// been approved since, as they were formed and approved (their lines are
+// not decided again; the registry's details of today do not move the
+// money elsewhere). Those not approved yet are listed again as held.
+//
+// A payment formed with details that failed the bank checks (it carried
+// PAYMENT_DETAILS too) cannot be paid as formed: it waits for the
+// registry to bring valid details, then takes them and is held for
+// approval again, so that no registry file ever bypasses dual control.
 func (p *payer) payHeld() error {
 	held, err := p.tx.HeldForReview()
 	if err != nil {
@@ -131,37 +135,97 @@ func (p *payer) payHeld() error {
 		ref := core.PaymentRef(h.ID)
 		wait := core.PaymentHold{RunID: p.tx.RunID, PayeeType: h.PayeeType, PayeeID: h.PayeeID, Name: h.Name, Method: h.Method,
 			Amount: h.Amount, Lines: h.Lines, PaymentID: h.ID}
+		if why := formedProblem(h.Payment); why != "" {
+			info, ok, err := p.tx.Payee(h.PayeeType, h.PayeeID)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				info = nil
+			}
+			if now := bankProblem(h.PayeeType, h.PayeeID, info); now != "" {
+				wait.Reason = core.PaymentDetails
+				wait.Detail = fmt.Sprintf("payment %s is approved but cannot be paid as formed: it waits for the payee's details, then for approval of them: %s", ref, now)
+				if !h.Approved {
+					wait.Reason = core.PaymentReview
+					wait.Detail = fmt.Sprintf("payment %s (formed in run %s) waits for a second person's approval (carepay approve %s) and for the payee's details: %s",
+						ref, h.RunID, ref, now)
+				}
+				p.waiting = append(p.waiting, wait)
+				continue
+			}
+			if info.Method != core.MethodACH {
+				info.Bank = core.BankAccount{}
+			}
+			if err := p.tx.Rehold(h.ID, info, why); err != nil {
+				return err
+			}
+			was := "held"
+			if h.Approved {
+				was = "approved"
+			}
+			wait.Name, wait.Method, wait.Reason = info.Name, info.Method, core.PaymentReview
+			wait.Detail = fmt.Sprintf("payment %s was %s with details that failed (%s); it now takes the payee's new details (%s) and waits for a second person's approval of them: carepay approve %s",
+				ref, was, why, PayTo(info), ref)
+			p.waiting = append(p.waiting, wait)
+			continue
+		}
 		if !h.Approved {
 			wait.Reason = core.PaymentReview
 			wait.Detail = fmt.Sprintf("payment %s (formed in run %s) waits for a second person's approval: carepay approve %s", ref, h.RunID, ref)
 			p.waiting = append(p.waiting, wait)
 			continue
 		}
-		info, ok, err := p.tx.Payee(h.PayeeType, h.PayeeID)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			info = nil
-		}
-		why := bankProblem(h.PayeeType, h.PayeeID, info)
-		if why == "" && info.Method == core.MethodACH {
-			why = payout.CheckACHAmount(h.Amount)
-		}
-		if why != "" {
-			wait.Reason = core.PaymentDetails
-			wait.Detail = fmt.Sprintf("payment %s is approved and waits for the payee's details: %s", ref, why)
-			p.waiting = append(p.waiting, wait)
-			continue
-		}
 		pay := *h.Payment
-		pay.Name, pay.Method, pay.Bank, pay.Address, pay.Email = info.Name, info.Method, info.Bank, info.Address, info.Email
-		if pay.Method != core.MethodACH {
+		if pay.Method == core.MethodACH {
+			if why := payout.CheckACHAmount(pay.Amount); why != "" {
+				wait.Reason = core.PaymentDetails
+				wait.Detail = fmt.Sprintf("payment %s is approved but cannot be paid by ACH: %s", ref, why)
+				p.waiting = append(p.waiting, wait)
+				continue
+			}
+		} else {
 			pay.Bank = core.BankAccount{}
 		}
 		p.issued = append(p.issued, &pay)
 	}
 	return nil
+}
+
+// formedProblem says why a payment formed for review cannot be paid as
+// formed: it was formed without the payee's details, or with bank details
+// an ACH payment cannot use. "" when it can.
+func formedProblem(f *core.Payment) string {
+	if f.Method == "" {
+		return f.PayeeType + " " + f.PayeeID + " was not in the registry when the payment was formed"
+	}
+	return bankProblem(f.PayeeType, f.PayeeID, f)
+}
+
+// PayTo says where a payment sends its money, as the operator reads it:
+// "check to NAME", or "ach to NAME, checking account ****6789, routing
+// 011000015" (the account number masked).
+func PayTo(p *core.Payment) string {
+	switch p.Method {
+	case core.MethodACH:
+		return fmt.Sprintf("ach to %s, %s account %s, routing %s", p.Name, orNone(p.Bank.Type, "(no type)"), orNone(p.Bank.Masked(), "(none)"),
+			orNone(p.Bank.Routing, "(none)"))
+	case "":
+		return "no payment details"
+	}
+	return p.Method + " to " + p.Name
+}
+
+// PayToProblem says why a payment formed for review cannot be paid as
+// formed (its details failed the bank checks), "" when it can: `carepay
+// approve` tells the approver.
+func PayToProblem(p *core.Payment) string { return formedProblem(p) }
+
+func orNone(s, none string) string {
+	if s == "" {
+		return none
+	}
+	return s
 }
 
 // payEarlier puts the lines approved in earlier runs (or released from

@@ -389,15 +389,22 @@ func TestHeldPaymentCarriesEarlierLines(t *testing.T) {
 
 // TestApprovedPaymentWaitsForBankDetails: a payment over the limit to a
 // payee whose details fail is formed with its lines; approved, it waits
-// for the details, and is paid as formed once a registry file fixes them.
+// for the details. It cannot be paid as formed: once a registry file
+// brings valid details it takes them and is held for approval again (a
+// registry file never bypasses dual control), and is paid to them once
+// approved.
 func TestApprovedPaymentWaitsForBankDetails(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	e.run(writeDrop(t, map[string]string{"01-employees.csv": reviewEmployees, "02-dependents.csv": reviewDependents,
 		"03-providers.csv":  reviewProviders,
 		"20-statements.csv": statementsHeader + centerDays("ST-B", "PB", "E1", "D1", marchWorkdays[:11])}), fixtureDay)
-	if err := e.lg.Approve(ctx, []string{"PAY-1"}, "ops-lead", time.Now()); err != nil {
+	a, err := e.lg.ApproveRefs(ctx, []string{"PAY-1"}, "ops-lead", time.Now())
+	if err != nil {
 		t.Fatal(err)
+	}
+	if why := PayToProblem(a[0].To); !strings.Contains(why, "fails the ABA check digit") {
+		t.Errorf("the approval does not see the failing details: %q", why)
 	}
 	// Approved, details still failing: not paid, listed with its ID.
 	second := e.run(writeDrop(t, nil), fixtureDay.AddDays(3))
@@ -408,16 +415,39 @@ func TestApprovedPaymentWaitsForBankDetails(t *testing.T) {
 	if len(nachaEntries(t, second.OutDir)) != 0 {
 		t.Error("paid to a routing number that fails")
 	}
+	// The registry brings valid details: held for approval again, not paid.
 	third := e.run(writeDrop(t, map[string]string{
 		"03-providers.csv": providersHeader + "PB,Birch Care,3 Main St,Dover,DE,19901,ach,011000015,87654321,savings\n"}), fixtureDay.AddDays(4))
-	if got := nachaEntries(t, third.OutDir); len(got) != 1 || got["PB"] != 54_890_00 {
-		t.Errorf("run 3 entries %v; want PB 54,890.00", got)
+	if got := nachaEntries(t, third.OutDir); len(got) != 0 {
+		t.Errorf("run 3 paid %v on an approval given to other details", got)
+	}
+	h = readSummary(t, third).Held
+	if len(h) != 1 || h[0].PaymentID != "PAY-1" || h[0].Reason != "PAYMENT_REVIEW" ||
+		!strings.Contains(third.Summary, "payment held: PAY-1 provider PB $54,890.00: payment PAY-1 was approved with details that failed (routing number 011000016 fails the ABA check digit); "+
+			"it now takes the payee's new details (ach to Birch Care, savings account ****4321, routing 011000015) and waits for a second person's approval of them: carepay approve PAY-1") {
+		t.Errorf("run 3 held %+v; summary:\n%s", h, third.Summary)
 	}
 	if rows := readDecisions(t, filepath.Join(third.OutDir, "decisions.csv")); len(rows) != 0 {
 		t.Errorf("run 3 listed %d lines again", len(rows))
 	}
+	a, err = e.lg.ApproveRefs(ctx, []string{"PAY-1"}, "ops-lead", time.Now())
+	if err != nil {
+		t.Fatalf("approving PAY-1 again: %v", err)
+	}
+	if to := PayTo(a[0].To); to != "ach to Birch Care, savings account ****4321, routing 011000015" || PayToProblem(a[0].To) != "" {
+		t.Errorf("the second approval pays to %q", to)
+	}
+	fourth := e.run(writeDrop(t, nil), fixtureDay.AddDays(5))
+	if got := nachaEntries(t, fourth.OutDir); len(got) != 1 || got["PB"] != 54_890_00 {
+		t.Errorf("run 4 entries %v; want PB 54,890.00", got)
+	}
 	if unpaid := ledgerBalances(t, e); unpaid != 0 {
 		t.Errorf("%d lines unpaid", unpaid)
+	}
+	var n int
+	e.lg.DB().QueryRow(`SELECT COUNT(*) FROM payments WHERE issued_run IS NOT NULL`).Scan(&n)
+	if n != 1 {
+		t.Errorf("%d payments issued, want 1", n)
 	}
 }
 

@@ -119,6 +119,11 @@ func Run(ctx context.Context, lg *ledger.Ledger, opt Options) (*Result, error) {
 	if err := Check(ctx, lg, opt); err != nil {
 		return nil, err
 	}
+	// Before any run folder is written there: the guard of every later
+	// run, approval and rekey checks it too, wherever --out points then.
+	if err := lg.RecordOutDir(ctx, opt.OutDir); err != nil {
+		return nil, err
+	}
 	// A run killed after its commit left outputs to write: write them
 	// first, from the ledger, so that nothing decided is left unreported.
 	pending, err := lg.PendingRuns(ctx)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"carepay/core"
@@ -33,6 +34,10 @@ type Approval struct {
 	// The payee and amount of an approved payment.
 	PayeeType, PayeeID string
 	Amount             core.Cents
+	// To is an approved payment as it was formed and is paid: payee name,
+	// method, bank details (account number unsealed, in memory only) and
+	// address; nil for a statement.
+	To *core.Payment
 }
 
 // Approve records the approval of statements and payments held for
@@ -49,7 +54,9 @@ func (l *Ledger) Approve(ctx context.Context, refs []string, by string, at time.
 // lines that arrive later are held again and need an approval of their
 // own. Nothing is recorded when any ref is refused: an unknown statement
 // or payment, one already approved (naming who approved it and when), a
-// statement with no held line, a payment that was never held.
+// statement with no held line, a payment that was never held, a bare ref
+// naming both a statement and a payment (statement_id PAY-3): a ref may
+// say which with StatementPrefix or PaymentPrefix (statement:PAY-3).
 func (l *Ledger) ApproveRefs(ctx context.Context, refs []string, by string, at time.Time) ([]Approval, error) {
 	tx, err := l.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -59,7 +66,7 @@ func (l *Ledger) ApproveRefs(ctx context.Context, refs []string, by string, at t
 	stamp := at.UTC().Format(time.RFC3339)
 	var out []Approval
 	for _, ref := range refs {
-		a, err := approveOne(ctx, tx, ref, by, stamp)
+		a, err := l.approveOne(ctx, tx, ref, by, stamp)
 		if err != nil {
 			return nil, fmt.Errorf("approving %s: %w", ref, err)
 		}
@@ -71,17 +78,44 @@ func (l *Ledger) ApproveRefs(ctx context.Context, refs []string, by string, at t
 	return out, nil
 }
 
-func approveOne(ctx context.Context, tx *sql.Tx, ref, by, stamp string) (Approval, error) {
+// Prefixes of an ID given to approve that say what it names, for a
+// statement whose ID reads as a payment's (statement_id PAY-3).
+const (
+	StatementPrefix = "statement:"
+	PaymentPrefix   = "payment:"
+)
+
+func (l *Ledger) approveOne(ctx context.Context, tx *sql.Tx, ref, by, stamp string) (Approval, error) {
+	kind := ""
+	for _, p := range []string{StatementPrefix, PaymentPrefix} {
+		if len(ref) > len(p) && strings.EqualFold(ref[:len(p)], p) {
+			kind, ref = p, ref[len(p):]
+		}
+	}
+	id, isPayment := core.ParsePaymentRef(ref)
+	if kind == PaymentPrefix {
+		if !isPayment {
+			return Approval{}, fmt.Errorf("%w: %q is not a payment ID (PAY-n)", ErrUnknownPayment, ref)
+		}
+		return l.approvePayment(ctx, tx, id, by, stamp)
+	}
 	var total, held, uncovered int
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(status = 'held'), 0), COALESCE(SUM(status = 'held' AND approval_id IS NULL), 0)
  FROM lines WHERE kind = 'statement' AND ref = ?`, ref).Scan(&total, &held, &uncovered); err != nil {
 		return Approval{}, err
 	}
-	if id, ok := core.ParsePaymentRef(ref); ok {
-		if total > 0 {
-			return Approval{}, fmt.Errorf("both a statement and a payment have this ID; nothing approved")
+	if isPayment && kind == "" {
+		var payments int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM payments WHERE id = ?`, id).Scan(&payments); err != nil {
+			return Approval{}, err
 		}
-		return approvePayment(ctx, tx, id, by, stamp)
+		if total > 0 && payments > 0 {
+			return Approval{}, fmt.Errorf("both a statement and a payment have this ID; nothing approved: say which with %s%s or %s%s",
+				StatementPrefix, ref, PaymentPrefix, ref)
+		}
+		if total == 0 {
+			return l.approvePayment(ctx, tx, id, by, stamp)
+		}
 	}
 	if total == 0 {
 		return Approval{}, fmt.Errorf("%w in the ledger", ErrUnknownStatement)
@@ -101,30 +135,38 @@ func approveOne(ctx context.Context, tx *sql.Tx, ref, by, stamp string) (Approva
 	if err != nil {
 		return Approval{}, err
 	}
-	id, err := res.LastInsertId()
+	approval, err := res.LastInsertId()
 	if err != nil {
 		return Approval{}, err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE lines SET approval_id = ? WHERE kind = 'statement' AND ref = ? AND status = 'held' AND approval_id IS NULL`, id, ref); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE lines SET approval_id = ? WHERE kind = 'statement' AND ref = ? AND status = 'held' AND approval_id IS NULL`, approval, ref); err != nil {
 		return Approval{}, err
 	}
 	return Approval{Ref: ref, Kind: ApproveStatement, Lines: uncovered}, nil
 }
 
-func approvePayment(ctx context.Context, tx *sql.Tx, id int64, by, stamp string) (Approval, error) {
+func (l *Ledger) approvePayment(ctx context.Context, tx *sql.Tx, id int64, by, stamp string) (Approval, error) {
 	ref := core.PaymentRef(id)
 	a := Approval{Ref: ref, Kind: ApprovePayment}
-	var review string
+	var review, refs string
 	var amount int64
-	err := tx.QueryRowContext(ctx, `SELECT review, payee_type, payee_id, amount, lines FROM payments WHERE id = ?`, id).
-		Scan(&review, &a.PayeeType, &a.PayeeID, &amount, &a.Lines)
+	var sealed []byte
+	p := &core.Payment{}
+	ad := &p.Address
+	err := tx.QueryRowContext(ctx, `SELECT `+paymentColumns+`, review FROM payments WHERE id = ?`, id).Scan(&p.ID, &p.RunID, &p.PayeeType,
+		&p.PayeeID, &p.Name, &p.Method, &amount, &p.Lines, &refs, &p.CheckNumber, &p.Bank.Routing, &sealed, &p.Bank.Type,
+		&ad.Line1, &ad.Line2, &ad.City, &ad.State, &ad.PostalCode, &p.Email, &review)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Approval{}, fmt.Errorf("%w in the ledger", ErrUnknownPayment)
 	}
 	if err != nil {
 		return Approval{}, err
 	}
-	a.Amount = core.Cents(amount)
+	p.Amount, p.Refs = core.Cents(amount), splitRefs(refs)
+	if p.Bank.Number, err = l.key.open(sealed); err != nil {
+		return Approval{}, err
+	}
+	a.To, a.PayeeType, a.PayeeID, a.Amount, a.Lines = p, p.PayeeType, p.PayeeID, p.Amount, p.Lines
 	switch review {
 	case "held":
 	case "approved":

@@ -130,19 +130,19 @@ func (t *Tx) PutPayments(asOf core.Date, payments []*core.Payment, holds []core.
 			next++
 		}
 		ach = ach || (p.Method == core.MethodACH && p.Amount > 0)
+		if p.RunID != "" && p.RunID != t.RunID {
+			// Formed by an earlier run, held for review and approved: issued
+			// now as formed and approved.
+			if err := t.issue(p, check); err != nil {
+				return err
+			}
+			continue
+		}
 		sealed, err := t.l.key.seal(p.Bank.Number)
 		if err != nil {
 			return err
 		}
 		a := p.Address
-		if p.RunID != "" && p.RunID != t.RunID {
-			// Formed by an earlier run, held for review and approved: issued
-			// now as formed, to the payee's details of today.
-			if err := t.issue(p, check, sealed); err != nil {
-				return err
-			}
-			continue
-		}
 		if err := t.exec(`INSERT INTO payments (id, run_id, issued_run, payee_type, payee_id, payee_name, method, amount, lines, refs, check_number,
  routing_number, account_sealed, account_type, address_line1, address_line2, city, state, postal_code, email) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			p.ID, t.RunID, t.RunID, p.PayeeType, p.PayeeID, p.Name, p.Method, int64(p.Amount), p.Lines, joinRefs(p.Refs), check,

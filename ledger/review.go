@@ -88,15 +88,12 @@ func (t *Tx) HoldForReview(p *core.Payment, attachUnpaid bool) error {
 }
 
 // issue pays, in this run, a payment an earlier run formed and held for
-// review, approved since: amount, lines and remittance as formed; payee
-// name, address, method and bank details as they are now. Its lines are
-// paid in this run.
-func (t *Tx) issue(p *core.Payment, check any, sealed []byte) error {
-	a := p.Address
-	res, err := t.tx.ExecContext(t.ctx, `UPDATE payments SET issued_run = ?, check_number = ?, payee_name = ?, method = ?, routing_number = ?, account_sealed = ?,
- account_type = ?, address_line1 = ?, address_line2 = ?, city = ?, state = ?, postal_code = ?, email = ?
- WHERE id = ? AND issued_run IS NULL AND review = 'approved'`,
-		t.RunID, check, p.Name, p.Method, p.Bank.Routing, sealed, p.Bank.Type, a.Line1, a.Line2, a.City, a.State, a.PostalCode, p.Email, p.ID)
+// review, approved since: as it was formed and approved (amount, lines,
+// remittance, payee name, address, method and bank details), whatever
+// the registry says now. Its lines are paid in this run.
+func (t *Tx) issue(p *core.Payment, check any) error {
+	res, err := t.tx.ExecContext(t.ctx, `UPDATE payments SET issued_run = ?, check_number = ?
+ WHERE id = ? AND issued_run IS NULL AND review = 'approved'`, t.RunID, check, p.ID)
 	if err != nil {
 		return fmt.Errorf("issuing payment %s: %w", core.PaymentRef(p.ID), err)
 	}
@@ -105,6 +102,40 @@ func (t *Tx) issue(p *core.Payment, check any, sealed []byte) error {
 	}
 	if err := t.exec(`UPDATE lines SET paid_run = ? WHERE payment_id = ?`, t.RunID, p.ID); err != nil {
 		return fmt.Errorf("issuing payment %s: %w", core.PaymentRef(p.ID), err)
+	}
+	return nil
+}
+
+// Rehold gives a payment held for review, whose details failed the bank
+// checks when it was formed (so that it cannot be paid as formed), the
+// payee's details of now (to, which pass), and holds it for a second
+// person's approval again: an approval given to details that could not be
+// paid covers no others. why says what failed; the payment's lines say so
+// in their steps.
+func (t *Tx) Rehold(id int64, to *core.Payment, why string) error {
+	if err := t.flush(); err != nil {
+		return err
+	}
+	ref := core.PaymentRef(id)
+	sealed, err := t.l.key.seal(to.Bank.Number)
+	if err != nil {
+		return err
+	}
+	a := to.Address
+	res, err := t.tx.ExecContext(t.ctx, `UPDATE payments SET review = 'held', payee_name = ?, method = ?, routing_number = ?, account_sealed = ?,
+ account_type = ?, address_line1 = ?, address_line2 = ?, city = ?, state = ?, postal_code = ?, email = ?
+ WHERE id = ? AND issued_run IS NULL AND review != ''`,
+		to.Name, to.Method, to.Bank.Routing, sealed, to.Bank.Type, a.Line1, a.Line2, a.City, a.State, a.PostalCode, to.Email, id)
+	if err != nil {
+		return fmt.Errorf("holding payment %s again: %w", ref, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return fmt.Errorf("holding payment %s again: it is not a payment held for review (%d rows, %v)", ref, n, err)
+	}
+	step := fmt.Sprintf("PAYMENT_REVIEW: payment %s was formed with details that failed (%s); run %s gives it the payee's new details and holds it until `carepay approve %s` again",
+		ref, why, t.RunID, ref)
+	if err := t.exec(`UPDATE lines SET steps = steps || char(10) || ? WHERE payment_id = ?`, step, id); err != nil {
+		return fmt.Errorf("holding payment %s again: %w", ref, err)
 	}
 	return nil
 }

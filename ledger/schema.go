@@ -225,4 +225,14 @@ CREATE TABLE ledger_meta (
 );
 INSERT INTO ledger_meta (name, value) VALUES ('ledger_id', lower(hex(randomblob(16))));
 `,
+	// 6: every out folder the ledger has written runs to (absolute,
+	// cleaned), so that a run into a new --out, or an approval, from a
+	// ledger restored from an older copy still finds the runs it does not
+	// know in the folders it wrote to before.
+	6: `
+CREATE TABLE out_dirs (
+	path        TEXT PRIMARY KEY,
+	recorded_at TEXT NOT NULL          -- when a run first wrote there
+);
+`,
 }

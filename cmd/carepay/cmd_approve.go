@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"carepay/batch"
 	"carepay/ledger"
 )
 
@@ -18,8 +19,19 @@ Approve what a run held for a second person's approval:
                 the next run; lines of it that arrive later are held again.
   PAY-n         a payment above limits.max_payment (PAYMENT_REVIEW), as the
                 run summary names it: the next run that pays issues it as
-                it was formed.
-Nothing is approved when any ID is refused.
+                it was formed, to the payee details approve prints (method,
+                masked account, or check to NAME), whatever the registry
+                says by then. A payment formed with bank details that fail
+                is not paid as formed: it waits for valid details and is
+                then held for approval again.
+  statement:ID, payment:PAY-n
+                say which when a statement's ID reads as a payment's
+                (statement_id PAY-3) and both exist: approve refuses the
+                bare ID then.
+Nothing is approved when any ID is refused, nor by a ledger that every
+run would refuse: one that is not the ledger that made the runs in the
+configured out folder, in the out folders it wrote runs to, or in the
+payroll delivery folder (restored from an older copy, say).
 `
 
 var approveCmd = command{name: "approve", summary: "approve held statements and payments", usage: approveUsage, run: runApprove}
@@ -49,14 +61,21 @@ func runApprove(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer lg.Close()
+	if err := c.checkOutputs(ctx, cfg, lg, stderr); err != nil {
+		return fmt.Errorf("nothing approved: %w", err)
+	}
 	approved, err := lg.ApproveRefs(ctx, refs, by, time.Now())
 	if err != nil {
 		return err
 	}
 	for _, a := range approved {
 		if a.Kind == ledger.ApprovePayment {
-			fmt.Fprintf(stdout, "approved %s (%s %s, %s, %d lines) by %s; it is paid in the next run that pays\n",
-				a.Ref, a.PayeeType, a.PayeeID, a.Amount.Dollars(), a.Lines, by)
+			when := "it is paid, as formed, in the next run that pays"
+			if why := batch.PayToProblem(a.To); why != "" {
+				when = "these details fail (" + why + "): it is not paid until the registry brings valid details, and then needs approving again"
+			}
+			fmt.Fprintf(stdout, "approved %s (%s %s, %s, %d lines) by %s: %s; %s\n",
+				a.Ref, a.PayeeType, a.PayeeID, a.Amount.Dollars(), a.Lines, by, batch.PayTo(a.To), when)
 			continue
 		}
 		fmt.Fprintf(stdout, "approved %s by %s; its %d held lines are paid in the next run\n", a.Ref, by, a.Lines)

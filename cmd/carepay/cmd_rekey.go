@@ -22,7 +22,9 @@ environment variable or file named here, never from the command line.
 Afterwards the old key no longer opens the ledger: give carepay the new
 key (set the variable of ledger.key_env, or point ledger.key_file at the
 new key's file) and restart carepay serve. A run going on makes rekey
-stop without changing anything.
+stop without changing anything, and so does a ledger that every run
+would refuse (not the one that made the runs in out/, or restored from
+an older copy).
 `
 
 type rekeyOptions struct {
@@ -67,6 +69,9 @@ func runRekey(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer release()
+	if err := o.checkOutputs(ctx, cfg, lg, stderr); err != nil {
+		return fmt.Errorf("nothing re-sealed: %w", err)
+	}
 	n, err := lg.Rekey(ctx, newKey)
 	if err != nil {
 		return err

@@ -69,8 +69,8 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		out = cfg.Resolve(cfg.Run.Out)
 	}
 	// The ledger first: a wrong key stops the run before any source is
-	// reached.
-	lg, err := o.openLedger(ctx, cfg)
+	// reached, and no ledger is created where out/ holds runs.
+	lg, err := o.openRunLedger(ctx, cfg, out)
 	if err != nil {
 		return err
 	}

@@ -65,7 +65,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(cfg.Serve.Jobs) == 0 {
 		return errors.New("serve: config.toml has no [[serve.jobs]] to schedule")
 	}
-	lg, err := c.openLedger(ctx, cfg)
+	lg, err := c.openRunLedger(ctx, cfg, cfg.Resolve(cfg.Run.Out))
 	if err != nil {
 		return err
 	}

@@ -178,8 +178,40 @@ func TestLedgerGuards(t *testing.T) {
 		if got := paidOf(t, db, out); got != want {
 			t.Errorf("after the refusal %+v, want %+v", got, want)
 		}
-		// Refused again, however often it is tried.
-		refused(t, "a second try", g.demo(t, db, out), "refusing to run")
+		// Refused again, however often it is tried, and no ledger is
+		// created by the refusal.
+		refused(t, "a second try", g.demo(t, db, out), "refusing to run", "there is no ledger at "+db, "nothing was created")
+		for _, f := range []string{db, db + "-wal", db + "-shm"} {
+			if _, err := os.Stat(f); !os.IsNotExist(err) {
+				t.Errorf("the refused run left %s (%v)", f, err)
+			}
+		}
+	})
+
+	// (a2) carepay.db emptied (0 bytes): refused, and the file is left
+	// as it is, not turned into a new ledger.
+	t.Run("ledger_emptied", func(t *testing.T) {
+		dir := t.TempDir()
+		db, out := filepath.Join(dir, "carepay.db"), filepath.Join(dir, "out")
+		if r := g.demo(t, db, out); r.code != 0 {
+			t.Fatalf("demo: %+v", r)
+		}
+		removeLedger(t, db)
+		if err := os.WriteFile(db, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		refused(t, "an emptied ledger", g.demo(t, db, out), "refusing to run", "run 20260410-001", db+" is empty", "nothing was created")
+		if st, err := os.Stat(db); err != nil || st.Size() != 0 {
+			t.Errorf("the emptied ledger was changed: %v %v", st, err)
+		}
+		for _, f := range []string{db + "-wal", db + "-shm"} {
+			if _, err := os.Stat(f); !os.IsNotExist(err) {
+				t.Errorf("the refused run left %s (%v)", f, err)
+			}
+		}
+		if got := paidOf(t, db, out); got.payments != 0 || got.paymentFiles != demoPaid.paymentFiles || got.folders != demoPaid.folders {
+			t.Errorf("after the refusal %+v", got)
+		}
 	})
 
 	// (b) --db pointing at a new path, the same out/.
@@ -188,7 +220,10 @@ func TestLedgerGuards(t *testing.T) {
 		db, out := filepath.Join(dir, "carepay.db"), filepath.Join(dir, "out")
 		g.demo(t, db, out)
 		other := filepath.Join(dir, "typo", "carepay.db")
-		refused(t, "--db elsewhere", g.demo(t, other, out), "refusing to run", "run 20260410-001")
+		refused(t, "--db elsewhere", g.demo(t, other, out), "refusing to run", "run 20260410-001", "nothing was created")
+		if _, err := os.Stat(filepath.Dir(other)); !os.IsNotExist(err) {
+			t.Errorf("the refused run created %s (%v)", filepath.Dir(other), err)
+		}
 		if got := paidOf(t, db, out); got != demoPaid {
 			t.Errorf("the ledger that paid: %+v", got)
 		}
@@ -393,6 +428,50 @@ func TestLedgerGuards(t *testing.T) {
 			t.Errorf("paid %+v, want the demo's once", got)
 		}
 	})
+
+	// (i) an older copy of the ledger restored, then a run into a new
+	// --out: the ledger remembers the out folders it wrote to, so the
+	// run, an approval and a rekey all refuse, naming out/, and the 700.00
+	// the second run paid is not paid again.
+	t.Run("older_copy_new_out", func(t *testing.T) {
+		dir := t.TempDir()
+		db, out, out2 := filepath.Join(dir, "carepay.db"), filepath.Join(dir, "out"), filepath.Join(dir, "out2")
+		if r := g.demo(t, db, out); r.code != 0 {
+			t.Fatalf("demo: %+v", r)
+		}
+		backup := filepath.Join(dir, "backup.db")
+		copyFile(t, db, backup)
+		common := []string{"--config", "../../config.toml", "--db", db}
+		if r := g.run(t, nil, append([]string{"approve", "--by", "ops", "ST-P02-2026-03"}, common...)...); r.code != 0 {
+			t.Fatalf("approve: %+v", r)
+		}
+		empty := t.TempDir()
+		if r := g.run(t, nil, append([]string{"run", "--out", out, "--inbox", empty, "--as-of", "2026-04-13"}, common...)...); r.code != 0 {
+			t.Fatalf("second run: %+v", r)
+		}
+		if got := paidOf(t, db, out); got.total != 492150+70000 || got.folders != "20260410-001 20260413-001" {
+			t.Fatalf("the second run: %+v", got)
+		}
+		removeLedger(t, db)
+		copyFile(t, backup, db)
+		r := g.run(t, nil, append([]string{"run", "--out", out2, "--inbox", empty, "--as-of", "2026-04-13"}, common...)...)
+		refused(t, "a run into a new --out", r, "refusing to run", out+" holds run 20260413-001", "does not know")
+		refused(t, "approve on the older copy", g.run(t, nil, append([]string{"approve", "--by", "ops", "ST-P02-2026-03"}, common...)...),
+			"nothing approved", "refusing to run", out+" holds run 20260413-001", "does not know")
+		keyFile := filepath.Join(dir, "new.key")
+		os.WriteFile(keyFile, []byte(newHex+"\n"), 0o600)
+		refused(t, "rekey on the older copy", g.run(t, nil, append([]string{"rekey", "--new-key-file", keyFile}, common...)...),
+			"nothing re-sealed", out+" holds run 20260413-001")
+		if got := paidOf(t, db, out2); got.runs != 1 || got.payments != demoPaid.payments || got.total != demoPaid.total || got.folders != "" {
+			t.Errorf("the older copy after the refusals: %+v", got)
+		}
+		var approvals int
+		d := killOpen(t, db)
+		defer d.Close()
+		if err := d.QueryRow(`SELECT COUNT(*) FROM approvals`).Scan(&approvals); err != nil || approvals != 0 {
+			t.Errorf("%d approvals recorded in the older copy (%v)", approvals, err)
+		}
+	})
 }
 
 // folderConfig writes a copy of the shipped config whose folder source
@@ -516,4 +595,48 @@ func accounts(t *testing.T, db string, key *ledger.Key) []string {
 		}
 	}
 	return out
+}
+
+// TestChecksSavedBySpreadsheet: a checks.csv opened and saved again by a
+// spreadsheet ("CSV UTF-8": a byte-order mark, CRLF, the header's case
+// changed) is still read by the guard: the next run goes ahead, and a
+// check number it holds that the ledger would issue again still refuses.
+// A header with no check_number column refuses with what it found.
+func TestChecksSavedBySpreadsheet(t *testing.T) {
+	g := newGuard(t)
+	dir := t.TempDir()
+	db, out := filepath.Join(dir, "carepay.db"), filepath.Join(dir, "out")
+	if r := g.demo(t, db, out); r.code != 0 {
+		t.Fatalf("demo: %+v", r)
+	}
+	checks := filepath.Join(out, "20260410-001", "checks.csv")
+	saved := func(number, header string) {
+		t.Helper()
+		rows := strings.Split(strings.TrimSpace(string(mustRead(t, checks))), "\n")
+		rows[0] = header + rows[0][strings.Index(rows[0], ","):]
+		rows[1] = number + rows[1][strings.Index(rows[1], ","):]
+		if err := os.WriteFile(checks, []byte("\ufeff"+strings.Join(rows, "\r\n")+"\r\n,,,,,,,,,,,\r\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	empty := t.TempDir()
+	next := func(asOf string) result {
+		return g.run(t, nil, "run", "--config", "../../config.toml", "--db", db, "--out", out, "--inbox", empty, "--as-of", asOf)
+	}
+	saved("100001", "Check_Number ")
+	if r := next("2026-04-11"); r.code != 0 || !strings.Contains(r.stdout, "nothing new to decide") {
+		t.Fatalf("after the spreadsheet saved checks.csv: %+v", r)
+	}
+	if got := paidOf(t, db, out); got.payments != demoPaid.payments || got.total != demoPaid.total || strings.TrimSpace(got.checks) != "100001" {
+		t.Errorf("paid %+v", got)
+	}
+	// The file is read, not skipped: check 100005 is above the ledger's
+	// next check, 100002.
+	saved("100005", "check_number")
+	refused(t, "a check number the ledger would issue again", next("2026-04-12"), "refusing to run", "holds check 100005", "would number its next check 100002")
+	saved("100001", "cheque_no")
+	refused(t, "no check_number column", next("2026-04-12"), "no check_number column", `(the header is "cheque_no,issue_date,`, "may have been edited")
+	if got := paidOf(t, db, out); got.payments != demoPaid.payments || got.total != demoPaid.total {
+		t.Errorf("after the refusals %+v", got)
+	}
 }

@@ -104,13 +104,8 @@ func newMailer(cfg *config.Config) (*mailer, error) {
 // addDelivery adds payroll's SFTP folder and the SMTP mailer when the
 // config names them.
 func (w *wiring) addDelivery(cfg *config.Config) error {
-	if d := cfg.Payroll; d != nil {
-		sink, err := deliver.NewSFTPSink(deliver.SFTPSinkOptions{Options: sshOptions(cfg, d.Remote), Dir: d.Path})
-		if err != nil {
-			return fmt.Errorf("delivery: %w", err)
-		}
-		w.sinks = append(w.sinks, sink)
-		w.closers = append(w.closers, sink)
+	if err := w.addPayrollSink(cfg); err != nil {
+		return err
 	}
 	m, err := newMailer(cfg)
 	if err != nil {
@@ -118,6 +113,19 @@ func (w *wiring) addDelivery(cfg *config.Config) error {
 	}
 	if m != nil {
 		w.mailer = m
+	}
+	return nil
+}
+
+// addPayrollSink adds payroll's SFTP folder when the config names one.
+func (w *wiring) addPayrollSink(cfg *config.Config) error {
+	if d := cfg.Payroll; d != nil {
+		sink, err := deliver.NewSFTPSink(deliver.SFTPSinkOptions{Options: sshOptions(cfg, d.Remote), Dir: d.Path})
+		if err != nil {
+			return fmt.Errorf("delivery: %w", err)
+		}
+		w.sinks = append(w.sinks, sink)
+		w.closers = append(w.closers, sink)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 
+	"carepay/batch"
 	"carepay/config"
 	"carepay/ledger"
 	"carepay/safefile"
@@ -60,6 +61,33 @@ func (c *common) openLedger(ctx context.Context, cfg *config.Config) (*ledger.Le
 	return ledger.Open(ctx, c.ledgerPath(cfg), key)
 }
 
+// openRunLedger opens the ledger a run (or serve) decides with, like
+// openLedger. When there is none yet (no file, or an empty one) it first
+// refuses, creating nothing, an out folder or payroll delivery folder
+// that holds runs (batch.CheckNewLedger): a ledger created now would pay
+// them again. The key is read first: without one nothing is looked at.
+func (c *common) openRunLedger(ctx context.Context, cfg *config.Config, out string) (*ledger.Ledger, error) {
+	if _, err := ledgerKey(cfg); err != nil {
+		return nil, err
+	}
+	path := c.ledgerPath(cfg)
+	exists, err := ledger.Exists(path)
+	if err != nil {
+		return nil, err
+	}
+	if !exists {
+		w := &wiring{}
+		defer w.Close()
+		if err := w.addPayrollSink(cfg); err != nil {
+			return nil, err
+		}
+		if err := batch.CheckNewLedger(ctx, path, options(cfg, w, 0, out, nil)); err != nil {
+			return nil, err
+		}
+	}
+	return c.openLedger(ctx, cfg)
+}
+
 // openExisting opens the ledger like openLedger but never creates one:
 // commands that only read or amend a ledger (explain, approve, rekey) say
 // there is none instead.
@@ -101,6 +129,21 @@ func (c *common) existingLedger(ctx context.Context) (*ledger.Ledger, error) {
 		return nil, nil
 	}
 	return c.openExisting(ctx, cfg)
+}
+
+// checkOutputs refuses, for a command that amends the ledger outside a
+// run (approve, rekey), what every run refuses (batch.CheckOutputs): a
+// ledger that is not the one that made the runs in the configured out
+// folder, in the out folders it wrote to, or in payroll's delivery
+// folder. An approval or a new key recorded in a ledger restored from an
+// older copy would be lost, or pay again, once the newer ledger is back.
+func (c *common) checkOutputs(ctx context.Context, cfg *config.Config, lg *ledger.Ledger, stderr io.Writer) error {
+	w := &wiring{}
+	defer w.Close()
+	if err := w.addPayrollSink(cfg); err != nil {
+		return err
+	}
+	return batch.CheckOutputs(ctx, lg, options(cfg, w, 0, cfg.Resolve(cfg.Run.Out), c.logger(stderr)))
 }
 
 // isTerminal reports whether w is a terminal, for the progress bar.
