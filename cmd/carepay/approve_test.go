@@ -114,11 +114,10 @@ func TestApprovedPaymentPaidAsFormed(t *testing.T) {
 				t.Fatalf("approve: %d %q %q", code, stdout, errs)
 			}
 			// After the approval, a registry file changes the provider.
-			if err := os.WriteFile(filepath.Join(inbox, "04-providers-changed.csv"), []byte(providersHeader+c.change+"\n"), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			restedFile(t, filepath.Join(inbox, "04-providers-changed.csv"), []byte(providersHeader+c.change+"\n"))
 			code, stdout, errs = carepay(t, append([]string{"run", "--inbox", inbox, "--out", out, "--as-of", "2026-04-13"}, common...)...)
-			if code != exitOK || !strings.Contains(stdout, "paid after review: PAY-1 provider PA $54,890.00 by ach") {
+			if code != exitOK || !strings.Contains(stdout, "paid after review: PAY-1 provider PA $54,890.00 by ach") ||
+				!strings.Contains(stdout, "files: 1 taken") { // the registry change was applied, and still did not move the money
 				t.Fatalf("run 2: %d\n%s%s", code, stdout, errs)
 			}
 			run2 := filepath.Join(out, "20260413-001")
@@ -154,9 +153,7 @@ func TestApproveSaysWhichWhenIDsCollide(t *testing.T) {
 		"21-pinch-statement.csv": "statement_id,provider_id,period,employee_id,dependent_id,care_type,service_date,hours,amount_charged\n" +
 			"PAY-1,PP,2026-03,EP,DP,in_home,2026-03-02,4,56.00\n",
 	} {
-		if err := os.WriteFile(filepath.Join(inbox, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		restedFile(t, filepath.Join(inbox, name), []byte(body))
 	}
 	out := filepath.Join(dir, "out")
 	common := []string{"--config", "../../config.toml", "--db", filepath.Join(dir, "l.db")}
