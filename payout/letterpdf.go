@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 
 	"carepay/core"
@@ -30,7 +31,7 @@ type PageSpan struct{ Offset, Length int64 }
 
 // pdfWriter writes one PDF document, pages first as they come.
 type pdfWriter struct {
-	w       *bufio.Writer
+	w       io.Writer
 	n       int64
 	offsets []int64 // by object number; 0 for objects not yet written
 	kids    []int
@@ -39,7 +40,7 @@ type pdfWriter struct {
 }
 
 func newPDFWriter(w io.Writer) *pdfWriter {
-	p := &pdfWriter{w: bufio.NewWriterSize(w, 64<<10), offsets: make([]int64, firstPageObject)}
+	p := &pdfWriter{w: w, offsets: make([]int64, firstPageObject)}
 	p.write([]byte("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"))
 	return p
 }
@@ -117,8 +118,8 @@ func (p *pdfWriter) finish(fonts *fontObjects, names [2]string, date core.Date) 
 	}
 	p.write(x)
 	p.write(fmt.Appendf(nil, "trailer\n<</Size %d /Root %d 0 R /Info %d 0 R>>\nstartxref\n%d\n%%%%EOF\n", len(p.offsets), catalogObject, infoObject, xref))
-	if p.err == nil {
-		p.err = p.w.Flush()
+	if bw, ok := p.w.(*bufio.Writer); ok && p.err == nil {
+		p.err = bw.Flush()
 	}
 	return p.err
 }
@@ -127,24 +128,25 @@ func (p *pdfWriter) finish(fonts *fontObjects, names [2]string, date core.Date) 
 // copied from their files, with one font subset for all.
 type PrintBatch struct {
 	pdf   *pdfWriter
+	buf   []byte
 	fonts FontSet
 	date  core.Date
 }
 
 // NewPrintBatch starts a print batch written to w.
 func NewPrintBatch(w io.Writer, date core.Date) *PrintBatch {
-	return &PrintBatch{pdf: newPDFWriter(w), date: date}
+	return &PrintBatch{pdf: newPDFWriter(bufio.NewWriterSize(w, 64<<10)), date: date}
 }
 
 // Add appends a letter's pages, read from its file at the spans
 // WriteLetter returned; fonts are the letter's (RenderedLetter.Fonts).
 func (b *PrintBatch) Add(letter io.ReaderAt, pages []PageSpan, fonts FontSet) error {
 	for _, s := range pages {
-		buf := make([]byte, s.Length)
-		if _, err := letter.ReadAt(buf, s.Offset); err != nil {
+		b.buf = slices.Grow(b.buf[:0], int(s.Length))[:s.Length]
+		if _, err := letter.ReadAt(b.buf, s.Offset); err != nil {
 			return fmt.Errorf("reading a letter's page: %w", err)
 		}
-		b.pdf.page(buf)
+		b.pdf.page(b.buf)
 	}
 	b.fonts.Union(fonts)
 	return b.pdf.err

@@ -101,20 +101,14 @@ func (s *LetterStyle) NewRenderer() (*LetterRenderer, error) {
 
 // Render lays out the letter's pages.
 func (r *LetterRenderer) Render(l *Letter) (*RenderedLetter, error) {
-	texts := make(map[string]string, len(letterBlocks))
-	var b bytes.Buffer
-	for _, name := range letterBlocks {
-		b.Reset()
-		if err := r.style.Template.ExecuteTemplate(&b, name, l); err != nil {
-			return nil, fmt.Errorf("letter template block %s: %w", name, err)
-		}
-		texts[name] = strings.TrimSpace(b.String())
+	texts, err := r.style.texts(l)
+	if err != nil {
+		return nil, err
 	}
 	out := &RenderedLetter{}
 	tr := func(s string) string { return r.fonts.text(s, &out.Fonts) }
-	var err error
 	tpl := r.doc.CreateTemplate(func(t *fpdf.Tpl) {
-		r.style.layout(&t.Fpdf, tr, l, texts)
+		r.style.layout(&t.Fpdf, fontFamily, tr, l, texts)
 		err = t.Error()
 	})
 	if err != nil {
@@ -168,27 +162,41 @@ func (s *LetterStyle) WriteLetter(w io.Writer, l *Letter) error {
 
 var letterBlocks = []string{"subject", "greeting", "intro", "payment", "remaining", "closing"}
 
+// texts returns the letter's paragraphs from the template, by block.
+func (s *LetterStyle) texts(l *Letter) (map[string]string, error) {
+	texts := make(map[string]string, len(letterBlocks))
+	var b bytes.Buffer
+	for _, name := range letterBlocks {
+		b.Reset()
+		if err := s.Template.ExecuteTemplate(&b, name, l); err != nil {
+			return nil, fmt.Errorf("letter template block %s: %w", name, err)
+		}
+		texts[name] = strings.TrimSpace(b.String())
+	}
+	return texts, nil
+}
+
 // layout draws the letter on pdf (a template of the renderer's document);
 // every text goes through tr, which keeps what the fonts can print.
-func (s *LetterStyle) layout(pdf *fpdf.Fpdf, tr func(string) string, l *Letter, texts map[string]string) {
+func (s *LetterStyle) layout(pdf *fpdf.Fpdf, family string, tr func(string) string, l *Letter, texts map[string]string) {
 	pdf.SetMargins(marginL, 0.5, 0.75)
 	pdf.SetAutoPageBreak(true, 0.75)
-	pdf.SetFont(fontFamily, "", 9)
+	pdf.SetFont(family, "", 9)
 	pdf.SetXY(0.5, 0.5)
 	for _, r := range s.ReturnAddress {
 		pdf.SetX(0.5)
 		pdf.CellFormat(3.5, 0.16, tr(r), "", 1, "L", false, 0, "")
 	}
-	pdf.SetFont(fontFamily, "", 11)
+	pdf.SetFont(family, "", 11)
 	pdf.SetXY(marginL, windowTop)
 	for _, r := range addressLines(l.Name, l.Address) {
 		pdf.SetX(marginL)
 		pdf.CellFormat(4.0, lineHeight, tr(r), "", 1, "L", false, 0, "")
 	}
 	pdf.SetXY(marginL, 3.4)
-	pdf.SetFont(fontFamily, "B", 11)
+	pdf.SetFont(family, "B", 11)
 	pdf.CellFormat(0, lineHeight, tr(texts["subject"]), "", 1, "L", false, 0, "")
-	pdf.SetFont(fontFamily, "", 10)
+	pdf.SetFont(family, "", 10)
 	pdf.Ln(0.1)
 	para := func(t string) {
 		if t == "" {
@@ -199,7 +207,7 @@ func (s *LetterStyle) layout(pdf *fpdf.Fpdf, tr func(string) string, l *Letter, 
 	}
 	para(texts["greeting"])
 	para(texts["intro"])
-	s.table(pdf, tr, l)
+	s.table(pdf, family, tr, l)
 	para(texts["payment"])
 	para(texts["remaining"])
 	para(texts["closing"])
@@ -214,7 +222,7 @@ func addressLines(name string, a core.Address) []string {
 }
 
 // table draws the lines and then the plain words of their reasons.
-func (s *LetterStyle) table(pdf *fpdf.Fpdf, tr func(string) string, l *Letter) {
+func (s *LetterStyle) table(pdf *fpdf.Fpdf, family string, tr func(string) string, l *Letter) {
 	type col struct {
 		title string
 		w     float64
@@ -225,12 +233,12 @@ func (s *LetterStyle) table(pdf *fpdf.Fpdf, tr func(string) string, l *Letter) {
 	if l.Kind == core.PayeeProvider {
 		cols[1].title, cols[5].title, cols[6].title = "Employee", "Family", "Paid"
 	}
-	pdf.SetFont(fontFamily, "B", 8)
+	pdf.SetFont(family, "B", 8)
 	for _, c := range cols {
 		pdf.CellFormat(c.w, 0.2, c.title, "B", 0, c.align, false, 0, "")
 	}
 	pdf.Ln(-1)
-	pdf.SetFont(fontFamily, "", 8)
+	pdf.SetFont(family, "", 8)
 	seen := map[string]bool{}
 	var reasons []string
 	for _, ln := range l.Lines {
@@ -257,7 +265,7 @@ func (s *LetterStyle) table(pdf *fpdf.Fpdf, tr func(string) string, l *Letter) {
 	}
 	pdf.Ln(0.08)
 	if len(reasons) > 0 {
-		pdf.SetFont(fontFamily, "", 8)
+		pdf.SetFont(family, "", 8)
 		pdf.MultiCell(0, 0.16, "* Why a line was not paid in full:", "", "L", false)
 		for _, r := range reasons {
 			words := s.ReasonWords[r]
@@ -268,7 +276,7 @@ func (s *LetterStyle) table(pdf *fpdf.Fpdf, tr func(string) string, l *Letter) {
 		}
 		pdf.Ln(0.08)
 	}
-	pdf.SetFont(fontFamily, "", 10)
+	pdf.SetFont(family, "", 10)
 }
 
 // cutRunes keeps at most n characters of s, never splitting one.
