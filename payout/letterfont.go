@@ -87,7 +87,7 @@ var (
 
 // maxSubsets bounds the cache of font subsets: past it a subset is cut
 // for its document alone.
-const maxSubsets = 1024
+const maxSubsets = 256
 
 func loadFonts() (*letterFonts, error) {
 	fontsOnce.Do(func() {
