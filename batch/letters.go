@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"sync"
 
 	"carepay/core"
@@ -31,8 +33,13 @@ type LetterReport struct {
 }
 
 // writeLetters writes letters/<kind>-<id>.pdf for every employee with a
-// decided line and every provider paid, rendering on every core, and
-// letters/print-batch.pdf with the postal letters sorted by postal code.
+// decided line and every provider paid, and letters/print-batch.pdf with
+// the postal letters sorted by postal code.
+//
+// One goroutine reads each letter's data from the ledger in one ordered
+// pass (see letterSource); a renderer per core lays each letter out once
+// and writes its file; the print batch then copies the postal letters'
+// pages from their files, in postal order.
 func writeLetters(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, opt Options, dir string) (*LetterReport, error) {
 	tmpl, err := templates.Letter()
 	if err != nil {
@@ -43,117 +50,80 @@ func writeLetters(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, op
 		return nil, err
 	}
 	style := &payout.LetterStyle{Template: tmpl, ReasonWords: words, ReturnAddress: opt.ReturnAddress}
-	payments, err := lg.Payments(ctx, run.ID)
-	if err != nil {
-		return nil, err
-	}
-	holds, err := lg.Holds(ctx, run.ID)
-	if err != nil {
-		return nil, err
-	}
-	b := &letterBuilder{lg: lg, run: run, opt: opt, byPayee: map[[2]string][]payout.LetterPayment{}}
-	for _, p := range payments {
-		lp := payout.LetterPayment{Method: p.Method, Amount: p.Amount, CheckNumber: p.CheckNumber}
-		if p.Method == core.MethodACH {
-			lp.Account = p.Bank.Masked()
-		}
-		k := [2]string{p.PayeeType, p.PayeeID}
-		b.byPayee[k] = append(b.byPayee[k], lp)
-	}
-	for _, h := range holds {
-		k := [2]string{h.PayeeType, h.PayeeID}
-		b.byPayee[k] = append(b.byPayee[k], payout.LetterPayment{Method: h.Method, Amount: h.Amount, Held: h.Detail})
-	}
-
 	folder, err := safefile.NewFolder(filepath.Join(dir, "letters"))
 	if err != nil {
 		return nil, err
 	}
 	defer folder.Abort()
-	// Render on every core; the print batch needs every postal letter, so
-	// they are kept (a letter is small) and rendered last.
+	defer tuneGCForLetters()()
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	src, err := newLetterSource(ctx, lg, run, opt)
+	if err != nil {
+		return nil, err
+	}
+	workers := runtime.NumCPU()
+	renderers := make([]*payout.LetterRenderer, workers)
+	for i := range renderers {
+		if renderers[i], err = style.NewRenderer(); err != nil {
+			return nil, err
+		}
+	}
+	queue := &printQueue{}
 	jobs := make(chan *payout.Letter, 64)
-	errs := make(chan error, runtime.NumCPU())
+	errs := make(chan error, workers)
 	var wg sync.WaitGroup
-	for i := 0; i < runtime.NumCPU(); i++ {
+	for _, r := range renderers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var buf bytes.Buffer
 			for l := range jobs {
-				var buf bytes.Buffer
-				name := l.Kind + "-" + safeName(l.ID) + ".pdf"
-				err := style.WriteLetter(&buf, l)
-				if err == nil {
-					err = os.WriteFile(folder.Path(name), buf.Bytes(), safefile.Perm())
-				}
-				if err == nil && l.ByEmail {
-					err = mailLetter(ctx, lg, opt.Mailer, run.ID, l, name, buf.Bytes())
-				}
-				if err != nil {
+				if err := writeLetter(ctx, r, &buf, folder, queue, lg, opt, run.ID, l); err != nil {
 					select {
 					case errs <- err:
 					default:
 					}
+					cancel()
 				}
 			}
 		}()
 	}
 	rep := &LetterReport{}
-	postal, err := newLetterSpool(opt.SpoolDir)
-	if err != nil {
-		return nil, err
-	}
-	defer postal.close()
-	send := func(l *payout.Letter) error {
+	err = src.each(ctx, func(l *payout.Letter) error {
+		if l == nil {
+			rep.NotInRoster++
+			return nil
+		}
 		rep.Written++
 		l.ByEmail = opt.Mailer != nil && l.Email != "" && opt.EmailLetter != nil && opt.EmailLetter(l.Kind, l.Plan)
-		if l.ByEmail {
+		switch {
+		case l.ByEmail:
 			rep.Emailed++
-		} else if l.Postal() {
-			if err := postal.add(l); err != nil {
-				return err
-			}
-		} else {
+		case l.Postal():
+			rep.Postal++
+		default:
 			rep.NoAddress = append(rep.NoAddress, l.Kind+" "+l.ID)
 		}
 		select {
 		case jobs <- l:
 			return nil
-		case err := <-errs:
-			return err
+		case <-ctx.Done():
+			return ctx.Err()
 		}
-	}
-	err = lg.EachEmployeeLetter(ctx, run.ID, func(id string, rows []ledger.LetterRow) error {
-		l, err := b.employee(ctx, id, rows)
-		if err != nil || l == nil {
-			if l == nil && err == nil {
-				rep.NotInRoster++
-			}
-			return err
-		}
-		return send(l)
 	})
-	if err == nil {
-		err = lg.EachProviderLetter(ctx, run.ID, func(id string, rows []ledger.LetterRow) error {
-			l, err := b.provider(ctx, id, rows)
-			if err != nil {
-				return err
-			}
-			return send(l)
-		})
-	}
 	close(jobs)
 	wg.Wait()
+	select {
+	case werr := <-errs:
+		err = werr // the cause, not the cancellation it made
+	default:
+	}
 	if err != nil {
 		return nil, err
 	}
-	select {
-	case err := <-errs:
-		return nil, err
-	default:
-	}
-	rep.Postal = postal.len()
-	if err := writePrintBatch(folder, style, run.AsOf, postal, opt.PrintBatchSize); err != nil {
+	if err := writePrintBatch(folder, run.AsOf, queue, opt.PrintBatchSize); err != nil {
 		return nil, err
 	}
 	if err := folder.Commit(); err != nil {
@@ -162,41 +132,88 @@ func writeLetters(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, op
 	return rep, nil
 }
 
+// writeLetter renders one letter, writes its file, sends it when it goes
+// by email, and queues a postal letter for the print batch.
+func writeLetter(ctx context.Context, r *payout.LetterRenderer, buf *bytes.Buffer, folder *safefile.Folder, queue *printQueue,
+	lg *ledger.Ledger, opt Options, runID string, l *payout.Letter) error {
+	rl, err := r.Render(l)
+	if err != nil {
+		return err
+	}
+	buf.Reset()
+	pages, err := r.WritePDF(buf, l, rl)
+	if err != nil {
+		return err
+	}
+	name := l.Kind + "-" + safeName(l.ID) + ".pdf"
+	if err := os.WriteFile(folder.Path(name), buf.Bytes(), safefile.Perm()); err != nil {
+		return fmt.Errorf("writing letter %s: %w", name, err)
+	}
+	if l.ByEmail {
+		return mailLetter(ctx, lg, opt.Mailer, runID, l, name, buf.Bytes())
+	}
+	if l.Postal() {
+		queue.add(l, folder.Path(name), pages, rl.Fonts)
+	}
+	return nil
+}
+
+// tuneGCForLetters lets the heap grow during the letter phase, which
+// allocates much and keeps little: under a memory limit the collector
+// runs only near it, otherwise at five times the live heap. It returns
+// the function that restores the setting.
+func tuneGCForLetters() func() {
+	pct := 400
+	if debug.SetMemoryLimit(-1) < math.MaxInt64 {
+		pct = -1
+	}
+	old := debug.SetGCPercent(pct)
+	return func() { debug.SetGCPercent(old) }
+}
+
 // DefaultPrintBatchSize is how many letters one print batch file holds.
 const DefaultPrintBatchSize = 5000
 
-// writePrintBatch renders the postal letters, sorted by postal code, into
-// print-batch.pdf, and past size letters into print-batch-2.pdf and on: a
-// PDF document is held whole in memory until written, and mail houses take
-// batches of bounded size.
-func writePrintBatch(folder *safefile.Folder, style *payout.LetterStyle, date core.Date, postal *letterSpool, size int) error {
+// writePrintBatch writes the postal letters, sorted by postal code, into
+// print-batch.pdf, and past size letters into print-batch-2.pdf and on
+// (mail houses take batches of bounded size), copying each letter's pages
+// from its file; the volumes are written in parallel.
+func writePrintBatch(folder *safefile.Folder, date core.Date, queue *printQueue, size int) error {
 	if size <= 0 {
 		size = DefaultPrintBatchSize
 	}
-	for vol := 0; vol*size < postal.len(); vol++ {
-		name := "print-batch.pdf"
-		if vol > 0 {
-			name = fmt.Sprintf("print-batch-%d.pdf", vol+1)
-		}
-		f, err := os.OpenFile(folder.Path(name), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, safefile.Perm())
-		if err != nil {
-			return fmt.Errorf("writing %s: %w", name, err)
-		}
-		doc := payout.NewDocument(date)
-		err = postal.each(vol*size, min((vol+1)*size, postal.len()), func(l *payout.Letter) error { return style.Render(doc, l) })
-		if err != nil {
-			f.Close()
-			return err
-		}
-		err = doc.Output(f)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return fmt.Errorf("writing %s: %w", name, err)
+	queue.sort()
+	vols := (queue.len() + size - 1) / size
+	errs := make(chan error, vols)
+	sem := make(chan struct{}, runtime.NumCPU())
+	for vol := range vols {
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem }()
+			name := "print-batch.pdf"
+			if vol > 0 {
+				name = fmt.Sprintf("print-batch-%d.pdf", vol+1)
+			}
+			f, err := os.OpenFile(folder.Path(name), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, safefile.Perm())
+			if err == nil {
+				err = queue.write(f, date, vol*size, min((vol+1)*size, queue.len()))
+				if cerr := f.Close(); err == nil {
+					err = cerr
+				}
+			}
+			if err != nil {
+				err = fmt.Errorf("writing %s: %w", name, err)
+			}
+			errs <- err
+		}()
+	}
+	var first error
+	for range vols {
+		if err := <-errs; err != nil && first == nil {
+			first = err
 		}
 	}
-	return nil
+	return first
 }
 
 // safeName keeps an ID usable as a file name.
@@ -210,11 +227,102 @@ func safeName(id string) string {
 	return string(b)
 }
 
-type letterBuilder struct {
+// letterSource builds the letters of a run from the ledger in one pass:
+// the run's lines sorted by employee (then by provider), the history of
+// earlier runs merged in the same order when there is one.
+type letterSource struct {
 	lg      *ledger.Ledger
 	run     ledger.RunInfo
 	opt     Options
+	from    int64
+	to      int64
 	byPayee map[[2]string][]payout.LetterPayment
+	// history yields earlier runs' lines of each employee, in employee
+	// order; nil in a ledger's first run.
+	history *usageCursor
+	// shared holds every line of dependents registered to two employees.
+	shared    map[string][]core.PriorLine
+	providers map[string]string // names, as looked up
+}
+
+func newLetterSource(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, opt Options) (*letterSource, error) {
+	s := &letterSource{lg: lg, run: run, opt: opt, byPayee: map[[2]string][]payout.LetterPayment{}, providers: map[string]string{}}
+	payments, err := lg.Payments(ctx, run.ID)
+	if err != nil {
+		return nil, err
+	}
+	holds, err := lg.Holds(ctx, run.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range payments {
+		lp := payout.LetterPayment{Method: p.Method, Amount: p.Amount, CheckNumber: p.CheckNumber}
+		if p.Method == core.MethodACH {
+			lp.Account = p.Bank.Masked()
+		}
+		k := [2]string{p.PayeeType, p.PayeeID}
+		s.byPayee[k] = append(s.byPayee[k], lp)
+	}
+	for _, h := range holds {
+		k := [2]string{h.PayeeType, h.PayeeID}
+		s.byPayee[k] = append(s.byPayee[k], payout.LetterPayment{Method: h.Method, Amount: h.Amount, Held: h.Detail})
+	}
+	if s.from, s.to, err = lg.RunRange(ctx, run.ID); err != nil {
+		return nil, err
+	}
+	for _, p := range opt.Plans {
+		if p.DayLimitPer == "dependent" {
+			if s.shared, err = lg.SharedDependentUsage(ctx); err != nil {
+				return nil, err
+			}
+			break
+		}
+	}
+	history, err := lg.HasLinesOutside(ctx, s.from, s.to)
+	if err != nil {
+		return nil, err
+	}
+	if history {
+		// A plan year is at most a year long: older lines count for none
+		// of the allowances a letter shows.
+		s.history = newUsageCursor(ctx, lg, s.from, run.AsOf.AddDays(-366))
+	}
+	return s, nil
+}
+
+// each calls fn with every letter: employees' (nil for an employee with
+// no roster row), then providers'.
+func (s *letterSource) each(ctx context.Context, fn func(*payout.Letter) error) error {
+	if s.history != nil {
+		defer s.history.close()
+	}
+	err := s.lg.EachEmployeeLetter(ctx, s.run.ID, func(id string, who *ledger.Recipient, rows []ledger.LetterRow) error {
+		if !who.InRoster {
+			// Nobody to write to. Its lines are in decisions.csv and the
+			// acknowledgement of the file.
+			return fn(nil)
+		}
+		l, err := s.employee(ctx, id, who, rows)
+		if err != nil {
+			return err
+		}
+		return fn(l)
+	})
+	if err != nil {
+		return err
+	}
+	return s.lg.EachProviderLetter(ctx, s.run.ID, func(id string, rows []ledger.LetterRow) error {
+		name, addr, email, err := s.lg.Contact(ctx, core.PayeeProvider, id)
+		if err != nil {
+			return err
+		}
+		l := &payout.Letter{Kind: core.PayeeProvider, ID: id, Name: name, Address: addr, Email: email, RunID: s.run.ID, Date: s.run.AsOf,
+			Payments: s.byPayee[[2]string{core.PayeeProvider, id}]}
+		for i := range rows {
+			l.Lines = append(l.Lines, lineOf(&rows[i]))
+		}
+		return fn(l)
+	})
 }
 
 func lineOf(r *ledger.LetterRow) payout.LetterLine {
@@ -223,15 +331,9 @@ func lineOf(r *ledger.LetterRow) payout.LetterLine {
 		Status: r.Status, Reasons: r.Reasons}
 }
 
-func (b *letterBuilder) employee(ctx context.Context, id string, rows []ledger.LetterRow) (*payout.Letter, error) {
-	name, addr, email, err := b.lg.Contact(ctx, core.PayeeEmployee, id)
-	if err != nil {
-		// Not in the roster: nobody to write to. Its lines are in
-		// decisions.csv and the acknowledgement of the file.
-		return nil, nil
-	}
-	l := &payout.Letter{Kind: core.PayeeEmployee, ID: id, Name: name, Address: addr, Email: email, RunID: b.run.ID, Date: b.run.AsOf,
-		Payments: b.byPayee[[2]string{core.PayeeEmployee, id}]}
+func (s *letterSource) employee(ctx context.Context, id string, who *ledger.Recipient, rows []ledger.LetterRow) (*payout.Letter, error) {
+	l := &payout.Letter{Kind: core.PayeeEmployee, ID: id, Name: who.Name, Address: who.Address, Email: who.Email, RunID: s.run.ID,
+		Date: s.run.AsOf, Payments: s.byPayee[[2]string{core.PayeeEmployee, id}], Lines: make([]payout.LetterLine, 0, len(rows))}
 	toProviders := map[string]core.Cents{}
 	var providers []string
 	deps := map[string]string{}
@@ -251,55 +353,117 @@ func (b *letterBuilder) employee(ctx context.Context, id string, rows []ledger.L
 		}
 	}
 	for _, p := range providers {
-		pname, _, _, err := b.lg.Contact(ctx, core.PayeeProvider, p)
-		if err != nil {
-			pname = p
+		name, ok := s.providers[p]
+		if !ok {
+			var err error
+			if name, _, _, err = s.lg.Contact(ctx, core.PayeeProvider, p); err != nil {
+				name = p
+			}
+			s.providers[p] = name
 		}
-		l.PaidToOthers = append(l.PaidToOthers, fmt.Sprintf("Your employer pays %s of this care to %s.", toProviders[p].Dollars(), pname))
+		l.PaidToOthers = append(l.PaidToOthers, fmt.Sprintf("Your employer pays %s of this care to %s.", toProviders[p].Dollars(), name))
 	}
 	l.Plan = plan
-	if p := b.opt.Plans[plan]; p != nil {
-		if l.Remaining, err = b.remaining(ctx, p, id, deps); err != nil {
+	var history []core.PriorLine
+	if s.history != nil {
+		var err error
+		if history, err = s.history.next(id); err != nil {
 			return nil, err
 		}
 	}
+	if p := s.opt.Plans[plan]; p != nil {
+		l.Remaining = s.remaining(p, id, who, rows, history, deps)
+	}
 	return l, nil
 }
 
-// remaining works out the allowance left this plan year, from the ledger.
-func (b *letterBuilder) remaining(ctx context.Context, p *rules.Plan, employeeID string, deps map[string]string) ([]string, error) {
-	emp := &core.Employee{ID: employeeID}
-	lines, err := b.lg.UsageOf(ctx, "employee_id", employeeID)
-	if err != nil {
-		return nil, err
-	}
-	other, err := b.lg.OtherBenefits(ctx, employeeID)
-	if err != nil {
-		return nil, err
-	}
-	emp.OtherBenefits = other
-	byDep := map[string][]core.PriorLine{}
-	if p.DayLimitPer == "dependent" {
-		for id := range deps {
-			if byDep[id], err = b.lg.UsageOf(ctx, "dependent_id", id); err != nil {
-				return nil, err
-			}
+// remaining works out the allowance left this plan year: the employee's
+// lines of earlier runs and of this one, and each dependent's, whichever
+// parent claimed them.
+func (s *letterSource) remaining(p *rules.Plan, id string, who *ledger.Recipient, rows []ledger.LetterRow, history []core.PriorLine,
+	deps map[string]string) []string {
+	lines := history
+	for i := range rows {
+		if r := &rows[i]; r.ID >= s.from && r.ID <= s.to && r.Counts() {
+			lines = append(lines, r.Prior())
 		}
 	}
-	return rules.Remaining(p, emp, p.YearOf(b.run.AsOf), lines, byDep, deps), nil
+	byDep := map[string][]core.PriorLine{}
+	if p.DayLimitPer == "dependent" {
+		for dep := range deps {
+			if shared, ok := s.shared[dep]; ok {
+				byDep[dep] = shared
+				continue
+			}
+			var own []core.PriorLine
+			for i := range lines {
+				if lines[i].DependentID == dep {
+					own = append(own, lines[i])
+				}
+			}
+			byDep[dep] = own
+		}
+	}
+	emp := &core.Employee{ID: id, OtherBenefits: who.OtherBenefits}
+	return rules.Remaining(p, emp, p.YearOf(s.run.AsOf), lines, byDep, deps)
 }
 
-func (b *letterBuilder) provider(ctx context.Context, id string, rows []ledger.LetterRow) (*payout.Letter, error) {
-	name, addr, email, err := b.lg.Contact(ctx, core.PayeeProvider, id)
-	if err != nil {
-		return nil, err
+// usageCursor walks earlier runs' lines by employee, in the order of the
+// letters, from a query running on its own goroutine.
+type usageCursor struct {
+	cancel context.CancelFunc
+	groups chan usageGroup
+	cur    *usageGroup
+	err    chan error
+	done   bool
+}
+
+type usageGroup struct {
+	id    string
+	lines []core.PriorLine
+}
+
+func newUsageCursor(ctx context.Context, lg *ledger.Ledger, before int64, since core.Date) *usageCursor {
+	ctx, cancel := context.WithCancel(ctx)
+	c := &usageCursor{cancel: cancel, groups: make(chan usageGroup, 64), err: make(chan error, 1)}
+	go func() {
+		defer close(c.groups)
+		c.err <- lg.EachEmployeeUsage(ctx, before, since, func(id string, lines []core.PriorLine) error {
+			select {
+			case c.groups <- usageGroup{id, lines}:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+	}()
+	return c
+}
+
+// next returns the lines of employee id; ids must come in increasing
+// order.
+func (c *usageCursor) next(id string) ([]core.PriorLine, error) {
+	for !c.done && (c.cur == nil || c.cur.id < id) {
+		g, ok := <-c.groups
+		if !ok {
+			c.done = true
+			if err := <-c.err; err != nil {
+				return nil, err
+			}
+			break
+		}
+		c.cur = &g
 	}
-	l := &payout.Letter{Kind: core.PayeeProvider, ID: id, Name: name, Address: addr, Email: email, RunID: b.run.ID, Date: b.run.AsOf,
-		Payments: b.byPayee[[2]string{core.PayeeProvider, id}]}
-	for i := range rows {
-		l.Lines = append(l.Lines, lineOf(&rows[i]))
+	if c.cur != nil && c.cur.id == id {
+		return c.cur.lines, nil
 	}
-	return l, nil
+	return nil, nil
+}
+
+func (c *usageCursor) close() {
+	c.cancel()
+	for range c.groups {
+	}
 }
 
 // mailLetter sends a letter by email once: the ledger records every letter

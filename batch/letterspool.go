@@ -1,85 +1,77 @@
 package batch
 
 import (
-	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"sort"
+	"sync"
 
+	"carepay/core"
 	"carepay/payout"
 )
 
-// letterSpool keeps the postal letters of a run on disk until the print
-// batch is rendered, with only their sort keys in memory: a run may write
-// tens of thousands of letters. Each letter is one JSON record, read back
-// on its own.
-type letterSpool struct {
-	f    *os.File
-	keys []spooledLetter
-	size int64
+// printQueue keeps the postal letters of a run until the print batch is
+// written: for each, its sort key and where its pages lie in its file
+// (a letter is rendered once; the print batch copies its pages).
+type printQueue struct {
+	mu      sync.Mutex
+	letters []queuedLetter
+	fonts   map[payout.FontSet]*payout.FontSet // a few distinct sets, shared
 }
 
-type spooledLetter struct {
+type queuedLetter struct {
 	postal, kind, id string
-	offset, length   int64
+	file             string
+	pages            []payout.PageSpan
+	fonts            *payout.FontSet
 }
 
-func newLetterSpool(dir string) (*letterSpool, error) {
-	f, err := os.CreateTemp(dir, "carepay-letters-*")
-	if err != nil {
-		return nil, fmt.Errorf("spooling letters: %w", err)
+// add queues a letter written to file; safe for concurrent use.
+func (q *printQueue) add(l *payout.Letter, file string, pages []payout.PageSpan, fonts payout.FontSet) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.fonts == nil {
+		q.fonts = map[payout.FontSet]*payout.FontSet{}
 	}
-	os.Remove(f.Name()) // read back through this handle only
-	return &letterSpool{f: f}, nil
+	fs := q.fonts[fonts]
+	if fs == nil {
+		fs = &fonts
+		q.fonts[fonts] = fs
+	}
+	q.letters = append(q.letters, queuedLetter{l.Address.PostalCode, l.Kind, l.ID, file, pages, fs})
 }
 
-// add keeps a letter for the print batch.
-func (s *letterSpool) add(l *payout.Letter) error {
-	b, err := json.Marshal(l)
-	if err != nil {
-		return fmt.Errorf("spooling letters: %w", err)
-	}
-	if _, err := s.f.WriteAt(b, s.size); err != nil {
-		return fmt.Errorf("spooling letters: %w", err)
-	}
-	s.keys = append(s.keys, spooledLetter{l.Address.PostalCode, l.Kind, l.ID, s.size, int64(len(b))})
-	s.size += int64(len(b))
-	return nil
-}
+func (q *printQueue) len() int { return len(q.letters) }
 
-func (s *letterSpool) len() int { return len(s.keys) }
-
-// each calls fn with the letters from..to (in sorted order): sorted by
-// postal code, then kind and ID.
-func (s *letterSpool) each(from, to int, fn func(*payout.Letter) error) error {
-	if !sort.SliceIsSorted(s.keys, s.less) {
-		sort.SliceStable(s.keys, s.less)
-	}
-	for _, k := range s.keys[from:to] {
-		b := make([]byte, k.length)
-		if _, err := s.f.ReadAt(b, k.offset); err != nil {
-			return fmt.Errorf("reading spooled letters: %w", err)
+// sort puts the letters in mailing order: by postal code, then kind and
+// ID.
+func (q *printQueue) sort() {
+	sort.Slice(q.letters, func(i, j int) bool {
+		a, b := &q.letters[i], &q.letters[j]
+		if a.postal != b.postal {
+			return a.postal < b.postal
 		}
-		var l payout.Letter
-		if err := json.Unmarshal(b, &l); err != nil {
-			return fmt.Errorf("reading spooled letters: %w", err)
+		if a.kind != b.kind {
+			return a.kind < b.kind
 		}
-		if err := fn(&l); err != nil {
-			return err
-		}
-	}
-	return nil
+		return a.id < b.id
+	})
 }
 
-func (s *letterSpool) less(i, j int) bool {
-	a, b := s.keys[i], s.keys[j]
-	if a.postal != b.postal {
-		return a.postal < b.postal
+// write writes letters from..to (in sorted order) as one print batch.
+func (q *printQueue) write(w io.Writer, date core.Date, from, to int) error {
+	batch := payout.NewPrintBatch(w, date)
+	for _, l := range q.letters[from:to] {
+		f, err := os.Open(l.file)
+		if err != nil {
+			return fmt.Errorf("reading letter to %s %s: %w", l.kind, l.id, err)
+		}
+		err = batch.Add(f, l.pages, *l.fonts)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("letter to %s %s: %w", l.kind, l.id, err)
+		}
 	}
-	if a.kind != b.kind {
-		return a.kind < b.kind
-	}
-	return a.id < b.id
+	return batch.Close()
 }
-
-func (s *letterSpool) close() { s.f.Close() }

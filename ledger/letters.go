@@ -3,15 +3,16 @@ package ledger
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 
 	"carepay/core"
 )
 
-// LetterRow is one line of care as a letter shows it.
+// LetterRow is one line of care as a letter shows it, with what its
+// allowance counts.
 type LetterRow struct {
+	ID                       int64
 	EmployeeID, EmployeeName string
 	DependentID, Dependent   string // dependent's first name
 	PlanID                   string
@@ -25,64 +26,112 @@ type LetterRow struct {
 	EmployerShare            core.Cents
 	Status                   string
 	Reasons                  []string
+	CareDay, DayUsed         bool
+	Placements               int
 }
 
-const letterColumns = `l.employee_id, COALESCE(e.first_name || ' ' || e.last_name, l.employee_id), l.dependent_id, COALESCE(d.first_name, l.dependent_id),
+// Prior returns the row as the rules count it.
+func (r *LetterRow) Prior() core.PriorLine {
+	return core.PriorLine{PlanID: r.PlanID, EmployeeID: r.EmployeeID, DependentID: r.DependentID, ProviderID: r.ProviderID,
+		CareType: r.CareType, ServiceDate: r.ServiceDate, Status: core.Status(r.Status), CareDay: r.CareDay, DayUsed: r.DayUsed,
+		Placements: r.Placements, EmployeeShare: r.EmployeeShare, EmployerShare: r.EmployerShare}
+}
+
+// Counts reports whether the row counts towards limits (see UsageOf).
+func (r *LetterRow) Counts() bool { return r.Status != string(core.Rejected) || r.CareDay }
+
+// Recipient is the roster row of a letter's employee.
+type Recipient struct {
+	InRoster      bool // false: no roster row, nobody to write to
+	Name          string
+	Address       core.Address
+	Email         string
+	OtherBenefits core.Cents
+}
+
+const letterColumns = `l.id, l.employee_id, COALESCE(e.first_name || ' ' || e.last_name, l.employee_id), l.dependent_id, COALESCE(d.first_name, l.dependent_id),
  l.plan_id, l.provider_id, l.payee_type, l.payee_id, COALESCE(l.payment_id, 0), l.service_date, l.care_type, l.units, l.charged,
- l.employee_share, l.employer_share, l.status, l.reasons
- FROM lines l LEFT JOIN employees e ON e.employee_id = l.employee_id
+ l.employee_share, l.employer_share, l.status, l.reasons, l.care_day, l.day_used, l.placements`
+
+const recipientColumns = `, e.employee_id IS NOT NULL, COALESCE(e.address_line1,''), COALESCE(e.address_line2,''), COALESCE(e.city,''),
+ COALESCE(e.state,''), COALESCE(e.postal_code,''), COALESCE(e.email,''), COALESCE(e.other_benefits,0)`
+
+const letterJoins = ` FROM lines l LEFT JOIN employees e ON e.employee_id = l.employee_id
  LEFT JOIN dependents d ON d.employee_id = l.employee_id AND d.dependent_id = l.dependent_id`
 
-func (l *Ledger) letterRows(ctx context.Context, query string, args []any, key func(*LetterRow) string, fn func(key string, rows []LetterRow) error) error {
-	rows, err := l.db.QueryContext(ctx, `SELECT `+letterColumns+` `+query, args...)
+// letterRows runs query (columns letterColumns, then recipientColumns
+// when rcp is set) and calls fn with each group of rows of the same key.
+func (l *Ledger) letterRows(ctx context.Context, query string, args []any, key func(*LetterRow) string, rcp bool,
+	fn func(key string, r *Recipient, rows []LetterRow) error) error {
+	rows, err := l.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("reading lines for letters: %w", err)
 	}
 	defer rows.Close()
 	var group []LetterRow
-	cur := ""
+	var cur string
+	var who, next Recipient
 	for rows.Next() {
 		var r LetterRow
 		var date, reasons string
-		var charged, es, er int64
-		if err := rows.Scan(&r.EmployeeID, &r.EmployeeName, &r.DependentID, &r.Dependent, &r.PlanID, &r.ProviderID, &r.PayeeType, &r.PayeeID,
-			&r.PaymentID, &date, &r.CareType, &r.Units, &charged, &es, &er, &r.Status, &reasons); err != nil {
+		var charged, es, er, other int64
+		dest := []any{&r.ID, &r.EmployeeID, &r.EmployeeName, &r.DependentID, &r.Dependent, &r.PlanID, &r.ProviderID, &r.PayeeType, &r.PayeeID,
+			&r.PaymentID, &date, &r.CareType, &r.Units, &charged, &es, &er, &r.Status, &reasons, &r.CareDay, &r.DayUsed, &r.Placements}
+		if rcp {
+			a := &next.Address
+			dest = append(dest, &next.InRoster, &a.Line1, &a.Line2, &a.City, &a.State, &a.PostalCode, &next.Email, &other)
+		}
+		if err := rows.Scan(dest...); err != nil {
 			return fmt.Errorf("reading lines for letters: %w", err)
 		}
 		r.ServiceDate, r.Charged, r.EmployeeShare, r.EmployerShare = pd(date), core.Cents(charged), core.Cents(es), core.Cents(er)
 		if reasons != "" {
 			r.Reasons = strings.Split(reasons, ";")
 		}
-		if k := key(&r); k != cur && len(group) > 0 {
-			if err := fn(cur, group); err != nil {
-				return err
+		k := key(&r)
+		if k != cur || len(group) == 0 {
+			if len(group) > 0 {
+				if err := fn(cur, &who, group); err != nil {
+					return err
+				}
 			}
-			group = group[:0]
+			group = group[:0] // fn may not keep the rows
+			cur = k
+			if rcp {
+				who = next
+				who.Name, who.OtherBenefits = r.EmployeeName, core.Cents(other)
+			}
 		}
-		cur = key(&r)
 		group = append(group, r)
 	}
 	if err := rows.Err(); err != nil {
-		return err
+		return fmt.Errorf("reading lines for letters: %w", err)
 	}
 	if len(group) > 0 {
-		return fn(cur, group)
+		return fn(cur, &who, group)
 	}
 	return nil
 }
 
 // EachEmployeeLetter calls fn once per employee with a line decided in the
 // run (or released from hold in it, or paid in it after an earlier run
-// decided it), with those lines in service order.
-// Lines come from the database sorted by employee, so memory holds one
+// decided it), with the employee's roster row and those lines in service
+// order. One query reads them, sorted by employee, so memory holds one
 // employee's lines at a time.
-func (l *Ledger) EachEmployeeLetter(ctx context.Context, runID string, fn func(employeeID string, rows []LetterRow) error) error {
+func (l *Ledger) EachEmployeeLetter(ctx context.Context, runID string, fn func(employeeID string, r *Recipient, rows []LetterRow) error) error {
 	from, to, err := l.runRange(ctx, runID)
 	if err != nil {
 		return err
 	}
-	return l.letterRows(ctx, `WHERE (l.id BETWEEN ? AND ? OR l.released_run = ? OR l.paid_run = ?) ORDER BY l.employee_id, l.service_date, l.id`,
-		[]any{from, to, runID, runID}, func(r *LetterRow) string { return r.EmployeeID }, fn)
+	// Three ranges, each read by its own index, none twice: the run's
+	// lines, lines of earlier runs released in it, and lines of earlier
+	// runs paid in it.
+	sel := `SELECT ` + letterColumns + recipientColumns + letterJoins
+	q := sel + ` WHERE l.id BETWEEN ?1 AND ?2
+ UNION ALL ` + sel + ` WHERE l.released_run = ?3 AND l.id NOT BETWEEN ?1 AND ?2
+ UNION ALL ` + sel + ` WHERE l.paid_run = ?3 AND l.id NOT BETWEEN ?1 AND ?2 AND (l.released_run IS NULL OR l.released_run != ?3)
+ ORDER BY 2, 11, 1`
+	return l.letterRows(ctx, q, []any{from, to, runID}, func(r *LetterRow) string { return r.EmployeeID }, true, fn)
 }
 
 // EachProviderLetter calls fn once per provider with a line paid (or held
@@ -92,9 +141,17 @@ func (l *Ledger) EachProviderLetter(ctx context.Context, runID string, fn func(p
 	if err != nil {
 		return err
 	}
-	return l.letterRows(ctx, `WHERE l.payee_type = 'provider' AND l.status IN ('approved', 'partial')
- AND (l.id BETWEEN ? AND ? OR l.paid_run = ?) ORDER BY l.payee_id, l.service_date, l.id`,
-		[]any{from, to, runID}, func(r *LetterRow) string { return r.PayeeID }, fn)
+	sel := `SELECT ` + letterColumns + letterJoins + ` WHERE l.payee_type = 'provider' AND l.status IN ('approved', 'partial')`
+	q := sel + ` AND l.id BETWEEN ?1 AND ?2
+ UNION ALL ` + sel + ` AND l.paid_run = ?3 AND l.id NOT BETWEEN ?1 AND ?2
+ ORDER BY 9, 11, 1`
+	return l.letterRows(ctx, q, []any{from, to, runID}, func(r *LetterRow) string { return r.PayeeID }, false,
+		func(id string, _ *Recipient, rows []LetterRow) error { return fn(id, rows) })
+}
+
+// RunRange returns the IDs of the lines decided in a run: from <= id <= to.
+func (l *Ledger) RunRange(ctx context.Context, runID string) (from, to int64, err error) {
+	return l.runRange(ctx, runID)
 }
 
 func (l *Ledger) runRange(ctx context.Context, runID string) (int64, int64, error) {
@@ -103,6 +160,66 @@ func (l *Ledger) runRange(ctx context.Context, runID string) (int64, int64, erro
 		return 0, 0, fmt.Errorf("reading run %s: %w", runID, err)
 	}
 	return from, to, nil
+}
+
+// HasLinesOutside reports whether the ledger holds lines other than those
+// with from <= id <= to (a first run has none).
+func (l *Ledger) HasLinesOutside(ctx context.Context, from, to int64) (bool, error) {
+	var yes bool
+	err := l.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM lines WHERE id < ?) OR EXISTS (SELECT 1 FROM lines WHERE id > ?)`, from, to).Scan(&yes)
+	if err != nil {
+		return false, fmt.Errorf("reading history: %w", err)
+	}
+	return yes, nil
+}
+
+// EachEmployeeUsage calls fn once per employee, in employee order, with
+// the lines before line ID before that count towards limits and were
+// served on or after since: the history a letter's remaining allowance
+// adds to the run's own lines.
+func (l *Ledger) EachEmployeeUsage(ctx context.Context, before int64, since core.Date, fn func(employeeID string, lines []core.PriorLine) error) error {
+	rows, err := l.db.QueryContext(ctx, `SELECT `+priorColumns+` FROM lines WHERE id < ? AND service_date >= ?
+ AND (status != 'rejected' OR care_day = 1) ORDER BY employee_id, id`, before, since.String())
+	if err != nil {
+		return fmt.Errorf("reading history: %w", err)
+	}
+	var group []core.PriorLine
+	err = eachPrior(rows, func(p *core.PriorLine) error {
+		if len(group) > 0 && group[0].EmployeeID != p.EmployeeID {
+			if err := fn(group[0].EmployeeID, group); err != nil {
+				return err
+			}
+			group = nil
+		}
+		group = append(group, *p)
+		return nil
+	})
+	if err == nil && len(group) > 0 {
+		err = fn(group[0].EmployeeID, group)
+	}
+	if err != nil {
+		return fmt.Errorf("reading history: %w", err)
+	}
+	return nil
+}
+
+// SharedDependentUsage returns, for each dependent registered to more
+// than one employee (both parents), every line of that dependent that
+// counts towards limits, whichever employee claimed it.
+func (l *Ledger) SharedDependentUsage(ctx context.Context) (map[string][]core.PriorLine, error) {
+	rows, err := l.db.QueryContext(ctx, `SELECT `+priorColumns+` FROM lines WHERE dependent_id IN
+ (SELECT dependent_id FROM dependents GROUP BY dependent_id HAVING COUNT(*) > 1) AND (status != 'rejected' OR care_day = 1)`)
+	if err != nil {
+		return nil, fmt.Errorf("reading usage of shared dependents: %w", err)
+	}
+	out := map[string][]core.PriorLine{}
+	if err := eachPrior(rows, func(p *core.PriorLine) error {
+		out[p.DependentID] = append(out[p.DependentID], *p)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("reading usage of shared dependents: %w", err)
+	}
+	return out, nil
 }
 
 // Contact returns a payee's name, address and email.
@@ -119,29 +236,21 @@ func (l *Ledger) Contact(ctx context.Context, payeeType, id string) (string, cor
 	return name, a, email, nil
 }
 
-// UsageOf returns every line of an employee, or of a dependent, that
-// counts towards limits, as of now (for letters' remaining allowance).
-func (l *Ledger) UsageOf(ctx context.Context, column, id string) ([]core.PriorLine, error) {
-	if column != "employee_id" && column != "dependent_id" {
-		return nil, fmt.Errorf("usage by %q", column)
+// eachPrior calls fn with each row of priorColumns, and closes rows.
+func eachPrior(rows *sql.Rows, fn func(*core.PriorLine) error) error {
+	defer rows.Close()
+	for rows.Next() {
+		var p core.PriorLine
+		var date, status string
+		var es, er int64
+		if err := rows.Scan(&p.PlanID, &p.EmployeeID, &p.DependentID, &p.ProviderID, &p.CareType, &date, &status, &p.CareDay, &p.DayUsed, &p.Placements, &es, &er); err != nil {
+			return err
+		}
+		p.ServiceDate, p.Status = pd(date), core.Status(status)
+		p.EmployeeShare, p.EmployerShare = core.Cents(es), core.Cents(er)
+		if err := fn(&p); err != nil {
+			return err
+		}
 	}
-	rows, err := l.db.QueryContext(ctx, `SELECT `+priorColumns+` FROM lines WHERE `+column+` = ? AND (status != 'rejected' OR care_day = 1)`, id)
-	if err != nil {
-		return nil, fmt.Errorf("reading usage of %s: %w", id, err)
-	}
-	out, err := scanPrior(rows)
-	if err != nil {
-		return nil, fmt.Errorf("reading usage of %s: %w", id, err)
-	}
-	return out, nil
-}
-
-// OtherBenefits returns an employee's other dependent-care benefits.
-func (l *Ledger) OtherBenefits(ctx context.Context, employeeID string) (core.Cents, error) {
-	var v int64
-	err := l.db.QueryRowContext(ctx, `SELECT other_benefits FROM employees WHERE employee_id = ?`, employeeID).Scan(&v)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return 0, fmt.Errorf("reading other benefits of %s: %w", employeeID, err)
-	}
-	return core.Cents(v), nil
+	return rows.Err()
 }

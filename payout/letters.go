@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync"
 	"text/template"
-	"time"
 
 	"codeberg.org/go-pdf/fpdf"
 
@@ -69,14 +68,6 @@ type LetterStyle struct {
 	ReturnAddress []string
 }
 
-// translators turn UTF-8 into the code page of the PDF core fonts,
-// keeping José and Crèche. Building one costs more than a letter, and one
-// may not be used by two goroutines at once (it reuses a buffer), so they
-// are pooled.
-var translators = sync.Pool{New: func() any {
-	return fpdf.New("P", "in", "Letter", "").UnicodeTranslatorFromDescriptor("")
-}}
-
 const (
 	pageW      = 8.5
 	marginL    = 0.875 // the #10 window's left edge
@@ -84,58 +75,128 @@ const (
 	lineHeight = 0.19
 )
 
-// NewDocument starts a PDF for letters. Dates inside it are fixed to the
-// run date so that a document rebuilt for the same run is byte-identical.
-func NewDocument(date core.Date) *fpdf.Fpdf {
-	pdf := fpdf.New("P", "in", "Letter", "")
-	pdf.SetMargins(marginL, 0.5, 0.75)
-	pdf.SetAutoPageBreak(true, 0.75)
-	pdf.SetCatalogSort(true)
-	// Compressing costs a new deflate writer per page, most of a letter's
-	// rendering time; a letter's text is small either way.
-	pdf.SetCompression(false)
-	t := date.Time().Add(12 * time.Hour)
-	pdf.SetCreationDate(t)
-	pdf.SetModificationDate(t)
-	return pdf
+// LetterRenderer lays letters out. It holds the parsed fonts, so a run
+// keeps one per goroutine; it may not be used by two at once.
+type LetterRenderer struct {
+	style *LetterStyle
+	fonts *letterFonts
+	doc   *fpdf.Fpdf
 }
 
-// Render adds the letter's pages to pdf.
-func (s *LetterStyle) Render(pdf *fpdf.Fpdf, l *Letter) error {
-	tr := translators.Get().(func(string) string)
-	defer translators.Put(tr)
-	block := func(name string) (string, error) {
-		var b bytes.Buffer
-		if err := s.Template.ExecuteTemplate(&b, name, l); err != nil {
-			return "", fmt.Errorf("letter template block %s: %w", name, err)
-		}
-		return strings.TrimSpace(b.String()), nil
+// RenderedLetter is a letter laid out: the content of its pages and the
+// blocks of characters its font subset must hold.
+type RenderedLetter struct {
+	Pages [][]byte
+	Fonts FontSet
+}
+
+// NewRenderer returns a renderer of letters in this style.
+func (s *LetterStyle) NewRenderer() (*LetterRenderer, error) {
+	lf, err := loadFonts()
+	if err != nil {
+		return nil, err
 	}
-	texts := map[string]string{}
-	for _, name := range []string{"subject", "greeting", "intro", "payment", "remaining", "closing"} {
-		t, err := block(name)
-		if err != nil {
+	return &LetterRenderer{style: s, fonts: lf, doc: newLayoutDoc()}, nil
+}
+
+// Render lays out the letter's pages.
+func (r *LetterRenderer) Render(l *Letter) (*RenderedLetter, error) {
+	texts, err := r.style.texts(l)
+	if err != nil {
+		return nil, err
+	}
+	out := &RenderedLetter{}
+	tr := func(s string) string { return r.fonts.text(s, &out.Fonts) }
+	tpl := r.doc.CreateTemplate(func(t *fpdf.Tpl) {
+		r.style.layout(&t.Fpdf, fontFamily, tr, l, texts)
+		err = t.Error()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("letter to %s %s: %w", l.Kind, l.ID, err)
+	}
+	for _, p := range tpl.(*fpdf.FpdfTpl).FromPages() {
+		out.Pages = append(out.Pages, p.Bytes())
+	}
+	return out, nil
+}
+
+// WritePDF writes a rendered letter as a PDF file to w and says where its
+// pages' content lies in it (for a print batch).
+func (r *LetterRenderer) WritePDF(w io.Writer, l *Letter, rl *RenderedLetter) ([]PageSpan, error) {
+	fo, err := r.fonts.subset(rl.Fonts)
+	if err != nil {
+		return nil, err
+	}
+	pdf := newPDFWriter(w)
+	spans := make([]PageSpan, len(rl.Pages))
+	for i, p := range rl.Pages {
+		spans[i] = pdf.page(p)
+	}
+	if err := pdf.finish(fo, r.fonts.names, l.Date); err != nil {
+		return nil, fmt.Errorf("letter to %s %s: %w", l.Kind, l.ID, err)
+	}
+	return spans, nil
+}
+
+// renderers serve WriteLetter: building one costs more than a letter.
+var renderers sync.Pool
+
+// WriteLetter renders one letter as a PDF document to w.
+func (s *LetterStyle) WriteLetter(w io.Writer, l *Letter) error {
+	r, _ := renderers.Get().(*LetterRenderer)
+	if r == nil {
+		var err error
+		if r, err = s.NewRenderer(); err != nil {
 			return err
 		}
-		texts[name] = t
 	}
-	pdf.AddPage()
-	pdf.SetFont("Helvetica", "", 9)
+	r.style = s
+	defer renderers.Put(r)
+	rl, err := r.Render(l)
+	if err != nil {
+		return err
+	}
+	_, err = r.WritePDF(w, l, rl)
+	return err
+}
+
+var letterBlocks = []string{"subject", "greeting", "intro", "payment", "remaining", "closing"}
+
+// texts returns the letter's paragraphs from the template, by block.
+func (s *LetterStyle) texts(l *Letter) (map[string]string, error) {
+	texts := make(map[string]string, len(letterBlocks))
+	var b bytes.Buffer
+	for _, name := range letterBlocks {
+		b.Reset()
+		if err := s.Template.ExecuteTemplate(&b, name, l); err != nil {
+			return nil, fmt.Errorf("letter template block %s: %w", name, err)
+		}
+		texts[name] = strings.TrimSpace(b.String())
+	}
+	return texts, nil
+}
+
+// layout draws the letter on pdf (a template of the renderer's document);
+// every text goes through tr, which keeps what the fonts can print.
+func (s *LetterStyle) layout(pdf *fpdf.Fpdf, family string, tr func(string) string, l *Letter, texts map[string]string) {
+	pdf.SetMargins(marginL, 0.5, 0.75)
+	pdf.SetAutoPageBreak(true, 0.75)
+	pdf.SetFont(family, "", 9)
 	pdf.SetXY(0.5, 0.5)
 	for _, r := range s.ReturnAddress {
 		pdf.SetX(0.5)
 		pdf.CellFormat(3.5, 0.16, tr(r), "", 1, "L", false, 0, "")
 	}
-	pdf.SetFont("Helvetica", "", 11)
+	pdf.SetFont(family, "", 11)
 	pdf.SetXY(marginL, windowTop)
 	for _, r := range addressLines(l.Name, l.Address) {
 		pdf.SetX(marginL)
 		pdf.CellFormat(4.0, lineHeight, tr(r), "", 1, "L", false, 0, "")
 	}
 	pdf.SetXY(marginL, 3.4)
-	pdf.SetFont("Helvetica", "B", 11)
+	pdf.SetFont(family, "B", 11)
 	pdf.CellFormat(0, lineHeight, tr(texts["subject"]), "", 1, "L", false, 0, "")
-	pdf.SetFont("Helvetica", "", 10)
+	pdf.SetFont(family, "", 10)
 	pdf.Ln(0.1)
 	para := func(t string) {
 		if t == "" {
@@ -146,11 +207,10 @@ func (s *LetterStyle) Render(pdf *fpdf.Fpdf, l *Letter) error {
 	}
 	para(texts["greeting"])
 	para(texts["intro"])
-	s.table(pdf, tr, l)
+	s.table(pdf, family, tr, l)
 	para(texts["payment"])
 	para(texts["remaining"])
 	para(texts["closing"])
-	return nil
 }
 
 func addressLines(name string, a core.Address) []string {
@@ -162,7 +222,7 @@ func addressLines(name string, a core.Address) []string {
 }
 
 // table draws the lines and then the plain words of their reasons.
-func (s *LetterStyle) table(pdf *fpdf.Fpdf, tr func(string) string, l *Letter) {
+func (s *LetterStyle) table(pdf *fpdf.Fpdf, family string, tr func(string) string, l *Letter) {
 	type col struct {
 		title string
 		w     float64
@@ -173,12 +233,12 @@ func (s *LetterStyle) table(pdf *fpdf.Fpdf, tr func(string) string, l *Letter) {
 	if l.Kind == core.PayeeProvider {
 		cols[1].title, cols[5].title, cols[6].title = "Employee", "Family", "Paid"
 	}
-	pdf.SetFont("Helvetica", "B", 8)
+	pdf.SetFont(family, "B", 8)
 	for _, c := range cols {
 		pdf.CellFormat(c.w, 0.2, c.title, "B", 0, c.align, false, 0, "")
 	}
 	pdf.Ln(-1)
-	pdf.SetFont("Helvetica", "", 8)
+	pdf.SetFont(family, "", 8)
 	seen := map[string]bool{}
 	var reasons []string
 	for _, ln := range l.Lines {
@@ -205,7 +265,7 @@ func (s *LetterStyle) table(pdf *fpdf.Fpdf, tr func(string) string, l *Letter) {
 	}
 	pdf.Ln(0.08)
 	if len(reasons) > 0 {
-		pdf.SetFont("Helvetica", "", 8)
+		pdf.SetFont(family, "", 8)
 		pdf.MultiCell(0, 0.16, "* Why a line was not paid in full:", "", "L", false)
 		for _, r := range reasons {
 			words := s.ReasonWords[r]
@@ -216,19 +276,7 @@ func (s *LetterStyle) table(pdf *fpdf.Fpdf, tr func(string) string, l *Letter) {
 		}
 		pdf.Ln(0.08)
 	}
-	pdf.SetFont("Helvetica", "", 10)
-}
-
-// WriteLetter renders one letter as a PDF document to w.
-func (s *LetterStyle) WriteLetter(w io.Writer, l *Letter) error {
-	pdf := NewDocument(l.Date)
-	if err := s.Render(pdf, l); err != nil {
-		return err
-	}
-	if err := pdf.Output(w); err != nil {
-		return fmt.Errorf("letter to %s %s: %w", l.Kind, l.ID, err)
-	}
-	return nil
+	pdf.SetFont(family, "", 10)
 }
 
 // cutRunes keeps at most n characters of s, never splitting one.

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"text/template"
 	"time"
+	"unicode/utf16"
 
 	"carepay/core"
 	"carepay/templates"
@@ -105,56 +106,94 @@ func TestWriteLetter(t *testing.T) {
 	}
 }
 
-// TestLetterText renders uncompressed to check that the words, in
-// Windows-1252, reach the page: accents kept, amounts and the masked
-// account shown, reasons in plain words.
+// TestLetterText checks that the words reach the page as written: accents
+// and names in other scripts kept, amounts and the masked account shown,
+// reasons in plain words. Characters no font has print as "?".
 func TestLetterText(t *testing.T) {
 	style := testLetterStyle(t)
 	tests := []struct {
 		name   string
-		letter *Letter
+		letter func() *Letter
 		want   []string
 	}{
-		{"employee", employeeLetter(), []string{
-			"Jos\xe9 N\xfa\xf1ez", // José Núñez in cp1252
-			"12 Calle Mayor", "Springfield, IL 62701",
-			"Benefits Op\xe9rations",
+		{"employee", employeeLetter, []string{
+			"José Núñez", "12 Calle Mayor", "Springfield, IL 62701",
+			"Benefits Opérations",
 			"Your backup care claims - 2026-03-09",
-			"Dear Jos\xe9 N\xfa\xf1ez,",
-			"In\xe9s", "in home", "150.00", "120.00", "rejected *",
+			"Dear José Núñez,",
+			"Inés", "in home", "150.00", "120.00", "rejected *",
 			"Care is covered on work days only.",
 			"****1234",
 		}},
-		{"provider", providerLetter(), []string{
-			"Cr\xe8che \xc9toile", // Crèche Étoile in cp1252
+		{"provider", providerLetter, []string{
+			"Crèche Étoile",
 			"Remittance advice - 2026-03-09",
-			"Jos\xe9 N\xfa\xf1ez In\xe9s",
-			"\xd8rjan",
+			"José Núñez Inés",
+			"Zoë Łukasz Ørjan",
 			"partial *",
 			"The year's maximum benefit has been reached.",
 			"Check number 100001",
 		}},
+		{"other_scripts", func() *Letter {
+			l := employeeLetter()
+			l.Name = "Łukasz Şahin"
+			l.Lines[0].Dependent, l.Lines[1].Dependent = "Σοφία", "Дмитрий"
+			l.Address.Line2 = "棟 3" // no font has it
+			return l
+		}, []string{"Dear Łukasz Şahin,", "Σοφία", "Дмитрий", "? 3"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			pdf := NewDocument(tt.letter.Date)
-			pdf.SetCompression(false)
-			if err := style.Render(pdf, tt.letter); err != nil {
-				t.Fatal(err)
-			}
 			var buf bytes.Buffer
-			if err := pdf.Output(&buf); err != nil {
+			if err := style.WriteLetter(&buf, tt.letter()); err != nil {
 				t.Fatal(err)
 			}
-			// fpdf escapes ( ) and \ in strings; none of the wanted
-			// phrases has them, except the apostrophe, which it keeps.
+			text := pageText(t, buf.Bytes())
 			for _, w := range tt.want {
-				if !bytes.Contains(buf.Bytes(), []byte(w)) {
-					t.Errorf("the PDF does not show %q", w)
+				if !strings.Contains(text, w) {
+					t.Errorf("the PDF does not show %q; it shows:\n%s", w, text)
 				}
 			}
 		})
 	}
+}
+
+// pageText returns the text of a letter's pages: its strings, decoded
+// from fpdf's UTF-16, one shown string after another on a line.
+func pageText(t *testing.T, pdf []byte) string {
+	t.Helper()
+	var out strings.Builder
+	for rest := pdf; ; {
+		i := bytes.Index(rest, []byte("Td ("))
+		if i < 0 {
+			break
+		}
+		rest = rest[i+4:]
+		var u16 []uint16
+		var hi byte
+		n := 0
+		for ; len(rest) > 0 && rest[0] != ')'; rest = rest[1:] {
+			c := rest[0]
+			if c == '\\' {
+				rest = rest[1:]
+				switch c = rest[0]; c {
+				case 'n':
+					c = '\n'
+				case 'r':
+					c = '\r'
+				}
+			}
+			if n%2 == 0 {
+				hi = c
+			} else {
+				u16 = append(u16, uint16(hi)<<8|uint16(c))
+			}
+			n++
+		}
+		out.WriteString(string(utf16.Decode(u16)))
+		out.WriteByte('\n')
+	}
+	return out.String()
 }
 
 func TestRenderBrokenTemplate(t *testing.T) {

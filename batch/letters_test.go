@@ -1,0 +1,84 @@
+package batch
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf16"
+
+	"carepay/core"
+)
+
+// TestLetterRemainingCountsEarlierRunsAndBothParents checks the allowance a
+// letter shows: a child's days count those of earlier runs and those
+// claimed by the other parent (bright-backup counts 20 days a child).
+func TestLetterRemainingCountsEarlierRunsAndBothParents(t *testing.T) {
+	e := newEnv(t)
+	dependents := "employee_id,dependent_id,first_name,last_name,birth_date,relationship,registered_on\n" +
+		"E1,D1,Cal,Ames,2020-01-01,child,2025-01-01\n" +
+		"E2,D1,Cal,Ames,2020-01-01,child,2025-01-01\n" + // both parents
+		"E2,D2,Dot,Boyd,2020-01-01,child,2025-01-01\n"
+	first := writeDrop(t, map[string]string{
+		"01-employees.csv":  reviewEmployees,
+		"02-dependents.csv": dependents,
+		"03-providers.csv":  reviewProviders,
+		"10-statements.csv": statementsHeader + centerDays("S1", "PC", "E1", "D1", []int{2, 3}) +
+			centerDays("S2", "PC", "E2", "D2", []int{2, 3, 4}),
+	})
+	out := filepath.Join(e.dir, "out")
+	if _, err := e.runOn(e.lg, out, first, core.NewDate(2026, 3, 31)); err != nil {
+		t.Fatal(err)
+	}
+	second := writeDrop(t, map[string]string{
+		"11-statements.csv": statementsHeader + centerDays("S3", "PC", "E2", "D1", []int{9, 10}) +
+			centerDays("S4", "PC", "E1", "D1", []int{11}) + centerDays("S5", "PC", "E2", "D2", []int{12}),
+	})
+	res, err := e.runOn(e.lg, out, second, core.NewDate(2026, 4, 10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string][]string{
+		"E1": {"Cal: 15 of 20 days"},                       // 2 + 2 (the other parent) + 1
+		"E2": {"Cal: 15 of 20 days", "Dot: 16 of 20 days"}, // Dot: 3 days earlier, 1 now
+	} {
+		b, err := os.ReadFile(filepath.Join(res.OutDir, "letters", "employee-"+id+".pdf"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := pdfText(b)
+		for _, w := range want {
+			if !strings.Contains(text, w) {
+				t.Errorf("letter to %s does not say %q:\n%s", id, w, text)
+			}
+		}
+	}
+}
+
+// pdfText returns the strings a letter shows, decoded from fpdf's UTF-16
+// and joined by spaces (so that a phrase wrapped over two lines reads
+// whole).
+func pdfText(pdf []byte) string {
+	var out []string
+	for rest := pdf; ; {
+		i := bytes.Index(rest, []byte("Td ("))
+		if i < 0 {
+			break
+		}
+		rest = rest[i+4:]
+		var raw []byte
+		for ; len(rest) > 0 && rest[0] != ')'; rest = rest[1:] {
+			if rest[0] == '\\' {
+				rest = rest[1:]
+			}
+			raw = append(raw, rest[0])
+		}
+		u := make([]uint16, len(raw)/2)
+		for j := range u {
+			u[j] = uint16(raw[2*j])<<8 | uint16(raw[2*j+1])
+		}
+		out = append(out, string(utf16.Decode(u)))
+	}
+	return strings.Join(out, " ")
+}

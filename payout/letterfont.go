@@ -1,0 +1,369 @@
+package payout
+
+import (
+	"bytes"
+	"compress/zlib"
+	"encoding/binary"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+
+	"codeberg.org/go-pdf/fpdf"
+	"golang.org/x/image/font"
+	"golang.org/x/image/font/gofont/gobold"
+	"golang.org/x/image/font/gofont/goregular"
+	"golang.org/x/image/font/sfnt"
+	"golang.org/x/image/math/fixed"
+)
+
+// Letters are set in the Go fonts (Latin, Greek and Cyrillic), embedded as
+// TrueType subsets through fpdf's UTF-8 fonts, so that names print as
+// written. fpdf lays the letters out; carepay writes the PDF files around
+// fpdf's pages (see letterpdf.go) so that a subset is cut once for many
+// letters instead of once per letter, which costs more than the letter.
+//
+// A subset holds printable ASCII and every character the fonts have in
+// each block of 16 code points a letter uses: letters with the same blocks
+// share one subset, a few kilobytes. A character neither font has prints
+// as "?".
+
+const fontFamily = "go"
+
+// chunkBits sizes the blocks of code points a subset takes whole.
+const chunkBits = 4
+
+// FontSet names the blocks of 16 code points of the Basic Multilingual
+// Plane a letter uses. Its zero value means printable ASCII only.
+type FontSet [65536 >> chunkBits / 64]uint64
+
+func (s *FontSet) add(r rune) {
+	c := int(r) >> chunkBits
+	s[c/64] |= 1 << (c % 64)
+}
+
+// Union adds the blocks of o to s.
+func (s *FontSet) Union(o FontSet) {
+	for i := range s {
+		s[i] |= o[i]
+	}
+}
+
+func (s *FontSet) has(r rune) bool {
+	c := int(r) >> chunkBits
+	return s[c/64]&(1<<(c%64)) != 0
+}
+
+// letterFont is one face as letters use it.
+type letterFont struct {
+	style    string // fpdf style: "" or "B"
+	postName string
+	ttf      []byte
+	sf       *sfnt.Font
+	scale    float64 // glyph units to thousandths of an em
+	stemV    int
+	desc     string // the FontDescriptor entries apart from FontName and FontFile2
+}
+
+type letterFonts struct {
+	faces [2]*letterFont // regular, bold
+	// covered marks the BMP code points both faces have a glyph for.
+	covered [65536 / 64]uint64
+
+	// names are fpdf's resource names of the faces in its pages.
+	names [2]string
+
+	mu      sync.Mutex
+	subsets map[FontSet]*fontObjects
+}
+
+var (
+	fontsOnce sync.Once
+	fontsErr  error
+	theFonts  *letterFonts
+)
+
+// maxSubsets bounds the cache of font subsets: past it a subset is cut
+// for its document alone.
+const maxSubsets = 256
+
+func loadFonts() (*letterFonts, error) {
+	fontsOnce.Do(func() {
+		lf := &letterFonts{subsets: map[FontSet]*fontObjects{}}
+		for i, f := range []struct {
+			style, name string
+			ttf         []byte
+			stemV       int
+		}{{"", "GoRegular", goregular.TTF, 80}, {"B", "GoBold", gobold.TTF, 150}} {
+			face, err := newLetterFont(f.style, f.name, f.ttf, f.stemV)
+			if err != nil {
+				fontsErr = err
+				return
+			}
+			lf.faces[i] = face
+		}
+		var b sfnt.Buffer
+		for r := rune(32); r < 65536; r++ {
+			ok := true
+			for _, face := range lf.faces {
+				if g, err := face.sf.GlyphIndex(&b, r); err != nil || g == 0 {
+					ok = false
+				}
+			}
+			if ok && (r < 0xD800 || r > 0xDFFF) {
+				lf.covered[r/64] |= 1 << (r % 64)
+			}
+		}
+		pdf := newLayoutDoc()
+		tpl := pdf.CreateTemplate(func(t *fpdf.Tpl) {
+			t.SetFont(fontFamily, "", 10)
+			t.SetFont(fontFamily, "B", 10)
+		})
+		for i, f := range bytes.SplitAfter(tpl.Bytes(), []byte("BT /F"))[1:] {
+			name, _, _ := bytes.Cut(f, []byte(" "))
+			if i < 2 {
+				lf.names[i] = string(name)
+			}
+		}
+		if err := pdf.Error(); err != nil || lf.names[1] == "" {
+			fontsErr = fmt.Errorf("loading the letter fonts: %v", err)
+			return
+		}
+		theFonts = lf
+	})
+	return theFonts, fontsErr
+}
+
+func newLetterFont(style, name string, ttf []byte, stemV int) (*letterFont, error) {
+	sf, err := sfnt.Parse(ttf)
+	if err != nil {
+		return nil, fmt.Errorf("reading font %s: %w", name, err)
+	}
+	upem := fixed.Int26_6(sf.UnitsPerEm()) << 6
+	var b sfnt.Buffer
+	m, err := sf.Metrics(&b, upem, font.HintingNone)
+	if err != nil {
+		return nil, fmt.Errorf("reading font %s: %w", name, err)
+	}
+	box, err := sf.Bounds(&b, upem, font.HintingNone)
+	if err != nil {
+		return nil, fmt.Errorf("reading font %s: %w", name, err)
+	}
+	f := &letterFont{style: style, postName: name, ttf: ttf, sf: sf, scale: 1000 / float64(sf.UnitsPerEm()), stemV: stemV}
+	u := func(v fixed.Int26_6) int { return int(math.Round(float64(v) / 64 * f.scale)) }
+	// Flags 4: symbolic (the glyphs are reached through CIDToGIDMap).
+	f.desc = fmt.Sprintf("/Flags 4 /FontBBox [%d %d %d %d] /ItalicAngle 0 /Ascent %d /Descent %d /CapHeight %d /StemV %d /MissingWidth %d",
+		u(box.Min.X), -u(box.Max.Y), u(box.Max.X), -u(box.Min.Y), u(m.Ascent), -u(m.Descent), u(m.CapHeight), stemV, 600)
+	return f, nil
+}
+
+// text readies s for the page: characters the fonts lack become "?", and
+// the blocks of the others are added to set.
+func (lf *letterFonts) text(s string, set *FontSet) string {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 32 || c > 126 {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r >= 32 && r <= 126:
+		case r < 65536 && lf.covered[r/64]&(1<<(r%64)) != 0:
+			set.add(r)
+		case r == '\n' || r == '\t':
+		default:
+			r = '?'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// fontObjects are the PDF objects of both faces cut to one FontSet,
+// numbered from firstFontObject, ready to copy into any document.
+type fontObjects struct {
+	body    []byte
+	offsets []int // of each object within body
+}
+
+// subset returns the font objects for set, cut on first use.
+func (lf *letterFonts) subset(set FontSet) (*fontObjects, error) {
+	lf.mu.Lock()
+	defer lf.mu.Unlock()
+	if fo := lf.subsets[set]; fo != nil {
+		return fo, nil
+	}
+	fo, err := lf.cut(set)
+	if err != nil {
+		return nil, err
+	}
+	if len(lf.subsets) < maxSubsets {
+		lf.subsets[set] = fo
+	}
+	return fo, nil
+}
+
+// cut writes the objects of both faces for set: per face a Type0 font,
+// its CIDFontType2, the ToUnicode map, the descriptor, CIDToGIDMap and
+// the TrueType subset. Character codes in fpdf's pages are the UTF-16 of
+// the text, so CIDs are code points.
+func (lf *letterFonts) cut(set FontSet) (*fontObjects, error) {
+	var runes []rune
+	for r := rune(32); r < 65536; r++ {
+		if (r <= 126 || set.has(r)) && lf.covered[r/64]&(1<<(r%64)) != 0 {
+			runes = append(runes, r)
+		}
+	}
+	h := fnv.New32a()
+	for _, w := range set {
+		fmt.Fprintf(h, "%x.", w)
+	}
+	tag := make([]byte, 6)
+	for i, v := 0, h.Sum32(); i < 6; i, v = i+1, v/26 {
+		tag[i] = 'A' + byte(v%26)
+	}
+	fo := &fontObjects{}
+	var out bytes.Buffer
+	obj := func(format string, args ...any) {
+		fo.offsets = append(fo.offsets, out.Len())
+		fmt.Fprintf(&out, "%d 0 obj\n", firstFontObject+len(fo.offsets)-1)
+		fmt.Fprintf(&out, format, args...)
+		out.WriteString("\nendobj\n")
+	}
+	stream := func(dict string, data []byte) {
+		fo.offsets = append(fo.offsets, out.Len())
+		fmt.Fprintf(&out, "%d 0 obj\n<<%s /Length %d>>\nstream\n", firstFontObject+len(fo.offsets)-1, dict, len(data))
+		out.Write(data)
+		out.WriteString("\nendstream\nendobj\n")
+	}
+	var b sfnt.Buffer
+	for _, face := range lf.faces {
+		n := firstFontObject + len(fo.offsets)
+		base := string(tag) + "+" + face.postName
+		cutset := string(runes)
+		ttf := fpdf.UTF8CutFont(face.ttf, cutset)
+		cutFont, err := sfnt.Parse(ttf)
+		if err != nil {
+			return nil, fmt.Errorf("cutting font %s: %w", face.postName, err)
+		}
+		gids := make([]byte, 65536*2)
+		var widths strings.Builder
+		upem := fixed.Int26_6(face.sf.UnitsPerEm()) << 6
+		for i, r := range runes {
+			g, err := cutFont.GlyphIndex(&b, r)
+			if err != nil {
+				return nil, fmt.Errorf("cutting font %s: %w", face.postName, err)
+			}
+			gids[2*r], gids[2*r+1] = byte(g>>8), byte(g)
+			og, _ := face.sf.GlyphIndex(&b, r)
+			adv, err := face.sf.GlyphAdvance(&b, og, upem, font.HintingNone)
+			if err != nil {
+				return nil, fmt.Errorf("reading font %s: %w", face.postName, err)
+			}
+			if i == 0 || runes[i-1] != r-1 {
+				if i > 0 {
+					widths.WriteString("] ")
+				}
+				fmt.Fprintf(&widths, "%d [", r)
+			} else {
+				widths.WriteByte(' ')
+			}
+			fmt.Fprintf(&widths, "%d", int(math.Round(float64(adv)/64*face.scale)))
+		}
+		widths.WriteString("]")
+		ttf = dropTables(ttf, "name", "post")
+		obj("<</Type /Font /Subtype /Type0 /BaseFont /%s /Encoding /Identity-H /DescendantFonts [%d 0 R] /ToUnicode %d 0 R>>", base, n+1, n+2)
+		obj("<</Type /Font /Subtype /CIDFontType2 /BaseFont /%s /CIDSystemInfo <</Registry (Adobe) /Ordering (Identity) /Supplement 0>>"+
+			" /FontDescriptor %d 0 R /CIDToGIDMap %d 0 R /W [%s]>>", base, n+3, n+4, widths.String())
+		stream("", []byte(toUnicodeCMap))
+		obj("<</Type /FontDescriptor /FontName /%s %s /FontFile2 %d 0 R>>", base, face.desc, n+5)
+		stream(" /Filter /FlateDecode", deflate(gids))
+		stream(fmt.Sprintf(" /Filter /FlateDecode /Length1 %d", len(ttf)), deflate(ttf))
+	}
+	fo.body = out.Bytes()
+	return fo, nil
+}
+
+// fontObjectCount is how many objects fontObjects holds: six per face.
+const fontObjectCount = 12
+
+// dropTables removes tables a font embedded in a PDF does not need (PDF
+// 1.7, 9.9: head, hhea, loca, maxp, cvt, prep, glyf, hmtx and fpgm are).
+func dropTables(ttf []byte, tags ...string) []byte {
+	if len(ttf) < 12 {
+		return ttf
+	}
+	n := int(binary.BigEndian.Uint16(ttf[4:]))
+	type table struct {
+		rec  []byte
+		data []byte
+	}
+	var keep []table
+	for i := 0; i < n && 12+16*i+16 <= len(ttf); i++ {
+		rec := ttf[12+16*i : 12+16*i+16]
+		off, size := binary.BigEndian.Uint32(rec[8:]), binary.BigEndian.Uint32(rec[12:])
+		if slices.Contains(tags, string(rec[:4])) || int(off)+int(size) > len(ttf) {
+			continue
+		}
+		keep = append(keep, table{rec, ttf[off : off+size]})
+	}
+	out := make([]byte, 12+16*len(keep))
+	copy(out, ttf[:12])
+	binary.BigEndian.PutUint16(out[4:], uint16(len(keep)))
+	for i, t := range keep {
+		rec := out[12+16*i:]
+		copy(rec, t.rec[:8]) // tag and checksum
+		binary.BigEndian.PutUint32(rec[8:], uint32(len(out)))
+		binary.BigEndian.PutUint32(rec[12:], uint32(len(t.data)))
+		out = append(out, t.data...)
+		for len(out)%4 != 0 {
+			out = append(out, 0)
+		}
+	}
+	return out
+}
+
+func deflate(b []byte) []byte {
+	var out bytes.Buffer
+	w, _ := zlib.NewWriterLevel(&out, zlib.BestSpeed)
+	w.Write(b)
+	w.Close()
+	return out.Bytes()
+}
+
+// toUnicodeCMap maps each character code to the same code point: the
+// codes are UTF-16, so copied text is the text written.
+const toUnicodeCMap = `/CIDInit /ProcSet findresource begin
+12 dict begin
+begincmap
+/CIDSystemInfo <</Registry (Adobe) /Ordering (UCS) /Supplement 0>> def
+/CMapName /Adobe-Identity-UCS def
+/CMapType 2 def
+1 begincodespacerange
+<0000> <FFFF>
+endcodespacerange
+1 beginbfrange
+<0000> <FFFF> <0000>
+endbfrange
+endcmap
+CMapName currentdict /CMap defineresource pop
+end
+end`
+
+// newLayoutDoc returns an fpdf document holding the letter fonts: each
+// letter is laid out as a template of it (see LetterRenderer), so that the
+// fonts are parsed once per renderer, not once per letter.
+func newLayoutDoc() *fpdf.Fpdf {
+	pdf := fpdf.New("P", "in", "Letter", "")
+	pdf.AddUTF8FontFromBytes(fontFamily, "", goregular.TTF)
+	pdf.AddUTF8FontFromBytes(fontFamily, "B", gobold.TTF)
+	return pdf
+}

@@ -1,0 +1,166 @@
+package payout
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+
+	"carepay/core"
+)
+
+// A letter's PDF file and a print batch are written here around the pages
+// fpdf lays out (uncompressed content streams), with the font subsets cut
+// once and copied. Every document numbers its objects the same way, and
+// dates come from the run, so that a file written again for the same run
+// is byte-identical.
+const (
+	catalogObject   = 1
+	pagesObject     = 2
+	infoObject      = 3
+	resourcesObject = 4
+	firstFontObject = 5
+	firstPageObject = firstFontObject + fontObjectCount // then a page and its content stream, in turns
+)
+
+// PageSpan is where a page's content stream lies in a PDF file written by
+// WriteLetter or a PrintBatch: a print batch copies letters' pages from
+// their files.
+type PageSpan struct{ Offset, Length int64 }
+
+// pdfWriter writes one PDF document, pages first as they come.
+type pdfWriter struct {
+	w       io.Writer
+	n       int64
+	offsets []int64 // by object number; 0 for objects not yet written
+	kids    []int
+	err     error
+	buf     []byte
+}
+
+func newPDFWriter(w io.Writer) *pdfWriter {
+	p := &pdfWriter{w: w, offsets: make([]int64, firstPageObject)}
+	p.write([]byte("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"))
+	return p
+}
+
+func (p *pdfWriter) write(b []byte) {
+	if p.err != nil {
+		return
+	}
+	n, err := p.w.Write(b)
+	p.n += int64(n)
+	p.err = err
+}
+
+func (p *pdfWriter) startObject(n int) {
+	for len(p.offsets) <= n {
+		p.offsets = append(p.offsets, 0)
+	}
+	p.offsets[n] = p.n
+	p.buf = strconv.AppendInt(p.buf[:0], int64(n), 10)
+	p.buf = append(p.buf, " 0 obj\n"...)
+	p.write(p.buf)
+}
+
+// page adds a page with the given content stream and says where the
+// stream's bytes went.
+func (p *pdfWriter) page(content []byte) PageSpan {
+	n := len(p.offsets)
+	if n < firstPageObject {
+		n = firstPageObject
+	}
+	p.kids = append(p.kids, n)
+	p.startObject(n)
+	p.buf = fmt.Appendf(p.buf[:0], "<</Type /Page /Parent %d 0 R /MediaBox [0 0 612 792] /Resources %d 0 R /Contents %d 0 R>>\nendobj\n",
+		pagesObject, resourcesObject, n+1)
+	p.write(p.buf)
+	p.startObject(n + 1)
+	p.buf = fmt.Appendf(p.buf[:0], "<</Length %d>>\nstream\n", len(content))
+	p.write(p.buf)
+	span := PageSpan{Offset: p.n, Length: int64(len(content))}
+	p.write(content)
+	p.write([]byte("\nendstream\nendobj\n"))
+	return span
+}
+
+// finish writes the fonts, the page tree, the catalog, the document
+// information and the cross-reference table.
+func (p *pdfWriter) finish(fonts *fontObjects, names [2]string, date core.Date) error {
+	base := p.n
+	for i, off := range fonts.offsets {
+		p.offsets[firstFontObject+i] = base + int64(off)
+	}
+	p.write(fonts.body)
+	p.startObject(resourcesObject)
+	p.write(fmt.Appendf(nil, "<</ProcSet [/PDF /Text] /Font <</F%s %d 0 R /F%s %d 0 R>>>>\nendobj\n",
+		names[0], firstFontObject, names[1], firstFontObject+fontObjectCount/2))
+	p.startObject(pagesObject)
+	kids := fmt.Appendf(nil, "<</Type /Pages /Count %d /Kids [", len(p.kids))
+	for i, k := range p.kids {
+		if i > 0 {
+			kids = append(kids, ' ')
+		}
+		kids = strconv.AppendInt(kids, int64(k), 10)
+		kids = append(kids, " 0 R"...)
+	}
+	p.write(append(kids, "]>>\nendobj\n"...))
+	p.startObject(catalogObject)
+	p.write(fmt.Appendf(nil, "<</Type /Catalog /Pages %d 0 R>>\nendobj\n", pagesObject))
+	stamp := date.Time().Format("20060102") + "120000"
+	p.startObject(infoObject)
+	p.write(fmt.Appendf(nil, "<</Producer (carepay) /CreationDate (D:%s) /ModDate (D:%s)>>\nendobj\n", stamp, stamp))
+	xref := p.n
+	x := fmt.Appendf(nil, "xref\n0 %d\n0000000000 65535 f \n", len(p.offsets))
+	for _, off := range p.offsets[1:] {
+		x = fmt.Appendf(x, "%010d 00000 n \n", off)
+	}
+	p.write(x)
+	p.write(fmt.Appendf(nil, "trailer\n<</Size %d /Root %d 0 R /Info %d 0 R>>\nstartxref\n%d\n%%%%EOF\n", len(p.offsets), catalogObject, infoObject, xref))
+	if bw, ok := p.w.(*bufio.Writer); ok && p.err == nil {
+		p.err = bw.Flush()
+	}
+	return p.err
+}
+
+// PrintBatch is one print batch document: the pages of many letters,
+// copied from their files, with one font subset for all.
+type PrintBatch struct {
+	pdf   *pdfWriter
+	buf   []byte
+	fonts FontSet
+	date  core.Date
+}
+
+// NewPrintBatch starts a print batch written to w.
+func NewPrintBatch(w io.Writer, date core.Date) *PrintBatch {
+	return &PrintBatch{pdf: newPDFWriter(bufio.NewWriterSize(w, 64<<10)), date: date}
+}
+
+// Add appends a letter's pages, read from its file at the spans
+// WriteLetter returned; fonts are the letter's (RenderedLetter.Fonts).
+func (b *PrintBatch) Add(letter io.ReaderAt, pages []PageSpan, fonts FontSet) error {
+	for _, s := range pages {
+		b.buf = slices.Grow(b.buf[:0], int(s.Length))[:s.Length]
+		if _, err := letter.ReadAt(b.buf, s.Offset); err != nil {
+			return fmt.Errorf("reading a letter's page: %w", err)
+		}
+		b.pdf.page(b.buf)
+	}
+	b.fonts.Union(fonts)
+	return b.pdf.err
+}
+
+// Close writes the end of the document; it does not close w.
+func (b *PrintBatch) Close() error {
+	lf, err := loadFonts()
+	if err != nil {
+		return err
+	}
+	fo, err := lf.subset(b.fonts)
+	if err != nil {
+		return err
+	}
+	return b.pdf.finish(fo, lf.names, b.date)
+}
