@@ -8,10 +8,12 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"time"
 
 	"carepay/core"
 	"carepay/ledger"
 	"carepay/payout"
+	"carepay/report"
 	"carepay/rules"
 	"carepay/safefile"
 	"carepay/templates"
@@ -34,6 +36,7 @@ type LetterReport struct {
 // decided line and every provider paid, rendering on every core, and
 // letters/print-batch.pdf with the postal letters sorted by postal code.
 func writeLetters(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, opt Options, dir string) (*LetterReport, error) {
+	start := time.Now()
 	tmpl, err := templates.Letter()
 	if err != nil {
 		return nil, err
@@ -153,9 +156,12 @@ func writeLetters(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, op
 	default:
 	}
 	rep.Postal = postal.len()
+	opt.timer.done(report.StageLetters, start)
+	start = time.Now()
 	if err := writePrintBatch(folder, style, run.AsOf, postal, opt.PrintBatchSize); err != nil {
 		return nil, err
 	}
+	opt.timer.done(report.StagePrintBatch, start)
 	if err := folder.Commit(); err != nil {
 		return nil, err
 	}
