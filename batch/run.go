@@ -21,12 +21,6 @@ import (
 	"carepay/spool"
 )
 
-// MemoryLimit is the soft limit on the Go heap that the command sets (see
-// runtime/debug.SetMemoryLimit) unless GOMEMLIMIT is given: a run's memory
-// follows the number of families in a drop, not its number of lines, and
-// the limit keeps garbage from piling up on top of that.
-const MemoryLimit = 256 << 20
-
 // Options configure one run.
 type Options struct {
 	AsOf    core.Date
