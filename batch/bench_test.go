@@ -86,8 +86,8 @@ func benchRun(b *testing.B, lines, employees int) {
 	if _, err := gendrop.Write(context.Background(), gendrop.Options{Lines: lines, Employees: employees, Seed: 1, Dir: drop}); err != nil {
 		b.Fatal(err)
 	}
-	// As the command does: see MemoryLimit.
-	defer debug.SetMemoryLimit(debug.SetMemoryLimit(MemoryLimit))
+	// As the command does: see run.memory_limit.
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(cfg.Run.MemoryLimitBytes()))
 	key, _ := ledger.ParseKey("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -108,7 +108,7 @@ func benchRun(b *testing.B, lines, employees int) {
 		b.StartTimer()
 		res, err := Run(context.Background(), lg, Options{
 			AsOf: core.NewDate(2026, 12, 31), OutDir: filepath.Join(dir, "out"),
-			Sources: []ingest.Source{&ingest.Folder{SourceName: "bench", Dir: drop, ReadOnly: true}},
+			Sources: []ingest.Source{&ingest.Folder{SourceName: "bench", Dir: drop, ReadOnly: true, StableWait: time.Nanosecond}},
 			Plans:   cfg.Plans,
 			Payout:  PayoutOf(cfg.Payout, cfg.Limits),
 			Progress: func(stage string, _, _ int) {

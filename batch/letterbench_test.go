@@ -39,7 +39,7 @@ func BenchmarkLetters(b *testing.B) {
 	if _, err := gendrop.Write(ctx, gendrop.Options{Lines: 5 * employees, Employees: employees, Seed: 1, Dir: drop}); err != nil {
 		b.Fatal(err)
 	}
-	defer debug.SetMemoryLimit(debug.SetMemoryLimit(MemoryLimit))
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(cfg.Run.MemoryLimitBytes())) // as the command does
 	key, _ := ledger.ParseKey("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
 	lg, err := ledger.Open(ctx, filepath.Join(dir, "ledger.db"), key)
 	if err != nil {
@@ -48,7 +48,7 @@ func BenchmarkLetters(b *testing.B) {
 	defer lg.Close()
 	opt := Options{
 		AsOf: core.NewDate(2026, 12, 31), OutDir: filepath.Join(dir, "out"),
-		Sources:       []ingest.Source{&ingest.Folder{SourceName: "bench", Dir: drop, ReadOnly: true}},
+		Sources:       []ingest.Source{&ingest.Folder{SourceName: "bench", Dir: drop, ReadOnly: true, StableWait: time.Nanosecond}},
 		Plans:         cfg.Plans,
 		Payout:        PayoutOf(cfg.Payout, cfg.Limits),
 		ReturnAddress: cfg.Letters.ReturnAddress,

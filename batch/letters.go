@@ -10,10 +10,12 @@ import (
 	"runtime"
 	"runtime/debug"
 	"sync"
+	"time"
 
 	"carepay/core"
 	"carepay/ledger"
 	"carepay/payout"
+	"carepay/report"
 	"carepay/rules"
 	"carepay/safefile"
 	"carepay/templates"
@@ -41,6 +43,7 @@ type LetterReport struct {
 // and writes its file; the print batch then copies the postal letters'
 // pages from their files, in postal order.
 func writeLetters(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, opt Options, dir string) (*LetterReport, error) {
+	start := time.Now()
 	tmpl, err := templates.Letter()
 	if err != nil {
 		return nil, err
@@ -123,9 +126,12 @@ func writeLetters(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, op
 	if err != nil {
 		return nil, err
 	}
+	opt.timer.done(report.StageLetters, start)
+	start = time.Now()
 	if err := writePrintBatch(folder, run.AsOf, queue, opt.PrintBatchSize); err != nil {
 		return nil, err
 	}
+	opt.timer.done(report.StagePrintBatch, start)
 	if err := folder.Commit(); err != nil {
 		return nil, err
 	}

@@ -72,6 +72,7 @@ func writeOutputs(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, op
 		sum.Released = released
 	}
 	sum.Waiting = append(sum.Waiting, waiting...)
+	start := time.Now()
 	files, err := lg.RunFiles(ctx, run.ID)
 	if err != nil {
 		return nil, err
@@ -127,20 +128,30 @@ func writeOutputs(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, op
 			return nil, fmt.Errorf("acknowledging %s: %w", f.Name, err)
 		}
 	}
+	opt.timer.done(report.StageAcks, start)
+	start = time.Now()
 	payments, holds, err := writePayments(ctx, lg, run, opt, dir, sum)
 	if err != nil {
 		return nil, err
 	}
+	opt.timer.done(report.StagePaymentFiles, start)
 	letters, err := writeLetters(ctx, lg, run, opt, dir)
 	if err != nil {
 		return nil, err
 	}
 	sum.Letters = report.LetterCounts{Written: letters.Written, Postal: letters.Postal, Emailed: letters.Emailed, NoAddress: letters.NoAddress}
+	start = time.Now()
 	if err := writeRegister(ctx, lg, run, dir, sum, payments, holds); err != nil {
 		return nil, err
 	}
+	opt.timer.done(report.StageRegister, start)
+	start = time.Now()
 	if err := deliver(ctx, lg, run.ID, dir, opt.Sinks); err != nil {
 		return nil, err
+	}
+	opt.timer.done(report.StageDeliver, start)
+	if opt.timer != nil {
+		sum.Timings = &opt.timer.timings
 	}
 	js, err := sum.JSON()
 	if err != nil {

@@ -21,12 +21,6 @@ import (
 	"carepay/spool"
 )
 
-// MemoryLimit is the soft limit on the Go heap that the command sets (see
-// runtime/debug.SetMemoryLimit) unless GOMEMLIMIT is given: a run's memory
-// follows the number of families in a drop, not its number of lines, and
-// the limit keeps garbage from piling up on top of that.
-const MemoryLimit = 256 << 20
-
 // Options configure one run.
 type Options struct {
 	AsOf    core.Date
@@ -38,6 +32,9 @@ type Options struct {
 	Progress func(stage string, done, total int)
 	// Now gives the wall clock (tests fix it).
 	Now func() time.Time
+	// Stage, when set, is told as each stage of the run ends
+	// (report.Stages) and how long it took.
+	Stage func(stage string, took time.Duration)
 	// SpoolDir holds the sorted runs of lines of a large drop (default:
 	// the system's temporary folder).
 	SpoolDir string
@@ -64,6 +61,9 @@ type Options struct {
 	// go to the print batch.
 	Mailer      Mailer
 	EmailLetter func(kind, planID string) bool
+
+	// timer times the stages of the run being written (nil: untimed).
+	timer *stageTimer
 }
 
 // DefaultMaxLineCharge is SPEC.md's default limits.max_line_charge.
@@ -98,6 +98,8 @@ type Result struct {
 	// commit) and writing the outputs took.
 	Lines, Letters  int
 	Decide, Outputs time.Duration
+	// Timings of each stage, as in run.json.
+	Timings *report.Timings
 	// Report is what run.json says.
 	Report *report.Summary
 }
@@ -132,7 +134,9 @@ func Run(ctx context.Context, lg *ledger.Ledger, opt Options) (*Result, error) {
 	}
 	for _, p := range pending {
 		opt.Logger.Info("completing outputs of an earlier run", "run", p.ID)
-		if _, err := writeOutputs(ctx, lg, p, opt, nil, nil); err != nil {
+		popt := opt
+		popt.timer = newStageTimer(opt, p.ID)
+		if _, err := writeOutputs(ctx, lg, p, popt, nil, nil); err != nil {
 			return nil, fmt.Errorf("completing run %s: %w", p.ID, err)
 		}
 		res.Recovered = append(res.Recovered, p.ID)
@@ -148,6 +152,7 @@ func Run(ctx context.Context, lg *ledger.Ledger, opt Options) (*Result, error) {
 	}
 	defer tx.Rollback()
 	log := opt.Logger.With("run", tx.RunID)
+	opt.timer = newStageTimer(opt, tx.RunID)
 	if opt.Job != "" {
 		if err := tx.SetJob(opt.Job); err != nil {
 			return nil, err
@@ -167,6 +172,8 @@ func Run(ctx context.Context, lg *ledger.Ledger, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	opt.timer.done(report.StagePull, start)
+	stageStart := time.Now()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -192,12 +199,15 @@ func Run(ctx context.Context, lg *ledger.Ledger, opt Options) (*Result, error) {
 			return nil, err
 		}
 	}
+	opt.timer.done(report.StageDecide, stageStart)
+	stageStart = time.Now()
 	if err := verifyRead(ctx, read); err != nil {
 		return nil, err
 	}
 	if err := tx.Commit(nil); err != nil {
 		return nil, err
 	}
+	opt.timer.done(report.StageCommit, stageStart)
 	if pay != nil && pay.reviewed > 0 {
 		// Lines of a payment held for review took PAYMENT_REVIEW after
 		// their rows were written: decisions.csv and the summary are
@@ -215,6 +225,7 @@ func Run(ctx context.Context, lg *ledger.Ledger, opt Options) (*Result, error) {
 	res.RunID, res.OutDir, res.Summary = tx.RunID, runDir(opt.OutDir, tx.RunID), sum.Text()
 	res.Lines, res.Letters, res.Report = sum.Lines, sum.Letters.Written, sum
 	res.Decide, res.Outputs = decided.Sub(start), time.Since(decided)
+	res.Timings = &opt.timer.timings
 	return res, nil
 }
 

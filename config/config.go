@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
@@ -60,6 +61,47 @@ type Run struct {
 	// "0640" for a team that shares a group; never wider. Folders get the
 	// matching execute bits (0700, 0750).
 	FileMode string `toml:"file_mode"`
+	// MemoryLimit is the soft limit on the Go heap (see
+	// runtime/debug.SetMemoryLimit), in GOMEMLIMIT's syntax: "400MiB" by
+	// default. The GOMEMLIMIT environment variable, when set, wins. A run's
+	// memory follows the number of families in a drop, not its lines; the
+	// limit keeps garbage from piling up on top of that, and set too low
+	// it makes the garbage collector the run's biggest cost.
+	MemoryLimit string `toml:"memory_limit"`
+}
+
+// DefaultMemoryLimit is run.memory_limit when config.toml leaves it out.
+const DefaultMemoryLimit = "400MiB"
+
+// MemoryLimitBytes returns run.memory_limit in bytes (validated by
+// Validate).
+func (r Run) MemoryLimitBytes() int64 {
+	n, err := ParseByteSize(r.MemoryLimit)
+	if err != nil {
+		n, _ = ParseByteSize(DefaultMemoryLimit)
+	}
+	return n
+}
+
+// ParseByteSize reads a size in GOMEMLIMIT's syntax: a whole number of
+// bytes, optionally followed by B, KiB, MiB, GiB or TiB.
+func ParseByteSize(s string) (int64, error) {
+	units := []struct {
+		suffix string
+		shift  uint
+	}{{"TiB", 40}, {"GiB", 30}, {"MiB", 20}, {"KiB", 10}, {"B", 0}}
+	num, shift := s, uint(0)
+	for _, u := range units {
+		if strings.HasSuffix(s, u.suffix) {
+			num, shift = strings.TrimSuffix(s, u.suffix), u.shift
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n <= 0 || n > math.MaxInt64>>shift {
+		return 0, fmt.Errorf("%q: want a size such as 400MiB or 1GiB", s)
+	}
+	return n << shift, nil
 }
 
 // Limits are the sanity limits that keep a typo from becoming a payment.
@@ -259,7 +301,7 @@ func (e *Error) Error() string {
 func defaults() *Config {
 	return &Config{
 		Ledger: Ledger{Driver: "sqlite", Path: "carepay.db", KeyEnv: "CAREPAY_LEDGER_KEY"},
-		Run:    Run{Out: "out", TimeZone: "UTC", FileMode: "0600"},
+		Run:    Run{Out: "out", TimeZone: "UTC", FileMode: "0600", MemoryLimit: DefaultMemoryLimit},
 		Limits: Limits{MaxLineCharge: 5_000_00, MaxPayment: 50_000_00},
 		Payout: Payout{EntryDescription: "CAREPAY", FirstCheckNumber: 100001, PositivePayDate: "01/02/2006",
 			PayrollEarningCode: "DCARE", OffsetAccountType: "checking"},
@@ -334,6 +376,11 @@ func (c *Config) Validate() error {
 		bad("run.file_mode", "%q: want octal digits such as 0600", c.Run.FileMode)
 	} else if err := safefile.CheckPerm(os.FileMode(m)); err != nil {
 		bad("run.file_mode", "%v", err)
+	}
+	if n, err := ParseByteSize(c.Run.MemoryLimit); err != nil {
+		bad("run.memory_limit", "%v", err)
+	} else if n < 64<<20 {
+		bad("run.memory_limit", "%q: want at least 64MiB", c.Run.MemoryLimit)
 	}
 	if c.Limits.MaxLineCharge <= 0 {
 		bad("limits.max_line_charge", "%s: want a positive amount", c.Limits.MaxLineCharge)

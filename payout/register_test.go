@@ -2,6 +2,9 @@ package payout
 
 import (
 	"bytes"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/xuri/excelize/v2"
@@ -86,6 +89,96 @@ func TestRegisterSheetsMoneyAndFormulaSafety(t *testing.T) {
 	var first bytes.Buffer
 	WriteRegister(&first, r)
 	if !bytes.Equal(first.Bytes(), again.Bytes()) {
+		t.Error("register.xlsx is not deterministic")
+	}
+}
+
+// TestRegisterSheetOverflow: a sheet never holds more rows than a sheet
+// can (MaxSheetRows, here 3 to keep the test small): Decisions continues
+// in Decisions 2 and 3, shown before Exceptions, each sheet with its
+// header, its frozen pane and its own filter.
+func TestRegisterSheetOverflow(t *testing.T) {
+	if MaxSheetRows != 1<<20 {
+		t.Fatalf("MaxSheetRows = %d, want Excel's 1,048,576", MaxSheetRows)
+	}
+	var lines []core.Line
+	var decisions []core.Decision
+	for i := range 5 {
+		lines = append(lines, core.Line{Source: "a.csv", Row: i + 2, Kind: core.Statement, Ref: "S" + strconv.Itoa(i), Charged: 1000})
+		d := core.Decision{Status: core.Approved, EmployerShare: 1000}
+		if i%2 == 0 {
+			d = core.Decision{Status: core.Rejected, Reasons: []core.Reason{core.Late}, EmployeeShare: 1000}
+		}
+		decisions = append(decisions, d)
+	}
+	r := Register{
+		Date:    core.NewDate(2026, 4, 10),
+		Summary: [][2]any{{"run", "R1"}},
+		Holds:   []core.PaymentHold{{PayeeType: "provider", PayeeID: "P4", Amount: 14000, Reason: core.PaymentDetails, Detail: "x"}},
+		EachDecision: func(fn func(*core.Line, *core.Decision) error) error {
+			for i := range lines {
+				if err := fn(&lines[i], &decisions[i]); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+	var buf bytes.Buffer
+	if err := writeRegister(&buf, r, 3); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	want := []string{"Summary", "Payments", "Decisions", "Decisions 2", "Decisions 3", "Exceptions", "Exceptions 2"}
+	if got := f.GetSheetList(); !slices.Equal(got, want) {
+		t.Fatalf("sheets %q, want %q", got, want)
+	}
+	refs := map[string][]string{
+		"Decisions": {"S0", "S1"}, "Decisions 2": {"S2", "S3"}, "Decisions 3": {"S4"},
+		"Exceptions": {"", "S0"}, "Exceptions 2": {"S2", "S4"},
+	}
+	for sheet, want := range refs {
+		rows, err := f.GetRows(sheet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != len(want)+1 || len(rows) > 3 {
+			t.Errorf("%s holds %d rows, want a header and %d", sheet, len(rows), len(want))
+			continue
+		}
+		if rows[0][0] != "source" && rows[0][0] != "what" {
+			t.Errorf("%s has no header: %q", sheet, rows[0])
+		}
+		for i, ref := range want {
+			if got := rows[i+1][3]; got != ref {
+				t.Errorf("%s row %d ref %q, want %q", sheet, i+2, got, ref)
+			}
+		}
+		if panes, err := f.GetPanes(sheet); err != nil || !panes.Freeze {
+			t.Errorf("%s header not frozen: %+v %v", sheet, panes, err)
+		}
+	}
+	// Every sheet's filter is named at its own position.
+	filters := map[string]string{}
+	for _, dn := range f.GetDefinedName() {
+		if dn.Name == "_xlnm._FilterDatabase" {
+			filters[dn.Scope] = dn.RefersTo
+		}
+	}
+	for _, sheet := range want {
+		if !strings.HasPrefix(filters[sheet], "'"+sheet+"'!") {
+			t.Errorf("filter of %s: %q", sheet, filters[sheet])
+		}
+	}
+	var again bytes.Buffer
+	if err := writeRegister(&again, r, 3); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(buf.Bytes(), again.Bytes()) {
 		t.Error("register.xlsx is not deterministic")
 	}
 }

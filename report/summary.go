@@ -28,6 +28,9 @@ type Summary struct {
 	// (PAYMENT_REVIEW) that this run paid once approved.
 	PaidAfterReview []ReviewedPayment `json:"paid_after_review,omitempty"`
 	Letters         LetterCounts      `json:"letters"`
+	// Timings of the stages, in seconds (see Timings: they are the one
+	// part of run.json that a rebuilt run does not repeat).
+	Timings *Timings `json:"timings,omitempty"`
 }
 
 // LetterCounts says which letters a run wrote; NoAddress are held from

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"time"
 
 	"carepay/batch"
@@ -12,6 +13,7 @@ import (
 )
 
 const runUsage = `Usage: carepay run [--config FILE] [--inbox DIR] [--out DIR] [--db PATH] [--as-of YYYY-MM-DD]
+                   [--cpuprofile FILE] [--memprofile FILE]
 
 One full pass: pull every drop, decide every line of care, record it in the
 ledger, and write out/<run-id>/ (decisions.csv, run.json, acks/).
@@ -26,13 +28,19 @@ that made out/ (or the payroll deliveries): a ledger that is new,
 emptied, restored from an older copy or opened with another key would
 pay again what was paid. The run date never goes back: --as-of before
 the ledger's last run, or outside 2000-01-01..2099-12-31, is refused.
+
+With -v every stage logs how long it took; run.json has the same timings.
+--cpuprofile and --memprofile write pprof profiles of the run (go tool
+pprof FILE).
 `
 
 type runOptions struct {
 	common
-	inbox string
-	out   string
-	asOf  string
+	inbox      string
+	out        string
+	asOf       string
+	cpuProfile string
+	memProfile string
 }
 
 var runCmd = command{name: "run", summary: "pull, decide, record and report one batch", usage: runUsage, run: runRun}
@@ -44,6 +52,8 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&o.inbox, "inbox", "", "read drops from `DIR` in place instead of the configured sources")
 	fs.StringVar(&o.out, "out", "", "write run folders under `DIR` (default: run.out in the config)")
 	fs.StringVar(&o.asOf, "as-of", "", "run date `YYYY-MM-DD` (default: today in run.time_zone)")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to `FILE`")
+	fs.StringVar(&o.memProfile, "memprofile", "", "write a heap profile to `FILE` when the run ends")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -92,7 +102,14 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if isTerminal(stderr) {
 		opt.Progress = progress(stderr)
 	}
+	stopProfiles, err := startProfiles(o.cpuProfile, o.memProfile)
+	if err != nil {
+		return err
+	}
 	res, err := batch.Run(ctx, lg, opt)
+	if perr := stopProfiles(); err == nil {
+		err = perr
+	}
 	if err != nil {
 		return err
 	}
@@ -102,4 +119,42 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fmt.Fprint(stdout, res.Summary)
 	fmt.Fprintf(stdout, "outputs: %s\n", res.OutDir)
 	return nil
+}
+
+// startProfiles starts a CPU profile into cpu (when named); the function
+// it returns stops it and writes a heap profile into mem (when named).
+func startProfiles(cpu, mem string) (stop func() error, err error) {
+	var cpuFile *os.File
+	if cpu != "" {
+		if cpuFile, err = os.Create(cpu); err != nil {
+			return nil, fmt.Errorf("--cpuprofile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(cpuFile); err != nil {
+			cpuFile.Close()
+			return nil, fmt.Errorf("--cpuprofile: %w", err)
+		}
+	}
+	return func() error {
+		if cpuFile != nil {
+			pprof.StopCPUProfile()
+			if err := cpuFile.Close(); err != nil {
+				return fmt.Errorf("--cpuprofile: %w", err)
+			}
+		}
+		if mem == "" {
+			return nil
+		}
+		f, err := os.Create(mem)
+		if err != nil {
+			return fmt.Errorf("--memprofile: %w", err)
+		}
+		err = pprof.Lookup("heap").WriteTo(f, 0)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("--memprofile: %w", err)
+		}
+		return nil
+	}, nil
 }

@@ -23,10 +23,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
-
-	"carepay/batch"
 )
 
 // Exit codes.
@@ -56,9 +53,6 @@ func (e *usageError) Error() string { return e.msg }
 var errProblemsFound = errors.New("problems found")
 
 func main() {
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(batch.MemoryLimit)
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()

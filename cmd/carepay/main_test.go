@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"math"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -194,5 +196,37 @@ func TestInboxLeavesAFreshFileWaiting(t *testing.T) {
 	_, out, _ = carepay(t, append([]string{"run", "--as-of", "2026-04-10"}, common...)...)
 	if !strings.Contains(out, "files: 1 taken") || strings.Contains(out, "waiting:") {
 		t.Errorf("a rested file was not taken:\n%s", out)
+	}
+}
+
+// TestRunProfilesAndTimings: -v logs each stage's time, run.json carries
+// them, and --cpuprofile and --memprofile write profiles; run.memory_limit
+// sets the heap's soft limit.
+func TestRunProfilesAndTimings(t *testing.T) {
+	t.Setenv("GOMEMLIMIT", "") // run.memory_limit applies only when the environment sets none
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(math.MaxInt64))
+	dir := t.TempDir()
+	cpu, mem := filepath.Join(dir, "cpu.pprof"), filepath.Join(dir, "mem.pprof")
+	code, _, errs := carepay(t, "run", "-v", "--config", "../../config.toml", "--db", filepath.Join(dir, "l.db"), "--inbox", "../../fixtures/drop",
+		"--out", filepath.Join(dir, "out"), "--as-of", "2026-04-10", "--cpuprofile", cpu, "--memprofile", mem)
+	if code != exitOK {
+		t.Fatalf("run: exit %d, %s", code, errs)
+	}
+	for _, stage := range []string{"pull", "decide", "commit", "payment_files", "register", "letters", "print_batch", "acks"} {
+		if !strings.Contains(errs, "stage="+stage+" ") {
+			t.Errorf("-v log has no time for stage %s", stage)
+		}
+	}
+	for _, p := range []string{cpu, mem} {
+		if st, err := os.Stat(p); err != nil || st.Size() == 0 {
+			t.Errorf("profile %s: %v", p, err)
+		}
+	}
+	js, err := os.ReadFile(filepath.Join(dir, "out", "20260410-001", "run.json"))
+	if err != nil || !strings.Contains(string(js), `"register_seconds"`) {
+		t.Errorf("run.json has no timings (%v):\n%s", err, js)
+	}
+	if got := debug.SetMemoryLimit(-1); got != 400<<20 {
+		t.Errorf("memory limit %d, want run.memory_limit's 400MiB", got)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/debug"
 
 	"carepay/batch"
 	"carepay/config"
@@ -45,6 +46,11 @@ func (c *common) load() (*config.Config, error) {
 	// Every file written from here on takes run.file_mode.
 	if err := safefile.SetPerm(cfg.Run.Perm()); err != nil {
 		return nil, fmt.Errorf("run.file_mode: %w", err)
+	}
+	// The heap's soft limit: run.memory_limit, unless GOMEMLIMIT is set
+	// (the runtime has read it already).
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(cfg.Run.MemoryLimitBytes())
 	}
 	return cfg, nil
 }

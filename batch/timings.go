@@ -1,0 +1,34 @@
+package batch
+
+import (
+	"log/slog"
+	"time"
+
+	"carepay/report"
+)
+
+// stageTimer fills the timings of one run (report.Stages): the -v log
+// gets a line as each stage ends, and so does Options.Stage.
+type stageTimer struct {
+	timings report.Timings
+	log     *slog.Logger
+	hook    func(stage string, took time.Duration)
+}
+
+func newStageTimer(opt Options, runID string) *stageTimer {
+	return &stageTimer{log: opt.Logger.With("run", runID), hook: opt.Stage}
+}
+
+// done records that stage, begun at start, has ended. A nil timer does
+// nothing.
+func (t *stageTimer) done(stage string, start time.Time) {
+	if t == nil {
+		return
+	}
+	took := time.Since(start)
+	t.timings.Add(stage, took)
+	t.log.Info("stage done", "stage", stage, "seconds", took.Round(time.Millisecond).Seconds())
+	if t.hook != nil {
+		t.hook(stage, took)
+	}
+}
