@@ -122,14 +122,15 @@ func (l *Ledger) Contact(ctx context.Context, payeeType, id string) (string, cor
 // UsageOf returns every line of an employee, or of a dependent, that
 // counts towards limits, as of now (for letters' remaining allowance).
 func (l *Ledger) UsageOf(ctx context.Context, column, id string) ([]core.PriorLine, error) {
-	if column != "employee_id" && column != "dependent_id" {
+	kind := map[string]string{"employee_id": "e", "dependent_id": "d"}[column]
+	if kind == "" {
 		return nil, fmt.Errorf("usage by %q", column)
 	}
-	rows, err := l.db.QueryContext(ctx, `SELECT `+priorColumns+` FROM lines WHERE `+column+` = ? AND (status != 'rejected' OR care_day = 1)`, id)
+	rows, err := l.db.QueryContext(ctx, `SELECT lines FROM usage WHERE kind = ? AND id = ?`, kind, id)
 	if err != nil {
 		return nil, fmt.Errorf("reading usage of %s: %w", id, err)
 	}
-	out, err := scanPrior(rows)
+	out, err := scanUsage(rows)
 	if err != nil {
 		return nil, fmt.Errorf("reading usage of %s: %w", id, err)
 	}

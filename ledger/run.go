@@ -120,6 +120,9 @@ func (t *Tx) Commit(summary []byte) error {
 	if err := t.flush(); err != nil {
 		return err
 	}
+	if err := t.putUsage(); err != nil {
+		return err
+	}
 	if _, err := t.tx.ExecContext(t.ctx, `UPDATE runs SET summary = ?, line_from = ?, line_to = (SELECT COALESCE(MAX(id), ?) FROM lines) WHERE id = ?`,
 		string(summary), t.base+1, t.base, t.RunID); err != nil {
 		return fmt.Errorf("saving run summary: %w", err)

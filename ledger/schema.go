@@ -225,4 +225,37 @@ CREATE TABLE ledger_meta (
 );
 INSERT INTO ledger_meta (name, value) VALUES ('ledger_id', lower(hex(randomblob(16))));
 `,
+	// 6: what the rules need of earlier runs, per family. Each run adds
+	// one row per employee ('e') and per dependent ('d') it decided a line
+	// for that counts (not rejected, or a day of care), holding those
+	// lines in usageRecord's encoding; a run reads a family's rows by
+	// primary key instead of indexing every line by employee and
+	// dependent. The rows of earlier runs are filled from their lines.
+	6: `
+CREATE TABLE usage (
+	kind    TEXT NOT NULL,              -- e: employee, d: dependent
+	id      TEXT NOT NULL,
+	run_id  TEXT NOT NULL,
+	lines   TEXT NOT NULL,              -- the run's lines that count, see usageRecord
+	PRIMARY KEY (kind, id, run_id)
+) WITHOUT ROWID;
+INSERT INTO usage (kind, id, run_id, lines)
+SELECT 'e', employee_id, run_id, group_concat(
+	octet_length(plan_id) || ':' || plan_id || octet_length(employee_id) || ':' || employee_id ||
+	octet_length(dependent_id) || ':' || dependent_id || octet_length(provider_id) || ':' || provider_id ||
+	octet_length(care_type) || ':' || care_type || octet_length(service_date) || ':' || service_date ||
+	octet_length(status) || ':' || status || care_day || ',' || day_used || ',' || placements || ',' ||
+	employee_share || ',' || employer_share || ',', '')
+FROM lines WHERE status != 'rejected' OR care_day = 1 GROUP BY employee_id, run_id;
+INSERT INTO usage (kind, id, run_id, lines)
+SELECT 'd', dependent_id, run_id, group_concat(
+	octet_length(plan_id) || ':' || plan_id || octet_length(employee_id) || ':' || employee_id ||
+	octet_length(dependent_id) || ':' || dependent_id || octet_length(provider_id) || ':' || provider_id ||
+	octet_length(care_type) || ':' || care_type || octet_length(service_date) || ':' || service_date ||
+	octet_length(status) || ':' || status || care_day || ',' || day_used || ',' || placements || ',' ||
+	employee_share || ',' || employer_share || ',', '')
+FROM lines WHERE status != 'rejected' OR care_day = 1 GROUP BY dependent_id, run_id;
+DROP INDEX lines_employee;
+DROP INDEX lines_dependent;
+`,
 }
