@@ -27,11 +27,12 @@ import (
 //   - read: pulling the drop (read and parse every file, apply the
 //     registries, spool the lines) against encoding/csv reading the same
 //     files (benchfloor.CSV);
+//
 //   - decide: deciding and committing every line against modernc SQLite
 //     inserting the rows the run stored into a table without secondary
 //     indexes (benchfloor.SQLiteLines).
 //
-//	go test ./batch -run '^$' -bench DecideCommit -benchtime 1x -bench-lines 1000000
+//     go test ./batch -run '^$' -bench DecideCommit -benchtime 1x -bench-lines 1000000
 //
 // CAREPAY_BENCH_DECIDE_PROFILE names a file for a CPU profile of the
 // decide stage alone.
