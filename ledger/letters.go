@@ -126,7 +126,7 @@ func (l *Ledger) UsageOf(ctx context.Context, column, id string) ([]core.PriorLi
 	if kind == "" {
 		return nil, fmt.Errorf("usage by %q", column)
 	}
-	rows, err := l.db.QueryContext(ctx, `SELECT lines FROM usage WHERE kind = ? AND id = ?`, kind, id)
+	rows, err := l.db.QueryContext(ctx, `SELECT lines FROM usage WHERE kind = ? AND id = ? ORDER BY run_id`, kind, id)
 	if err != nil {
 		return nil, fmt.Errorf("reading usage of %s: %w", id, err)
 	}

@@ -53,6 +53,7 @@ func (t *Tx) PutDecision(l *core.Line, d *core.Decision, paymentID int64) error 
 	if err != nil {
 		return fmt.Errorf("recording decision for %s row %d: %w", l.Source, l.Row, err)
 	}
+	t.keepUsage(l, d)
 	return nil
 }
 

@@ -34,6 +34,9 @@ type Tx struct {
 	emps  map[string]*core.Employee
 	deps  map[[2]string]*core.Dependent
 	provs map[string]*core.Provider
+	// The run's lines that count, per employee and per dependent, for
+	// table usage (written at the commit).
+	empUsage, depUsage map[string]*usageBuilder
 }
 
 // Begin starts a run on day asOf and allocates its ID, YYYYMMDD-NNN. A
@@ -58,7 +61,8 @@ func (l *Ledger) Begin(ctx context.Context, asOf core.Date, now time.Time) (*Tx,
 		return nil, err
 	}
 	t := &Tx{l: l, tx: tx, ctx: ctx,
-		stmts: map[string]*sql.Stmt{}, emps: map[string]*core.Employee{}, deps: map[[2]string]*core.Dependent{}, provs: map[string]*core.Provider{}}
+		stmts: map[string]*sql.Stmt{}, emps: map[string]*core.Employee{}, deps: map[[2]string]*core.Dependent{}, provs: map[string]*core.Provider{},
+		empUsage: map[string]*usageBuilder{}, depUsage: map[string]*usageBuilder{}}
 	prefix := strings.ReplaceAll(asOf.String(), "-", "") + "-"
 	var n int
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM runs WHERE id LIKE ?`, prefix+"%").Scan(&n); err != nil {

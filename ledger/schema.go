@@ -1,5 +1,10 @@
 package ledger
 
+import (
+	"context"
+	"database/sql"
+)
+
 // migrations are applied in order; each version runs once and is
 // recorded in schema_migrations, the missing ones together in one
 // transaction (see migrate). Never edit a shipped migration: add the next
@@ -228,34 +233,27 @@ INSERT INTO ledger_meta (name, value) VALUES ('ledger_id', lower(hex(randomblob(
 	// 6: what the rules need of earlier runs, per family. Each run adds
 	// one row per employee ('e') and per dependent ('d') it decided a line
 	// for that counts (not rejected, or a day of care), holding those
-	// lines in usageRecord's encoding; a run reads a family's rows by
-	// primary key instead of indexing every line by employee and
-	// dependent. The rows of earlier runs are filled from their lines.
+	// lines (see usageBuilder); a run reads a family's rows by primary key
+	// instead of indexing every line by employee and dependent. The rows
+	// of earlier runs are filled from their lines by backfillUsage.
 	6: `
 CREATE TABLE usage (
 	kind    TEXT NOT NULL,              -- e: employee, d: dependent
 	id      TEXT NOT NULL,
 	run_id  TEXT NOT NULL,
-	lines   TEXT NOT NULL,              -- the run's lines that count, see usageRecord
+	lines   BLOB NOT NULL,              -- the run's lines that count, see usageBuilder
 	PRIMARY KEY (kind, id, run_id)
 ) WITHOUT ROWID;
-INSERT INTO usage (kind, id, run_id, lines)
-SELECT 'e', employee_id, run_id, group_concat(
-	octet_length(plan_id) || ':' || plan_id || octet_length(employee_id) || ':' || employee_id ||
-	octet_length(dependent_id) || ':' || dependent_id || octet_length(provider_id) || ':' || provider_id ||
-	octet_length(care_type) || ':' || care_type || octet_length(service_date) || ':' || service_date ||
-	octet_length(status) || ':' || status || care_day || ',' || day_used || ',' || placements || ',' ||
-	employee_share || ',' || employer_share || ',', '')
-FROM lines WHERE status != 'rejected' OR care_day = 1 GROUP BY employee_id, run_id;
-INSERT INTO usage (kind, id, run_id, lines)
-SELECT 'd', dependent_id, run_id, group_concat(
-	octet_length(plan_id) || ':' || plan_id || octet_length(employee_id) || ':' || employee_id ||
-	octet_length(dependent_id) || ':' || dependent_id || octet_length(provider_id) || ':' || provider_id ||
-	octet_length(care_type) || ':' || care_type || octet_length(service_date) || ':' || service_date ||
-	octet_length(status) || ':' || status || care_day || ',' || day_used || ',' || placements || ',' ||
-	employee_share || ',' || employer_share || ',', '')
-FROM lines WHERE status != 'rejected' OR care_day = 1 GROUP BY dependent_id, run_id;
+`,
+	// 7: the usage table answers what the per-line indexes did.
+	7: `
 DROP INDEX lines_employee;
 DROP INDEX lines_dependent;
 `,
+}
+
+// migrationCode runs after the SQL of the migration of the same version,
+// in the same transaction, for what SQL alone cannot do.
+var migrationCode = map[int]func(ctx context.Context, tx *sql.Tx) error{
+	6: backfillUsage,
 }
