@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"fmt"
+	"strings"
 
 	"carepay/core"
 )
@@ -18,6 +19,41 @@ func (t *Tx) InvoiceSeen(ref string) (bool, error) {
 	var seen bool
 	if err := row.Scan(&seen); err != nil {
 		return false, fmt.Errorf("looking up invoice %s: %w", ref, err)
+	}
+	return seen, nil
+}
+
+// InvoicesSeen answers InvoiceSeen for many invoices at once (a run asks
+// about every invoice of its drop before deciding): it returns those of
+// refs that an earlier run saw.
+func (t *Tx) InvoicesSeen(refs []string) (map[string]bool, error) {
+	seen := map[string]bool{}
+	const chunk = 500
+	for len(refs) > 0 {
+		n := min(len(refs), chunk)
+		args := make([]any, 0, n+1)
+		args = append(args, t.base)
+		for _, r := range refs[:n] {
+			args = append(args, r)
+		}
+		rows, err := t.tx.QueryContext(t.ctx, `SELECT DISTINCT ref FROM lines WHERE kind = 'invoice' AND status != 'rejected' AND id <= ? AND ref IN (`+
+			strings.TrimSuffix(strings.Repeat("?,", n), ",")+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("looking up invoices: %w", err)
+		}
+		for rows.Next() {
+			var ref string
+			if err := rows.Scan(&ref); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("looking up invoices: %w", err)
+			}
+			seen[ref] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("looking up invoices: %w", err)
+		}
+		refs = refs[n:]
 	}
 	return seen, nil
 }
