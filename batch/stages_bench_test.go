@@ -46,7 +46,10 @@ func BenchmarkDecideCommit(b *testing.B) {
 	if _, err := gendrop.Write(context.Background(), gendrop.Options{Lines: *benchLines, Employees: *benchEmployees, Seed: 1, Dir: drop}); err != nil {
 		b.Fatal(err)
 	}
+	// As the command does.
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(MemoryLimit))
+	SetMemoryDefaults()
 	key, _ := ledger.ParseKey("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
 	for i := 0; i < b.N; i++ {
 		db := filepath.Join(dir, "ledger.db")

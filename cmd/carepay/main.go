@@ -23,7 +23,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 
 	"carepay/batch"
@@ -56,9 +55,7 @@ func (e *usageError) Error() string { return e.msg }
 var errProblemsFound = errors.New("problems found")
 
 func main() {
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(batch.MemoryLimit)
-	}
+	batch.SetMemoryDefaults()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
