@@ -134,6 +134,10 @@ func (t *Tx) Commit(summary []byte) error {
 	if err := t.tx.Commit(); err != nil {
 		return fmt.Errorf("committing run %s: %w", t.RunID, err)
 	}
+	// The outputs are written after the commit and read the ledger
+	// afresh: let go of what the run looked up, family by family.
+	t.emps, t.deps, t.provs, t.priorIDs = nil, nil, nil, nil
+	t.empUsage, t.depUsage, t.decided = nil, nil, nil
 	return nil
 }
 
