@@ -47,9 +47,11 @@ func BenchmarkDecideCommit(b *testing.B) {
 	if _, err := gendrop.Write(context.Background(), gendrop.Options{Lines: *benchLines, Employees: *benchEmployees, Seed: 1, Dir: drop}); err != nil {
 		b.Fatal(err)
 	}
-	// As the command does.
-	defer debug.SetGCPercent(debug.SetGCPercent(100))
-	defer debug.SetMemoryLimit(debug.SetMemoryLimit(MemoryLimit))
+	// As the command does (GOMEMLIMIT and GOGC still override).
+	limit, gc := debug.SetMemoryLimit(-1), debug.SetGCPercent(-1)
+	debug.SetGCPercent(gc)
+	defer debug.SetMemoryLimit(limit)
+	defer debug.SetGCPercent(gc)
 	SetMemoryDefaults()
 	key, _ := ledger.ParseKey("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
 	for i := 0; i < b.N; i++ {
