@@ -51,6 +51,20 @@ func decide(ctx context.Context, tx *ledger.Tx, opt Options, lines *spool.Sorter
 	}
 	live.summary.Released = live.summary.Lines
 
+	// Whether an earlier run saw each invoice, asked in a few queries.
+	refs := make([]string, 0, len(invoices))
+	for ref := range invoices {
+		refs = append(refs, ref)
+	}
+	seen, err := tx.InvoicesSeen(refs)
+	if err != nil {
+		f.Abort()
+		return nil, err
+	}
+	for ref, inv := range invoices {
+		inv.sum.SeenBefore, inv.looked = seen[ref], true
+	}
+
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	out := make(chan decided, 4096)

@@ -22,11 +22,20 @@ func (c Cents) String() string {
 	if neg {
 		c = -c
 	}
-	s := fmt.Sprintf("%d.%02d", int64(c)/100, int64(c)%100)
+	// Every decided line formats several amounts: no fmt here.
+	var b [24]byte
+	i := len(b)
+	cents := int64(c) % 100
+	b[i-1], b[i-2], b[i-3] = byte('0'+cents%10), byte('0'+cents/10), '.'
+	i -= 3
+	b2 := strconv.AppendInt(b[:0:0], int64(c)/100, 10)
+	i -= len(b2)
+	copy(b[i:], b2)
 	if neg {
-		return "-" + s
+		i--
+		b[i] = '-'
 	}
-	return s
+	return string(b[i:])
 }
 
 // Dollars formats c for people: "$1,234.50".

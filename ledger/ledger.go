@@ -193,6 +193,11 @@ func (l *Ledger) migrate(ctx context.Context) error {
 		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
 			return fmt.Errorf("migration %d: %w", v, err)
 		}
+		if code := migrationCode[v]; code != nil {
+			if err := code(ctx, tx); err != nil {
+				return fmt.Errorf("migration %d: %w", v, err)
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, v, time.Now().UTC().Format(time.RFC3339)); err != nil {
 			return fmt.Errorf("recording migration %d: %w", v, err)
 		}

@@ -236,6 +236,9 @@ func (l *Ledger) Contact(ctx context.Context, payeeType, id string) (string, cor
 	return name, a, email, nil
 }
 
+// priorColumns are the columns of a line that eachPrior reads.
+const priorColumns = `plan_id, employee_id, dependent_id, provider_id, care_type, service_date, status, care_day, day_used, placements, employee_share, employer_share`
+
 // eachPrior calls fn with each row of priorColumns, and closes rows.
 func eachPrior(rows *sql.Rows, fn func(*core.PriorLine) error) error {
 	defer rows.Close()

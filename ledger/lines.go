@@ -1,8 +1,8 @@
 package ledger
 
 import (
-	"database/sql"
 	"fmt"
+	"strings"
 
 	"carepay/core"
 )
@@ -19,6 +19,41 @@ func (t *Tx) InvoiceSeen(ref string) (bool, error) {
 	var seen bool
 	if err := row.Scan(&seen); err != nil {
 		return false, fmt.Errorf("looking up invoice %s: %w", ref, err)
+	}
+	return seen, nil
+}
+
+// InvoicesSeen answers InvoiceSeen for many invoices at once (a run asks
+// about every invoice of its drop before deciding): it returns those of
+// refs that an earlier run saw.
+func (t *Tx) InvoicesSeen(refs []string) (map[string]bool, error) {
+	seen := map[string]bool{}
+	const chunk = 500
+	for len(refs) > 0 {
+		n := min(len(refs), chunk)
+		args := make([]any, 0, n+1)
+		args = append(args, t.base)
+		for _, r := range refs[:n] {
+			args = append(args, r)
+		}
+		rows, err := t.tx.QueryContext(t.ctx, `SELECT DISTINCT ref FROM lines WHERE kind = 'invoice' AND status != 'rejected' AND id <= ? AND ref IN (`+
+			strings.TrimSuffix(strings.Repeat("?,", n), ",")+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("looking up invoices: %w", err)
+		}
+		for rows.Next() {
+			var ref string
+			if err := rows.Scan(&ref); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("looking up invoices: %w", err)
+			}
+			seen[ref] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("looking up invoices: %w", err)
+		}
+		refs = refs[n:]
 	}
 	return seen, nil
 }
@@ -54,56 +89,19 @@ func (t *Tx) PutDecision(l *core.Line, d *core.Decision, paymentID int64) error 
 	if err != nil {
 		return fmt.Errorf("recording decision for %s row %d: %w", l.Source, l.Row, err)
 	}
+	t.keepUsage(l, d)
 	return nil
-}
-
-const priorColumns = `plan_id, employee_id, dependent_id, provider_id, care_type, service_date, status, care_day, day_used, placements, employee_share, employer_share`
-
-func (t *Tx) prior(where string, arg string) ([]core.PriorLine, error) {
-	if err := t.loadPriorIDs(); err != nil {
-		return nil, err
-	}
-	if !t.priorIDs[arg] {
-		return nil, nil
-	}
-	st, err := t.stmt(`SELECT ` + priorColumns + ` FROM lines WHERE ` + where + ` AND id <= ? AND (status != 'rejected' OR care_day = 1)`)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := st.QueryContext(t.ctx, arg, t.base)
-	if err != nil {
-		return nil, err
-	}
-	return scanPrior(rows)
-}
-
-// scanPrior reads rows of priorColumns.
-func scanPrior(rows *sql.Rows) ([]core.PriorLine, error) {
-	defer rows.Close()
-	var out []core.PriorLine
-	for rows.Next() {
-		var p core.PriorLine
-		var date, status string
-		var es, er int64
-		if err := rows.Scan(&p.PlanID, &p.EmployeeID, &p.DependentID, &p.ProviderID, &p.CareType, &date, &status, &p.CareDay, &p.DayUsed, &p.Placements, &es, &er); err != nil {
-			return nil, err
-		}
-		p.ServiceDate, p.Status = pd(date), core.Status(status)
-		p.EmployeeShare, p.EmployerShare = core.Cents(es), core.Cents(er)
-		out = append(out, p)
-	}
-	return out, rows.Err()
 }
 
 // EmployeeLines returns earlier runs' lines of an employee that count, as
 // the rules' History.
 func (t *Tx) EmployeeLines(id string) ([]core.PriorLine, error) {
-	return t.prior("employee_id = ?", id)
+	return t.usage("e", id)
 }
 
 // DependentLines returns earlier runs' lines of a dependent that count.
 func (t *Tx) DependentLines(id string) ([]core.PriorLine, error) {
-	return t.prior("dependent_id = ?", id)
+	return t.usage("d", id)
 }
 
 // flush writes buffered decisions.
@@ -118,29 +116,27 @@ func (t *Tx) flush() error {
 }
 
 // loadPriorIDs reads, once per run, the employees and dependents that have
-// lines from earlier runs, so that the many with none cost no query.
+// lines from earlier runs (kind and ID, as in table usage), so that the
+// many with none cost no query.
 func (t *Tx) loadPriorIDs() error {
 	if t.priorIDs != nil {
 		return nil
 	}
 	ids := map[string]bool{}
-	for _, q := range []string{`SELECT DISTINCT employee_id FROM lines`, `SELECT DISTINCT dependent_id FROM lines`} {
-		rows, err := t.tx.QueryContext(t.ctx, q)
-		if err != nil {
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT kind || id FROM usage GROUP BY kind, id`)
+	if err != nil {
+		return fmt.Errorf("reading history: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
 			return fmt.Errorf("reading history: %w", err)
 		}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return fmt.Errorf("reading history: %w", err)
-			}
-			ids[id] = true
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("reading history: %w", err)
-		}
+		ids[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("reading history: %w", err)
 	}
 	t.priorIDs = ids
 	return nil

@@ -34,6 +34,9 @@ type Tx struct {
 	emps  map[string]*core.Employee
 	deps  map[[2]string]*core.Dependent
 	provs map[string]*core.Provider
+	// The run's lines that count, per employee and per dependent, for
+	// table usage (written at the commit).
+	empUsage, depUsage map[string]*usageBuilder
 }
 
 // Begin starts a run on day asOf and allocates its ID, YYYYMMDD-NNN. A
@@ -58,7 +61,8 @@ func (l *Ledger) Begin(ctx context.Context, asOf core.Date, now time.Time) (*Tx,
 		return nil, err
 	}
 	t := &Tx{l: l, tx: tx, ctx: ctx,
-		stmts: map[string]*sql.Stmt{}, emps: map[string]*core.Employee{}, deps: map[[2]string]*core.Dependent{}, provs: map[string]*core.Provider{}}
+		stmts: map[string]*sql.Stmt{}, emps: map[string]*core.Employee{}, deps: map[[2]string]*core.Dependent{}, provs: map[string]*core.Provider{},
+		empUsage: map[string]*usageBuilder{}, depUsage: map[string]*usageBuilder{}}
 	prefix := strings.ReplaceAll(asOf.String(), "-", "") + "-"
 	var n int
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM runs WHERE id LIKE ?`, prefix+"%").Scan(&n); err != nil {
@@ -120,6 +124,9 @@ func (t *Tx) Commit(summary []byte) error {
 	if err := t.flush(); err != nil {
 		return err
 	}
+	if err := t.putUsage(); err != nil {
+		return err
+	}
 	if _, err := t.tx.ExecContext(t.ctx, `UPDATE runs SET summary = ?, line_from = ?, line_to = (SELECT COALESCE(MAX(id), ?) FROM lines) WHERE id = ?`,
 		string(summary), t.base+1, t.base, t.RunID); err != nil {
 		return fmt.Errorf("saving run summary: %w", err)
@@ -127,6 +134,10 @@ func (t *Tx) Commit(summary []byte) error {
 	if err := t.tx.Commit(); err != nil {
 		return fmt.Errorf("committing run %s: %w", t.RunID, err)
 	}
+	// The outputs are written after the commit and read the ledger
+	// afresh: let go of what the run looked up, family by family.
+	t.emps, t.deps, t.provs, t.priorIDs = nil, nil, nil, nil
+	t.empUsage, t.depUsage, t.decided = nil, nil, nil
 	return nil
 }
 

@@ -1,5 +1,10 @@
 package ledger
 
+import (
+	"context"
+	"database/sql"
+)
+
 // migrations are applied in order; each version runs once and is
 // recorded in schema_migrations, the missing ones together in one
 // transaction (see migrate). Never edit a shipped migration: add the next
@@ -235,4 +240,30 @@ CREATE TABLE out_dirs (
 	recorded_at TEXT NOT NULL          -- when a run first wrote there
 );
 `,
+	// 7: what the rules need of earlier runs, per family. Each run adds
+	// one row per employee ('e') and per dependent ('d') it decided a line
+	// for that counts (not rejected, or a day of care), holding those
+	// lines (see usageBuilder); a run reads a family's rows by primary key
+	// instead of indexing every line by employee and dependent. The rows
+	// of earlier runs are filled from their lines by backfillUsage.
+	7: `
+CREATE TABLE usage (
+	kind    TEXT NOT NULL,              -- e: employee, d: dependent
+	id      TEXT NOT NULL,
+	run_id  TEXT NOT NULL,
+	lines   BLOB NOT NULL,              -- the run's lines that count, see usageBuilder
+	PRIMARY KEY (kind, id, run_id)
+) WITHOUT ROWID;
+`,
+	// 8: the usage table answers what the per-line indexes did.
+	8: `
+DROP INDEX lines_employee;
+DROP INDEX lines_dependent;
+`,
+}
+
+// migrationCode runs after the SQL of the migration of the same version,
+// in the same transaction, for what SQL alone cannot do.
+var migrationCode = map[int]func(ctx context.Context, tx *sql.Tx) error{
+	7: backfillUsage,
 }

@@ -4,8 +4,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
-
-	"github.com/gocarina/gocsv"
+	"strconv"
 
 	"carepay/core"
 	"carepay/payout"
@@ -45,44 +44,44 @@ func NewDecisionRow(runID string, l *core.Line, d *core.Decision) DecisionRow {
 	}
 }
 
-// DecisionsWriter streams decisions.csv: rows are buffered in small batches
-// and marshalled by gocsv, the header written once.
+// decisionColumns is the header of decisions.csv, DecisionRow's csv tags
+// in order.
+var decisionColumns = []string{"run_id", "source", "row", "kind", "ref", "plan_id", "employee_id", "dependent_id", "provider_id",
+	"care_type", "service_date", "units", "charged", "employee_share", "employer_share", "status", "reasons", "payee_type", "payee_id"}
+
+// DecisionsWriter streams decisions.csv with encoding/csv, the header
+// written once. A run writes a row per line it decides, so the row is
+// written field by field rather than marshalled by reflection.
 type DecisionsWriter struct {
-	out     *gocsv.SafeCSVWriter
-	batch   []DecisionRow
+	out     *csv.Writer
+	rec     []string
 	started bool
 }
 
 // NewDecisionsWriter writes decisions.csv to w.
 func NewDecisionsWriter(w io.Writer) *DecisionsWriter {
-	return &DecisionsWriter{out: gocsv.NewSafeCSVWriter(csv.NewWriter(w))}
+	return &DecisionsWriter{out: csv.NewWriter(w), rec: make([]string, 0, len(decisionColumns))}
+}
+
+func (d *DecisionsWriter) header() error {
+	if d.started {
+		return nil
+	}
+	d.started = true
+	return d.out.Write(decisionColumns)
 }
 
 // Write adds a row. Text cells are escaped so that no spreadsheet opening
 // decisions.csv runs one as a formula (payout.CellSafe).
 func (d *DecisionsWriter) Write(r DecisionRow) error {
-	for _, c := range []*string{&r.RunID, &r.Source, &r.Kind, &r.Ref, &r.PlanID, &r.EmployeeID, &r.DependentID,
-		&r.ProviderID, &r.CareType, &r.ServiceDate, &r.Units, &r.Charged, &r.EmployeeShare, &r.EmployerShare,
-		&r.Status, &r.Reasons, &r.PayeeType, &r.PayeeID} {
-		*c = payout.CellSafe(*c)
+	if err := d.header(); err != nil {
+		return fmt.Errorf("writing decisions.csv: %w", err)
 	}
-	d.batch = append(d.batch, r)
-	if len(d.batch) >= 1024 {
-		return d.flush()
-	}
-	return nil
-}
-
-func (d *DecisionsWriter) flush() error {
-	var err error
-	if !d.started {
-		err = gocsv.MarshalCSV(d.batch, d.out)
-		d.started = true
-	} else if len(d.batch) > 0 {
-		err = gocsv.MarshalCSVWithoutHeaders(d.batch, d.out)
-	}
-	d.batch = d.batch[:0]
-	if err != nil {
+	c := payout.CellSafe
+	d.rec = append(d.rec[:0], c(r.RunID), c(r.Source), strconv.Itoa(r.Row), c(r.Kind), c(r.Ref), c(r.PlanID), c(r.EmployeeID),
+		c(r.DependentID), c(r.ProviderID), c(r.CareType), c(r.ServiceDate), c(r.Units), c(r.Charged), c(r.EmployeeShare),
+		c(r.EmployerShare), c(r.Status), c(r.Reasons), c(r.PayeeType), c(r.PayeeID))
+	if err := d.out.Write(d.rec); err != nil {
 		return fmt.Errorf("writing decisions.csv: %w", err)
 	}
 	return nil
@@ -90,9 +89,12 @@ func (d *DecisionsWriter) flush() error {
 
 // Close writes what is buffered (and the header, for a run with no lines).
 func (d *DecisionsWriter) Close() error {
-	if err := d.flush(); err != nil {
-		return err
+	if err := d.header(); err != nil {
+		return fmt.Errorf("writing decisions.csv: %w", err)
 	}
 	d.out.Flush()
-	return d.out.Error()
+	if err := d.out.Error(); err != nil {
+		return fmt.Errorf("writing decisions.csv: %w", err)
+	}
+	return nil
 }

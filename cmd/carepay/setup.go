@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"runtime/debug"
 
 	"carepay/batch"
 	"carepay/config"
@@ -47,11 +46,9 @@ func (c *common) load() (*config.Config, error) {
 	if err := safefile.SetPerm(cfg.Run.Perm()); err != nil {
 		return nil, fmt.Errorf("run.file_mode: %w", err)
 	}
-	// The heap's soft limit: run.memory_limit, unless GOMEMLIMIT is set
-	// (the runtime has read it already).
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(cfg.Run.MemoryLimitBytes())
-	}
+	// The heap's soft limit (run.memory_limit) and the collector's pace,
+	// unless GOMEMLIMIT or GOGC is set (the runtime has read them already).
+	batch.SetMemoryDefaults(cfg.Run.MemoryLimitBytes())
 	return cfg, nil
 }
 
