@@ -4,7 +4,8 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
-	"strconv"
+
+	"github.com/gocarina/gocsv"
 
 	"carepay/core"
 	"carepay/payout"
@@ -44,44 +45,44 @@ func NewDecisionRow(runID string, l *core.Line, d *core.Decision) DecisionRow {
 	}
 }
 
-// decisionColumns is the header of decisions.csv, DecisionRow's csv tags
-// in order.
-var decisionColumns = []string{"run_id", "source", "row", "kind", "ref", "plan_id", "employee_id", "dependent_id", "provider_id",
-	"care_type", "service_date", "units", "charged", "employee_share", "employer_share", "status", "reasons", "payee_type", "payee_id"}
-
-// DecisionsWriter streams decisions.csv with encoding/csv, the header
-// written once. A run writes a row per line it decides, so the row is
-// written field by field rather than marshalled by reflection.
+// DecisionsWriter streams decisions.csv: rows are buffered in small batches
+// and marshalled by gocsv, the header written once.
 type DecisionsWriter struct {
-	out     *csv.Writer
-	rec     []string
+	out     *gocsv.SafeCSVWriter
+	batch   []DecisionRow
 	started bool
 }
 
 // NewDecisionsWriter writes decisions.csv to w.
 func NewDecisionsWriter(w io.Writer) *DecisionsWriter {
-	return &DecisionsWriter{out: csv.NewWriter(w), rec: make([]string, 0, len(decisionColumns))}
-}
-
-func (d *DecisionsWriter) header() error {
-	if d.started {
-		return nil
-	}
-	d.started = true
-	return d.out.Write(decisionColumns)
+	return &DecisionsWriter{out: gocsv.NewSafeCSVWriter(csv.NewWriter(w))}
 }
 
 // Write adds a row. Text cells are escaped so that no spreadsheet opening
 // decisions.csv runs one as a formula (payout.CellSafe).
 func (d *DecisionsWriter) Write(r DecisionRow) error {
-	if err := d.header(); err != nil {
-		return fmt.Errorf("writing decisions.csv: %w", err)
+	for _, c := range []*string{&r.RunID, &r.Source, &r.Kind, &r.Ref, &r.PlanID, &r.EmployeeID, &r.DependentID,
+		&r.ProviderID, &r.CareType, &r.ServiceDate, &r.Units, &r.Charged, &r.EmployeeShare, &r.EmployerShare,
+		&r.Status, &r.Reasons, &r.PayeeType, &r.PayeeID} {
+		*c = payout.CellSafe(*c)
 	}
-	c := payout.CellSafe
-	d.rec = append(d.rec[:0], c(r.RunID), c(r.Source), strconv.Itoa(r.Row), c(r.Kind), c(r.Ref), c(r.PlanID), c(r.EmployeeID),
-		c(r.DependentID), c(r.ProviderID), c(r.CareType), c(r.ServiceDate), c(r.Units), c(r.Charged), c(r.EmployeeShare),
-		c(r.EmployerShare), c(r.Status), c(r.Reasons), c(r.PayeeType), c(r.PayeeID))
-	if err := d.out.Write(d.rec); err != nil {
+	d.batch = append(d.batch, r)
+	if len(d.batch) >= 1024 {
+		return d.flush()
+	}
+	return nil
+}
+
+func (d *DecisionsWriter) flush() error {
+	var err error
+	if !d.started {
+		err = gocsv.MarshalCSV(d.batch, d.out)
+		d.started = true
+	} else if len(d.batch) > 0 {
+		err = gocsv.MarshalCSVWithoutHeaders(d.batch, d.out)
+	}
+	d.batch = d.batch[:0]
+	if err != nil {
 		return fmt.Errorf("writing decisions.csv: %w", err)
 	}
 	return nil
@@ -89,12 +90,9 @@ func (d *DecisionsWriter) Write(r DecisionRow) error {
 
 // Close writes what is buffered (and the header, for a run with no lines).
 func (d *DecisionsWriter) Close() error {
-	if err := d.header(); err != nil {
-		return fmt.Errorf("writing decisions.csv: %w", err)
+	if err := d.flush(); err != nil {
+		return err
 	}
 	d.out.Flush()
-	if err := d.out.Error(); err != nil {
-		return fmt.Errorf("writing decisions.csv: %w", err)
-	}
-	return nil
+	return d.out.Error()
 }
