@@ -48,12 +48,7 @@ func TestReadFileStreams(t *testing.T) {
 		t.Fatalf("file is %d bytes; it must exceed the %d bound to prove anything", fi.Size(), bound)
 	}
 
-	heap := func() uint64 {
-		runtime.GC()
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		return m.HeapAlloc
-	}
+	heap := liveHeap
 	var n int
 	var during uint64
 	rep, err := ingest.ReadFile(context.Background(), p, "big.csv", ingest.Options{Arrived: arrived}, func(r *ingest.Record) error {
@@ -86,4 +81,12 @@ func TestReadFileStreams(t *testing.T) {
 	if after > bound {
 		t.Errorf("live heap after reading = %d bytes, want at most %d", after, bound)
 	}
+}
+
+// liveHeap collects garbage and returns the bytes of heap still in use.
+func liveHeap() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
 }

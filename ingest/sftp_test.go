@@ -862,32 +862,11 @@ func TestSFTPAgainstOpenSSH(t *testing.T) {
 	}
 }
 
-// growingFile appends to a file on the server when first written to, as
-// an upload still at work would while carepay reads.
-type growingFile struct {
-	buf  bytes.Buffer
-	path string
-	done bool
-}
-
-func (g *growingFile) Write(p []byte) (int, error) {
-	if !g.done {
-		g.done = true
-		f, err := os.OpenFile(g.path, os.O_WRONLY|os.O_APPEND, 0)
-		if err != nil {
-			return 0, err
-		}
-		f.WriteString("more,rows\n")
-		f.Close()
-	}
-	return g.buf.Write(p)
-}
-
 func TestSFTPFetchRefusesAGrowingFile(t *testing.T) {
 	srv := sshtest.Start(t, sshtest.Options{})
 	sftpPut(t, srv, "inbox/a.csv", []byte("a,b\n1,2\n"))
 	src := newSFTPSource(t, sftpOptions(srv))
-	err := src.Fetch(context.Background(), "a.csv", &growingFile{path: srv.Path("inbox/a.csv")})
+	err := src.Fetch(context.Background(), "a.csv", &growingWriter{path: srv.Path("inbox/a.csv")})
 	if !errors.Is(err, ingest.ErrChanged) {
 		t.Fatalf("Fetch = %v, want ErrChanged", err)
 	}

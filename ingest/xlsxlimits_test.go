@@ -205,12 +205,7 @@ func TestReadXLSXStreams(t *testing.T) {
 	if unpacked <= bound {
 		t.Fatalf("workbook unpacks to %d bytes; it must exceed the %d bound to prove anything", unpacked, bound)
 	}
-	heap := func() uint64 {
-		runtime.GC()
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		return m.HeapAlloc
-	}
+	heap := liveHeap
 	var n int
 	var during uint64
 	rep, err := ingest.ReadFile(context.Background(), p, "big.xlsx", ingest.Options{Arrived: arrived}, func(r *ingest.Record) error {
