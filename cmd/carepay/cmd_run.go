@@ -19,9 +19,9 @@ One full pass: pull every drop, decide every line of care, record it in the
 ledger, and write out/<run-id>/ (decisions.csv, run.json, acks/).
 --inbox replaces the configured sources with DIR, read in place: nothing
 there is moved or deleted, and acknowledgements go to out/<run-id>/acks/.
-A file modified less than 2s ago may still be being written: it is left
-for a later run and listed as waiting (a configured folder source waits
-for its stable_wait, 5s by default).
+A file whose size or time changes within 1s is still being written: it is
+left for a later run and listed as waiting (a configured folder source
+follows its stable rule: by default a file must have rested 5s).
 
 The run refuses, before reading anything, when the ledger is not the one
 that made out/ (or the payroll deliveries): a ledger that is new,

@@ -164,10 +164,11 @@ func TestValidateAppliesSanityLimits(t *testing.T) {
 	}
 }
 
-// TestInboxLeavesAFreshFileWaiting: a file written a moment ago in the
-// --inbox folder may still be being written, so the run leaves it for the
-// next run and says so in the summary; once it has rested it is taken.
-func TestInboxLeavesAFreshFileWaiting(t *testing.T) {
+// TestInboxLeavesAGrowingFileWaiting: a file in the --inbox folder that
+// grows while the run looks at it is still being written, so the run
+// leaves it for the next run and says so in the summary; once nothing
+// writes to it, it is taken, however recently it was written.
+func TestInboxLeavesAGrowingFileWaiting(t *testing.T) {
 	dir := t.TempDir()
 	inbox := filepath.Join(dir, "inbox")
 	if err := os.MkdirAll(inbox, 0o700); err != nil {
@@ -182,20 +183,39 @@ func TestInboxLeavesAFreshFileWaiting(t *testing.T) {
 		t.Fatal(err)
 	}
 	common := []string{"--config", "../../config.toml", "--db", filepath.Join(dir, "l.db"), "--out", filepath.Join(dir, "out"), "--inbox", inbox}
+
+	// A writer appends a blank line every 100ms until the run is over.
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer f.Close()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(100 * time.Millisecond):
+				f.Write([]byte("\n"))
+			}
+		}
+	}()
 	code, out, errs := carepay(t, append([]string{"run", "--as-of", "2026-04-10"}, common...)...)
+	close(stop)
+	<-done
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	if !strings.Contains(out, "files: 0 taken") || !strings.Contains(out, "waiting: 01-employees.csv: modified") {
-		t.Errorf("a fresh file was not left waiting:\n%s", out)
+	if !strings.Contains(out, "files: 0 taken") || !strings.Contains(out, "waiting: 01-employees.csv: still changing") {
+		t.Errorf("a growing file was not left waiting:\n%s", out)
 	}
-	old := time.Now().Add(-inboxStableWait - time.Second)
-	if err := os.Chtimes(path, old, old); err != nil {
-		t.Fatal(err)
-	}
+	// Written a moment ago, but no longer changing: taken.
 	_, out, _ = carepay(t, append([]string{"run", "--as-of", "2026-04-10"}, common...)...)
 	if !strings.Contains(out, "files: 1 taken") || strings.Contains(out, "waiting:") {
-		t.Errorf("a rested file was not taken:\n%s", out)
+		t.Errorf("a file no longer written to was not taken:\n%s", out)
 	}
 }
 

@@ -33,19 +33,19 @@ func (w *wiring) Close() {
 	}
 }
 
-// inboxStableWait is how long a file in the --inbox folder must have rested
-// before it is taken. Shorter than a configured folder's default: the
-// operator names a folder they filled, and a drop checked out or copied a
-// moment ago (the demo) should not wait, while a file still being written
-// to is caught all the same.
-const inboxStableWait = 2 * time.Second
+// inboxStableWait is the time between the two looks at the --inbox folder:
+// a file whose size or time changed in between is still being written and
+// is left for the next run. The --inbox folder compares two looks rather
+// than a file's age, so that a drop checked out or copied a moment ago
+// (the demo) is taken at once when nothing writes to it.
+const inboxStableWait = time.Second
 
 // buildSources returns the configured sources, or the --inbox folder read
 // in place when inbox is set.
 func buildSources(cfg *config.Config, inbox string) (*wiring, error) {
 	w := &wiring{}
 	if inbox != "" {
-		w.sources = []ingest.Source{&ingest.Folder{SourceName: "inbox", Dir: inbox, ReadOnly: true, StableWait: inboxStableWait}}
+		w.sources = []ingest.Source{&ingest.Folder{SourceName: "inbox", Dir: inbox, ReadOnly: true, Stable: ingest.StableSize, StableWait: inboxStableWait}}
 		return w, nil
 	}
 	for _, s := range cfg.Sources {
