@@ -59,7 +59,7 @@ func TestApprovalCoversLinesHeldWhenGiven(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	// Run 1: 5 h (8 x 5 = 40.00) and 6 h (8 x 6 = 48.00), both held.
-	first := e.run(writeDrop(t, map[string]string{"01-employees.csv": pinchEmployee("39999.99", "payroll", "", "0"),
+	first := e.run(drop(t, map[string]string{"01-employees.csv": pinchEmployee("39999.99", "payroll", "", "0"),
 		"02-dependents.csv": pinchDependents, "03-providers.csv": pinchProviders,
 		"20-statement.csv": statementsHeader + inHome("ST-P", 2, 5) + inHome("ST-P", 3, 6)}), fixtureDay)
 	if got := payroll(t, first.OutDir); len(got) != 0 {
@@ -71,7 +71,7 @@ func TestApprovalCoversLinesHeldWhenGiven(t *testing.T) {
 	}
 	// Run 2: a late line of the same statement (4 h: 8 x 4 = 32.00) is held
 	// again; the approved lines are paid: 40.00 + 48.00 = 88.00.
-	second := e.run(writeDrop(t, map[string]string{"21-statement-late.csv": statementsHeader + inHome("ST-P", 4, 4)}), fixtureDay.AddDays(3))
+	second := e.run(drop(t, map[string]string{"21-statement-late.csv": statementsHeader + inHome("ST-P", 4, 4)}), fixtureDay.AddDays(3))
 	rows := readDecisions(t, filepath.Join(second.OutDir, "decisions.csv"))
 	status := map[string]string{}
 	for _, r := range rows {
@@ -92,7 +92,7 @@ func TestApprovalCoversLinesHeldWhenGiven(t *testing.T) {
 	if err := e.lg.Approve(ctx, []string{"ST-P"}, "ops-lead", fixtureDay.Time()); err == nil || !strings.Contains(err.Error(), "already approved by second-lead") {
 		t.Errorf("third approval: %v", err)
 	}
-	third := e.run(writeDrop(t, nil), fixtureDay.AddDays(4))
+	third := e.run(drop(t, nil), fixtureDay.AddDays(4))
 	rows = readDecisions(t, filepath.Join(third.OutDir, "decisions.csv"))
 	if len(rows) != 1 || rows[0]["service_date"] != "2026-03-04" || rows[0]["status"] != "approved" || rows[0]["reasons"] != "" {
 		t.Errorf("run 3 decisions %v", rows)
@@ -119,7 +119,7 @@ func TestApprovalCoversLinesHeldWhenGiven(t *testing.T) {
 func TestHeldLineKeepsReservedAmount(t *testing.T) {
 	e := newEnv(t)
 	// Run 1: 10 h at 8.00 (income 39,999.99) = 80.00, held.
-	e.run(writeDrop(t, map[string]string{"01-employees.csv": pinchEmployee("39999.99", "payroll", "", "0"),
+	e.run(drop(t, map[string]string{"01-employees.csv": pinchEmployee("39999.99", "payroll", "", "0"),
 		"02-dependents.csv": pinchDependents, "03-providers.csv": pinchProviders,
 		"20-statement.csv": statementsHeader + inHome("ST-P", 2, 10)}), fixtureDay)
 	if err := e.lg.Approve(context.Background(), []string{"ST-P"}, "ops-lead", fixtureDay.Time()); err != nil {
@@ -128,7 +128,7 @@ func TestHeldLineKeepsReservedAmount(t *testing.T) {
 	// Run 2: income now 80,000.00 (4.00 an hour: 40.00) and other
 	// benefits 5,000.00 (the cap: BENEFIT_MAXED). A new line sees them;
 	// the released line is paid the 80.00 reserved.
-	second := e.run(writeDrop(t, map[string]string{"01-employees-raise.csv": pinchEmployee("80000.00", "payroll", "", "5000.00"),
+	second := e.run(drop(t, map[string]string{"01-employees-raise.csv": pinchEmployee("80000.00", "payroll", "", "5000.00"),
 		"20-statement-2.csv": statementsHeader + inHome("ST-Q", 3, 10)}), fixtureDay.AddDays(3))
 	rows := readDecisions(t, filepath.Join(second.OutDir, "decisions.csv"))
 	got := map[string]string{}
@@ -149,13 +149,13 @@ func TestHeldLineKeepsReservedAmount(t *testing.T) {
 func TestReleasedLineCarriesPaymentDetails(t *testing.T) {
 	e := newEnv(t)
 	// Routing 011000016 fails the ABA check digit. 10 h x 8.00 = 80.00.
-	e.run(writeDrop(t, map[string]string{"01-employees.csv": pinchEmployee("39999.99", "ach", "011000016", "0"),
+	e.run(drop(t, map[string]string{"01-employees.csv": pinchEmployee("39999.99", "ach", "011000016", "0"),
 		"02-dependents.csv": pinchDependents, "03-providers.csv": pinchProviders,
 		"20-statement.csv": statementsHeader + inHome("ST-P", 2, 10)}), fixtureDay)
 	if err := e.lg.Approve(context.Background(), []string{"ST-P"}, "ops-lead", fixtureDay.Time()); err != nil {
 		t.Fatal(err)
 	}
-	second := e.run(writeDrop(t, nil), fixtureDay.AddDays(3))
+	second := e.run(drop(t, nil), fixtureDay.AddDays(3))
 	rows := readDecisions(t, filepath.Join(second.OutDir, "decisions.csv"))
 	if len(rows) != 1 || rows[0]["status"] != "approved" || rows[0]["reasons"] != "PAYMENT_DETAILS" || rows[0]["employer_share"] != "80.00" {
 		t.Errorf("released line %v; want approved [PAYMENT_DETAILS] 80.00", rows)
@@ -167,7 +167,7 @@ func TestReleasedLineCarriesPaymentDetails(t *testing.T) {
 	if len(sum.Held) != 1 || sum.Held[0].PayeeID != "EP" || sum.Held[0].Amount != 80_00 || sum.ByReason[string(core.PaymentDetails)] != 1 {
 		t.Errorf("run 2 held %+v, reasons %v", sum.Held, sum.ByReason)
 	}
-	third := e.run(writeDrop(t, map[string]string{"01-employees-fixed.csv": pinchEmployee("39999.99", "ach", "011000015", "0")}), fixtureDay.AddDays(4))
+	third := e.run(drop(t, map[string]string{"01-employees-fixed.csv": pinchEmployee("39999.99", "ach", "011000015", "0")}), fixtureDay.AddDays(4))
 	if got := nachaEntries(t, third.OutDir); len(got) != 1 || got["EP"] != 80_00 {
 		t.Errorf("run 3 entries %v; want EP 80.00", got)
 	}

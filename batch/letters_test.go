@@ -20,7 +20,7 @@ func TestLetterRemainingCountsEarlierRunsAndBothParents(t *testing.T) {
 		"E1,D1,Cal,Ames,2020-01-01,child,2025-01-01\n" +
 		"E2,D1,Cal,Ames,2020-01-01,child,2025-01-01\n" + // both parents
 		"E2,D2,Dot,Boyd,2020-01-01,child,2025-01-01\n"
-	first := writeDrop(t, map[string]string{
+	first := drop(t, map[string]string{
 		"01-employees.csv":  reviewEmployees,
 		"02-dependents.csv": dependents,
 		"03-providers.csv":  reviewProviders,
@@ -31,7 +31,7 @@ func TestLetterRemainingCountsEarlierRunsAndBothParents(t *testing.T) {
 	if _, err := e.runOn(e.lg, out, first, core.NewDate(2026, 3, 31)); err != nil {
 		t.Fatal(err)
 	}
-	second := writeDrop(t, map[string]string{
+	second := drop(t, map[string]string{
 		"11-statements.csv": statementsHeader + centerDays("S3", "PC", "E2", "D1", []int{9, 10}) +
 			centerDays("S4", "PC", "E1", "D1", []int{11}) + centerDays("S5", "PC", "E2", "D2", []int{12}),
 	})

@@ -50,19 +50,6 @@ func centerDays(statement, provider, employee, dependent string, days []int) str
 	return b.String()
 }
 
-// writeDrop writes files into a new folder, as a drop that has rested,
-// and returns it.
-func writeDrop(t *testing.T, files map[string]string) string {
-	t.Helper()
-	dir := t.TempDir()
-	for name, body := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		rested(t, filepath.Join(dir, name))
-	}
-	return dir
-}
 
 func readSummary(t *testing.T, res *Result) report.Summary {
 	t.Helper()
@@ -170,7 +157,7 @@ func TestPaymentReviewLimit(t *testing.T) {
 			case strings.HasPrefix(c.name, "details_"):
 				provider = "PB"
 			}
-			in := writeDrop(t, map[string]string{"01-employees.csv": reviewEmployees, "02-dependents.csv": reviewDependents,
+			in := drop(t, map[string]string{"01-employees.csv": reviewEmployees, "02-dependents.csv": reviewDependents,
 				"03-providers.csv":  reviewProviders,
 				"20-statements.csv": statementsHeader + centerDays("ST-1", provider, "E1", "D1", marchWorkdays[:c.lines])})
 			res := e.run(in, fixtureDay)
@@ -247,7 +234,7 @@ func TestHeldPaymentIsPaidOnceApproved(t *testing.T) {
 	days := marchWorkdays[:11]
 	// PA (ach) for E1's child and PC (check) for E2's: the first line
 	// decided is PA's, so PA's payment is PAY-1 and PC's PAY-2.
-	first := e.run(writeDrop(t, map[string]string{"01-employees.csv": reviewEmployees, "02-dependents.csv": reviewDependents,
+	first := e.run(drop(t, map[string]string{"01-employees.csv": reviewEmployees, "02-dependents.csv": reviewDependents,
 		"03-providers.csv":  reviewProviders,
 		"20-statements.csv": statementsHeader + centerDays("ST-A", "PA", "E1", "D1", days) + centerDays("ST-C", "PC", "E2", "D2", days)}), fixtureDay)
 	sum := readSummary(t, first)
@@ -285,7 +272,7 @@ func TestHeldPaymentIsPaidOnceApproved(t *testing.T) {
 
 	// Run 2: one more line for PC (Mar 17: 4,990.00) forms PAY-3, paid by
 	// check 100001; PAY-1 is paid by ACH, as formed; PAY-2 still waits.
-	second := e.run(writeDrop(t, map[string]string{"20-statements-more.csv": statementsHeader + centerDays("ST-C2", "PC", "E2", "D2", []int{17})}),
+	second := e.run(drop(t, map[string]string{"20-statements-more.csv": statementsHeader + centerDays("ST-C2", "PC", "E2", "D2", []int{17})}),
 		fixtureDay.AddDays(3))
 	rows := readDecisions(t, filepath.Join(second.OutDir, "decisions.csv"))
 	if len(rows) != 1 || rows[0]["ref"] != "ST-C2" || rows[0]["reasons"] != "" {
@@ -320,7 +307,7 @@ func TestHeldPaymentIsPaidOnceApproved(t *testing.T) {
 	if err := e.lg.Approve(ctx, []string{"PAY-2"}, "ops-lead", fixtureDay.Time()); err != nil {
 		t.Fatal(err)
 	}
-	third := e.run(writeDrop(t, nil), fixtureDay.AddDays(4))
+	third := e.run(drop(t, nil), fixtureDay.AddDays(4))
 	if rows := readDecisions(t, filepath.Join(third.OutDir, "decisions.csv")); len(rows) != 0 {
 		t.Errorf("run 3 decided %d lines", len(rows))
 	}
@@ -331,7 +318,7 @@ func TestHeldPaymentIsPaidOnceApproved(t *testing.T) {
 		t.Error("run 3 paid by ACH or held something")
 	}
 	// A fourth run pays nothing again.
-	fourth := e.run(writeDrop(t, nil), fixtureDay.AddDays(5))
+	fourth := e.run(drop(t, nil), fixtureDay.AddDays(5))
 	if p, _ := e.lg.Payments(ctx, fourth.RunID); len(p) != 0 {
 		t.Errorf("a fourth run paid %d payments", len(p))
 	}
@@ -352,7 +339,7 @@ func TestHeldPaymentIsPaidOnceApproved(t *testing.T) {
 func TestHeldPaymentCarriesEarlierLines(t *testing.T) {
 	e := newEnv(t)
 	// Run 1: PB's routing number fails: 6 x 4,990.00 = 29,940.00 unpaid.
-	first := e.run(writeDrop(t, map[string]string{"01-employees.csv": reviewEmployees, "02-dependents.csv": reviewDependents,
+	first := e.run(drop(t, map[string]string{"01-employees.csv": reviewEmployees, "02-dependents.csv": reviewDependents,
 		"03-providers.csv":  reviewProviders,
 		"20-statements.csv": statementsHeader + centerDays("ST-B", "PB", "E1", "D1", marchWorkdays[:6])}), fixtureDay)
 	if h := readSummary(t, first).Held; len(h) != 1 || h[0].Amount != 29_940_00 || h[0].PaymentID != "" {
@@ -360,7 +347,7 @@ func TestHeldPaymentCarriesEarlierLines(t *testing.T) {
 	}
 	// Run 2: details fixed, 5 more lines: 29,940.00 + 5 x 4,990.00 =
 	// 54,890.00 > 50,000.00: held for review with all 11 lines.
-	second := e.run(writeDrop(t, map[string]string{
+	second := e.run(drop(t, map[string]string{
 		"03-providers.csv":  providersHeader + "PB,Birch Care,3 Main St,Dover,DE,19901,ach,011000015,87654321,checking\n",
 		"20-statements.csv": statementsHeader + centerDays("ST-B2", "PB", "E1", "D1", marchWorkdays[6:11])}), fixtureDay.AddDays(3))
 	h := readSummary(t, second).Held
@@ -378,7 +365,7 @@ func TestHeldPaymentCarriesEarlierLines(t *testing.T) {
 	if err := e.lg.Approve(context.Background(), []string{"PAY-1"}, "ops-lead", time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	third := e.run(writeDrop(t, nil), fixtureDay.AddDays(4))
+	third := e.run(drop(t, nil), fixtureDay.AddDays(4))
 	if got := nachaEntries(t, third.OutDir); len(got) != 1 || got["PB"] != 54_890_00 {
 		t.Errorf("run 3 entries %v; want PB 54,890.00", got)
 	}
@@ -396,7 +383,7 @@ func TestHeldPaymentCarriesEarlierLines(t *testing.T) {
 func TestApprovedPaymentWaitsForBankDetails(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	e.run(writeDrop(t, map[string]string{"01-employees.csv": reviewEmployees, "02-dependents.csv": reviewDependents,
+	e.run(drop(t, map[string]string{"01-employees.csv": reviewEmployees, "02-dependents.csv": reviewDependents,
 		"03-providers.csv":  reviewProviders,
 		"20-statements.csv": statementsHeader + centerDays("ST-B", "PB", "E1", "D1", marchWorkdays[:11])}), fixtureDay)
 	a, err := e.lg.ApproveRefs(ctx, []string{"PAY-1"}, "ops-lead", time.Now())
@@ -407,7 +394,7 @@ func TestApprovedPaymentWaitsForBankDetails(t *testing.T) {
 		t.Errorf("the approval does not see the failing details: %q", why)
 	}
 	// Approved, details still failing: not paid, listed with its ID.
-	second := e.run(writeDrop(t, nil), fixtureDay.AddDays(3))
+	second := e.run(drop(t, nil), fixtureDay.AddDays(3))
 	h := readSummary(t, second).Held
 	if len(h) != 1 || h[0].PaymentID != "PAY-1" || h[0].Reason != "PAYMENT_DETAILS" || !strings.Contains(h[0].Detail, "fails the ABA check digit") {
 		t.Errorf("run 2 held %+v", h)
@@ -416,7 +403,7 @@ func TestApprovedPaymentWaitsForBankDetails(t *testing.T) {
 		t.Error("paid to a routing number that fails")
 	}
 	// The registry brings valid details: held for approval again, not paid.
-	third := e.run(writeDrop(t, map[string]string{
+	third := e.run(drop(t, map[string]string{
 		"03-providers.csv": providersHeader + "PB,Birch Care,3 Main St,Dover,DE,19901,ach,011000015,87654321,savings\n"}), fixtureDay.AddDays(4))
 	if got := nachaEntries(t, third.OutDir); len(got) != 0 {
 		t.Errorf("run 3 paid %v on an approval given to other details", got)
@@ -437,7 +424,7 @@ func TestApprovedPaymentWaitsForBankDetails(t *testing.T) {
 	if to := PayTo(a[0].To); to != "ach to Birch Care, savings account ****4321, routing 011000015" || PayToProblem(a[0].To) != "" {
 		t.Errorf("the second approval pays to %q", to)
 	}
-	fourth := e.run(writeDrop(t, nil), fixtureDay.AddDays(5))
+	fourth := e.run(drop(t, nil), fixtureDay.AddDays(5))
 	if got := nachaEntries(t, fourth.OutDir); len(got) != 1 || got["PB"] != 54_890_00 {
 		t.Errorf("run 4 entries %v; want PB 54,890.00", got)
 	}
@@ -455,7 +442,7 @@ func TestApprovedPaymentWaitsForBankDetails(t *testing.T) {
 // held for its details, not paid as checking.
 func TestBlankAccountTypeIsNotGuessed(t *testing.T) {
 	e := newEnv(t)
-	res := e.run(writeDrop(t, map[string]string{"01-employees.csv": reviewEmployees, "02-dependents.csv": reviewDependents,
+	res := e.run(drop(t, map[string]string{"01-employees.csv": reviewEmployees, "02-dependents.csv": reviewDependents,
 		"03-providers.csv":  providersHeader + "PA,Alpha Care,1 Main St,Dover,DE,19901,ach,011000015,12345678,\n",
 		"20-statements.csv": statementsHeader + centerDays("ST-A", "PA", "E1", "D1", marchWorkdays[:1])}), fixtureDay)
 	rows := readDecisions(t, filepath.Join(res.OutDir, "decisions.csv"))
@@ -476,7 +463,7 @@ func TestBlankAccountTypeIsNotGuessed(t *testing.T) {
 // the ledger.
 func TestHeldPaymentOutputsRebuilt(t *testing.T) {
 	e := newEnv(t)
-	res := e.run(writeDrop(t, map[string]string{"01-employees.csv": reviewEmployees, "02-dependents.csv": reviewDependents,
+	res := e.run(drop(t, map[string]string{"01-employees.csv": reviewEmployees, "02-dependents.csv": reviewDependents,
 		"03-providers.csv":  reviewProviders,
 		"20-statements.csv": statementsHeader + centerDays("ST-C", "PC", "E1", "D1", marchWorkdays[:11])}), fixtureDay)
 	names := []string{"decisions.csv", "run.json", "register.xlsx", "letters/provider-PC.pdf", "letters/employee-E1.pdf"}
@@ -497,7 +484,7 @@ func TestHeldPaymentOutputsRebuilt(t *testing.T) {
 	if err := e.lg.MarkPending(context.Background(), res.RunID); err != nil {
 		t.Fatal(err)
 	}
-	e.run(writeDrop(t, nil), fixtureDay)
+	e.run(drop(t, nil), fixtureDay)
 	for _, n := range names {
 		got, err := os.ReadFile(filepath.Join(res.OutDir, n))
 		if err != nil || string(untimed(t, n, got)) != string(untimed(t, n, want[n])) {
