@@ -50,7 +50,6 @@ func centerDays(statement, provider, employee, dependent string, days []int) str
 	return b.String()
 }
 
-
 func readSummary(t *testing.T, res *Result) report.Summary {
 	t.Helper()
 	var sum report.Summary
