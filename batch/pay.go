@@ -2,6 +2,7 @@ package batch
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 
 	"carepay/core"
@@ -36,8 +37,8 @@ type payee struct {
 	payment *core.Payment     // nil when held
 	hold    *core.PaymentHold // nil when paid
 	info    *core.Payment     // the registry's details; nil when unknown
-	refs    map[string]bool
-	refList []string // refs of a held payee, in the order met
+	refs    map[string]bool   // refList as a set, once it is long
+	refList []string          // the payee's refs, in the order met
 }
 
 func newPayer(tx *ledger.Tx, max core.Cents) (*payer, error) {
@@ -64,10 +65,7 @@ func (p *payer) assign(payeeType, payeeID, ref string, amount core.Cents) (int64
 		p.payees[key] = pe
 		p.order = append(p.order, pe)
 	}
-	if !pe.refs[ref] {
-		pe.refs[ref] = true
-		pe.refList = append(pe.refList, ref)
-	}
+	pe.addRef(ref)
 	if pe.hold != nil {
 		pe.hold.Amount += amount
 		pe.hold.Lines++
@@ -78,6 +76,27 @@ func (p *payer) assign(payeeType, payeeID, ref string, amount core.Cents) (int64
 	pay.Lines++
 	pay.Refs = pe.refList
 	return pay.ID, nil
+}
+
+// addRef adds ref to the payee's refs unless it is there. Most payees
+// have a few refs, looked through; a set is kept only for the many.
+func (pe *payee) addRef(ref string) {
+	const few = 16
+	if pe.refs != nil {
+		if pe.refs[ref] {
+			return
+		}
+		pe.refs[ref] = true
+	} else if slices.Contains(pe.refList, ref) {
+		return
+	} else if len(pe.refList) >= few {
+		pe.refs = make(map[string]bool, 2*few)
+		for _, r := range pe.refList {
+			pe.refs[r] = true
+		}
+		pe.refs[ref] = true
+	}
+	pe.refList = append(pe.refList, ref)
 }
 
 // open looks a payee up and decides whether it can be paid.
@@ -95,14 +114,14 @@ func (p *payer) open(payeeType, payeeID string) (*payee, error) {
 		if info != nil {
 			h.Name, h.Method = info.Name, info.Method
 		}
-		return &payee{hold: h, info: info, refs: map[string]bool{}}, nil
+		return &payee{hold: h, info: info}, nil
 	}
 	if info.Method != core.MethodACH {
 		info.Bank = core.BankAccount{} // not needed: never kept
 	}
 	info.ID, info.RunID = p.nextID, p.tx.RunID
 	p.nextID++
-	return &payee{payment: info, info: info, refs: map[string]bool{}}, nil
+	return &payee{payment: info, info: info}, nil
 }
 
 // bankProblem says why a payee cannot be paid as registered: not in the

@@ -36,7 +36,9 @@ import (
 //     go test ./batch -run '^$' -bench DecideCommit -benchtime 1x -bench-lines 1000000
 //
 // CAREPAY_BENCH_READ_PROFILE and CAREPAY_BENCH_DECIDE_PROFILE name files
-// for CPU profiles of the read and the decide stage alone.
+// for CPU profiles of the read and the decide stage alone;
+// CAREPAY_BENCH_HEAP_PROFILE one for the live heap nine tenths into
+// deciding.
 func BenchmarkDecideCommit(b *testing.B) {
 	cfg, err := config.Load("../config.toml")
 	if err != nil {
@@ -82,6 +84,7 @@ func BenchmarkDecideCommit(b *testing.B) {
 				pprof.StartCPUProfile(prof)
 			}
 		}
+		heapPath := os.Getenv("CAREPAY_BENCH_HEAP_PROFILE")
 		start = time.Now()
 		_, err = Run(ctx, lg, Options{
 			AsOf: core.NewDate(2026, 12, 31), OutDir: filepath.Join(dir, "out"),
@@ -90,6 +93,13 @@ func BenchmarkDecideCommit(b *testing.B) {
 			Payout:  PayoutOf(cfg.Payout, cfg.Limits),
 			Progress: func(stage string, done, total int) {
 				switch {
+				case stage == "lines" && done > total*9/10 && heapPath != "":
+					if f, err := os.Create(heapPath); err == nil {
+						runtime.GC()
+						pprof.Lookup("heap").WriteTo(f, 0)
+						f.Close()
+					}
+					heapPath = ""
 				case stage == "files" && done == total && pulled.IsZero():
 					pulled, cpuPulled = time.Now(), cpuTime()
 					if prof != nil {

@@ -89,8 +89,7 @@ func (t *Tx) PutDecision(l *core.Line, d *core.Decision, paymentID int64) error 
 	if err != nil {
 		return fmt.Errorf("recording decision for %s row %d: %w", l.Source, l.Row, err)
 	}
-	t.keepUsage(l, d)
-	return nil
+	return t.keepUsage(l, d)
 }
 
 // EmployeeLines returns earlier runs' lines of an employee that count, as

@@ -88,11 +88,25 @@ func (t *Tx) Employee(id string) (*core.Employee, bool, error) {
 	if err != nil {
 		return nil, false, fmt.Errorf("looking up employee %s: %w", id, err)
 	}
+	e.PlanID, e.EmploymentType, e.PaymentMethod, e.LeaveStatus = t.intern(e.PlanID), t.intern(e.EmploymentType), t.intern(e.PaymentMethod), t.intern(e.LeaveStatus)
 	e.AnnualIncome, e.OtherBenefits = core.Cents(income), core.Cents(other)
 	e.EnrolledOn = pd(enrolled)
 	e.LastUsedOn = parseDate(lastUsed)
 	t.emps[id] = &e
 	return &e, true, nil
+}
+
+// intern returns one copy of each of the few texts (plan, employment
+// type, relationship...) that every cached employee and dependent names,
+// so that the cache holds a handful of them, not one per family.
+func (t *Tx) intern(s string) string {
+	if v, ok := t.texts[s]; ok {
+		return v
+	}
+	if len(t.texts) < 1024 {
+		t.texts[s] = s
+	}
+	return s
 }
 
 // Dependent looks a dependent up, as the rules' Registry (without names).
@@ -116,6 +130,7 @@ func (t *Tx) Dependent(employeeID, dependentID string) (*core.Dependent, bool, e
 	if err != nil {
 		return nil, false, fmt.Errorf("looking up dependent %s/%s: %w", employeeID, dependentID, err)
 	}
+	d.Relationship = t.intern(d.Relationship)
 	d.BirthDate = pd(birth)
 	d.RegisteredOn = parseDate(reg)
 	t.deps[key] = &d

@@ -34,9 +34,10 @@ type Tx struct {
 	emps  map[string]*core.Employee
 	deps  map[[2]string]*core.Dependent
 	provs map[string]*core.Provider
-	// The run's lines that count, per employee and per dependent, for
-	// table usage (written at the commit).
-	empUsage, depUsage map[string]*usageBuilder
+	texts map[string]string // see intern
+	// The run's lines that count, for table usage (written at the
+	// commit).
+	used usageLog
 }
 
 // Begin starts a run on day asOf and allocates its ID, YYYYMMDD-NNN. A
@@ -61,8 +62,7 @@ func (l *Ledger) Begin(ctx context.Context, asOf core.Date, now time.Time) (*Tx,
 		return nil, err
 	}
 	t := &Tx{l: l, tx: tx, ctx: ctx,
-		stmts: map[string]*sql.Stmt{}, emps: map[string]*core.Employee{}, deps: map[[2]string]*core.Dependent{}, provs: map[string]*core.Provider{},
-		empUsage: map[string]*usageBuilder{}, depUsage: map[string]*usageBuilder{}}
+		stmts: map[string]*sql.Stmt{}, emps: map[string]*core.Employee{}, deps: map[[2]string]*core.Dependent{}, provs: map[string]*core.Provider{}, texts: map[string]string{}}
 	prefix := strings.ReplaceAll(asOf.String(), "-", "") + "-"
 	var n int
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM runs WHERE id LIKE ?`, prefix+"%").Scan(&n); err != nil {
@@ -117,13 +117,19 @@ func (t *Tx) exec(query string, args ...any) error {
 }
 
 // Rollback abandons the run.
-func (t *Tx) Rollback() error { return t.tx.Rollback() }
+func (t *Tx) Rollback() error {
+	t.used.close()
+	return t.tx.Rollback()
+}
 
 // Commit makes the run durable with its summary (JSON).
 func (t *Tx) Commit(summary []byte) error {
 	if err := t.flush(); err != nil {
 		return err
 	}
+	// The rules are done with the registry: let go of it before the usage
+	// comes back into memory.
+	t.emps, t.deps, t.provs, t.priorIDs, t.texts = nil, nil, nil, nil, nil
 	if err := t.putUsage(); err != nil {
 		return err
 	}
@@ -136,8 +142,8 @@ func (t *Tx) Commit(summary []byte) error {
 	}
 	// The outputs are written after the commit and read the ledger
 	// afresh: let go of what the run looked up, family by family.
-	t.emps, t.deps, t.provs, t.priorIDs = nil, nil, nil, nil
-	t.empUsage, t.depUsage, t.decided = nil, nil, nil
+	t.emps, t.deps, t.provs, t.priorIDs, t.texts = nil, nil, nil, nil, nil
+	t.used, t.decided = usageLog{}, nil
 	return nil
 }
 

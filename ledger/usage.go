@@ -1,11 +1,15 @@
 package ledger
 
 import (
+	"bufio"
+	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 
 	"carepay/core"
@@ -121,56 +125,181 @@ func decodeUsage(out []core.PriorLine, b []byte) ([]core.PriorLine, error) {
 	return out, nil
 }
 
+// usageLog holds the run's lines that count until the commit writes them
+// into table usage, grouped by employee and by dependent. The lines go
+// into a temporary file in decision order while the run decides (so that
+// they take no memory beside the rules' own state), and at the commit
+// into one byte arena, with no pointers for the collector to follow
+// however large the drop, grouped by sorting their offsets.
+//
+//	record = employee dependent plan provider care_type status (uvarint
+//	         length, bytes) date flags placements employee_share
+//	         employer_share (varints, as in usageBuilder)
+type usageLog struct {
+	f     *os.File
+	w     *bufio.Writer
+	size  int
+	rec   []byte
+	arena []byte
+	offs  []int // where each record starts
+}
+
+func appendText(b []byte, s string) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
+}
+
+func (u *usageLog) add(p *core.PriorLine) error {
+	if u.f == nil {
+		f, err := os.CreateTemp("", "carepay-usage-*")
+		if err != nil {
+			return fmt.Errorf("spooling usage: %w", err)
+		}
+		// Unlinked at once: a run killed now leaves nothing behind.
+		os.Remove(f.Name())
+		u.f, u.w = f, bufio.NewWriterSize(f, 64<<10)
+	}
+	b := u.rec[:0]
+	for _, s := range []string{p.EmployeeID, p.DependentID, p.PlanID, p.ProviderID, p.CareType, string(p.Status)} {
+		b = appendText(b, s)
+	}
+	var flags int64
+	if p.CareDay {
+		flags |= 1
+	}
+	if p.DayUsed {
+		flags |= 2
+	}
+	for _, v := range []int64{int64(p.ServiceDate), flags, int64(p.Placements), int64(p.EmployeeShare), int64(p.EmployerShare)} {
+		b = binary.AppendVarint(b, v)
+	}
+	u.rec = b
+	if _, err := u.w.Write(b); err != nil {
+		return fmt.Errorf("spooling usage: %w", err)
+	}
+	u.offs = append(u.offs, u.size)
+	u.size += len(b)
+	return nil
+}
+
+// load reads the spooled records back into the arena.
+func (u *usageLog) load() error {
+	if u.f == nil {
+		return nil
+	}
+	defer u.close()
+	if err := u.w.Flush(); err != nil {
+		return fmt.Errorf("reading usage back: %w", err)
+	}
+	u.arena = make([]byte, u.size)
+	if _, err := u.f.ReadAt(u.arena, 0); err != nil {
+		return fmt.Errorf("reading usage back: %w", err)
+	}
+	return nil
+}
+
+// close lets go of the spool file.
+func (u *usageLog) close() {
+	if u.f != nil {
+		u.f.Close()
+		u.f, u.w = nil, nil
+	}
+}
+
+// text returns the text at b and what follows it.
+func text(b []byte) (s, rest []byte) {
+	n, k := binary.Uvarint(b)
+	return b[k : k+int(n)], b[k+int(n):]
+}
+
+// key returns the employee (field 0) or dependent (field 1) of the record
+// at off.
+func (u *usageLog) key(off, field int) []byte {
+	s, rest := text(u.arena[off:])
+	if field == 1 {
+		s, _ = text(rest)
+	}
+	return s
+}
+
+// addTo adds the record at off to a usage row.
+func (u *usageLog) addTo(b *usageBuilder, off int) {
+	rest := u.arena[off:]
+	var f [6][]byte // employee dependent plan provider care_type status
+	for i := range f {
+		f[i], rest = text(rest)
+	}
+	for _, i := range []int{2, 0, 1, 3, 4, 5} { // usageBuilder's order
+		b.textBytes(f[i])
+	}
+	for range 5 {
+		_, n := binary.Varint(rest)
+		b.recs = append(b.recs, rest[:n]...)
+		rest = rest[n:]
+	}
+}
+
+// textBytes is text for a text still in the log's arena: it is copied
+// only when the row meets it first.
+func (b *usageBuilder) textBytes(s []byte) {
+	i := slices.IndexFunc(b.texts, func(t string) bool { return t == string(s) })
+	if i < 0 {
+		i = len(b.texts)
+		b.texts = append(b.texts, string(s))
+	}
+	b.recs = binary.AppendUvarint(b.recs, uint64(i))
+}
+
 // counts reports whether a line counts towards duplicates and limits in
 // later runs: any line not rejected, and a rejected day of care.
 func counts(status core.Status, careDay bool) bool {
 	return status != core.Rejected || careDay
 }
 
-// keepUsage adds a decided line of this run to its employee's and
-// dependent's usage, written at the commit.
-func (t *Tx) keepUsage(l *core.Line, d *core.Decision) {
+// keepUsage adds a decided line of this run to the usage log, written at
+// the commit.
+func (t *Tx) keepUsage(l *core.Line, d *core.Decision) error {
 	if !counts(d.Status, d.CareDay) {
-		return
+		return nil
 	}
-	p := core.PriorLine{PlanID: d.PlanID, EmployeeID: l.EmployeeID, DependentID: l.DependentID, ProviderID: l.ProviderID,
+	return t.used.add(&core.PriorLine{PlanID: d.PlanID, EmployeeID: l.EmployeeID, DependentID: l.DependentID, ProviderID: l.ProviderID,
 		CareType: l.CareType, ServiceDate: l.ServiceDate, Status: d.Status, CareDay: d.CareDay, DayUsed: d.DayUsed,
-		Placements: d.Placements, EmployeeShare: d.EmployeeShare, EmployerShare: d.EmployerShare}
-	for _, k := range []struct {
-		m  map[string]*usageBuilder
-		id string
-	}{{t.empUsage, l.EmployeeID}, {t.depUsage, l.DependentID}} {
-		b := k.m[k.id]
-		if b == nil {
-			b = &usageBuilder{}
-			k.m[k.id] = b
-		}
-		b.add(&p)
-	}
+		Placements: d.Placements, EmployeeShare: d.EmployeeShare, EmployerShare: d.EmployerShare})
 }
 
-// putUsage writes the run's usage rows, in key order, and lets go of them.
+// putUsage writes the run's usage rows, one per dependent and one per
+// employee in key order, each holding its lines in decision order, and
+// lets go of the log.
 func (t *Tx) putUsage() error {
 	in := newInserter(t, `INSERT INTO usage (kind, id, run_id, lines) VALUES `, 4)
+	u := &t.used
+	if err := u.load(); err != nil {
+		return err
+	}
 	for _, k := range []struct {
-		kind string
-		m    map[string]*usageBuilder
-	}{{"d", t.depUsage}, {"e", t.empUsage}} {
-		ids := make([]string, 0, len(k.m))
-		for id := range k.m {
-			ids = append(ids, id)
-		}
-		slices.Sort(ids)
-		for _, id := range ids {
-			if err := in.add(k.kind, id, t.RunID, k.m[id].bytes()); err != nil {
+		kind  string
+		field int
+	}{{"d", 1}, {"e", 0}} {
+		slices.SortFunc(u.offs, func(a, b int) int {
+			if c := bytes.Compare(u.key(a, k.field), u.key(b, k.field)); c != 0 {
+				return c
+			}
+			return cmp.Compare(a, b)
+		})
+		for i := 0; i < len(u.offs); {
+			id := u.key(u.offs[i], k.field)
+			b := &usageBuilder{}
+			for ; i < len(u.offs) && bytes.Equal(u.key(u.offs[i], k.field), id); i++ {
+				u.addTo(b, u.offs[i])
+			}
+			if err := in.add(k.kind, string(id), t.RunID, b.bytes()); err != nil {
 				return fmt.Errorf("recording usage: %w", err)
 			}
-			delete(k.m, id)
 		}
 	}
 	if err := in.flush(); err != nil {
 		return fmt.Errorf("recording usage: %w", err)
 	}
+	*u = usageLog{}
 	return nil
 }
 

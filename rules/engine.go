@@ -15,11 +15,14 @@ type Engine struct {
 	reg   Registry
 	hist  History
 
-	employees  map[string]*employeeState // plan + "\x00" + employee
-	interned   map[string]string         // one copy of each dependent and provider ID kept in state
-	dependents map[string]*dependentState
+	employees  map[stateKey]*employeeState
+	interned   map[string]string // one copy of each dependent and provider ID kept in state
+	dependents map[stateKey]*dependentState
 	approved   map[string]bool
 }
+
+// stateKey names an employee's or a dependent's state under one plan.
+type stateKey struct{ plan, id string }
 
 // NewEngine returns an Engine for the given plans, keyed by plan ID.
 func NewEngine(plans map[string]*Plan, reg Registry, hist History) *Engine {
@@ -27,8 +30,8 @@ func NewEngine(plans map[string]*Plan, reg Registry, hist History) *Engine {
 		plans:      plans,
 		reg:        reg,
 		hist:       hist,
-		employees:  map[string]*employeeState{},
-		dependents: map[string]*dependentState{},
+		employees:  map[stateKey]*employeeState{},
+		dependents: map[stateKey]*dependentState{},
 		approved:   map[string]bool{},
 		interned:   map[string]string{},
 	}
@@ -377,8 +380,8 @@ func (e *Engine) record(p *Plan, x *decider) {
 		Status: x.d.Status, CareDay: x.d.CareDay, DayUsed: x.d.DayUsed,
 		Placements: x.d.Placements, EmployeeShare: x.d.EmployeeShare, EmployerShare: x.d.EmployerShare,
 	}
-	e.employees[p.ID+"\x00"+pr.EmployeeID].record(p, &pr)
-	e.dependents[p.ID+"\x00"+pr.DependentID].record(p, &pr)
+	e.employees[stateKey{p.ID, pr.EmployeeID}].record(p, &pr)
+	e.dependents[stateKey{p.ID, pr.DependentID}].record(p, &pr)
 }
 
 // intern returns the engine's copy of s: the state of a run keeps IDs of
@@ -398,7 +401,7 @@ func (e *Engine) ApplyApproval(ref string) { e.approved[ref] = true }
 // employee returns the state of an employee under plan p, loading the
 // employee's earlier lines under p on first use.
 func (e *Engine) employee(p *Plan, id string) (*employeeState, error) {
-	key := p.ID + "\x00" + id
+	key := stateKey{p.ID, id}
 	if s := e.employees[key]; s != nil {
 		return s, nil
 	}
@@ -419,7 +422,7 @@ func (e *Engine) employee(p *Plan, id string) (*employeeState, error) {
 // dependent returns the state of a dependent under plan p, whichever
 // employee claimed the earlier lines.
 func (e *Engine) dependent(p *Plan, id string) (*dependentState, error) {
-	key := p.ID + "\x00" + id
+	key := stateKey{p.ID, e.intern(id)}
 	if s := e.dependents[key]; s != nil {
 		return s, nil
 	}
