@@ -3,10 +3,8 @@ package payout
 import (
 	"fmt"
 	"strings"
-	"time"
 
-	"github.com/rickar/cal/v2"
-	"github.com/rickar/cal/v2/us"
+	"github.com/moov-io/base"
 
 	"carepay/core"
 )
@@ -55,21 +53,16 @@ func CheckBank(b core.BankAccount) string {
 	return strings.Join(problems, "; ")
 }
 
-var federal = func() *cal.BusinessCalendar {
-	c := cal.NewBusinessCalendar()
-	c.AddHoliday(us.NewYear, us.MlkDay, us.PresidentsDay, us.MemorialDay, us.Juneteenth,
-		us.IndependenceDay, us.LaborDay, us.ColumbusDay, us.VeteransDay, us.ThanksgivingDay, us.ChristmasDay)
-	return c
-}()
-
-// NextBankingDay returns the first day after d that is neither a weekend
-// nor a US federal holiday. A holiday on a Saturday is taken as observed on
-// the Friday before: the Federal Reserve is open that Friday, so the date
-// may come a day later than it must, never a day too early.
+// NextBankingDay returns the first banking day after d, by the Federal
+// Reserve's calendar as moov-io/base keeps it: no weekend, no federal
+// holiday, no Monday after a holiday on a Sunday, and a Friday before a
+// holiday on a Saturday is open.
 func NextBankingDay(d core.Date) core.Date {
-	for next := d.AddDays(1); ; next = next.AddDays(1) {
-		if federal.IsWorkday(next.Time().Add(12 * time.Hour)) {
-			return next
-		}
-	}
+	return AddBankingDays(d, 1)
+}
+
+// AddBankingDays returns the nth banking day after d (n from 1 to 500;
+// otherwise d).
+func AddBankingDays(d core.Date, n int) core.Date {
+	return core.DateOf(base.NewTime(d.Time()).AddBankingDay(n).Time)
 }

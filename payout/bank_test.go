@@ -111,10 +111,12 @@ func TestNextBankingDay(t *testing.T) {
 		{"day_before_thanksgiving", d(2026, time.November, 25), d(2026, time.November, 27)},
 		// Christmas 2026 is a Friday, then the weekend.
 		{"christmas_eve_2026", d(2026, time.December, 24), d(2026, time.December, 28)},
-		// July 4, 2026 is a Saturday, observed Friday July 3: the code
-		// documents that it takes the observed Friday as a holiday.
-		{"independence_day_on_saturday", d(2026, time.July, 2), d(2026, time.July, 6)},
-		// July 4, 2027 is a Sunday, observed Monday July 5.
+		// July 4, 2026 is a Saturday: the Federal Reserve is open on
+		// Friday July 3.
+		{"independence_day_on_saturday", d(2026, time.July, 2), d(2026, time.July, 3)},
+		{"after_friday_before_saturday_holiday", d(2026, time.July, 3), d(2026, time.July, 6)},
+		// July 4, 2027 is a Sunday: the Federal Reserve is closed on
+		// Monday July 5.
 		{"independence_day_on_sunday", d(2027, time.July, 2), d(2027, time.July, 6)},
 		// MLK day 2026 is the third Monday of January: the 19th.
 		{"mlk_day", d(2026, time.January, 16), d(2026, time.January, 20)},
@@ -126,9 +128,9 @@ func TestNextBankingDay(t *testing.T) {
 		{"veterans_day", d(2026, time.November, 10), d(2026, time.November, 12)},
 		// New Year's Day 2027 is a Friday; crossing the year.
 		{"new_year_2027", d(2026, time.December, 31), d(2027, time.January, 4)},
-		// January 1, 2028 is a Saturday: taken as observed Friday
-		// December 31, 2027, across the year, as the code documents.
-		{"new_year_on_saturday", d(2027, time.December, 30), d(2028, time.January, 3)},
+		// January 1, 2028 is a Saturday: Friday December 31, 2027 is a
+		// banking day.
+		{"new_year_on_saturday", d(2027, time.December, 30), d(2027, time.December, 31)},
 		// January 1, 2023 is a Sunday, observed Monday January 2.
 		{"new_year_on_sunday", d(2022, time.December, 30), d(2023, time.January, 3)},
 		// Memorial Day 2026 is the last Monday of May: the 25th.
@@ -143,6 +145,30 @@ func TestNextBankingDay(t *testing.T) {
 			if got := NextBankingDay(tt.from); got != tt.want {
 				t.Errorf("NextBankingDay(%s %s) = %s %s, want %s %s",
 					tt.from, tt.from.Weekday(), got, got.Weekday(), tt.want, tt.want.Weekday())
+			}
+		})
+	}
+}
+
+func TestAddBankingDays(t *testing.T) {
+	d := func(y int, m time.Month, day int) core.Date { return core.NewDate(y, m, day) }
+	tests := []struct {
+		name string
+		from core.Date
+		n    int
+		want core.Date
+	}{
+		// Wednesday before Thanksgiving 2026: Friday 27, Monday 30,
+		// Tuesday December 1.
+		{"three_across_thanksgiving", d(2026, time.November, 25), 3, d(2026, time.December, 1)},
+		// Christmas 2026 is a Friday: Monday 28, Tuesday 29.
+		{"two_across_christmas", d(2026, time.December, 24), 2, d(2026, time.December, 29)},
+		{"zero_is_the_day_itself", d(2026, time.March, 10), 0, d(2026, time.March, 10)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := AddBankingDays(tt.from, tt.n); got != tt.want {
+				t.Errorf("AddBankingDays(%s, %d) = %s, want %s", tt.from, tt.n, got, tt.want)
 			}
 		})
 	}
