@@ -23,6 +23,10 @@ type payer struct {
 	tx     *ledger.Tx
 	max    core.Cents
 	nextID int64
+	// odfi numbers the ACH entries' traces (payout.TraceNumber);
+	// holdReturned is returns.fallback = "hold".
+	odfi         string
+	holdReturned bool
 	payees map[[2]string]*payee
 	order  []*payee
 
@@ -41,7 +45,8 @@ type payee struct {
 	refList []string          // the payee's refs, in the order met
 }
 
-func newPayer(tx *ledger.Tx, max core.Cents) (*payer, error) {
+func newPayer(tx *ledger.Tx, po Payout) (*payer, error) {
+	max := po.MaxPayment
 	if max <= 0 {
 		max = DefaultMaxPayment
 	}
@@ -49,7 +54,7 @@ func newPayer(tx *ledger.Tx, max core.Cents) (*payer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &payer{tx: tx, max: max, nextID: id, payees: map[[2]string]*payee{}}, nil
+	return &payer{tx: tx, max: max, nextID: id, payees: map[[2]string]*payee{}, odfi: po.Originator.ODFIRouting, holdReturned: po.HoldReturned}, nil
 }
 
 // assign puts a payable line on its payee's payment and returns the
@@ -109,6 +114,11 @@ func (p *payer) open(payeeType, payeeID string) (*payee, error) {
 		info = nil
 	}
 	why := bankProblem(payeeType, payeeID, info)
+	if why == "" && info.Method == core.MethodACH {
+		if why, err = p.fallback(info); err != nil {
+			return nil, err
+		}
+	}
 	if why != "" {
 		h := &core.PaymentHold{RunID: p.tx.RunID, PayeeType: payeeType, PayeeID: payeeID, Reason: core.PaymentDetails, Detail: why}
 		if info != nil {
@@ -122,6 +132,27 @@ func (p *payer) open(payeeType, payeeID string) (*payee, error) {
 	info.ID, info.RunID = p.nextID, p.tx.RunID
 	p.nextID++
 	return &payee{payment: info, info: info}, nil
+}
+
+// fallback applies returns.fallback to an ACH payee whose payment came
+// back in this run, or whose bank details a permanent return made
+// unusable: with "check" the payment goes by check (info changes) and
+// fallback returns ""; with "hold" it returns why the payment is held.
+func (p *payer) fallback(info *core.Payment) (string, error) {
+	why := p.tx.Reissue(info.PayeeType, info.PayeeID)
+	if why == "" {
+		code, err := p.tx.Blocked(info.PayeeType, info.PayeeID, info.Bank)
+		if err != nil || code == "" {
+			return "", err
+		}
+		why = fmt.Sprintf("the bank returned a payment to %s %s's details (routing %s, account %s) with %s; they are not used again until the registry brings different ones",
+			info.PayeeType, info.PayeeID, info.Bank.Routing, info.Bank.Masked(), code)
+	}
+	if p.holdReturned {
+		return why + "; held (returns.fallback = \"hold\") until the registry brings new bank details", nil
+	}
+	info.Method, info.Bank = core.MethodCheck, core.BankAccount{}
+	return "", nil
 }
 
 // bankProblem says why a payee cannot be paid as registered: not in the
@@ -323,6 +354,11 @@ func (p *payer) finish(asOf core.Date, firstCheck int64) error {
 			}
 		}
 		payments = append(payments, pay)
+	}
+	for _, pay := range payments {
+		if pay.Method == core.MethodACH {
+			pay.TraceNumber = payout.TraceNumber(p.odfi, pay.ID)
+		}
 	}
 	return p.tx.PutPayments(asOf, payments, holds, firstCheck)
 }

@@ -99,12 +99,17 @@ type Payout struct {
 	// person's approval (limits.max_payment; 0: DefaultMaxPayment). A
 	// larger one is held, with its lines, until `carepay approve PAY-n`.
 	MaxPayment core.Cents
+	// HoldReturned holds (PAYMENT_DETAILS) what a returned ACH payment
+	// carried, and later payments to the details it came back from,
+	// instead of paying them by check (returns.fallback = "hold").
+	HoldReturned bool
 }
 
 // PayoutOf returns the payment set-up of a configuration.
-func PayoutOf(c config.Payout, l config.Limits) Payout {
+func PayoutOf(c config.Payout, l config.Limits, r config.Returns) Payout {
 	return Payout{Originator: c.Originator(), PositivePay: c.PositivePayLayout(),
-		EarningCode: c.PayrollEarningCode, FirstCheckNumber: c.FirstCheckNumber, MaxPayment: l.MaxPayment}
+		EarningCode: c.PayrollEarningCode, FirstCheckNumber: c.FirstCheckNumber, MaxPayment: l.MaxPayment,
+		HoldReturned: r.Fallback == "hold"}
 }
 
 // Result is what a run did.
@@ -199,7 +204,7 @@ func Run(ctx context.Context, lg *ledger.Ledger, opt Options) (*Result, error) {
 	}
 	var pay *payer
 	if !opt.NoPayments {
-		if pay, err = newPayer(tx, opt.Payout.MaxPayment); err != nil {
+		if pay, err = newPayer(tx, opt.Payout); err != nil {
 			return nil, err
 		}
 		if err := pay.payHeld(); err != nil {
@@ -415,6 +420,16 @@ func (p *puller) file(ctx context.Context, src ingest.Source, name string) error
 	return p.tx.RecordFile(sha, name, src.Name(), status, rep)
 }
 
+// keepCorrected keeps a NOC's correction when a registry row brings back
+// the details the bank corrected, and tells whoever dropped the row.
+func (p *puller) keepCorrected(r *ingest.Record, payeeType, id string, b *core.BankAccount) error {
+	note, err := p.tx.KeepCorrected(payeeType, id, b)
+	if note != "" {
+		r.Notes = append(r.Notes, fmt.Sprintf("row %d: %s", r.Row, note))
+	}
+	return err
+}
+
 // apply puts a registry row into the ledger at once (so that the
 // registries of a drop are in place before any of its lines is decided)
 // and spools a service line.
@@ -435,13 +450,29 @@ func (p *puller) apply(r *ingest.Record) error {
 			inv.add(r.Line)
 		}
 		return p.lines.Add(r.Line)
+	case r.Bank != nil:
+		// Before this run pays: a returned payment's lines are paid again
+		// by it, and a NOC's correction is used by it.
+		o, err := p.tx.ApplyBankNotice(r.Source, r.Bank)
+		if err != nil {
+			return err
+		}
+		p.log.Info("bank notice", "file", r.Source, "entry", r.Row, "kind", r.Bank.Kind, "code", r.Bank.Code, "applied", o.Applied, "detail", o.Detail)
+		r.Notes = append(r.Notes, fmt.Sprintf("entry %d: %s", r.Row, o.Detail))
+		return nil
 	case len(r.Errors) > 0:
 		return nil // a bad registry row changes nothing; its errors are in the report
 	case r.Employee != nil:
+		if err := p.keepCorrected(r, core.PayeeEmployee, r.Employee.ID, &r.Employee.Bank); err != nil {
+			return err
+		}
 		return p.tx.PutEmployee(r.Employee)
 	case r.Dependent != nil:
 		return p.tx.PutDependent(r.Dependent)
 	case r.Provider != nil:
+		if err := p.keepCorrected(r, core.PayeeProvider, r.Provider.ID, &r.Provider.Bank); err != nil {
+			return err
+		}
 		return p.tx.PutProvider(r.Provider)
 	}
 	return errors.New("empty record")

@@ -30,6 +30,7 @@ type Config struct {
 	Sources []Source               `toml:"sources"`
 	Payout  Payout                 `toml:"payout"`
 	Limits  Limits                 `toml:"limits"`
+	Returns Returns                `toml:"returns"`
 	Letters Letters                `toml:"letters"`
 	SMTP    *SMTP                  `toml:"smtp"`
 	Payroll *Delivery              `toml:"delivery"`
@@ -113,6 +114,15 @@ type Limits struct {
 	// person's approval: a larger one is held with PAYMENT_REVIEW until
 	// `carepay approve PAYMENT_ID`.
 	MaxPayment core.Cents `toml:"max_payment"`
+}
+
+// Returns says what happens to money the bank sends back.
+type Returns struct {
+	// Fallback is how the lines of a returned ACH payment, and later
+	// payments to bank details a permanent return made unusable, are paid:
+	// "check" (the default: a check to the payee's address) or "hold"
+	// (PAYMENT_DETAILS until the registry brings new bank details).
+	Fallback string `toml:"fallback"`
 }
 
 // Perm returns run.file_mode as a file permission (validated by Validate).
@@ -303,6 +313,7 @@ func defaults() *Config {
 		Ledger: Ledger{Driver: "sqlite", Path: "carepay.db", KeyEnv: "CAREPAY_LEDGER_KEY"},
 		Run:    Run{Out: "out", TimeZone: "UTC", FileMode: "0600", MemoryLimit: DefaultMemoryLimit},
 		Limits: Limits{MaxLineCharge: 5_000_00, MaxPayment: 50_000_00},
+		Returns: Returns{Fallback: "check"},
 		Payout: Payout{EntryDescription: "CAREPAY", FirstCheckNumber: 100001, PositivePayDate: "01/02/2006",
 			PayrollEarningCode: "DCARE", OffsetAccountType: "checking"},
 	}
@@ -387,6 +398,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Limits.MaxPayment <= 0 {
 		bad("limits.max_payment", "%s: want a positive amount", c.Limits.MaxPayment)
+	}
+	if c.Returns.Fallback != "check" && c.Returns.Fallback != "hold" {
+		bad("returns.fallback", "%q: want \"check\" or \"hold\"", c.Returns.Fallback)
 	}
 	names := map[string]bool{}
 	for i, s := range c.Sources {

@@ -105,9 +105,12 @@ func ReadFile(ctx context.Context, path, name string, opt Options, visit func(*R
 		return nil, fmt.Errorf("reading %s: %w", name, err)
 	}
 	rep := &FileReport{Name: name}
-	if bytes.HasPrefix(head, []byte("PK\x03\x04")) {
+	switch {
+	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
 		err = readXLSX(ctx, f, path, name, opt, rep, visit)
-	} else {
+	case isNACHA(head):
+		err = readBankFile(f, name, opt, rep, visit)
+	default:
 		err = readCSV(ctx, f, name, opt, rep, visit)
 	}
 	return rep, err
@@ -281,7 +284,9 @@ func (t *table) row(n int, cells []string, visit func(*Record) error) error {
 			t.keep(e)
 		}
 	}
-	return visit(&rec)
+	err := visit(&rec)
+	t.rep.Warnings = append(t.rep.Warnings, rec.Notes...)
+	return err
 }
 
 // broken reports a row that could not be split into columns. A row of

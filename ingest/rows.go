@@ -21,7 +21,12 @@ type Record struct {
 	Dependent *core.Dependent
 	Provider  *core.Provider
 	Line      *core.Line
+	Bank      *core.BankNotice // an entry of a bank's return or NOC file
 	Errors    []*core.RowError
+	// Notes are what the visitor found worth telling whoever dropped the
+	// file about the row (a NOC kept, a return matching nothing): they
+	// join the table's warnings in the acknowledgement.
+	Notes []string
 }
 
 // rowReader pulls typed values out of one row, collecting an error for

@@ -16,6 +16,10 @@ const (
 	Providers  Kind = "providers"
 	Invoices   Kind = "invoices"
 	Statements Kind = "statements"
+	// BankReturns is a NACHA file from the bank: returns and
+	// notifications of change for credits carepay sent. It is known by
+	// its content (a NACHA file header), not a header row.
+	BankReturns Kind = "bank_returns"
 )
 
 // Schema lists a kind's columns.

@@ -338,7 +338,7 @@ func TestRekey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fmt.Sprint(cols) != "[{employees account_sealed} {payments account_sealed} {providers account_sealed}]" {
+	if fmt.Sprint(cols) != "[{bank_blocks account_sealed} {bank_changes old_account_sealed} {employees account_sealed} {payments account_sealed} {providers account_sealed}]" {
 		t.Errorf("sealed columns %v", cols)
 	}
 	before := sealedValues(t, l)

@@ -144,9 +144,9 @@ func (t *Tx) PutPayments(asOf core.Date, payments []*core.Payment, holds []core.
 		}
 		a := p.Address
 		if err := t.exec(`INSERT INTO payments (id, run_id, issued_run, payee_type, payee_id, payee_name, method, amount, lines, refs, check_number,
- routing_number, account_sealed, account_type, address_line1, address_line2, city, state, postal_code, email) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+ routing_number, account_sealed, account_type, address_line1, address_line2, city, state, postal_code, email, trace_number) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			p.ID, t.RunID, t.RunID, p.PayeeType, p.PayeeID, p.Name, p.Method, int64(p.Amount), p.Lines, joinRefs(p.Refs), check,
-			p.Bank.Routing, sealed, p.Bank.Type, a.Line1, a.Line2, a.City, a.State, a.PostalCode, p.Email); err != nil {
+			p.Bank.Routing, sealed, p.Bank.Type, a.Line1, a.Line2, a.City, a.State, a.PostalCode, p.Email, traceArg(p)); err != nil {
 			return fmt.Errorf("recording payment to %s %s: %w", p.PayeeType, p.PayeeID, err)
 		}
 	}
@@ -255,6 +255,15 @@ func (l *Ledger) ACHModifier(ctx context.Context, runID string) (string, string,
 		return "", "", fmt.Errorf("reading run %s: %w", runID, err)
 	}
 	return mod, started, nil
+}
+
+// traceArg is the trace number to record for a payment: its NACHA
+// entry's, set by the payer for ACH payments (NULL otherwise).
+func traceArg(p *core.Payment) any {
+	if p.Method != core.MethodACH || p.TraceNumber == "" {
+		return nil
+	}
+	return p.TraceNumber
 }
 
 func joinRefs(refs []string) string { return strings.Join(refs, " ") }

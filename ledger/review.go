@@ -92,8 +92,8 @@ func (t *Tx) HoldForReview(p *core.Payment, attachUnpaid bool) error {
 // remittance, payee name, address, method and bank details), whatever
 // the registry says now. Its lines are paid in this run.
 func (t *Tx) issue(p *core.Payment, check any) error {
-	res, err := t.tx.ExecContext(t.ctx, `UPDATE payments SET issued_run = ?, check_number = ?
- WHERE id = ? AND issued_run IS NULL AND review = 'approved'`, t.RunID, check, p.ID)
+	res, err := t.tx.ExecContext(t.ctx, `UPDATE payments SET issued_run = ?, check_number = ?, trace_number = ?
+ WHERE id = ? AND issued_run IS NULL AND review = 'approved'`, t.RunID, check, traceArg(p), p.ID)
 	if err != nil {
 		return fmt.Errorf("issuing payment %s: %w", core.PaymentRef(p.ID), err)
 	}

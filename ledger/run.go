@@ -35,6 +35,10 @@ type Tx struct {
 	deps  map[[2]string]*core.Dependent
 	provs map[string]*core.Provider
 	texts map[string]string // see intern
+	asOf  core.Date
+	// reissue names the payees whose payment came back in this run, and
+	// why (see Reissue).
+	reissue map[[2]string]string
 	// The run's lines that count, for table usage (written at the
 	// commit).
 	used usageLog
@@ -62,7 +66,7 @@ func (l *Ledger) Begin(ctx context.Context, asOf core.Date, now time.Time) (*Tx,
 		return nil, err
 	}
 	t := &Tx{l: l, tx: tx, ctx: ctx,
-		stmts: map[string]*sql.Stmt{}, emps: map[string]*core.Employee{}, deps: map[[2]string]*core.Dependent{}, provs: map[string]*core.Provider{}, texts: map[string]string{}}
+		stmts: map[string]*sql.Stmt{}, emps: map[string]*core.Employee{}, deps: map[[2]string]*core.Dependent{}, provs: map[string]*core.Provider{}, texts: map[string]string{}, asOf: asOf}
 	prefix := strings.ReplaceAll(asOf.String(), "-", "") + "-"
 	var n int
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM runs WHERE id LIKE ?`, prefix+"%").Scan(&n); err != nil {

@@ -260,6 +260,67 @@ CREATE TABLE usage (
 DROP INDEX lines_employee;
 DROP INDEX lines_dependent;
 `,
+	// 9: what the bank says after the money leaves. A payment sent by ACH
+	// keeps its entry's trace number, which returns and NOCs name; a
+	// returned payment keeps its return, and its lines (payable again)
+	// are listed in returned_lines. bank_blocks holds the bank details a
+	// permanent return (an account closed, not found...) made unusable,
+	// sealed; bank_changes the corrections NOCs made, old and new.
+	9: `
+ALTER TABLE payments ADD COLUMN trace_number TEXT;
+CREATE INDEX payments_trace ON payments (trace_number) WHERE trace_number IS NOT NULL;
+ALTER TABLE payments ADD COLUMN returned_run TEXT;
+ALTER TABLE payments ADD COLUMN return_code TEXT;
+ALTER TABLE payments ADD COLUMN returned_on TEXT;
+CREATE TABLE returned_lines (
+	line_id    INTEGER NOT NULL,
+	payment_id INTEGER NOT NULL,        -- the payment that came back
+	run_id     TEXT NOT NULL,           -- the run that took the return
+	PRIMARY KEY (line_id, payment_id)
+);
+CREATE TABLE bank_blocks (
+	id             INTEGER PRIMARY KEY,
+	payee_type     TEXT NOT NULL,
+	payee_id       TEXT NOT NULL,
+	routing_number TEXT NOT NULL,
+	account_sealed BLOB NOT NULL,
+	code           TEXT NOT NULL,       -- the return code
+	payment_id     INTEGER NOT NULL,
+	run_id         TEXT NOT NULL
+);
+CREATE INDEX bank_blocks_payee ON bank_blocks (payee_type, payee_id);
+CREATE TABLE bank_changes (
+	id                 INTEGER PRIMARY KEY,
+	payee_type         TEXT NOT NULL,
+	payee_id           TEXT NOT NULL,
+	code               TEXT NOT NULL,   -- the change code
+	noticed_on         TEXT NOT NULL,
+	run_id             TEXT NOT NULL,
+	payment_id         INTEGER NOT NULL,
+	old_masked         TEXT NOT NULL,   -- routing, masked account and type before
+	new_masked         TEXT NOT NULL,   -- and after
+	old_routing        TEXT NOT NULL,
+	old_account_sealed BLOB NOT NULL,
+	old_type           TEXT NOT NULL
+);
+CREATE INDEX bank_changes_payee ON bank_changes (payee_type, payee_id);
+CREATE TABLE bank_notices (
+	run_id     TEXT NOT NULL,           -- the run that took the file
+	file       TEXT NOT NULL,
+	row        INTEGER NOT NULL,
+	kind       TEXT NOT NULL,           -- return, noc
+	code       TEXT NOT NULL,
+	trace      TEXT NOT NULL,           -- the original entry's trace number
+	amount     INTEGER NOT NULL,
+	noticed_on TEXT NOT NULL,
+	payment_id INTEGER,                 -- the payment it names, when one matched
+	payee_type TEXT NOT NULL DEFAULT '',
+	payee_id   TEXT NOT NULL DEFAULT '',
+	applied    INTEGER NOT NULL,        -- 0: reported, changed nothing
+	detail     TEXT NOT NULL
+);
+CREATE INDEX bank_notices_run ON bank_notices (run_id);
+`,
 }
 
 // migrationCode runs after the SQL of the migration of the same version,

@@ -73,10 +73,10 @@ func ExampleWriteNACHA() {
 		EffectiveDate: core.NewDate(2026, time.March, 10),
 	}
 	payments := []*core.Payment{
-		{PayeeType: core.PayeeEmployee, PayeeID: "E001", Name: "José Núñez", Method: core.MethodACH,
+		{ID: 1, PayeeType: core.PayeeEmployee, PayeeID: "E001", Name: "José Núñez", Method: core.MethodACH,
 			Amount: 1234_56, Refs: []string{"INV-1001", "INV-1002"},
 			Bank: core.BankAccount{Routing: "121042882", Number: "123456789", Type: "checking"}},
-		{PayeeType: core.PayeeProvider, PayeeID: "P01", Name: "Crèche Étoile", Method: core.MethodACH,
+		{ID: 2, PayeeType: core.PayeeProvider, PayeeID: "P01", Name: "Crèche Étoile", Method: core.MethodACH,
 			Amount: 2500_00, Refs: []string{"ST-2026-03-P01"},
 			Bank: core.BankAccount{Routing: "011000015", Number: "55501234", Type: "savings"}},
 	}
@@ -94,13 +94,13 @@ func ExampleWriteNACHA() {
 	// Output:
 	// 101 011000015 0210000212603091230A094101FEDERAL RESERVE BANK   ACME CORP                      |
 	// 5220ACME HEALTH CARE                    1234567890PPDCAREPAY         260310   1021000020000001|
-	// 622121042882123456789        0000123456E001           JOSE NUNEZ              1021000020000001|
-	// 705CAREPAY INV-1001 INV-1002                                                       00010000001|
+	// 622121042882123456789        0000123456E001           JOSE NUNEZ              1021000020000002|
+	// 705CAREPAY INV-1001 INV-1002                                                       00010000002|
 	// 822000000200121042880000000000000000001234561234567890                         021000020000001|
 	// 5220ACME HEALTH CARE                    1234567890CCDCAREPAY         260310   1021000020000002|
-	// 63201100001555501234         0000250000P01            CRECHE ETOILE           1021000020000002|
-	// 705CAREPAY ST-2026-03-P01                                                          00010000002|
+	// 63201100001555501234         0000250000P01            CRECHE ETOILE           1021000020000004|
+	// 705CAREPAY ST-2026-03-P01                                                          00010000004|
 	// 822000000200011000010000000000000000002500001234567890                         021000020000002|
 	// 9000002000001000000040013204289000000000000000000373456                                       |
-	// 021000020000001 021000020000002
+	// 021000020000002 021000020000004
 }

@@ -1,8 +1,10 @@
 package payout
 
 import (
+	"cmp"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -79,6 +81,20 @@ func cut(s string, n int) string {
 	return s
 }
 
+// TraceNumber is the trace number of a payment's NACHA entry: the ODFI's
+// eight digits, then a sequence drawn from the payment's ID, so that every
+// entry a ledger sends has its own and a return or NOC, which names it,
+// finds its payment. The sequence is even (twice the ID, wrapping after
+// 4,999,999 payments): moov-io/ach numbers an offset entry one after its
+// batch's last, which is odd and so never another payment's.
+func TraceNumber(odfiRouting string, paymentID int64) string {
+	return fmt.Sprintf("%s%07d", odfiRouting[:8], traceSequence(paymentID))
+}
+
+func traceSequence(id int64) int {
+	return int(2 * (1 + (id-1)%4_999_999))
+}
+
 // WriteNACHA writes the ACH payments as one NACHA file: a PPD batch for
 // employees and a CCD batch for providers, credits only, each entry with an
 // addenda 05 naming the invoices and statements it pays. It sets each
@@ -100,7 +116,6 @@ func WriteNACHA(w io.Writer, o Originator, f NACHAFile, payments []*core.Payment
 	file.SetHeader(fh)
 
 	odfi := o.ODFIRouting[:8]
-	trace := 0
 	for _, class := range []struct {
 		payee string
 		sec   string
@@ -114,6 +129,8 @@ func WriteNACHA(w io.Writer, o Originator, f NACHAFile, payments []*core.Payment
 		if len(entries) == 0 {
 			continue
 		}
+		// Trace numbers ascend within a batch.
+		slices.SortFunc(entries, func(a, b *core.Payment) int { return cmp.Compare(traceSequence(a.ID), traceSequence(b.ID)) })
 		bh := ach.NewBatchHeader()
 		bh.ServiceClassCode = ach.CreditsOnly
 		bh.CompanyName = cut(ASCII(o.CompanyName), 16)
@@ -140,7 +157,7 @@ func WriteNACHA(w io.Writer, o Originator, f NACHAFile, payments []*core.Payment
 			e.Amount = int(p.Amount)
 			e.IdentificationNumber = cut(ASCII(p.PayeeID), 15)
 			e.IndividualName = cut(ASCII(p.Name), 22)
-			trace++
+			trace := traceSequence(p.ID)
 			e.SetTraceNumber(odfi, trace)
 			p.TraceNumber = e.TraceNumber
 			a := ach.NewAddenda05()
@@ -160,9 +177,6 @@ func WriteNACHA(w io.Writer, o Originator, f NACHAFile, payments []*core.Payment
 		}
 		if err := batch.Create(); err != nil {
 			return fmt.Errorf("NACHA %s batch: %w", class.sec, err)
-		}
-		if o.OffsetAccount != "" {
-			trace++ // moov-io/ach numbers the offset entry after the batch's last
 		}
 		file.AddBatch(batch)
 	}

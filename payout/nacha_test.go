@@ -189,12 +189,12 @@ func TestWriteNACHA(t *testing.T) {
 		entries []wantEntry
 	}{
 		{"ppd_employees", ach.PPD, 1234_56 + 80_00, []wantEntry{
-			{22, "121042882", "123456789", 1234_56, "E001", "JOSE NUNEZ", "021000020000001", "CAREPAY INV-1001 INV-1002"},
-			{32, "031300012", "987654321", 80_00, "E002", "ANN LEE", "021000020000002", "CAREPAY INV-1003"},
+			{22, "121042882", "123456789", 1234_56, "E001", "JOSE NUNEZ", "021000020000002", "CAREPAY INV-1001 INV-1002"},
+			{32, "031300012", "987654321", 80_00, "E002", "ANN LEE", "021000020000008", "CAREPAY INV-1003"},
 		}},
 		{"ccd_providers", ach.CCD, 2500_00 + 99_99, []wantEntry{
-			{22, "011000015", "55501234", 2500_00, "P01", "CRECHE ETOILE LLC", "021000020000003", "CAREPAY ST-2026-03-P01"},
-			{22, "021000021", "4444", 99_99, "P02", "SUNNY DAYS DAYCARE", "021000020000004", "CAREPAY ST-2026-03-P02"},
+			{22, "011000015", "55501234", 2500_00, "P01", "CRECHE ETOILE LLC", "021000020000004", "CAREPAY ST-2026-03-P01"},
+			{22, "021000021", "4444", 99_99, "P02", "SUNNY DAYS DAYCARE", "021000020000012", "CAREPAY ST-2026-03-P02"},
 		}},
 	}
 	for i, wb := range batches {
@@ -258,7 +258,7 @@ func TestWriteNACHA(t *testing.T) {
 				if !strings.HasPrefix(a.PaymentRelatedInformation, "CAREPAY ") {
 					t.Errorf("entry %d addenda %q does not start with CAREPAY", j, a.PaymentRelatedInformation)
 				}
-				if a.SequenceNumber != 1 || a.EntryDetailSequenceNumber != traceSequence(we.trace) {
+				if a.SequenceNumber != 1 || a.EntryDetailSequenceNumber != lastSeven(we.trace) {
 					t.Errorf("entry %d addenda sequence %d entry sequence %d, want 1 and the trace's last 7 digits",
 						j, a.SequenceNumber, a.EntryDetailSequenceNumber)
 				}
@@ -267,8 +267,9 @@ func TestWriteNACHA(t *testing.T) {
 	}
 
 	t.Run("trace_numbers_set_on_payments", func(t *testing.T) {
-		want := map[int64]string{1: "021000020000001", 2: "021000020000003", 3: "", 4: "021000020000002",
-			5: "", 6: "021000020000004", 7: ""}
+		// The ODFI's 8 digits, then twice the payment's ID.
+		want := map[int64]string{1: "021000020000002", 2: "021000020000004", 3: "", 4: "021000020000008",
+			5: "", 6: "021000020000012", 7: ""}
 		for _, p := range payments {
 			if p.TraceNumber != want[p.ID] {
 				t.Errorf("payment %d (%s %s) trace %q, want %q", p.ID, p.Method, p.PayeeID, p.TraceNumber, want[p.ID])
@@ -298,9 +299,9 @@ func TestWriteNACHA(t *testing.T) {
 	})
 }
 
-// traceSequence returns the value of the last 7 digits of a trace number,
+// lastSeven returns the value of the last 7 digits of a trace number,
 // which the entry's addenda repeat as the entry detail sequence number.
-func traceSequence(trace string) int {
+func lastSeven(trace string) int {
 	n, err := strconv.Atoi(trace[8:])
 	if err != nil {
 		panic(err)
