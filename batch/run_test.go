@@ -57,7 +57,7 @@ func (e *env) run(inbox string, asOf core.Date) *Result {
 	e.t.Helper()
 	res, err := Run(context.Background(), e.lg, Options{
 		AsOf: asOf, OutDir: filepath.Join(e.dir, "out"),
-		Sources: []ingest.Source{&ingest.Folder{SourceName: "inbox", Dir: inbox, ReadOnly: true}},
+		Sources: []ingest.Source{&ingest.Folder{SourceName: "inbox", Dir: inbox, ReadOnly: true, StableWait: time.Nanosecond}},
 		Plans:   e.cfg.Plans,
 		Payout:  PayoutOf(e.cfg.Payout, e.cfg.Limits, e.cfg.Returns),
 		Now:     func() time.Time { return time.Date(2026, 4, 10, 9, 0, 0, 0, time.UTC) },

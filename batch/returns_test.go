@@ -1,0 +1,281 @@
+package batch
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/moov-io/ach"
+
+	"carepay/core"
+	"carepay/ledger"
+)
+
+// notice is one entry of a return file a test builds: a return (code R..)
+// or a NOC (code C.., corrected account number) of the entry with trace.
+type notice struct {
+	code, trace, account string
+	amount               int // the return's amount; the original entry's when 0
+}
+
+// bankFile builds, with moov-io/ach, the file the bank sends back about the
+// entries of sent (a payments.ach carepay wrote): the ODFI receives it,
+// created on created (YYMMDD).
+func bankFile(t *testing.T, sent []byte, created string, notices []notice) []byte {
+	t.Helper()
+	orig, err := ach.NewReader(bytes.NewReader(sent)).Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries := map[string]*ach.EntryDetail{}
+	for _, b := range orig.Batches {
+		for _, e := range b.GetEntries() {
+			entries[e.TraceNumber] = e
+		}
+	}
+	fh := ach.NewFileHeader()
+	fh.ImmediateDestination, fh.ImmediateOrigin = orig.Header.ImmediateOrigin, orig.Header.ImmediateDestination
+	fh.ImmediateDestinationName, fh.ImmediateOriginName = "ACME BENEFITS", "FEDERAL RESERVE BANK"
+	fh.FileCreationDate, fh.FileCreationTime, fh.FileIDModifier = created, "0800", "A"
+	out := ach.NewFile()
+	out.SetHeader(fh)
+	rdfi := "23138010"
+	for i, n := range notices {
+		e0 := entries[n.trace]
+		isNOC := strings.HasPrefix(n.code, "C")
+		bh := ach.NewBatchHeader()
+		bh.ServiceClassCode = ach.CreditsOnly
+		bh.CompanyName, bh.CompanyIdentification = "ACME BENEFITS", "1234567890"
+		bh.StandardEntryClassCode = ach.PPD
+		bh.CompanyEntryDescription = "CAREPAY"
+		bh.EffectiveEntryDate = created
+		bh.ODFIIdentification = rdfi
+		if isNOC {
+			bh.StandardEntryClassCode = ach.COR
+			bh.ServiceClassCode = ach.MixedDebitsAndCredits
+		}
+		e := ach.NewEntryDetail()
+		e.TransactionCode = ach.CheckingReturnNOCCredit
+		e.RDFIIdentification, e.CheckDigit = "01100001", "5"
+		e.DFIAccountNumber = "987654321"
+		e.IndividualName, e.IdentificationNumber = "RETURNED", "X"
+		e.Amount = n.amount
+		origDFI := "01100001"
+		if e0 != nil {
+			e.RDFIIdentification, e.CheckDigit, e.DFIAccountNumber = e0.RDFIIdentification, e0.CheckDigit, e0.DFIAccountNumber
+			e.IndividualName, e.IdentificationNumber = e0.IndividualName, e0.IdentificationNumber
+			origDFI = e0.RDFIIdentification
+			if n.amount == 0 {
+				e.Amount = e0.Amount
+			}
+		}
+		e.SetTraceNumber(rdfi, i+1)
+		e.AddendaRecordIndicator = 1
+		if isNOC {
+			e.Amount = 0
+			a := ach.NewAddenda98()
+			a.ChangeCode, a.OriginalTrace, a.OriginalDFI = n.code, n.trace, origDFI
+			a.CorrectedData = ach.WriteCorrectionData(n.code, &ach.CorrectedData{AccountNumber: n.account})
+			a.TraceNumber = e.TraceNumber
+			e.Addenda98, e.Category = a, ach.CategoryNOC
+		} else {
+			a := ach.NewAddenda99()
+			a.ReturnCode, a.OriginalTrace, a.OriginalDFI = n.code, n.trace, origDFI
+			a.TraceNumber = e.TraceNumber
+			e.Addenda99, e.Category = a, ach.CategoryReturn
+		}
+		b, err := ach.NewBatch(bh)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.AddEntry(e)
+		if err := b.Create(); err != nil {
+			t.Fatalf("notice %d: %v", i, err)
+		}
+		out.AddBatch(b)
+	}
+	if err := out.Create(); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := ach.NewWriter(&buf).Write(out); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func writeFile(t *testing.T, path string, b []byte) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// paymentsOf returns a run's payments by payee ID.
+func paymentsOf(t *testing.T, lg *ledger.Ledger, runID string) map[string]*core.Payment {
+	t.Helper()
+	ps, err := lg.Payments(context.Background(), runID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]*core.Payment{}
+	for _, p := range ps {
+		if out[p.PayeeID] != nil {
+			t.Fatalf("run %s pays %s twice", runID, p.PayeeID)
+		}
+		out[p.PayeeID] = p
+	}
+	return out
+}
+
+// TestBankReturns follows the demo's two ACH payments after they leave.
+// The demo run of 2026-04-10 pays by ACH:
+//
+//   - PAY-2, employee E301 (Ivy Ito), 240.00: INV-1001's three days at
+//     110.00 less the 30.00 copay, 80.00 each; trace 121042880000004
+//     (ODFI 12104288, twice the payment ID).
+//   - PAY-3, provider P01, 3,321.50; trace 121042880000006.
+//
+// The bank then sends one file: R03 (no account) for PAY-3, C01 (account
+// number corrected to 99887766) for PAY-2, and an R03 for a trace carepay
+// never sent. The run of 2026-04-17 takes it with one new invoice of
+// E301 (a day at 110.00: 80.00 to E301).
+func TestBankReturns(t *testing.T) {
+	e := newEnv(t)
+	first := e.run("../fixtures/drop", fixtureDay)
+	sent, err := os.ReadFile(filepath.Join(first.OutDir, "payments.ach"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pays := paymentsOf(t, e.lg, first.RunID)
+	if p := pays["P01"]; p == nil || p.Method != core.MethodACH || p.Amount != 3321_50 {
+		t.Fatalf("the demo's ACH payment to P01: %+v", p)
+	}
+	if p := pays["E301"]; p == nil || p.Method != core.MethodACH || p.Amount != 240_00 {
+		t.Fatalf("the demo's ACH payment to E301: %+v", p)
+	}
+
+	drop := filepath.Join(e.dir, "drop2")
+	returns := bankFile(t, sent, "260414", []notice{
+		{code: "R03", trace: "121042880000006"},
+		{code: "C01", trace: "121042880000004", account: "99887766"},
+		{code: "R03", trace: "121042880009998", amount: 50_00},
+	})
+	writeFile(t, filepath.Join(drop, "bank-0414.txt"), returns)
+	writeFile(t, filepath.Join(drop, "inv-april.csv"), []byte(
+		"invoice_id,employee_id,dependent_id,provider_id,care_type,service_date,amount_charged,employee_signed_on,provider_signed_on,received_on,hours,payee\n"+
+			"INV-2001,E301,D3011,P03,center,4/6/2026,110.00,4/8/2026,4/8/2026,4/15/2026,,employee\n"))
+	second := e.run(drop, core.NewDate(2026, 4, 17))
+	pays = paymentsOf(t, e.lg, second.RunID)
+
+	t.Run("returned_payment_reissued_by_check_once", func(t *testing.T) {
+		p := pays["P01"]
+		if p == nil || p.Method != core.MethodCheck || p.Amount != 3321_50 || p.CheckNumber == 0 {
+			t.Fatalf("P01 in run %s: %+v, want a check for 3,321.50", second.RunID, p)
+		}
+		var returned, code string
+		if err := e.lg.DB().QueryRow(`SELECT returned_run, return_code FROM payments WHERE trace_number = '121042880000006'`).Scan(&returned, &code); err != nil {
+			t.Fatal(err)
+		}
+		if returned != second.RunID || code != "R03" {
+			t.Errorf("PAY-3 returned in %q with %q", returned, code)
+		}
+		// Every line of P01 is on exactly one live payment: the check.
+		var onCheck, unpaid int
+		e.lg.DB().QueryRow(`SELECT COUNT(*) FROM lines WHERE payee_id = 'P01' AND payment_id = ?`, p.ID).Scan(&onCheck)
+		e.lg.DB().QueryRow(`SELECT COUNT(*) FROM lines WHERE payee_id = 'P01' AND status IN ('approved','partial') AND payment_id IS NULL`).Scan(&unpaid)
+		if onCheck == 0 || unpaid != 0 {
+			t.Errorf("P01: %d lines on the check, %d unpaid", onCheck, unpaid)
+		}
+		checks, err := os.ReadFile(filepath.Join(second.OutDir, "checks.csv"))
+		if err != nil || !strings.Contains(string(checks), "3321.50") {
+			t.Errorf("checks.csv of run %s: %v\n%s", second.RunID, err, checks)
+		}
+	})
+
+	t.Run("noc_corrects_the_account_used_by_the_same_run", func(t *testing.T) {
+		p := pays["E301"]
+		if p == nil || p.Method != core.MethodACH || p.Amount != 80_00 || p.Bank.Number != "99887766" {
+			t.Fatalf("E301 in run %s: %+v, want 80.00 by ACH to 99887766", second.RunID, p)
+		}
+		ach2, err := os.ReadFile(filepath.Join(second.OutDir, "payments.ach"))
+		if err != nil || !strings.Contains(string(ach2), "99887766") || strings.Contains(string(ach2), "987654321") {
+			t.Errorf("payments.ach of run %s does not pay E301 to the corrected account: %v\n%s", second.RunID, err, ach2)
+		}
+		var oldMasked, newMasked string
+		if err := e.lg.DB().QueryRow(`SELECT old_masked, new_masked FROM bank_changes WHERE payee_id = 'E301' AND code = 'C01'`).Scan(&oldMasked, &newMasked); err != nil {
+			t.Fatal(err)
+		}
+		if oldMasked != "routing 011000015, account ****4321, checking" || newMasked != "routing 011000015, account ****7766, checking" {
+			t.Errorf("audit: %q -> %q", oldMasked, newMasked)
+		}
+	})
+
+	ack, err := os.ReadFile(filepath.Join(second.OutDir, "acks", "bank-0414.txt.ack.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("unknown_trace_reported", func(t *testing.T) {
+		if !strings.Contains(string(ack), "121042880009998, which matches no payment") {
+			t.Errorf("ack:\n%s", ack)
+		}
+		var applied int
+		e.lg.DB().QueryRow(`SELECT applied FROM bank_notices WHERE trace = '121042880009998'`).Scan(&applied)
+		if applied != 0 {
+			t.Error("a notice for an unknown trace was applied")
+		}
+	})
+
+	t.Run("second_copy_changes_nothing", func(t *testing.T) {
+		drop3 := filepath.Join(e.dir, "drop3")
+		writeFile(t, filepath.Join(drop3, "bank-0414-again.txt"), returns)
+		// The same return sent again in another file (another day).
+		writeFile(t, filepath.Join(drop3, "bank-0420.txt"), bankFile(t, sent, "260420", []notice{{code: "R03", trace: "121042880000006"}}))
+		// And the roster again, with E301's old account.
+		roster, err := os.ReadFile("../fixtures/drop/01-employees.csv")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(string(roster), "\n")
+		for _, l := range lines {
+			if strings.HasPrefix(l, "E301,") {
+				writeFile(t, filepath.Join(drop3, "roster.csv"), []byte(lines[0]+"\n"+l+"\n"))
+			}
+		}
+		third := e.run(drop3, core.NewDate(2026, 4, 24))
+		if got := paymentsOf(t, e.lg, third.RunID); len(got) != 0 {
+			t.Errorf("run %s pays %v", third.RunID, got)
+		}
+		ack3, err := os.ReadFile(filepath.Join(third.OutDir, "acks", "bank-0420.txt.ack.txt"))
+		if err != nil || !strings.Contains(string(ack3), "already returned in run "+second.RunID) {
+			t.Errorf("ack of the second return: %v\n%s", err, ack3)
+		}
+		// PAY-3's lines came back once, and all sit on the check.
+		var back, onCheck int
+		e.lg.DB().QueryRow(`SELECT COUNT(*) FROM returned_lines`).Scan(&back)
+		e.lg.DB().QueryRow(`SELECT COUNT(*) FROM lines WHERE payment_id = ?`, pays["P01"].ID).Scan(&onCheck)
+		if back == 0 || back != onCheck {
+			t.Errorf("%d lines returned, %d on the check", back, onCheck)
+		}
+		ackRoster, err := os.ReadFile(filepath.Join(third.OutDir, "acks", "roster.csv.ack.txt"))
+		if err != nil || !strings.Contains(string(ackRoster), "corrected by NOC C01 on 2026-04-14; the corrected details (routing 011000015, account ****7766, checking) are kept") {
+			t.Errorf("roster ack: %v\n%s", err, ackRoster)
+		}
+		var last4 string
+		e.lg.DB().QueryRow(`SELECT account_last4 FROM employees WHERE employee_id = 'E301'`).Scan(&last4)
+		if last4 != "7766" {
+			t.Errorf("E301's account ends %s after the roster came again, want the NOC's 7766", last4)
+		}
+		var p01 int
+		e.lg.DB().QueryRow(`SELECT COUNT(*) FROM payments WHERE payee_id = 'P01'`).Scan(&p01)
+		if p01 != 2 {
+			t.Errorf("%d payments to P01, want the returned ACH and its check", p01)
+		}
+	})
+}
