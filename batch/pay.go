@@ -27,8 +27,8 @@ type payer struct {
 	// holdReturned is returns.fallback = "hold".
 	odfi         string
 	holdReturned bool
-	payees map[[2]string]*payee
-	order  []*payee
+	payees       map[[2]string]*payee
+	order        []*payee
 
 	issued  []*core.Payment    // formed earlier, approved, paid now
 	waiting []core.PaymentHold // formed earlier, still held

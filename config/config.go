@@ -310,9 +310,9 @@ func (e *Error) Error() string {
 // defaults returns a Config before the file is read.
 func defaults() *Config {
 	return &Config{
-		Ledger: Ledger{Driver: "sqlite", Path: "carepay.db", KeyEnv: "CAREPAY_LEDGER_KEY"},
-		Run:    Run{Out: "out", TimeZone: "UTC", FileMode: "0600", MemoryLimit: DefaultMemoryLimit},
-		Limits: Limits{MaxLineCharge: 5_000_00, MaxPayment: 50_000_00},
+		Ledger:  Ledger{Driver: "sqlite", Path: "carepay.db", KeyEnv: "CAREPAY_LEDGER_KEY"},
+		Run:     Run{Out: "out", TimeZone: "UTC", FileMode: "0600", MemoryLimit: DefaultMemoryLimit},
+		Limits:  Limits{MaxLineCharge: 5_000_00, MaxPayment: 50_000_00},
 		Returns: Returns{Fallback: "check"},
 		Payout: Payout{EntryDescription: "CAREPAY", FirstCheckNumber: 100001, PositivePayDate: "01/02/2006",
 			PayrollEarningCode: "DCARE", OffsetAccountType: "checking"},
