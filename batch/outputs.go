@@ -192,6 +192,18 @@ func writePayments(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, o
 		return nil, nil, err
 	}
 	sum.AddPayments(payments, holds)
+	notices, err := lg.BankNotices(ctx, run.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, n := range notices {
+		bn := report.BankNotice{File: n.File, Entry: n.Notice.Row, Kind: n.Notice.Kind, Code: n.Notice.Code, Trace: n.Notice.OriginalTrace,
+			Amount: n.Notice.Amount, Date: n.Notice.Date.String(), PayeeType: n.PayeeType, PayeeID: n.PayeeID, Applied: n.Applied, Detail: n.Detail}
+		if n.PaymentID != 0 {
+			bn.PaymentID = core.PaymentRef(n.PaymentID)
+		}
+		sum.Bank = append(sum.Bank, bn)
+	}
 	mod, started, err := lg.ACHModifier(ctx, run.ID)
 	if err != nil {
 		return nil, nil, err

@@ -221,6 +221,22 @@ func TestBankReturns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Run("run_report_lists_the_notices", func(t *testing.T) {
+		for _, want := range []string{
+			"bank return R03 (bank-0414.txt entry 1): applied: payment PAY-3 of $3,321.50",
+			"bank noc C01 (bank-0414.txt entry 2): applied: NOC C01",
+			"bank return R03 (bank-0414.txt entry 3): changed nothing:",
+		} {
+			if !strings.Contains(second.Summary, want) {
+				t.Errorf("summary lacks %q:\n%s", want, second.Summary)
+			}
+		}
+		js, err := os.ReadFile(filepath.Join(second.OutDir, "run.json"))
+		if err != nil || !strings.Contains(string(js), `"bank_notices"`) || !strings.Contains(string(js), `"payment_id": "PAY-3"`) {
+			t.Errorf("run.json: %v\n%s", err, js)
+		}
+	})
+
 	t.Run("unknown_trace_reported", func(t *testing.T) {
 		if !strings.Contains(string(ack), "121042880009998, which matches no payment") {
 			t.Errorf("ack:\n%s", ack)
@@ -236,7 +252,10 @@ func TestBankReturns(t *testing.T) {
 		drop3 := filepath.Join(e.dir, "drop3")
 		writeFile(t, filepath.Join(drop3, "bank-0414-again.txt"), returns)
 		// The same return sent again in another file (another day).
-		writeFile(t, filepath.Join(drop3, "bank-0420.txt"), bankFile(t, sent, "260420", []notice{{code: "R03", trace: "121042880000006"}}))
+		writeFile(t, filepath.Join(drop3, "bank-0420.txt"), bankFile(t, sent, "260420", []notice{
+			{code: "R03", trace: "121042880000006"},
+			{code: "R01", trace: "121042880000004", amount: 1_00}, // PAY-2 was 240.00
+		}))
 		// And the roster again, with E301's old account.
 		roster, err := os.ReadFile("../fixtures/drop/01-employees.csv")
 		if err != nil {
@@ -253,7 +272,8 @@ func TestBankReturns(t *testing.T) {
 			t.Errorf("run %s pays %v", third.RunID, got)
 		}
 		ack3, err := os.ReadFile(filepath.Join(third.OutDir, "acks", "bank-0420.txt.ack.txt"))
-		if err != nil || !strings.Contains(string(ack3), "already returned in run "+second.RunID) {
+		if err != nil || !strings.Contains(string(ack3), "already returned in run "+second.RunID) ||
+			!strings.Contains(string(ack3), "is for $1.00, but the payment was $240.00: nothing changed") {
 			t.Errorf("ack of the second return: %v\n%s", err, ack3)
 		}
 		// PAY-3's lines came back once, and all sit on the check.
@@ -271,6 +291,11 @@ func TestBankReturns(t *testing.T) {
 		e.lg.DB().QueryRow(`SELECT account_last4 FROM employees WHERE employee_id = 'E301'`).Scan(&last4)
 		if last4 != "7766" {
 			t.Errorf("E301's account ends %s after the roster came again, want the NOC's 7766", last4)
+		}
+		var returned int
+		e.lg.DB().QueryRow(`SELECT COUNT(*) FROM payments WHERE returned_run IS NOT NULL`).Scan(&returned)
+		if returned != 1 {
+			t.Errorf("%d payments returned, want PAY-3 alone", returned)
 		}
 		var p01 int
 		e.lg.DB().QueryRow(`SELECT COUNT(*) FROM payments WHERE payee_id = 'P01'`).Scan(&p01)

@@ -110,7 +110,7 @@ func (t *Tx) applyReturn(o *BankOutcome, s *sent) error {
 		o.Detail = fmt.Sprintf("return %s of payment %s (trace %s): the payment was already returned in run %s: nothing changed", n.Code, ref, n.OriginalTrace, s.returnedRun)
 		return nil
 	case n.Amount != s.amount:
-		o.Detail = fmt.Sprintf("return %s of payment %s (trace %s) is for %s, but the payment was %s: nothing changed; ask the bank", n.Code, ref, n.OriginalTrace, n.Amount, s.amount)
+		o.Detail = fmt.Sprintf("return %s of payment %s (trace %s) is for %s, but the payment was %s: nothing changed; ask the bank", n.Code, ref, n.OriginalTrace, n.Amount.Dollars(), s.amount.Dollars())
 		return nil
 	}
 	if err := t.flush(); err != nil {
@@ -125,7 +125,7 @@ func (t *Tx) applyReturn(o *BankOutcome, s *sent) error {
 	if err := t.exec(`UPDATE lines SET payment_id = NULL, paid_run = NULL WHERE payment_id = ?`, s.id); err != nil {
 		return fmt.Errorf("returning payment %s: %w", ref, err)
 	}
-	why := fmt.Sprintf("payment %s of %s (%s, ACH to %s) came back from the bank: %s %s", ref, s.amount, s.issuedRun, s.bank.Masked(), n.Code, n.Description)
+	why := fmt.Sprintf("payment %s of %s (%s, ACH to %s) came back from the bank: %s %s", ref, s.amount.Dollars(), s.issuedRun, s.bank.Masked(), n.Code, n.Description)
 	if core.PermanentReturn(n.Code) {
 		sealed, err := t.l.key.seal(s.bank.Number)
 		if err != nil {

@@ -27,10 +27,31 @@ type Summary struct {
 	// PaidAfterReview lists the payments an earlier run held for review
 	// (PAYMENT_REVIEW) that this run paid once approved.
 	PaidAfterReview []ReviewedPayment `json:"paid_after_review,omitempty"`
-	Letters         LetterCounts      `json:"letters"`
+	// Bank lists what the run did with the returns and notifications of
+	// change the bank sent, in the order taken.
+	Bank    []BankNotice `json:"bank_notices,omitempty"`
+	Letters LetterCounts `json:"letters"`
 	// Timings of the stages, in seconds (see Timings: they are the one
 	// part of run.json that a rebuilt run does not repeat).
 	Timings *Timings `json:"timings,omitempty"`
+}
+
+// BankNotice is one entry of a bank's return or NOC file and what the
+// run did with it: Applied is false when it changed nothing (it matched
+// no payment, one already returned, or another amount).
+type BankNotice struct {
+	File      string     `json:"file"`
+	Entry     int        `json:"entry"`
+	Kind      string     `json:"kind"` // return, noc
+	Code      string     `json:"code"`
+	Trace     string     `json:"original_trace"`
+	Amount    core.Cents `json:"amount"`
+	Date      string     `json:"date"`
+	PaymentID string     `json:"payment_id,omitempty"`
+	PayeeType string     `json:"payee_type,omitempty"`
+	PayeeID   string     `json:"payee_id,omitempty"`
+	Applied   bool       `json:"applied"`
+	Detail    string     `json:"detail"`
 }
 
 // LetterCounts says which letters a run wrote; NoAddress are held from
@@ -229,6 +250,13 @@ func (s *Summary) Text() string {
 	}
 	for _, r := range s.PaidAfterReview {
 		fmt.Fprintf(&b, "paid after review: %s %s %s %s by %s (held in run %s)\n", r.PaymentID, r.PayeeType, r.PayeeID, r.Amount.Dollars(), r.Method, r.FormedIn)
+	}
+	for _, n := range s.Bank {
+		state := "applied"
+		if !n.Applied {
+			state = "changed nothing"
+		}
+		fmt.Fprintf(&b, "bank %s %s (%s entry %d): %s: %s\n", n.Kind, n.Code, n.File, n.Entry, state, n.Detail)
 	}
 	for _, h := range s.Held {
 		id := ""
