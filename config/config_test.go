@@ -64,8 +64,9 @@ func TestErrorsNameFileLineAndKey(t *testing.T) {
 		{"world_readable_files", `file_mode = "0600"`, `file_mode = "0644"`, "run.file_mode"},
 		{"group_writable_files", `file_mode = "0600"`, `file_mode = "0660"`, "run.file_mode"},
 		{"file_mode_not_octal", `file_mode = "0600"`, `file_mode = "rw-------"`, "run.file_mode"},
-		{"memory_limit_not_a_size", `memory_limit = "400MiB"`, `memory_limit = "400MB"`, "run.memory_limit"},
-		{"memory_limit_too_small", `memory_limit = "400MiB"`, `memory_limit = "1MiB"`, "run.memory_limit"},
+		{"memory_limit_not_a_size", `memory_limit = "640MiB"`, `memory_limit = "640MB"`, "run.memory_limit"},
+		{"memory_limit_too_small", `memory_limit = "640MiB"`, `memory_limit = "1MiB"`, "run.memory_limit"},
+		{"returns_fallback_unknown", `fallback = "check"`, `fallback = "wire"`, "returns.fallback"},
 		{"zero_line_charge_limit", `max_line_charge = "5000.00"`, `max_line_charge = "0.00"`, "limits.max_line_charge"},
 		{"negative_payment_limit", `max_payment = "50000.00"`, `max_payment = "-1.00"`, "limits.max_payment"},
 	}

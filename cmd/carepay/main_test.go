@@ -246,7 +246,7 @@ func TestRunProfilesAndTimings(t *testing.T) {
 	if err != nil || !strings.Contains(string(js), `"register_seconds"`) {
 		t.Errorf("run.json has no timings (%v):\n%s", err, js)
 	}
-	if got := debug.SetMemoryLimit(-1); got != 400<<20 {
-		t.Errorf("memory limit %d, want run.memory_limit's 400MiB", got)
+	if got := debug.SetMemoryLimit(-1); got != 640<<20 {
+		t.Errorf("memory limit %d, want run.memory_limit's 640MiB", got)
 	}
 }
