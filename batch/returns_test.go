@@ -304,3 +304,76 @@ func TestBankReturns(t *testing.T) {
 		}
 	})
 }
+
+// TestPermanentReturnHolds runs with returns.fallback = "hold". The demo
+// pays E301 240.00 by ACH (PAY-2, trace 121042880000004, account
+// 987654321); the bank returns it R02 (account closed). Worked by hand:
+//
+//   - 2026-04-17, the return and INV-2001 (80.00 to E301): E301's four
+//     lines (240.00 + 80.00 = 320.00) are held, PAYMENT_DETAILS.
+//   - 2026-04-24, INV-2002 (80.00), no new details: still held, now
+//     because the closed account is blocked (400.00).
+//   - 2026-05-01, the roster brings account 55556666: 400.00 by ACH to it.
+func TestPermanentReturnHolds(t *testing.T) {
+	e := newEnv(t)
+	e.cfg.Returns.Fallback = "hold"
+	first := e.run("../fixtures/drop", fixtureDay)
+	sent, err := os.ReadFile(filepath.Join(first.OutDir, "payments.ach"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const header = "invoice_id,employee_id,dependent_id,provider_id,care_type,service_date,amount_charged,employee_signed_on,provider_signed_on,received_on,hours,payee\n"
+	held := func(res *Result) *core.PaymentHold {
+		t.Helper()
+		holds, err := e.lg.Holds(context.Background(), res.RunID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range holds {
+			if holds[i].PayeeID == "E301" {
+				return &holds[i]
+			}
+		}
+		return nil
+	}
+
+	drop := filepath.Join(e.dir, "d2")
+	writeFile(t, filepath.Join(drop, "bank.txt"), bankFile(t, sent, "260414", []notice{{code: "R02", trace: "121042880000004"}}))
+	writeFile(t, filepath.Join(drop, "inv.csv"), []byte(header+"INV-2001,E301,D3011,P03,center,4/6/2026,110.00,4/8/2026,4/8/2026,4/15/2026,,employee\n"))
+	second := e.run(drop, core.NewDate(2026, 4, 17))
+	h := held(second)
+	if h == nil || h.Amount != 320_00 || h.Lines != 4 || !strings.Contains(h.Detail, `held (returns.fallback = "hold")`) {
+		t.Fatalf("run %s, E301's hold: %+v", second.RunID, h)
+	}
+	if p := paymentsOf(t, e.lg, second.RunID)["E301"]; p != nil {
+		t.Fatalf("run %s pays E301: %+v", second.RunID, p)
+	}
+
+	drop = filepath.Join(e.dir, "d3")
+	writeFile(t, filepath.Join(drop, "inv.csv"), []byte(header+"INV-2002,E301,D3011,P03,center,4/13/2026,110.00,4/15/2026,4/15/2026,4/22/2026,,employee\n"))
+	third := e.run(drop, core.NewDate(2026, 4, 24))
+	h = held(third)
+	if h == nil || h.Amount != 400_00 || !strings.Contains(h.Detail, "with R02; they are not used again until the registry brings different ones") {
+		t.Fatalf("run %s, E301's hold: %+v", third.RunID, h)
+	}
+
+	roster, err := os.ReadFile("../fixtures/drop/01-employees.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(roster), "\n")
+	drop = filepath.Join(e.dir, "d4")
+	for _, l := range lines {
+		if strings.HasPrefix(l, "E301,") {
+			writeFile(t, filepath.Join(drop, "roster.csv"), []byte(lines[0]+"\n"+strings.Replace(l, ",987654321,", ",55556666,", 1)+"\n"))
+		}
+	}
+	fourth := e.run(drop, core.NewDate(2026, 5, 1))
+	p := paymentsOf(t, e.lg, fourth.RunID)["E301"]
+	if p == nil || p.Method != core.MethodACH || p.Amount != 400_00 || p.Bank.Number != "55556666" {
+		t.Fatalf("run %s, E301: %+v, want 400.00 by ACH to 55556666", fourth.RunID, p)
+	}
+	if h := held(fourth); h != nil {
+		t.Errorf("run %s still holds E301: %+v", fourth.RunID, h)
+	}
+}
