@@ -46,6 +46,13 @@ func (b *usageBuilder) add(p *core.PriorLine) {
 	b.text(p.ProviderID)
 	b.text(p.CareType)
 	b.text(string(p.Status))
+	b.recs = appendNumbers(b.recs, p)
+}
+
+// appendNumbers appends a line's numbers as a usage record holds them:
+// date flags placements employee_share employer_share, varints (flags: 1
+// care day, 2 day used).
+func appendNumbers(b []byte, p *core.PriorLine) []byte {
 	var flags int64
 	if p.CareDay {
 		flags |= 1
@@ -54,8 +61,9 @@ func (b *usageBuilder) add(p *core.PriorLine) {
 		flags |= 2
 	}
 	for _, v := range []int64{int64(p.ServiceDate), flags, int64(p.Placements), int64(p.EmployeeShare), int64(p.EmployerShare)} {
-		b.recs = binary.AppendVarint(b.recs, v)
+		b = binary.AppendVarint(b, v)
 	}
+	return b
 }
 
 func (b *usageBuilder) bytes() []byte {
@@ -162,16 +170,7 @@ func (u *usageLog) add(p *core.PriorLine) error {
 	for _, s := range []string{p.EmployeeID, p.DependentID, p.PlanID, p.ProviderID, p.CareType, string(p.Status)} {
 		b = appendText(b, s)
 	}
-	var flags int64
-	if p.CareDay {
-		flags |= 1
-	}
-	if p.DayUsed {
-		flags |= 2
-	}
-	for _, v := range []int64{int64(p.ServiceDate), flags, int64(p.Placements), int64(p.EmployeeShare), int64(p.EmployerShare)} {
-		b = binary.AppendVarint(b, v)
-	}
+	b = appendNumbers(b, p)
 	u.rec = b
 	if _, err := u.w.Write(b); err != nil {
 		return fmt.Errorf("spooling usage: %w", err)
