@@ -13,13 +13,14 @@ import (
 )
 
 // isNACHA reports whether a file starts with a NACHA file header record:
-// record type 1, priority code 01, and 94 characters to the line.
+// record type 1, priority code 01, 94 characters, then the end of the
+// line, or the batch header (record type 5) of a file sent without line
+// breaks.
 func isNACHA(head []byte) bool {
-	if !bytes.HasPrefix(head, []byte("101")) {
+	if len(head) < 94 || !bytes.HasPrefix(head, []byte("101")) || bytes.ContainsAny(head[:94], "\r\n,") {
 		return false
 	}
-	line, _, _ := bytes.Cut(head, []byte("\n"))
-	return len(bytes.TrimRight(line, "\r")) == 94
+	return len(head) == 94 || bytes.IndexByte([]byte("\r\n59"), head[94]) >= 0
 }
 
 // readBankFile reads a NACHA file the bank sent back: every entry that
@@ -72,7 +73,7 @@ func readBankFile(r io.Reader, name string, opt Options, rep *FileReport, visit 
 				}
 				if n.Corrected == (core.BankAccount{}) {
 					t.RejectedRows++
-					tb.keep(&core.RowError{File: name, Row: row, Column: "corrected data", Value: strings.TrimSpace(a.CorrectedData),
+					tb.keep(&core.RowError{File: name, Row: row, Column: "corrected data", Value: core.MaskAccount(strings.TrimSpace(a.CorrectedData)),
 						Msg: fmt.Sprintf("change code %s carries no routing number, account number or account type carepay can use", n.Code)})
 					continue
 				}
