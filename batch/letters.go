@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -261,8 +262,12 @@ func newLetterSource(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo,
 	if err != nil {
 		return nil, err
 	}
+	reissues, err := lg.Reissues(ctx, run.ID)
+	if err != nil {
+		return nil, err
+	}
 	for _, p := range payments {
-		lp := payout.LetterPayment{Method: p.Method, Amount: p.Amount, CheckNumber: p.CheckNumber}
+		lp := payout.LetterPayment{Method: p.Method, Amount: p.Amount, CheckNumber: p.CheckNumber, Replaces: replaces(reissues[p.ID])}
 		if p.Method == core.MethodACH {
 			lp.Account = p.Bank.Masked()
 		}
@@ -329,6 +334,20 @@ func (s *letterSource) each(ctx context.Context, fn func(*payout.Letter) error) 
 		}
 		return fn(l)
 	})
+}
+
+// replaces says, for a letter, which returned payments a payment pays
+// again.
+func replaces(back []ledger.ReturnedPayment) string {
+	var b strings.Builder
+	for i, r := range back {
+		if i > 0 {
+			b.WriteString(" ")
+		}
+		fmt.Fprintf(&b, "Our payment %s of %s, sent by direct deposit to account %s in run %s, came back from your bank on %s (%s: %s); the payment below pays it again.",
+			core.PaymentRef(r.ID), r.Amount.Dollars(), r.Account, r.IssuedRun, r.ReturnedOn, r.Code, payout.ReturnReason(r.Code))
+	}
+	return b.String()
 }
 
 func lineOf(r *ledger.LetterRow) payout.LetterLine {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -214,6 +215,22 @@ func TestBankReturns(t *testing.T) {
 		}
 		if oldMasked != "routing 011000015, account ****4321, checking" || newMasked != "routing 011000015, account ****7766, checking" {
 			t.Errorf("audit: %q -> %q", oldMasked, newMasked)
+		}
+	})
+
+	t.Run("letter_says_the_payment_came_back", func(t *testing.T) {
+		pdf, err := os.ReadFile(filepath.Join(second.OutDir, "letters", "provider-P01.pdf"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := strings.Join(strings.Fields(pdfText(pdf)), " ")
+		for _, want := range []string{
+			"Our payment PAY-3 of $3,321.50, sent by direct deposit to account ****1234 in run 20260410-001, came back from your bank on 2026-04-14 (R03: No Account/Unable to Locate Account); the payment below pays it again.",
+			"Check number " + strconv.FormatInt(pays["P01"].CheckNumber, 10) + " for $3,321.50",
+		} {
+			if !strings.Contains(text, want) {
+				t.Errorf("P01's letter lacks %q:\n%s", want, text)
+			}
 		}
 	})
 

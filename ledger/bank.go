@@ -307,3 +307,45 @@ func (l *Ledger) BankNotices(ctx context.Context, runID string) ([]BankOutcome, 
 	}
 	return out, rows.Err()
 }
+
+// ReturnedPayment is a payment the bank sent back, as a later payment
+// that carries its lines again names it.
+type ReturnedPayment struct {
+	ID         int64
+	Amount     core.Cents
+	Account    string // masked
+	IssuedRun  string
+	Code       string
+	ReturnedOn core.Date
+}
+
+// Reissues returns, for each payment a run issued, the returned payments
+// whose lines it carries again.
+func (l *Ledger) Reissues(ctx context.Context, runID string) (map[int64][]ReturnedPayment, error) {
+	rows, err := l.db.QueryContext(ctx, `SELECT DISTINCT l.payment_id, p.id, p.amount, p.account_sealed, p.issued_run, p.return_code, p.returned_on
+ FROM returned_lines r JOIN lines l ON l.id = r.line_id JOIN payments p ON p.id = r.payment_id
+ JOIN payments now ON now.id = l.payment_id
+ WHERE now.issued_run = ? ORDER BY l.payment_id, p.id`, runID)
+	if err != nil {
+		return nil, fmt.Errorf("reading reissued payments of run %s: %w", runID, err)
+	}
+	defer rows.Close()
+	out := map[int64][]ReturnedPayment{}
+	for rows.Next() {
+		var now int64
+		var r ReturnedPayment
+		var amount int64
+		var sealed []byte
+		var on string
+		if err := rows.Scan(&now, &r.ID, &amount, &sealed, &r.IssuedRun, &r.Code, &on); err != nil {
+			return nil, fmt.Errorf("reading reissued payments of run %s: %w", runID, err)
+		}
+		number, err := l.key.open(sealed)
+		if err != nil {
+			return nil, fmt.Errorf("payment %s: %w", core.PaymentRef(r.ID), err)
+		}
+		r.Amount, r.Account, r.ReturnedOn = core.Cents(amount), core.MaskAccount(number), pd(on)
+		out[now] = append(out[now], r)
+	}
+	return out, rows.Err()
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/moov-io/ach"
 	"github.com/moov-io/base"
 
 	"carepay/core"
@@ -65,4 +66,13 @@ func NextBankingDay(d core.Date) core.Date {
 // otherwise d).
 func AddBankingDays(d core.Date, n int) core.Date {
 	return core.DateOf(base.NewTime(d.Time()).AddBankingDay(n).Time)
+}
+
+// ReturnReason is an ACH return code in words, as the NACHA rules name it
+// ("" for a code moov-io/ach does not know).
+func ReturnReason(code string) string {
+	if c := ach.LookupReturnCode(code); c != nil {
+		return c.Reason
+	}
+	return ""
 }

@@ -53,6 +53,9 @@ type LetterPayment struct {
 	Account     string // masked: ****1234
 	CheckNumber int64
 	Held        string // why it is held; empty when paid
+	// Replaces says which payments the bank sent back that this one pays
+	// again, in words ("" when none).
+	Replaces string
 }
 
 // Postal reports whether the letter can go by post.
