@@ -204,6 +204,9 @@ func writePayments(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, o
 		}
 		sum.Bank = append(sum.Bank, bn)
 	}
+	if sum.Reconciliation, err = lg.Reconciliation(ctx, run.ID); err != nil {
+		return nil, nil, err
+	}
 	mod, started, err := lg.ACHModifier(ctx, run.ID)
 	if err != nil {
 		return nil, nil, err
@@ -259,12 +262,13 @@ func writeRegister(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, d
 		return err
 	}
 	reg := payout.Register{
-		Date:        run.AsOf,
-		Summary:     sum.Rows(),
-		Payments:    payments,
-		Holds:       holds,
-		ReasonWords: words,
-		LettersHeld: sum.Letters.NoAddress,
+		Date:           run.AsOf,
+		Summary:        sum.Rows(),
+		Reconciliation: sum.Reconciliation,
+		Payments:       payments,
+		Holds:          holds,
+		ReasonWords:    words,
+		LettersHeld:    sum.Letters.NoAddress,
 		EachDecision: func(fn func(*core.Line, *core.Decision) error) error {
 			return lg.RunLines(ctx, run.ID, fn)
 		},

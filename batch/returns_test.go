@@ -10,9 +10,11 @@ import (
 	"testing"
 
 	"github.com/moov-io/ach"
+	"github.com/xuri/excelize/v2"
 
 	"carepay/core"
 	"carepay/ledger"
+	"carepay/payout"
 )
 
 // notice is one entry of a return file a test builds: a return (code R..)
@@ -215,6 +217,43 @@ func TestBankReturns(t *testing.T) {
 		}
 		if oldMasked != "routing 011000015, account ****4321, checking" || newMasked != "routing 011000015, account ****7766, checking" {
 			t.Errorf("audit: %q -> %q", oldMasked, newMasked)
+		}
+	})
+
+	// As of 2026-04-17: sent the check to P01 (3,321.50) and 80.00 by ACH
+	// to E301, 3,401.50; PAY-3 returned (3,321.50) and reissued by that
+	// check; one NOC; checks outstanding: the demo's 100001 to P03 (1,360.00) and
+	// the new one, 4,681.50.
+	t.Run("reconciliation", func(t *testing.T) {
+		want := "reconciliation: 2 sent $3,401.50, 1 returned $3,321.50, 1 reissued $3,321.50, 1 noc applied, 2 outstanding check $4,681.50 (register.xlsx, Reconciliation)"
+		if !strings.Contains(second.Summary, want) {
+			t.Errorf("summary lacks %q:\n%s", want, second.Summary)
+		}
+		f, err := excelize.OpenFile(filepath.Join(second.OutDir, "register.xlsx"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		rows, err := f.GetRows("Reconciliation")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range rows[1:] {
+			got = append(got, r[0]+" "+r[1]+" "+r[3]+" "+r[7])
+		}
+		check := strconv.FormatInt(pays["P01"].CheckNumber, 10)
+		wantRows := []string{
+			"sent " + core.PaymentRef(pays["P01"].ID) + " P01 " + check,
+			"sent " + core.PaymentRef(pays["E301"].ID) + " E301 " + payout.TraceNumber("121042882", pays["E301"].ID),
+			"returned PAY-3 P01 121042880000006",
+			"reissued " + core.PaymentRef(pays["P01"].ID) + " P01 " + check,
+			"noc applied PAY-2 E301 121042880000004",
+			"outstanding check PAY-1 P03 100001",
+			"outstanding check " + core.PaymentRef(pays["P01"].ID) + " P01 " + check,
+		}
+		if strings.Join(got, "\n") != strings.Join(wantRows, "\n") {
+			t.Errorf("Reconciliation sheet:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(wantRows, "\n"))
 		}
 	})
 

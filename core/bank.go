@@ -43,3 +43,27 @@ func PermanentReturn(code string) bool {
 	}
 	return false
 }
+
+// ReconItem is one row of a run's reconciliation: what became of money
+// sent, as of the run.
+type ReconItem struct {
+	What      string // see the Recon* kinds
+	PaymentID int64
+	PayeeType string
+	PayeeID   string
+	Method    string
+	Amount    Cents
+	Date      Date
+	// Reference is the check number or the ACH trace number.
+	Reference string
+	Detail    string
+}
+
+// The kinds of ReconItem.
+const (
+	ReconSent        = "sent"              // issued by the run
+	ReconReturned    = "returned"          // came back in the run
+	ReconReissued    = "reissued"          // a payment of the run that pays a returned one again
+	ReconNOC         = "noc applied"       // bank details corrected in the run
+	ReconOutstanding = "outstanding check" // issued by this or an earlier run, not returned
+)

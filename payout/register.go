@@ -35,10 +35,12 @@ type Register struct {
 	ReasonWords  map[string]string
 	// LettersHeld names letters that could not go by post.
 	LettersHeld []string
+	// Reconciliation says what became of the money as of the run.
+	Reconciliation []core.ReconItem
 }
 
-// WriteRegister writes register.xlsx: Summary, Payments, Decisions and
-// Exceptions sheets, money as numbers in a currency format, the header row
+// WriteRegister writes register.xlsx: Summary, Payments, Reconciliation,
+// Decisions and Exceptions sheets, money as numbers in a currency format, the header row
 // frozen and filtered, no sheet longer than MaxSheetRows. Decisions
 // stream in one pass, and the workbook is compressed straight into out,
 // so a large run needs no more memory than a small one.
@@ -95,6 +97,21 @@ func writeRegister(out io.Writer, r Register, maxRows int) error {
 		}
 	}
 	if err := payments.close(); err != nil {
+		return err
+	}
+
+	recon, err := book.sheet("Reconciliation", []float64{18, 10, 10, 12, 9, 14, 12, 18, 60},
+		[]string{"what", "payment", "payee_type", "payee_id", "method", "amount", "date", "check_or_trace", "detail"})
+	if err != nil {
+		return err
+	}
+	for _, it := range r.Reconciliation {
+		if err := recon.write(it.What, core.PaymentRef(it.PaymentID), it.PayeeType, it.PayeeID, it.Method, it.Amount, it.Date.String(),
+			it.Reference, it.Detail); err != nil {
+			return err
+		}
+	}
+	if err := recon.close(); err != nil {
 		return err
 	}
 

@@ -47,7 +47,7 @@ func TestRegisterSheetsMoneyAndFormulaSafety(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if got := f.GetSheetList(); len(got) != 4 || got[0] != "Summary" || got[1] != "Payments" || got[2] != "Decisions" || got[3] != "Exceptions" {
+	if got := f.GetSheetList(); !slices.Equal(got, []string{"Summary", "Payments", "Reconciliation", "Decisions", "Exceptions"}) {
 		t.Fatalf("sheets %v", got)
 	}
 	for _, c := range []struct{ sheet, cell, want string }{
@@ -133,7 +133,7 @@ func TestRegisterSheetOverflow(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	want := []string{"Summary", "Payments", "Decisions", "Decisions 2", "Decisions 3", "Exceptions", "Exceptions 2"}
+	want := []string{"Summary", "Payments", "Reconciliation", "Decisions", "Decisions 2", "Decisions 3", "Exceptions", "Exceptions 2"}
 	if got := f.GetSheetList(); !slices.Equal(got, want) {
 		t.Fatalf("sheets %q, want %q", got, want)
 	}

@@ -29,8 +29,11 @@ type Summary struct {
 	PaidAfterReview []ReviewedPayment `json:"paid_after_review,omitempty"`
 	// Bank lists what the run did with the returns and notifications of
 	// change the bank sent, in the order taken.
-	Bank    []BankNotice `json:"bank_notices,omitempty"`
-	Letters LetterCounts `json:"letters"`
+	Bank []BankNotice `json:"bank_notices,omitempty"`
+	// Reconciliation says what became of the money as of the run: sent,
+	// returned, reissued, NOCs applied, checks outstanding.
+	Reconciliation []core.ReconItem `json:"reconciliation"`
+	Letters        LetterCounts     `json:"letters"`
 	// Timings of the stages, in seconds (see Timings: they are the one
 	// part of run.json that a rebuilt run does not repeat).
 	Timings *Timings `json:"timings,omitempty"`
@@ -251,6 +254,9 @@ func (s *Summary) Text() string {
 	for _, r := range s.PaidAfterReview {
 		fmt.Fprintf(&b, "paid after review: %s %s %s %s by %s (held in run %s)\n", r.PaymentID, r.PayeeType, r.PayeeID, r.Amount.Dollars(), r.Method, r.FormedIn)
 	}
+	if line := reconLine(s.Reconciliation); line != "" {
+		b.WriteString(line)
+	}
 	for _, n := range s.Bank {
 		state := "applied"
 		if !n.Applied {
@@ -315,4 +321,37 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// reconLine counts the reconciliation by kind, in one line ("" when it is
+// empty).
+func reconLine(items []core.ReconItem) string {
+	type total struct {
+		n      int
+		amount core.Cents
+	}
+	by := map[string]*total{}
+	for _, it := range items {
+		t := by[it.What]
+		if t == nil {
+			t = &total{}
+			by[it.What] = t
+		}
+		t.n++
+		t.amount += it.Amount
+	}
+	var parts []string
+	for _, what := range []string{core.ReconSent, core.ReconReturned, core.ReconReissued, core.ReconNOC, core.ReconOutstanding} {
+		if t := by[what]; t != nil {
+			if what == core.ReconNOC {
+				parts = append(parts, fmt.Sprintf("%d %s", t.n, what))
+				continue
+			}
+			parts = append(parts, fmt.Sprintf("%d %s %s", t.n, what, t.amount.Dollars()))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "reconciliation: " + strings.Join(parts, ", ") + " (register.xlsx, Reconciliation)\n"
 }
