@@ -257,6 +257,28 @@ func TestBankReturns(t *testing.T) {
 		}
 	})
 
+	// PAY-3 carried the demo's 21 lines of P01 (counted in the demo's
+	// ledger: lines with payment_id 3).
+	t.Run("payment_life", func(t *testing.T) {
+		life, err := e.lg.PaymentLife(context.Background(), 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, ev := range life {
+			got = append(got, ev.Date.String()+" "+ev.RunID+" "+ev.What)
+		}
+		want := []string{
+			"2026-04-10 20260410-001 formed: $3,321.50 to provider P01 (Sunny Days Learning Center), 21 lines, by ach",
+			"2026-04-10 20260410-001 issued: ACH entry, trace 121042880000006, to account ****1234",
+			"2026-04-14 20260417-001 bank return R03 (applied): payment PAY-3 of $3,321.50 (20260410-001, ACH to ****1234) came back from the bank: R03 No Account/Unable to Locate Account; those bank details are not used again until the registry brings different ones; its lines are paid again by this run",
+			"2026-04-14 20260417-001 21 of its lines are paid again by " + core.PaymentRef(pays["P01"].ID),
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("life of PAY-3:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	})
+
 	t.Run("letter_says_the_payment_came_back", func(t *testing.T) {
 		pdf, err := os.ReadFile(filepath.Join(second.OutDir, "letters", "provider-P01.pdf"))
 		if err != nil {

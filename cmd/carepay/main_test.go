@@ -109,6 +109,22 @@ func TestRunApproveExplain(t *testing.T) {
 	if code != exitOK {
 		t.Errorf("explain exit %d", code)
 	}
+	// The demo cuts check 100001 to P03 for 1,360.00 (PAY-1) and pays
+	// P01 3,321.50 by ACH (PAY-3, trace 121042880000006).
+	for _, c := range []struct{ ref, want string }{
+		{"100001", "payment PAY-1\n  - 2026-04-10 (run 20260410-001) formed: $1,360.00 to provider P03"},
+		{"100001", "  - 2026-04-10 (run 20260410-001) issued: check 100001\n"},
+		{"pay-3", "  - 2026-04-10 (run 20260410-001) issued: ACH entry, trace 121042880000006, to account ****1234\n"},
+	} {
+		code, stdout, errs = carepay(t, append([]string{"explain", c.ref}, common...)...)
+		if code != exitOK || !strings.Contains(stdout, c.want) {
+			t.Errorf("explain %s: exit %d, lacks %q:\n%s%s", c.ref, code, c.want, stdout, errs)
+		}
+	}
+	code, _, errs = carepay(t, append([]string{"explain", "999999"}, common...)...)
+	if code != exitFailed || !strings.Contains(errs, `no invoice, statement, payment or check "999999"`) {
+		t.Errorf("explain of an unknown check: exit %d %q", code, errs)
+	}
 }
 
 func TestRunWithoutKeyFailsClearly(t *testing.T) {
