@@ -38,10 +38,10 @@ func (l *Ledger) PaymentLife(ctx context.Context, id int64) ([]LifeEvent, error)
 	ref := core.PaymentRef(id)
 	var p struct {
 		run, formedOn, payeeType, payeeID, name, method, review string
-		issued, issuedOn, trace, returned, returnedOn, code      string
-		amount, check                                            int64
-		lines                                                    int
-		sealed                                                   []byte
+		issued, issuedOn, trace, returned, returnedOn, code     string
+		amount, check                                           int64
+		lines                                                   int
+		sealed                                                  []byte
 	}
 	err := l.db.QueryRowContext(ctx, `SELECT p.run_id, r.as_of, p.payee_type, p.payee_id, p.payee_name, p.method, p.review, p.amount, p.lines,
  COALESCE(p.check_number, 0), COALESCE(p.trace_number, ''), p.account_sealed, COALESCE(p.issued_run, ''), COALESCE(i.as_of, ''),

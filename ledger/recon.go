@@ -62,4 +62,3 @@ func (l *Ledger) Reconciliation(ctx context.Context, runID string) ([]core.Recon
 	}
 	return out, nil
 }
-
