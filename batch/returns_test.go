@@ -1,7 +1,6 @@
 package batch
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -9,106 +8,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/moov-io/ach"
 	"github.com/xuri/excelize/v2"
 
 	"carepay/core"
+	"carepay/internal/achtest"
 	"carepay/ledger"
 	"carepay/payout"
 )
-
-// notice is one entry of a return file a test builds: a return (code R..)
-// or a NOC (code C.., corrected account number) of the entry with trace.
-type notice struct {
-	code, trace, account string
-	amount               int // the return's amount; the original entry's when 0
-}
-
-// bankFile builds, with moov-io/ach, the file the bank sends back about the
-// entries of sent (a payments.ach carepay wrote): the ODFI receives it,
-// created on created (YYMMDD).
-func bankFile(t *testing.T, sent []byte, created string, notices []notice) []byte {
-	t.Helper()
-	orig, err := ach.NewReader(bytes.NewReader(sent)).Read()
-	if err != nil {
-		t.Fatal(err)
-	}
-	entries := map[string]*ach.EntryDetail{}
-	for _, b := range orig.Batches {
-		for _, e := range b.GetEntries() {
-			entries[e.TraceNumber] = e
-		}
-	}
-	fh := ach.NewFileHeader()
-	fh.ImmediateDestination, fh.ImmediateOrigin = orig.Header.ImmediateOrigin, orig.Header.ImmediateDestination
-	fh.ImmediateDestinationName, fh.ImmediateOriginName = "ACME BENEFITS", "FEDERAL RESERVE BANK"
-	fh.FileCreationDate, fh.FileCreationTime, fh.FileIDModifier = created, "0800", "A"
-	out := ach.NewFile()
-	out.SetHeader(fh)
-	rdfi := "23138010"
-	for i, n := range notices {
-		e0 := entries[n.trace]
-		isNOC := strings.HasPrefix(n.code, "C")
-		bh := ach.NewBatchHeader()
-		bh.ServiceClassCode = ach.CreditsOnly
-		bh.CompanyName, bh.CompanyIdentification = "ACME BENEFITS", "1234567890"
-		bh.StandardEntryClassCode = ach.PPD
-		bh.CompanyEntryDescription = "CAREPAY"
-		bh.EffectiveEntryDate = created
-		bh.ODFIIdentification = rdfi
-		if isNOC {
-			bh.StandardEntryClassCode = ach.COR
-			bh.ServiceClassCode = ach.MixedDebitsAndCredits
-		}
-		e := ach.NewEntryDetail()
-		e.TransactionCode = ach.CheckingReturnNOCCredit
-		e.RDFIIdentification, e.CheckDigit = "01100001", "5"
-		e.DFIAccountNumber = "987654321"
-		e.IndividualName, e.IdentificationNumber = "RETURNED", "X"
-		e.Amount = n.amount
-		origDFI := "01100001"
-		if e0 != nil {
-			e.RDFIIdentification, e.CheckDigit, e.DFIAccountNumber = e0.RDFIIdentification, e0.CheckDigit, e0.DFIAccountNumber
-			e.IndividualName, e.IdentificationNumber = e0.IndividualName, e0.IdentificationNumber
-			origDFI = e0.RDFIIdentification
-			if n.amount == 0 {
-				e.Amount = e0.Amount
-			}
-		}
-		e.SetTraceNumber(rdfi, i+1)
-		e.AddendaRecordIndicator = 1
-		if isNOC {
-			e.Amount = 0
-			a := ach.NewAddenda98()
-			a.ChangeCode, a.OriginalTrace, a.OriginalDFI = n.code, n.trace, origDFI
-			a.CorrectedData = ach.WriteCorrectionData(n.code, &ach.CorrectedData{AccountNumber: n.account})
-			a.TraceNumber = e.TraceNumber
-			e.Addenda98, e.Category = a, ach.CategoryNOC
-		} else {
-			a := ach.NewAddenda99()
-			a.ReturnCode, a.OriginalTrace, a.OriginalDFI = n.code, n.trace, origDFI
-			a.TraceNumber = e.TraceNumber
-			e.Addenda99, e.Category = a, ach.CategoryReturn
-		}
-		b, err := ach.NewBatch(bh)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b.AddEntry(e)
-		if err := b.Create(); err != nil {
-			t.Fatalf("notice %d: %v", i, err)
-		}
-		out.AddBatch(b)
-	}
-	if err := out.Create(); err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := ach.NewWriter(&buf).Write(out); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
 
 func writeFile(t *testing.T, path string, b []byte) {
 	t.Helper()
@@ -165,10 +71,10 @@ func TestBankReturns(t *testing.T) {
 	}
 
 	drop := filepath.Join(e.dir, "drop2")
-	returns := bankFile(t, sent, "260414", []notice{
-		{code: "R03", trace: "121042880000006"},
-		{code: "C01", trace: "121042880000004", account: "99887766"},
-		{code: "R03", trace: "121042880009998", amount: 50_00},
+	returns := achtest.BankFile(t, sent, "260414", []achtest.Notice{
+		{Code: "R03", Trace: "121042880000006"},
+		{Code: "C01", Trace: "121042880000004", Account: "99887766"},
+		{Code: "R03", Trace: "121042880009998", Amount: 50_00},
 	})
 	writeFile(t, filepath.Join(drop, "bank-0414.txt"), returns)
 	writeFile(t, filepath.Join(drop, "inv-april.csv"), []byte(
@@ -330,9 +236,9 @@ func TestBankReturns(t *testing.T) {
 		drop3 := filepath.Join(e.dir, "drop3")
 		writeFile(t, filepath.Join(drop3, "bank-0414-again.txt"), returns)
 		// The same return sent again in another file (another day).
-		writeFile(t, filepath.Join(drop3, "bank-0420.txt"), bankFile(t, sent, "260420", []notice{
-			{code: "R03", trace: "121042880000006"},
-			{code: "R01", trace: "121042880000004", amount: 1_00}, // PAY-2 was 240.00
+		writeFile(t, filepath.Join(drop3, "bank-0420.txt"), achtest.BankFile(t, sent, "260420", []achtest.Notice{
+			{Code: "R03", Trace: "121042880000006"},
+			{Code: "R01", Trace: "121042880000004", Amount: 1_00}, // PAY-2 was 240.00
 		}))
 		// And the roster again, with E301's old account.
 		roster, err := os.ReadFile("../fixtures/drop/01-employees.csv")
@@ -416,7 +322,7 @@ func TestPermanentReturnHolds(t *testing.T) {
 	}
 
 	drop := filepath.Join(e.dir, "d2")
-	writeFile(t, filepath.Join(drop, "bank.txt"), bankFile(t, sent, "260414", []notice{{code: "R02", trace: "121042880000004"}}))
+	writeFile(t, filepath.Join(drop, "bank.txt"), achtest.BankFile(t, sent, "260414", []achtest.Notice{{Code: "R02", Trace: "121042880000004"}}))
 	writeFile(t, filepath.Join(drop, "inv.csv"), []byte(header+"INV-2001,E301,D3011,P03,center,4/6/2026,110.00,4/8/2026,4/8/2026,4/15/2026,,employee\n"))
 	second := e.run(drop, core.NewDate(2026, 4, 17))
 	h := held(second)
