@@ -135,6 +135,7 @@ func TestKilledRunsPayEveryLineOnce(t *testing.T) {
 // killRig starts carepay runs over one drop.
 type killRig struct {
 	bin, drop string
+	asOf      string   // the run date; killAsOf when empty
 	env       []string // os.Environ() without CAREPAY_LEDGER_KEY
 }
 
@@ -155,8 +156,12 @@ func (a killAttempt) how() string {
 // run starts `carepay run` and sends it SIGKILL after d (0: never), and
 // waits for it.
 func (k *killRig) run(db, out string, d time.Duration) killAttempt {
+	asOf := k.asOf
+	if asOf == "" {
+		asOf = killAsOf
+	}
 	cmd := exec.Command(k.bin, "run", "--config", "../../config.toml", "--db", db, "--out", out,
-		"--inbox", k.drop, "--as-of", killAsOf)
+		"--inbox", k.drop, "--as-of", asOf)
 	cmd.Env = k.env
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
