@@ -20,6 +20,9 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-smtp"
+	"github.com/moov-io/ach"
+
+	"carepay/internal/achtest"
 )
 
 // e2eEnv is what scripts/test exports after starting OpenSSH and Dovecot.
@@ -219,11 +222,12 @@ path = %q
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	run := func() (string, error) {
-		cmd := exec.Command(bin, "run", "--config", cfgPath, "--as-of", "2026-04-10")
+	runOn := func(asOf string) (string, error) {
+		cmd := exec.Command(bin, "run", "--config", cfgPath, "--as-of", asOf)
 		out, err := cmd.CombinedOutput()
 		return string(out), err
 	}
+	run := func() (string, error) { return runOn("2026-04-10") }
 	out, err := run()
 	if err != nil {
 		t.Fatalf("carepay run: %v\n%s", err, out)
@@ -334,6 +338,34 @@ path = %q
 	if _, err := os.Stat(filepath.Join(dir, "other-out")); !os.IsNotExist(err) {
 		t.Errorf("the refused run wrote out/: %v", err)
 	}
+
+	// The bank returns the ACH payment to provider P01 (R03): its file,
+	// dropped on the SFTP server like any other, is taken, archived and
+	// acknowledged there, and the run reissues the payment by check.
+	sent, err := os.ReadFile(filepath.Join(dir, "out", "20260410-001", "payments.ach"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	trace, amount := achEntryOf(t, sent, "P01")
+	os.WriteFile(filepath.Join(dir, "inbox", "bank-returns-0414.ach"),
+		achtest.BankFile(t, sent, "260414", []achtest.Notice{{Code: "R03", Trace: trace}}), 0o644)
+	if out, err = runOn("2026-04-17"); err != nil {
+		t.Fatalf("the run taking the return file: %v\n%s", err, out)
+	}
+	t.Logf("return run:\n%s", out)
+	if n := count(`SELECT COUNT(*) FROM payments WHERE payee_id = 'P01' AND returned_run IS NOT NULL AND return_code = 'R03'`); n != 1 {
+		t.Errorf("%d returned payments to P01, want 1", n)
+	}
+	var reissued int64
+	if err := db.QueryRow(`SELECT amount FROM payments WHERE payee_id = 'P01' AND method = 'check' AND returned_run IS NULL`).Scan(&reissued); err != nil || reissued != amount {
+		t.Errorf("P01's check: %d (%v), want the returned %d", reissued, err, amount)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "archive", "bank-returns-0414.ach")); err != nil {
+		t.Errorf("the return file was not archived on the server: %v", err)
+	}
+	if ack, err := os.ReadFile(filepath.Join(dir, "reports", "bank-returns-0414.ach.ack.txt")); err != nil || !strings.Contains(string(ack), "came back from the bank: R03") {
+		t.Errorf("the return file's acknowledgement on the server: %v\n%s", err, ack)
+	}
 }
 
 // killSessions kills every process below the SSH server's master: its
@@ -368,4 +400,23 @@ func killSessions(t *testing.T, master int) {
 		return n
 	}
 	t.Logf("pulled the plug: %d SSH session processes killed", kill(master))
+}
+
+// achEntryOf returns the trace number and amount of the entry paying
+// payeeID in a NACHA file.
+func achEntryOf(t *testing.T, file []byte, payeeID string) (string, int64) {
+	t.Helper()
+	f, err := ach.NewReader(bytes.NewReader(file)).Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range f.Batches {
+		for _, e := range b.GetEntries() {
+			if strings.TrimSpace(e.IdentificationNumber) == payeeID {
+				return e.TraceNumber, int64(e.Amount)
+			}
+		}
+	}
+	t.Fatalf("no entry for %s", payeeID)
+	return "", 0
 }
