@@ -71,6 +71,9 @@ func (t *Tx) sentByTrace(trace string) (*sent, error) {
 // reported. Every notice is recorded with its outcome (BankNotices).
 func (t *Tx) ApplyBankNotice(file string, n *core.BankNotice) (*BankOutcome, error) {
 	o := &BankOutcome{Notice: *n, File: file}
+	if err := t.flushRegistry(); err != nil {
+		return nil, err
+	}
 	s, err := t.sentByTrace(n.OriginalTrace)
 	if err != nil {
 		return nil, err
@@ -194,6 +197,9 @@ func (t *Tx) applyChange(o *BankOutcome, s *sent) error {
 		cur.Bank.Routing, oldSealed, cur.Bank.Type); err != nil {
 		return fmt.Errorf("recording the correction of %s %s: %w", s.payeeType, s.payeeID, err)
 	}
+	if t.corrected != nil {
+		t.corrected[[2]string{s.payeeType, s.payeeID}] = true
+	}
 	o.Applied = true
 	o.Detail = fmt.Sprintf("NOC %s (%s) for payment %s: %s %s's details corrected from %s to %s; this run's payments and later ones use them",
 		n.Code, n.Description, ref, s.payeeType, s.payeeID, describe(cur.Bank), describe(next))
@@ -249,6 +255,14 @@ func (t *Tx) KeepCorrected(payeeType, payeeID string, b *core.BankAccount) (stri
 	if b.Number == "" {
 		return "", nil
 	}
+	if t.corrected == nil {
+		if err := t.loadCorrected(); err != nil {
+			return "", err
+		}
+	}
+	if !t.corrected[[2]string{payeeType, payeeID}] {
+		return "", nil
+	}
 	rows, err := t.tx.QueryContext(t.ctx, `SELECT code, noticed_on, old_routing, old_account_sealed, old_type FROM bank_changes
  WHERE payee_type = ? AND payee_id = ? ORDER BY id DESC`, payeeType, payeeID)
 	if err != nil {
@@ -282,6 +296,25 @@ func (t *Tx) KeepCorrected(payeeType, payeeID string, b *core.BankAccount) (stri
 	*b = cur.Bank
 	return fmt.Sprintf("%s %s: the row brings back the bank details (%s) that the bank corrected by NOC %s on %s; the corrected details (%s) are kept",
 		payeeType, payeeID, describe(old), code, on, describe(cur.Bank)), nil
+}
+
+// loadCorrected reads, once per run, which payees a NOC ever corrected,
+// so that the registry rows of the many others cost no query.
+func (t *Tx) loadCorrected() error {
+	t.corrected = map[[2]string]bool{}
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT DISTINCT payee_type, payee_id FROM bank_changes`)
+	if err != nil {
+		return fmt.Errorf("reading corrected payees: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k [2]string
+		if err := rows.Scan(&k[0], &k[1]); err != nil {
+			return fmt.Errorf("reading corrected payees: %w", err)
+		}
+		t.corrected[k] = true
+	}
+	return rows.Err()
 }
 
 // BankNotices returns what a run did with the bank's returns and NOCs, in

@@ -105,6 +105,9 @@ func (t *Tx) DependentLines(id string) ([]core.PriorLine, error) {
 
 // flush writes buffered decisions.
 func (t *Tx) flush() error {
+	if err := t.flushRegistry(); err != nil {
+		return err
+	}
 	if t.decided == nil {
 		return nil
 	}

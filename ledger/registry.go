@@ -16,16 +16,19 @@ func last4(n string) string {
 }
 
 // PutEmployee inserts or replaces a roster row; the account number is
-// sealed.
+// sealed. Registry rows are written in batches: every lookup of the run,
+// and flushRegistry, writes what is pending first.
 func (t *Tx) PutEmployee(e *core.Employee) error {
 	sealed, err := t.l.key.seal(e.Bank.Number)
 	if err != nil {
 		return err
 	}
-	err = t.exec(`INSERT OR REPLACE INTO employees (employee_id, first_name, last_name, plan_id, employment_type, annual_income, enrolled_on,
+	if t.putEmps == nil {
+		t.putEmps = newInserter(t, `INSERT OR REPLACE INTO employees (employee_id, first_name, last_name, plan_id, employment_type, annual_income, enrolled_on,
  address_line1, address_line2, city, state, postal_code, email, payment_method, routing_number, account_sealed, account_last4, account_type,
- other_benefits, leave_status, last_used_on, updated_run) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-		e.ID, e.FirstName, e.LastName, e.PlanID, e.EmploymentType, int64(e.AnnualIncome), e.EnrolledOn.String(),
+ other_benefits, leave_status, last_used_on, updated_run) VALUES `, 22)
+	}
+	err = t.putEmps.add(e.ID, e.FirstName, e.LastName, e.PlanID, e.EmploymentType, int64(e.AnnualIncome), e.EnrolledOn.String(),
 		e.Address.Line1, e.Address.Line2, e.Address.City, e.Address.State, e.Address.PostalCode, e.Email,
 		e.PaymentMethod, e.Bank.Routing, sealed, last4(e.Bank.Number), e.Bank.Type,
 		int64(e.OtherBenefits), e.LeaveStatus, dateArg(e.LastUsedOn), t.RunID)
@@ -38,8 +41,11 @@ func (t *Tx) PutEmployee(e *core.Employee) error {
 
 // PutDependent inserts or replaces a dependent.
 func (t *Tx) PutDependent(d *core.Dependent) error {
-	err := t.exec(`INSERT OR REPLACE INTO dependents (employee_id, dependent_id, first_name, last_name, birth_date, relationship, incapable, registered_on, updated_run)
- VALUES (?,?,?,?,?,?,?,?,?)`, d.EmployeeID, d.ID, d.FirstName, d.LastName, d.BirthDate.String(), d.Relationship, d.IncapableOfSelf, dateArg(d.RegisteredOn), t.RunID)
+	if t.putDeps == nil {
+		t.putDeps = newInserter(t, `INSERT OR REPLACE INTO dependents (employee_id, dependent_id, first_name, last_name, birth_date, relationship, incapable, registered_on, updated_run)
+ VALUES `, 9)
+	}
+	err := t.putDeps.add(d.EmployeeID, d.ID, d.FirstName, d.LastName, d.BirthDate.String(), d.Relationship, d.IncapableOfSelf, dateArg(d.RegisteredOn), t.RunID)
 	if err != nil {
 		return fmt.Errorf("saving dependent %s/%s: %w", d.EmployeeID, d.ID, err)
 	}
@@ -53,9 +59,11 @@ func (t *Tx) PutProvider(p *core.Provider) error {
 	if err != nil {
 		return err
 	}
-	err = t.exec(`INSERT OR REPLACE INTO providers (provider_id, name, tax_id, address_line1, address_line2, city, state, postal_code, email,
- payment_method, routing_number, account_sealed, account_last4, account_type, updated_run) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-		p.ID, p.Name, p.TaxID, p.Address.Line1, p.Address.Line2, p.Address.City, p.Address.State, p.Address.PostalCode, p.Email,
+	if t.putProvs == nil {
+		t.putProvs = newInserter(t, `INSERT OR REPLACE INTO providers (provider_id, name, tax_id, address_line1, address_line2, city, state, postal_code, email,
+ payment_method, routing_number, account_sealed, account_last4, account_type, updated_run) VALUES `, 15)
+	}
+	err = t.putProvs.add(p.ID, p.Name, p.TaxID, p.Address.Line1, p.Address.Line2, p.Address.City, p.Address.State, p.Address.PostalCode, p.Email,
 		p.PaymentMethod, p.Bank.Routing, sealed, last4(p.Bank.Number), p.Bank.Type, t.RunID)
 	if err != nil {
 		return fmt.Errorf("saving provider %s: %w", p.ID, err)
@@ -94,6 +102,21 @@ func (t *Tx) Employee(id string) (*core.Employee, bool, error) {
 	e.LastUsedOn = parseDate(lastUsed)
 	t.emps[id] = &e
 	return &e, true, nil
+}
+
+// flushRegistry writes the registry rows still buffered, in the order
+// they came: employees, dependents, providers (tables apart, so their
+// order between tables does not matter).
+func (t *Tx) flushRegistry() error {
+	for _, in := range []*inserter{t.putEmps, t.putDeps, t.putProvs} {
+		if in == nil {
+			continue
+		}
+		if err := in.flush(); err != nil {
+			return fmt.Errorf("saving registry rows: %w", err)
+		}
+	}
+	return nil
 }
 
 // intern returns one copy of each of the few texts (plan, employment

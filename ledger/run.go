@@ -35,7 +35,11 @@ type Tx struct {
 	deps  map[[2]string]*core.Dependent
 	provs map[string]*core.Provider
 	texts map[string]string // see intern
-	asOf  core.Date
+	// corrected names the payees a NOC corrected (see KeepCorrected).
+	corrected map[[2]string]bool
+	// Registry rows waiting to be written (see flushRegistry).
+	putEmps, putDeps, putProvs *inserter
+	asOf                       core.Date
 	// reissue names the payees whose payment came back in this run, and
 	// why (see Reissue).
 	reissue map[[2]string]string
@@ -101,8 +105,12 @@ func (t *Tx) stmt(query string) (*sql.Stmt, error) {
 	return st, nil
 }
 
-// queryRow runs a prepared single-row query.
+// queryRow runs a prepared single-row query, once the registry rows
+// still buffered are written.
 func (t *Tx) queryRow(query string, args ...any) (*sql.Row, error) {
+	if err := t.flushRegistry(); err != nil {
+		return nil, err
+	}
 	st, err := t.stmt(query)
 	if err != nil {
 		return nil, err
