@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
 
 	"carepay/batch"
@@ -21,8 +20,10 @@ file:row:column: message; the exit status is 1 when anything is wrong.
 Service dates and charges are held to the same sanity limits as a run on
 --as-of (default: today in run.time_zone): no date after it or more than
 730 days before it, no charge above limits.max_line_charge.
-With --db (or a ledger named in the config that exists), files whose bytes
-were already processed are reported too: a run would skip them.
+Files are named as given, so that two files of one name in different
+folders are told apart. With --db (or a ledger named in the config that
+exists), a file whose bytes were already processed gets a note (a run
+would skip it); its problems are still shown.
 `
 
 var validateCmd = command{name: "validate", summary: "check drop files without recording anything", usage: validateUsage, run: runValidate}
@@ -64,7 +65,6 @@ func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	problems := 0
 	for _, path := range files {
-		name := filepath.Base(path)
 		if lg != nil {
 			sha, err := safefile.SHA256(path)
 			if err != nil {
@@ -73,14 +73,12 @@ func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			if run, seen, err := lg.SeenFile(ctx, sha); err != nil {
 				return err
 			} else if seen {
-				fmt.Fprintf(stdout, "%s:0:-: these bytes were processed in run %s; a run would skip the file\n", name, run)
-				problems++
-				continue
+				fmt.Fprintf(stdout, "%s: note: these bytes were processed in run %s; a run would skip the file\n", path, run)
 			}
 		}
-		rep, err := ingest.ReadFile(ctx, path, name, opt, func(*ingest.Record) error { return nil })
+		rep, err := ingest.ReadFile(ctx, path, path, opt, func(*ingest.Record) error { return nil })
 		if err != nil {
-			fmt.Fprintf(stdout, "%s:0:-: %v\n", name, err)
+			fmt.Fprintf(stdout, "%s:0:-: %v\n", path, err)
 			problems++
 			continue
 		}
@@ -96,6 +94,9 @@ func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			for _, e := range t.Errors {
 				fmt.Fprintln(stdout, e.Error())
 				problems++
+			}
+			if t.MoreErrors > 0 {
+				problems += t.MoreErrors
 			}
 		}
 	}

@@ -68,6 +68,19 @@ func TestValidate(t *testing.T) {
 	if code != exitOK {
 		t.Errorf("a clean file: exit %d", code)
 	}
+	// Two files of one name: each problem names the one it is in.
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a", "roster.csv"), filepath.Join(dir, "b", "roster.csv")
+	roster, _ := os.ReadFile("../../fixtures/drop/01-employees.csv")
+	os.MkdirAll(filepath.Dir(a), 0o700)
+	os.MkdirAll(filepath.Dir(b), 0o700)
+	os.WriteFile(a, roster, 0o600)
+	os.WriteFile(b, []byte(strings.Replace(string(roster), "2025-05-01", "May first", 1)), 0o600)
+	_, out, _ = carepay(t, "validate", a, b)
+	if !strings.Contains(out, a+":14:annual_income:") || !strings.Contains(out, b+":14:annual_income:") || strings.Count(out, ":enrolled_on:") != 1 ||
+		!strings.Contains(out, b+":9:enrolled_on:") {
+		t.Errorf("two files named roster.csv:\n%s", out)
+	}
 }
 
 // TestRunApproveExplain drives the commands as a user would, on the
@@ -88,9 +101,16 @@ func TestRunApproveExplain(t *testing.T) {
 	if !strings.Contains(stdout, "nothing new to decide") {
 		t.Errorf("second run:\n%s", stdout)
 	}
+	// A file already processed gets a note, and its problems still show,
+	// named by the path as given.
 	code, stdout, _ = carepay(t, append([]string{"validate", "../../fixtures/drop/31-invoices-resent.csv"}, common...)...)
-	if code != exitFailed || !strings.Contains(stdout, "31-invoices-resent.csv:0:-: these bytes were processed in run 20260410-001") {
-		t.Errorf("validate of a processed file: %d %q", code, stdout)
+	if code != exitOK || !strings.Contains(stdout, "../../fixtures/drop/31-invoices-resent.csv: note: these bytes were processed in run 20260410-001; a run would skip the file") {
+		t.Errorf("validate of a processed file without problems: %d %q", code, stdout)
+	}
+	code, stdout, _ = carepay(t, append([]string{"validate", "../../fixtures/drop/30-invoices-march.csv"}, common...)...)
+	if code != exitFailed || !strings.Contains(stdout, "30-invoices-march.csv: note: these bytes were processed in run 20260410-001") ||
+		!strings.Contains(stdout, `../../fixtures/drop/30-invoices-march.csv:28:amount_charged:`) {
+		t.Errorf("validate of a processed file with a bad row: %d %q", code, stdout)
 	}
 	code, stdout, errs = carepay(t, append([]string{"approve", "--by", "ops-lead", "ST-P02-2026-03"}, common...)...)
 	if code != exitOK || !strings.Contains(stdout, "approved ST-P02-2026-03 by ops-lead") {
