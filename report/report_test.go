@@ -132,3 +132,50 @@ func TestSummaryListsWaitingFiles(t *testing.T) {
 		t.Errorf("run.json waiting = %+v, %v", back.Waiting, err)
 	}
 }
+
+// A summary lists up to five held payments one by one; more are counted
+// by reason. Worked by hand: 6 PAYMENT_DETAILS holds of 10.00 and 2
+// PAYMENT_REVIEW of 60,000.00: 8 payments, 120,060.00.
+func TestSummaryGroupsManyHeldPayments(t *testing.T) {
+	s := NewSummary("R1", core.NewDate(2026, 4, 10))
+	for i := range 6 {
+		s.Held = append(s.Held, HeldPayment{PayeeType: "employee", PayeeID: fmt.Sprintf("E%d", i), Amount: 10_00, Reason: "PAYMENT_DETAILS", Detail: "routing number missing"})
+	}
+	few := s.Text()
+	if strings.Count(few, "payment held:") != 0 || !strings.Contains(few, "payments held: 6 for $60.00") {
+		t.Errorf("six holds:\n%s", few)
+	}
+	s.Held = s.Held[:5]
+	if five := s.Text(); strings.Count(five, "payment held: employee E") != 5 {
+		t.Errorf("five holds, one by one:\n%s", five)
+	}
+	s.Held = append(s.Held, HeldPayment{PayeeType: "employee", PayeeID: "E5", Amount: 10_00, Reason: "PAYMENT_DETAILS", Detail: "routing number missing"})
+	s.Held = append(s.Held,
+		HeldPayment{PaymentID: "PAY-7", PayeeType: "provider", PayeeID: "P1", Amount: 60_000_00, Reason: "PAYMENT_REVIEW"},
+		HeldPayment{PaymentID: "PAY-8", PayeeType: "provider", PayeeID: "P2", Amount: 60_000_00, Reason: "PAYMENT_REVIEW"})
+	text := s.Text()
+	for _, want := range []string{
+		"payments held: 8 for $120,060.00, each listed in run.json (payments_held) and register.xlsx (Exceptions)\n",
+		"  PAYMENT_DETAILS      6 payments       $60.00  (bank or registry details to fix)\n",
+		"  PAYMENT_REVIEW       2 payments  $120,000.00  (waiting for a second person: carepay approve PAY-n)\n",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("summary lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "payment held:") {
+		t.Errorf("eight holds listed one by one:\n%s", text)
+	}
+}
+
+// Lines no plan applied to are said to be rejected, not "approved $0.00".
+func TestSummaryNoPlanLines(t *testing.T) {
+	s := NewSummary("R1", core.NewDate(2026, 4, 10))
+	l := &core.Line{Charged: 50_00}
+	s.Add(l, &core.Decision{Status: core.Rejected, Reasons: []core.Reason{core.NotEnrolled}})
+	text := s.Text()
+	if !strings.Contains(text, "  no plan            1 lines  rejected before any plan applied (employee not in the roster, or row unreadable)\n") ||
+		strings.Contains(text, "approved        $0.00") {
+		t.Errorf("summary:\n%s", text)
+	}
+}

@@ -170,7 +170,7 @@ func (s *Summary) Add(l *core.Line, d *core.Decision) {
 	}
 	plan := d.PlanID
 	if plan == "" {
-		plan = "(no plan)"
+		plan = noPlan
 	}
 	for _, t := range []*Totals{total(s.ByPlan, plan), total(s.ByPayee, orNone(d.PayeeType))} {
 		t.Lines++
@@ -240,6 +240,12 @@ func (s *Summary) Text() string {
 	sort.Strings(plans)
 	for _, p := range plans {
 		t := s.ByPlan[p]
+		if p == noPlan {
+			// No plan applied: the employee is not in the roster, or the
+			// row could not be read. Nothing of them is approved.
+			fmt.Fprintf(&b, "  %-14s %5d lines  rejected before any plan applied (employee not in the roster, or row unreadable)\n", "no plan", t.Lines)
+			continue
+		}
 		fmt.Fprintf(&b, "  %-14s %5d lines  approved %12s  held %12s\n", p, t.Lines, t.Approved.Dollars(), t.Held.Dollars())
 	}
 	methods := make([]string, 0, len(s.ByMethod))
@@ -264,12 +270,16 @@ func (s *Summary) Text() string {
 		}
 		fmt.Fprintf(&b, "bank %s %s (%s entry %d): %s: %s\n", n.Kind, n.Code, n.File, n.Entry, state, n.Detail)
 	}
-	for _, h := range s.Held {
-		id := ""
-		if h.PaymentID != "" {
-			id = h.PaymentID + " "
+	if len(s.Held) <= maxHeldShown {
+		for _, h := range s.Held {
+			id := ""
+			if h.PaymentID != "" {
+				id = h.PaymentID + " "
+			}
+			fmt.Fprintf(&b, "payment held: %s%s %s %s: %s\n", id, h.PayeeType, h.PayeeID, h.Amount.Dollars(), h.Detail)
 		}
-		fmt.Fprintf(&b, "payment held: %s%s %s %s: %s\n", id, h.PayeeType, h.PayeeID, h.Amount.Dollars(), h.Detail)
+	} else {
+		b.WriteString(heldGroups(s.Held))
 	}
 	if s.Letters.Written > 0 {
 		fmt.Fprintf(&b, "letters: %d written, %d in the print batch", s.Letters.Written, s.Letters.Postal)
@@ -321,6 +331,47 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// noPlan is the plan of lines no plan applied to, in by_plan.
+const noPlan = "(no plan)"
+
+// maxHeldShown is how many held payments the summary lists one by one;
+// more are counted by reason, and run.json lists each.
+const maxHeldShown = 5
+
+// heldGroups counts held payments by reason, in one line each.
+func heldGroups(held []HeldPayment) string {
+	type group struct {
+		n      int
+		amount core.Cents
+	}
+	by := map[string]*group{}
+	var reasons []string
+	var total core.Cents
+	for _, h := range held {
+		g := by[h.Reason]
+		if g == nil {
+			g = &group{}
+			by[h.Reason] = g
+			reasons = append(reasons, h.Reason)
+		}
+		g.n++
+		g.amount += h.Amount
+		total += h.Amount
+	}
+	sort.Strings(reasons)
+	var b strings.Builder
+	fmt.Fprintf(&b, "payments held: %d for %s, each listed in run.json (payments_held) and register.xlsx (Exceptions)\n", len(held), total.Dollars())
+	for _, r := range reasons {
+		g := by[r]
+		what := "bank or registry details to fix"
+		if r == string(core.PaymentReview) {
+			what = "waiting for a second person: carepay approve PAY-n"
+		}
+		fmt.Fprintf(&b, "  %-16s %5d payments %12s  (%s)\n", r, g.n, g.amount.Dollars(), what)
+	}
+	return b.String()
 }
 
 // reconLine counts the reconciliation by kind, in one line ("" when it is
