@@ -118,6 +118,14 @@ func (l *Ledger) approveOne(ctx context.Context, tx *sql.Tx, ref, by, stamp stri
 		}
 	}
 	if total == 0 {
+		var invoice bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM lines WHERE ref = ? AND kind = 'invoice')`, ref).Scan(&invoice); err != nil {
+			return Approval{}, err
+		}
+		if invoice {
+			return Approval{}, fmt.Errorf("%w: %s is an invoice, and invoices need no approval (only statements of plans that require it, and payments above limits.max_payment); carepay explain %s shows how it was decided",
+				ErrUnknownStatement, ref, ref)
+		}
 		return Approval{}, fmt.Errorf("%w in the ledger", ErrUnknownStatement)
 	}
 	if uncovered == 0 {

@@ -50,7 +50,7 @@ func runApprove(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return &usageError{"name at least one statement or payment"}
 	}
 	if by == "" {
-		return &usageError{"--by is required when USER is not set"}
+		return &usageError{"say who approves with --by NAME (USER is not set, as under cron or in a container), e.g. carepay approve --by jane.doe " + refs[0]}
 	}
 	cfg, err := c.load()
 	if err != nil {

@@ -16,7 +16,18 @@ const runUsage = `Usage: carepay run [--config FILE] [--inbox DIR] [--out DIR] [
                    [--cpuprofile FILE] [--memprofile FILE]
 
 One full pass: pull every drop, decide every line of care, record it in the
-ledger, and write out/<run-id>/ (decisions.csv, run.json, acks/).
+ledger, pay, and write out/<run-id>/:
+  decisions.csv     every line decided, with status, reasons and shares
+  run.json          the run report (the summary printed here, in full)
+  acks/             one acknowledgement per file taken, with every problem
+  payments.ach      the NACHA file, when anything goes by ACH
+  checks.csv        the check register, and positive-pay.csv for the bank,
+                    when checks are cut
+  payroll.csv       the payroll import, when anything goes through payroll
+  register.xlsx     Summary, Payments, Reconciliation, Decisions, Exceptions
+  letters/          a PDF letter per family and provider, and
+                    print-batch.pdf (print-batch-2.pdf...) for the post
+  ledger-id         which ledger made the folder
 --inbox replaces the configured sources with DIR, read in place: nothing
 there is moved or deleted, and acknowledgements go to out/<run-id>/acks/.
 A file whose size or time changes within 1s is still being written: it is

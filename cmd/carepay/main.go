@@ -133,9 +133,25 @@ func newFlags(name, usage string, stderr io.Writer) *flag.FlagSet {
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usage)
 		fmt.Fprintln(fs.Output(), "\nOptions:")
-		fs.PrintDefaults()
+		printFlags(fs)
 	}
 	return fs
+}
+
+// printFlags lists a command's flags as its usage line writes them
+// (--as-of, not -as-of), with their help and defaults.
+func printFlags(fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		name, help := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if name != "" {
+			line += " " + name
+		}
+		if def := f.DefValue; def != "" && def != "false" && def != "0" {
+			help += fmt.Sprintf(" (default %q)", def)
+		}
+		fmt.Fprintf(fs.Output(), "%s\n      %s\n", line, help)
+	})
 }
 
 // parseFlags parses args; flags may come before or after the positional

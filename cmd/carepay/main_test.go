@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -33,7 +34,38 @@ func TestHelpOnEveryCommand(t *testing.T) {
 			if !strings.Contains(out+errs, "Usage: carepay") {
 				t.Errorf("no usage in %q", out+errs)
 			}
+			// Flags are listed as the usage line writes them.
+			if regexp.MustCompile(`\n  -[a-z]`).MatchString(out + errs) {
+				t.Errorf("a flag listed with one dash:\n%s", out+errs)
+			}
 		})
+	}
+	_, _, errs := carepay(t, "run", "--help")
+	for _, want := range []string{"decisions.csv", "run.json", "acks/", "payments.ach", "checks.csv", "positive-pay.csv", "payroll.csv",
+		"register.xlsx", "letters/", "print-batch.pdf", "ledger-id", "\n  --as-of YYYY-MM-DD\n"} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("run --help lacks %q:\n%s", want, errs)
+		}
+	}
+}
+
+// approve says what to do when nobody is named, and that invoices need
+// no approval.
+func TestApproveGuidance(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "l.db")
+	common := []string{"--config", "../../config.toml", "--db", db}
+	if code, _, errs := carepay(t, append([]string{"run", "--inbox", "../../fixtures/drop", "--out", filepath.Join(dir, "out"), "--as-of", "2026-04-10"}, common...)...); code != exitOK {
+		t.Fatalf("run: %s", errs)
+	}
+	t.Setenv("USER", "")
+	code, _, errs := carepay(t, append([]string{"approve", "ST-P02-2026-03"}, common...)...)
+	if code != exitUsage || !strings.Contains(errs, "say who approves with --by NAME (USER is not set, as under cron or in a container), e.g. carepay approve --by jane.doe ST-P02-2026-03") {
+		t.Errorf("approve without --by or USER: exit %d %q", code, errs)
+	}
+	code, _, errs = carepay(t, append([]string{"approve", "--by", "ops-lead", "INV-1001"}, common...)...)
+	if code != exitFailed || !strings.Contains(errs, "INV-1001 is an invoice, and invoices need no approval") {
+		t.Errorf("approve of an invoice: exit %d %q", code, errs)
 	}
 }
 
