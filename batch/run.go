@@ -214,7 +214,7 @@ func Run(ctx context.Context, lg *ledger.Ledger, opt Options) (*Result, error) {
 	}
 	var pay *payer
 	if !opt.NoPayments {
-		if pay, err = newPayer(tx, opt.Payout); err != nil {
+		if pay, err = newPayer(tx, opt.AsOf, opt.Payout); err != nil {
 			return nil, err
 		}
 		if err := pay.payHeld(); err != nil {

@@ -23,6 +23,9 @@ type Payment struct {
 	TraceNumber string      // ach only, set when the NACHA file is built
 	Address     Address
 	Email       string
+	// Fallback says why the payment goes by check although the payee is
+	// paid by ACH (its details wait for a prenote); "" otherwise.
+	Fallback string
 }
 
 // MethodPrenote is the method of a prenote: a zero-dollar ACH entry
