@@ -221,13 +221,13 @@ func (p *payer) prenotePending(info *core.Payment) (string, error) {
 	if p.asOf >= from {
 		return "", nil
 	}
-	return fmt.Sprintf("%s %s's bank details (routing %s, account %s) were prenoted by %s on %s; live credits to them wait until %s (ach.prenote_days = %d banking days after its settlement date)",
+	return fmt.Sprintf("%s %s's bank details (routing %s, account %s) were prenoted by %s on %s; live credits to them may go from %s on (ach.prenote_days = %d banking days after its settlement date)",
 		info.PayeeType, info.PayeeID, info.Bank.Routing, info.Bank.Masked(), core.PaymentRef(proof.PaymentID), proof.SentOn, from, p.prenoteDays), nil
 }
 
 // prenoteSentNow says why a payee waits for the prenote this run sends.
 func (p *payer) prenoteSentNow(pn *core.Payment) string {
-	return fmt.Sprintf("%s %s's bank details (routing %s, account %s) are new: this run sends them a prenote; live credits to them wait until %s (ach.prenote_days = %d banking days after its settlement date)",
+	return fmt.Sprintf("%s %s's bank details (routing %s, account %s) are new: this run sends them a prenote; live credits to them may go from %s on (ach.prenote_days = %d banking days after its settlement date)",
 		pn.PayeeType, pn.PayeeID, pn.Bank.Routing, pn.Bank.Masked(), prenoteLiveFrom(p.asOf, p.prenoteDays), p.prenoteDays)
 }
 
