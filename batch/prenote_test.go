@@ -401,3 +401,61 @@ func TestPrenoteOff(t *testing.T) {
 		t.Errorf("%d prenotes recorded with ach.prenote off", prenotes)
 	}
 }
+
+// TestPrenoteApprovedWaits: with returns.fallback = "hold" and
+// limits.max_payment = 3,000.00, the demo's 3,321.50 to P01 is above the
+// limit and its details wait for their prenote: it is formed, held for
+// review, and approved the same day. Approved, it is paid as formed, by
+// ACH, so it waits for the prenote: not on 2026-04-15, on 2026-04-16.
+func TestPrenoteApprovedWaits(t *testing.T) {
+	e := newEnv(t)
+	e.cfg.ACH.Prenote = true
+	e.cfg.Returns.Fallback = "hold"
+	e.cfg.Limits.MaxPayment = 3000_00
+	ctx := context.Background()
+	first := e.run("../fixtures/drop", fixtureDay)
+	holds, err := e.lg.Holds(ctx, first.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref string
+	for _, h := range holds {
+		if h.PayeeID == "P01" {
+			if h.Reason != core.PaymentReview || h.Amount != 3321_50 || h.PaymentID == 0 || !strings.Contains(h.Detail, "are new: this run sends them a prenote") {
+				t.Fatalf("P01's hold: %+v", h)
+			}
+			ref = core.PaymentRef(h.PaymentID)
+		}
+	}
+	if ref == "" {
+		t.Fatalf("P01 not held: %+v", holds)
+	}
+	if err := e.lg.Approve(ctx, []string{ref}, "ops-lead", fixtureDay.Time()); err != nil {
+		t.Fatal(err)
+	}
+	empty := filepath.Join(e.dir, "empty")
+	if err := os.MkdirAll(empty, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	second := e.run(empty, core.NewDate(2026, 4, 15))
+	if p := paymentsOf(t, e.lg, second.RunID)["P01"]; p != nil {
+		t.Fatalf("run of 2026-04-15 pays P01: %+v", p)
+	}
+	holds, err = e.lg.Holds(ctx, second.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waits := false
+	for _, h := range holds {
+		waits = waits || h.PayeeID == "P01" && h.Reason == core.PaymentDetails &&
+			strings.Contains(h.Detail, "is approved and waits for its bank details' prenote") && strings.Contains(h.Detail, "may go from 2026-04-16 on")
+	}
+	if !waits {
+		t.Errorf("run of 2026-04-15 does not say P01's approved payment waits: %+v", holds)
+	}
+	third := e.run(empty, core.NewDate(2026, 4, 16))
+	p := paymentsOf(t, e.lg, third.RunID)["P01"]
+	if p == nil || core.PaymentRef(p.ID) != ref || p.Method != core.MethodACH || p.Amount != 3321_50 {
+		t.Fatalf("run of 2026-04-16, P01: %+v, want %s, 3,321.50 by ACH", p, ref)
+	}
+}
