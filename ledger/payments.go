@@ -111,7 +111,7 @@ func (t *Tx) Unpay(paymentID int64) error {
 // PutPayments records the run's payments and holds. Checks are numbered
 // from the ledger's sequence (starting at firstCheck the first time), in
 // the order given; the run's NACHA file gets the next file ID modifier of
-// its day when any payment goes by ACH.
+// its day when any payment goes by ACH or a prenote is sent.
 func (t *Tx) PutPayments(asOf core.Date, payments []*core.Payment, holds []core.PaymentHold, firstCheck int64) error {
 	if err := t.flush(); err != nil {
 		return err
