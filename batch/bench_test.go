@@ -110,7 +110,7 @@ func benchRun(b *testing.B, lines, employees int) {
 			AsOf: core.NewDate(2026, 12, 31), OutDir: filepath.Join(dir, "out"),
 			Sources: []ingest.Source{&ingest.Folder{SourceName: "bench", Dir: drop, ReadOnly: true, StableWait: time.Nanosecond}},
 			Plans:   cfg.Plans,
-			Payout:  PayoutOf(cfg.Payout, cfg.Limits, cfg.Returns),
+			Payout:  PayoutOf(cfg.Payout, cfg.Limits, cfg.Returns, cfg.ACH),
 			Progress: func(stage string, _, _ int) {
 				if stage == "outputs" {
 					decidePeak = peak.Load()

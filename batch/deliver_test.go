@@ -61,7 +61,7 @@ func (e *env) runWith(inbox string, opt Options) *Result {
 	e.t.Helper()
 	opt.AsOf, opt.OutDir = fixtureDay, filepath.Join(e.dir, "out")
 	opt.Sources = []ingest.Source{&ingest.Folder{SourceName: "inbox", Dir: inbox, ReadOnly: true}}
-	opt.Plans, opt.Payout = e.cfg.Plans, PayoutOf(e.cfg.Payout, e.cfg.Limits, e.cfg.Returns)
+	opt.Plans, opt.Payout = e.cfg.Plans, PayoutOf(e.cfg.Payout, e.cfg.Limits, e.cfg.Returns, e.cfg.ACH)
 	opt.Now = func() time.Time { return time.Date(2026, 4, 10, 9, 0, 0, 0, time.UTC) }
 	res, err := Run(context.Background(), e.lg, opt)
 	if err != nil {

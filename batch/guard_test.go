@@ -48,7 +48,7 @@ func (e *env) runOn(lg *ledger.Ledger, out, inbox string, asOf core.Date, sinks 
 	return Run(context.Background(), lg, Options{
 		AsOf: asOf, OutDir: out,
 		Sources: []ingest.Source{&ingest.Folder{SourceName: "inbox", Dir: inbox, ReadOnly: true}},
-		Plans:   e.cfg.Plans, Payout: PayoutOf(e.cfg.Payout, e.cfg.Limits, e.cfg.Returns), Sinks: sinks,
+		Plans:   e.cfg.Plans, Payout: PayoutOf(e.cfg.Payout, e.cfg.Limits, e.cfg.Returns, e.cfg.ACH), Sinks: sinks,
 		Now: func() time.Time { return time.Date(2026, 4, 10, 9, 0, 0, 0, time.UTC) },
 	})
 }
@@ -248,7 +248,7 @@ func TestRunDateNeverGoesBack(t *testing.T) {
 	for _, d := range []core.Date{fixtureDay.AddDays(-1), core.NewDate(1999, 12, 31), core.NewDate(2100, 1, 1)} {
 		src := &countingSource{Folder: ingest.Folder{SourceName: "inbox", Dir: "../fixtures/drop", ReadOnly: true}}
 		_, err := Run(context.Background(), e.lg, Options{AsOf: d, OutDir: out, Sources: []ingest.Source{src},
-			Plans: e.cfg.Plans, Payout: PayoutOf(e.cfg.Payout, e.cfg.Limits, e.cfg.Returns)})
+			Plans: e.cfg.Plans, Payout: PayoutOf(e.cfg.Payout, e.cfg.Limits, e.cfg.Returns, e.cfg.ACH)})
 		if !errors.Is(err, ledger.ErrRunDate) {
 			t.Errorf("%s: %v", d, err)
 		}

@@ -50,7 +50,7 @@ func BenchmarkLetters(b *testing.B) {
 		AsOf: core.NewDate(2026, 12, 31), OutDir: filepath.Join(dir, "out"),
 		Sources:       []ingest.Source{&ingest.Folder{SourceName: "bench", Dir: drop, ReadOnly: true, StableWait: time.Nanosecond}},
 		Plans:         cfg.Plans,
-		Payout:        PayoutOf(cfg.Payout, cfg.Limits, cfg.Returns),
+		Payout:        PayoutOf(cfg.Payout, cfg.Limits, cfg.Returns, cfg.ACH),
 		ReturnAddress: cfg.Letters.ReturnAddress,
 	}
 	res, err := Run(ctx, lg, opt)

@@ -180,7 +180,7 @@ func changedNote(runID, sha string, e *ingest.ChangedError) []byte {
 }
 
 // writePayments writes the payment files of a run from the ledger:
-// payments.ach (when anything goes by ACH), checks.csv, positive-pay.csv
+// payments.ach (when anything goes by ACH, prenotes included), checks.csv, positive-pay.csv
 // and payroll.csv.
 func writePayments(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, opt Options, dir string, sum *report.Summary) ([]*core.Payment, []core.PaymentHold, error) {
 	payments, err := lg.Payments(ctx, run.ID)
@@ -192,6 +192,15 @@ func writePayments(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, o
 		return nil, nil, err
 	}
 	sum.AddPayments(payments, holds)
+	prenotes, err := lg.Prenotes(ctx, run.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	days := opt.Payout.PrenoteDays
+	if days <= 0 {
+		days = DefaultPrenoteDays
+	}
+	sum.AddPrenotes(prenotes, prenoteLiveFrom(run.AsOf, days))
 	notices, err := lg.BankNotices(ctx, run.ID)
 	if err != nil {
 		return nil, nil, err
@@ -218,7 +227,8 @@ func writePayments(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, o
 		}
 		f := payout.NACHAFile{Created: run.AsOf, CreatedTime: t.Format("1504"), IDModifier: mod, EffectiveDate: payout.NextBankingDay(run.AsOf)}
 		if err := safefile.Write(filepath.Join(dir, "payments.ach"), func(w io.Writer) error {
-			return payout.WriteNACHA(w, opt.Payout.Originator, f, payments)
+			entries := append(append(make([]*core.Payment, 0, len(payments)+len(prenotes)), payments...), prenotes...)
+			return payout.WriteNACHA(w, opt.Payout.Originator, f, entries)
 		}); err != nil {
 			return nil, nil, err
 		}

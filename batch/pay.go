@@ -30,6 +30,15 @@ type payer struct {
 	payees       map[[2]string]*payee
 	order        []*payee
 
+	// prenote is ach.prenote: new or changed ACH details get a prenote
+	// (prenotes, in the order met) and live credits to them wait
+	// prenoteDays banking days after its settlement date.
+	prenote     bool
+	prenoteDays int
+	asOf        core.Date
+	prenotes    map[[2]string]*core.Payment
+	prenoteList []*core.Payment
+
 	issued  []*core.Payment    // formed earlier, approved, paid now
 	waiting []core.PaymentHold // formed earlier, still held
 	// reviewed counts the payments this run held for review: their lines
@@ -45,7 +54,7 @@ type payee struct {
 	refList []string          // the payee's refs, in the order met
 }
 
-func newPayer(tx *ledger.Tx, po Payout) (*payer, error) {
+func newPayer(tx *ledger.Tx, asOf core.Date, po Payout) (*payer, error) {
 	max := po.MaxPayment
 	if max <= 0 {
 		max = DefaultMaxPayment
@@ -54,7 +63,12 @@ func newPayer(tx *ledger.Tx, po Payout) (*payer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &payer{tx: tx, max: max, nextID: id, payees: map[[2]string]*payee{}, odfi: po.Originator.ODFIRouting, holdReturned: po.HoldReturned}, nil
+	days := po.PrenoteDays
+	if days <= 0 {
+		days = DefaultPrenoteDays
+	}
+	return &payer{tx: tx, max: max, nextID: id, payees: map[[2]string]*payee{}, odfi: po.Originator.ODFIRouting, holdReturned: po.HoldReturned,
+		prenote: po.Prenote, prenoteDays: days, asOf: asOf, prenotes: map[[2]string]*core.Payment{}}, nil
 }
 
 // assign puts a payable line on its payee's payment and returns the
@@ -119,6 +133,11 @@ func (p *payer) open(payeeType, payeeID string) (*payee, error) {
 			return nil, err
 		}
 	}
+	if why == "" && info.Method == core.MethodACH && p.prenote {
+		if why, err = p.prenoteWait(info); err != nil {
+			return nil, err
+		}
+	}
 	if why != "" {
 		h := &core.PaymentHold{RunID: p.tx.RunID, PayeeType: payeeType, PayeeID: payeeID, Reason: core.PaymentDetails, Detail: why}
 		if info != nil {
@@ -151,8 +170,120 @@ func (p *payer) fallback(info *core.Payment) (string, error) {
 	if p.holdReturned {
 		return why + "; held (returns.fallback = \"hold\") until the registry brings new bank details", nil
 	}
-	info.Method, info.Bank = core.MethodCheck, core.BankAccount{}
+	info.Method, info.Bank, info.Fallback = core.MethodCheck, core.BankAccount{}, why+"; paid by check (returns.fallback = \"check\")"
 	return "", nil
+}
+
+// prenoteWait applies ach.prenote to an ACH payee whose details are
+// usable: details never prenoted nor paid by a live credit that stayed
+// get a prenote in this run (sendPrenote), and live credits to them wait
+// until prenoteDays banking days after its settlement date. Meanwhile
+// returns.fallback applies: with "check" the payment goes by check (info
+// changes) and prenoteWait returns ""; with "hold" it returns why the
+// payment is held.
+func (p *payer) prenoteWait(info *core.Payment) (string, error) {
+	why, err := p.prenotePending(info)
+	if why == "" || err != nil {
+		return "", err
+	}
+	if p.holdReturned {
+		return why + "; held meanwhile (returns.fallback = \"hold\")", nil
+	}
+	info.Method, info.Bank, info.Fallback = core.MethodCheck, core.BankAccount{}, why+"; paid by check meanwhile (returns.fallback = \"check\")"
+	return "", nil
+}
+
+// prenotePending says why live credits to a payee's ACH details cannot go
+// in this run ("" when they can): they were never prenoted nor reached by
+// a live credit that stayed, and get a prenote now; or their prenote was
+// sent too recently.
+func (p *payer) prenotePending(info *core.Payment) (string, error) {
+	if pn := p.prenotes[[2]string{info.PayeeType, info.PayeeID}]; pn != nil {
+		if pn.Bank != info.Bank {
+			// A payment approved with other details than the registry's:
+			// one prenote per payee and run, the other's comes next run.
+			return fmt.Sprintf("%s %s's bank details (routing %s, account %s) are new, and this run already sends a prenote to other details of theirs: these get theirs in the next run",
+				info.PayeeType, info.PayeeID, info.Bank.Routing, info.Bank.Masked()), nil
+		}
+		return p.prenoteSentNow(pn), nil
+	}
+	proof, err := p.tx.BankProof(info.PayeeType, info.PayeeID, info.Bank)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case proof == nil:
+		return p.prenoteSentNow(p.sendPrenote(info)), nil
+	case !proof.Prenote:
+		return "", nil // a live credit went to these details and stayed
+	}
+	from := prenoteLiveFrom(proof.SentOn, p.prenoteDays)
+	if p.asOf >= from {
+		return "", nil
+	}
+	return fmt.Sprintf("%s %s's bank details (routing %s, account %s) were prenoted by %s on %s; live credits to them may go from %s on (ach.prenote_days = %d banking days after its settlement date)",
+		info.PayeeType, info.PayeeID, info.Bank.Routing, info.Bank.Masked(), core.PaymentRef(proof.PaymentID), proof.SentOn, from, p.prenoteDays), nil
+}
+
+// prenoteSentNow says why a payee waits for the prenote this run sends.
+func (p *payer) prenoteSentNow(pn *core.Payment) string {
+	return fmt.Sprintf("%s %s's bank details (routing %s, account %s) are new: this run sends them a prenote; live credits to them may go from %s on (ach.prenote_days = %d banking days after its settlement date)",
+		pn.PayeeType, pn.PayeeID, pn.Bank.Routing, pn.Bank.Masked(), prenoteLiveFrom(p.asOf, p.prenoteDays), p.prenoteDays)
+}
+
+// sendPrenote adds a prenote to a payee's details to the run's (its ID
+// is given in finish, after the payments').
+func (p *payer) sendPrenote(info *core.Payment) *core.Payment {
+	pn := &core.Payment{RunID: p.tx.RunID, PayeeType: info.PayeeType, PayeeID: info.PayeeID, Name: info.Name, Method: core.MethodPrenote,
+		Bank: info.Bank, Address: info.Address, Email: info.Email}
+	p.prenotes[[2]string{info.PayeeType, info.PayeeID}] = pn
+	p.prenoteList = append(p.prenoteList, pn)
+	return pn
+}
+
+// prenoteLiveFrom is the first run date on which live credits may go to
+// details prenoted by a run dated sentOn: the prenote settles on the
+// file's effective date, the banking day after sentOn, and NACHA lets
+// live entries follow from the third banking day after that settlement
+// (days: ach.prenote_days).
+func prenoteLiveFrom(sentOn core.Date, days int) core.Date {
+	return payout.AddBankingDays(payout.NextBankingDay(sentOn), days)
+}
+
+// prenoteChanged sends a prenote to the payees paid by ACH whose registry
+// rows this run wrote with details never prenoted (nor paid by a live
+// credit that stayed), although nothing is paid to them now: their first
+// payment then need not wait.
+func (p *payer) prenoteChanged() error {
+	changed, err := p.tx.ACHPayeesChanged()
+	if err != nil {
+		return err
+	}
+	for _, k := range changed {
+		if p.prenotes[k] != nil {
+			continue
+		}
+		info, ok, err := p.tx.Payee(k[0], k[1])
+		if err != nil {
+			return err
+		}
+		if !ok || info.Method != core.MethodACH || payout.CheckBank(info.Bank) != "" {
+			continue
+		}
+		if code, err := p.tx.Blocked(k[0], k[1], info.Bank); err != nil {
+			return err
+		} else if code != "" {
+			continue
+		}
+		proof, err := p.tx.BankProof(k[0], k[1], info.Bank)
+		if err != nil {
+			return err
+		}
+		if proof == nil {
+			p.sendPrenote(info)
+		}
+	}
+	return nil
 }
 
 // bankProblem says why a payee cannot be paid as registered: not in the
@@ -233,6 +364,19 @@ func (p *payer) payHeld() error {
 				wait.Detail = fmt.Sprintf("payment %s is approved but cannot be paid by ACH: %s", ref, why)
 				p.waiting = append(p.waiting, wait)
 				continue
+			}
+			if p.prenote {
+				// Paid as approved, so by ACH: once the wait is over.
+				why, err := p.prenotePending(&pay)
+				if err != nil {
+					return err
+				}
+				if why != "" {
+					wait.Reason = core.PaymentDetails
+					wait.Detail = fmt.Sprintf("payment %s is approved and waits for its bank details' prenote: %s", ref, why)
+					p.waiting = append(p.waiting, wait)
+					continue
+				}
 			}
 		} else {
 			pay.Bank = core.BankAccount{}
@@ -355,8 +499,18 @@ func (p *payer) finish(asOf core.Date, firstCheck int64) error {
 		}
 		payments = append(payments, pay)
 	}
+	if p.prenote {
+		if err := p.prenoteChanged(); err != nil {
+			return err
+		}
+		for _, pn := range p.prenoteList {
+			pn.ID = p.nextID
+			p.nextID++
+			payments = append(payments, pn)
+		}
+	}
 	for _, pay := range payments {
-		if pay.Method == core.MethodACH {
+		if pay.Method == core.MethodACH || pay.Method == core.MethodPrenote {
 			pay.TraceNumber = payout.TraceNumber(p.odfi, pay.ID)
 		}
 	}

@@ -103,13 +103,23 @@ type Payout struct {
 	// carried, and later payments to the details it came back from,
 	// instead of paying them by check (returns.fallback = "hold").
 	HoldReturned bool
+	// Prenote sends a zero-dollar prenote for a payee's new or changed ACH
+	// details (ach.prenote); live credits to them wait PrenoteDays banking
+	// days after its settlement date (ach.prenote_days; 0:
+	// DefaultPrenoteDays) and take the fallback meanwhile.
+	Prenote     bool
+	PrenoteDays int
 }
 
+// DefaultPrenoteDays is config.toml's default ach.prenote_days: NACHA's
+// three banking days.
+const DefaultPrenoteDays = 3
+
 // PayoutOf returns the payment set-up of a configuration.
-func PayoutOf(c config.Payout, l config.Limits, r config.Returns) Payout {
+func PayoutOf(c config.Payout, l config.Limits, r config.Returns, a config.ACH) Payout {
 	return Payout{Originator: c.Originator(), PositivePay: c.PositivePayLayout(),
 		EarningCode: c.PayrollEarningCode, FirstCheckNumber: c.FirstCheckNumber, MaxPayment: l.MaxPayment,
-		HoldReturned: r.Fallback == "hold"}
+		HoldReturned: r.Fallback == "hold", Prenote: a.Prenote, PrenoteDays: a.PrenoteDays}
 }
 
 // Result is what a run did.
@@ -204,7 +214,7 @@ func Run(ctx context.Context, lg *ledger.Ledger, opt Options) (*Result, error) {
 	}
 	var pay *payer
 	if !opt.NoPayments {
-		if pay, err = newPayer(tx, opt.Payout); err != nil {
+		if pay, err = newPayer(tx, opt.AsOf, opt.Payout); err != nil {
 			return nil, err
 		}
 		if err := pay.payHeld(); err != nil {

@@ -59,7 +59,7 @@ func (e *env) run(inbox string, asOf core.Date) *Result {
 		AsOf: asOf, OutDir: filepath.Join(e.dir, "out"),
 		Sources: []ingest.Source{&ingest.Folder{SourceName: "inbox", Dir: inbox, ReadOnly: true, StableWait: time.Nanosecond}},
 		Plans:   e.cfg.Plans,
-		Payout:  PayoutOf(e.cfg.Payout, e.cfg.Limits, e.cfg.Returns),
+		Payout:  PayoutOf(e.cfg.Payout, e.cfg.Limits, e.cfg.Returns, e.cfg.ACH),
 		Now:     func() time.Time { return time.Date(2026, 4, 10, 9, 0, 0, 0, time.UTC) },
 	})
 	if err != nil {
@@ -380,7 +380,7 @@ func TestFolderSourceArchivesAfterCommit(t *testing.T) {
 		rested(t, filepath.Join(inbox, n))
 	}
 	src := &ingest.Folder{SourceName: "ops", Dir: inbox, ArchiveDir: filepath.Join(e.dir, "archive"), ReportsDir: filepath.Join(e.dir, "reports")}
-	_, err := Run(context.Background(), e.lg, Options{AsOf: fixtureDay, OutDir: filepath.Join(e.dir, "out"), Sources: []ingest.Source{src}, Plans: e.cfg.Plans, Payout: PayoutOf(e.cfg.Payout, e.cfg.Limits, e.cfg.Returns)})
+	_, err := Run(context.Background(), e.lg, Options{AsOf: fixtureDay, OutDir: filepath.Join(e.dir, "out"), Sources: []ingest.Source{src}, Plans: e.cfg.Plans, Payout: PayoutOf(e.cfg.Payout, e.cfg.Limits, e.cfg.Returns, e.cfg.ACH)})
 	if err != nil {
 		t.Fatal(err)
 	}

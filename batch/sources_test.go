@@ -84,7 +84,7 @@ var places = []struct {
 // runWith runs once with the given sources.
 func (e *env) runSources(srcs ...ingest.Source) (*Result, error) {
 	return Run(context.Background(), e.lg, Options{AsOf: fixtureDay, OutDir: filepath.Join(e.dir, "out"),
-		Sources: srcs, Plans: e.cfg.Plans, Payout: PayoutOf(e.cfg.Payout, e.cfg.Limits, e.cfg.Returns)})
+		Sources: srcs, Plans: e.cfg.Plans, Payout: PayoutOf(e.cfg.Payout, e.cfg.Limits, e.cfg.Returns, e.cfg.ACH)})
 }
 
 // decidedRows counts, over every run's decisions.csv, the decisions of

@@ -90,7 +90,7 @@ func BenchmarkDecideCommit(b *testing.B) {
 			AsOf: core.NewDate(2026, 12, 31), OutDir: filepath.Join(dir, "out"),
 			Sources: []ingest.Source{&ingest.Folder{SourceName: "bench", Dir: drop, ReadOnly: true, StableWait: time.Nanosecond}},
 			Plans:   cfg.Plans,
-			Payout:  PayoutOf(cfg.Payout, cfg.Limits, cfg.Returns),
+			Payout:  PayoutOf(cfg.Payout, cfg.Limits, cfg.Returns, cfg.ACH),
 			Progress: func(stage string, done, total int) {
 				switch {
 				case stage == "lines" && done > total*9/10 && heapPath != "":

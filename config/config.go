@@ -31,6 +31,7 @@ type Config struct {
 	Payout  Payout                 `toml:"payout"`
 	Limits  Limits                 `toml:"limits"`
 	Returns Returns                `toml:"returns"`
+	ACH     ACH                    `toml:"ach"`
 	Letters Letters                `toml:"letters"`
 	SMTP    *SMTP                  `toml:"smtp"`
 	Payroll *Delivery              `toml:"delivery"`
@@ -123,6 +124,18 @@ type Returns struct {
 	// "check" (the default: a check to the payee's address) or "hold"
 	// (PAYMENT_DETAILS until the registry brings new bank details).
 	Fallback string `toml:"fallback"`
+}
+
+// ACH holds settings of ACH credits beyond the originator's details.
+type ACH struct {
+	// Prenote sends a zero-dollar prenotification entry for a payee's new
+	// or changed ACH details; live credits to them wait PrenoteDays
+	// banking days after its settlement date and are paid meanwhile by
+	// returns.fallback. Off by default.
+	Prenote bool `toml:"prenote"`
+	// PrenoteDays is the wait in banking days (default 3, NACHA's
+	// minimum; at most 30).
+	PrenoteDays int `toml:"prenote_days"`
 }
 
 // Perm returns run.file_mode as a file permission (validated by Validate).
@@ -314,6 +327,7 @@ func defaults() *Config {
 		Run:     Run{Out: "out", TimeZone: "UTC", FileMode: "0600", MemoryLimit: DefaultMemoryLimit},
 		Limits:  Limits{MaxLineCharge: 5_000_00, MaxPayment: 50_000_00},
 		Returns: Returns{Fallback: "check"},
+		ACH:     ACH{PrenoteDays: 3},
 		Payout: Payout{EntryDescription: "CAREPAY", FirstCheckNumber: 100001, PositivePayDate: "01/02/2006",
 			PayrollEarningCode: "DCARE", OffsetAccountType: "checking"},
 	}
@@ -401,6 +415,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Returns.Fallback != "check" && c.Returns.Fallback != "hold" {
 		bad("returns.fallback", "%q: want \"check\" or \"hold\"", c.Returns.Fallback)
+	}
+	if c.ACH.PrenoteDays < 3 || c.ACH.PrenoteDays > 30 {
+		bad("ach.prenote_days", "%d: want 3 to 30 banking days (NACHA requires at least 3)", c.ACH.PrenoteDays)
 	}
 	names := map[string]bool{}
 	for i, s := range c.Sources {

@@ -36,6 +36,22 @@ func TestShippedConfigLoads(t *testing.T) {
 	if got := c.Plans["jitc-invoice"].DailyMax; got != 8000 {
 		t.Errorf("jitc daily max %d", got)
 	}
+	// [ach] shows its defaults commented out: prenotes off, a wait of 3.
+	if c.ACH.Prenote || c.ACH.PrenoteDays != 3 {
+		t.Errorf("ach = %+v, want prenote off and prenote_days 3", c.ACH)
+	}
+}
+
+// TestACHPrenote reads the [ach] section once its settings are written.
+func TestACHPrenote(t *testing.T) {
+	text := strings.Replace(shipped(t), "# prenote = false\n# prenote_days = 3", "prenote = true\nprenote_days = 5", 1)
+	c, err := Parse("config.toml", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.ACH.Prenote || c.ACH.PrenoteDays != 5 {
+		t.Errorf("ach = %+v, want prenote on and prenote_days 5", c.ACH)
+	}
 }
 
 // TestErrorsNameFileLineAndKey replaces one setting of the shipped config
@@ -66,6 +82,9 @@ func TestErrorsNameFileLineAndKey(t *testing.T) {
 		{"file_mode_not_octal", `file_mode = "0600"`, `file_mode = "rw-------"`, "run.file_mode"},
 		{"memory_limit_not_a_size", `memory_limit = "640MiB"`, `memory_limit = "640MB"`, "run.memory_limit"},
 		{"memory_limit_too_small", `memory_limit = "640MiB"`, `memory_limit = "1MiB"`, "run.memory_limit"},
+		{"prenote_days_below_nacha", `# prenote_days = 3`, `prenote_days = 2`, "ach.prenote_days"},
+		{"prenote_days_too_long", `# prenote_days = 3`, `prenote_days = 31`, "ach.prenote_days"},
+		{"prenote_not_a_bool", `# prenote = false`, `prenote = "yes"`, "ach.prenote"},
 		{"returns_fallback_unknown", `fallback = "check"`, `fallback = "wire"`, "returns.fallback"},
 		{"zero_line_charge_limit", `max_line_charge = "5000.00"`, `max_line_charge = "0.00"`, "limits.max_line_charge"},
 		{"negative_payment_limit", `max_payment = "50000.00"`, `max_payment = "-1.00"`, "limits.max_payment"},

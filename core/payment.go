@@ -23,7 +23,17 @@ type Payment struct {
 	TraceNumber string      // ach only, set when the NACHA file is built
 	Address     Address
 	Email       string
+	// Fallback says why the payment goes by check although the payee is
+	// paid by ACH (its details wait for a prenote); "" otherwise.
+	Fallback string
 }
+
+// MethodPrenote is the method of a prenote: a zero-dollar ACH entry
+// (transaction code 23 or 33) that tells the payee's bank of new details
+// before live credits go to them. It is recorded as a payment of 0.00 so
+// that a return or NOC, which names its trace number, finds it; it is not
+// a registry payment_method.
+const MethodPrenote = "prenote"
 
 // PaymentHold is a payment not made in a run, with the reason.
 type PaymentHold struct {

@@ -66,6 +66,9 @@ func (t *Tx) sentByTrace(trace string) (*sent, error) {
 //   - a NOC corrects the payee's bank details in the registry, with an
 //     audit record of the details before and after.
 //
+// A prenote (core.MethodPrenote) is such a payment of 0.00 with no lines:
+// its return blocks the details as above, and its NOC corrects them.
+//
 // A notice that matches no payment sent by ACH, a return of a payment
 // already returned, or a return of another amount changes nothing and is
 // reported. Every notice is recorded with its outcome (BankNotices).
@@ -129,6 +132,9 @@ func (t *Tx) applyReturn(o *BankOutcome, s *sent) error {
 		return fmt.Errorf("returning payment %s: %w", ref, err)
 	}
 	why := fmt.Sprintf("payment %s of %s (%s, ACH to %s) came back from the bank: %s %s", ref, s.amount.Dollars(), s.issuedRun, s.bank.Masked(), n.Code, n.Description)
+	if s.method == core.MethodPrenote {
+		why = fmt.Sprintf("prenote %s (%s, to %s) came back from the bank: %s %s", ref, s.issuedRun, s.bank.Masked(), n.Code, n.Description)
+	}
 	if core.PermanentReturn(n.Code) {
 		sealed, err := t.l.key.seal(s.bank.Number)
 		if err != nil {
@@ -145,6 +151,9 @@ func (t *Tx) applyReturn(o *BankOutcome, s *sent) error {
 	}
 	t.reissue[[2]string{s.payeeType, s.payeeID}] = why
 	o.Applied, o.Detail = true, why+"; its lines are paid again by this run"
+	if s.method == core.MethodPrenote {
+		o.Detail = why + "; nothing had been paid to those details; this run's payments to the payee take returns.fallback"
+	}
 	return nil
 }
 

@@ -111,7 +111,7 @@ func (t *Tx) Unpay(paymentID int64) error {
 // PutPayments records the run's payments and holds. Checks are numbered
 // from the ledger's sequence (starting at firstCheck the first time), in
 // the order given; the run's NACHA file gets the next file ID modifier of
-// its day when any payment goes by ACH.
+// its day when any payment goes by ACH or a prenote is sent.
 func (t *Tx) PutPayments(asOf core.Date, payments []*core.Payment, holds []core.PaymentHold, firstCheck int64) error {
 	if err := t.flush(); err != nil {
 		return err
@@ -129,7 +129,7 @@ func (t *Tx) PutPayments(asOf core.Date, payments []*core.Payment, holds []core.
 			check = next
 			next++
 		}
-		ach = ach || (p.Method == core.MethodACH && p.Amount > 0)
+		ach = ach || (p.Method == core.MethodACH && p.Amount > 0) || p.Method == core.MethodPrenote
 		if p.RunID != "" && p.RunID != t.RunID {
 			// Formed by an earlier run, held for review and approved: issued
 			// now as formed and approved.
@@ -144,9 +144,10 @@ func (t *Tx) PutPayments(asOf core.Date, payments []*core.Payment, holds []core.
 		}
 		a := p.Address
 		if err := t.exec(`INSERT INTO payments (id, run_id, issued_run, payee_type, payee_id, payee_name, method, amount, lines, refs, check_number,
- routing_number, account_sealed, account_type, address_line1, address_line2, city, state, postal_code, email, trace_number) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+ routing_number, account_sealed, account_type, address_line1, address_line2, city, state, postal_code, email, trace_number, fallback)
+ VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			p.ID, t.RunID, t.RunID, p.PayeeType, p.PayeeID, p.Name, p.Method, int64(p.Amount), p.Lines, joinRefs(p.Refs), check,
-			p.Bank.Routing, sealed, p.Bank.Type, a.Line1, a.Line2, a.City, a.State, a.PostalCode, p.Email, traceArg(p)); err != nil {
+			p.Bank.Routing, sealed, p.Bank.Type, a.Line1, a.Line2, a.City, a.State, a.PostalCode, p.Email, traceArg(p), p.Fallback); err != nil {
 			return fmt.Errorf("recording payment to %s %s: %w", p.PayeeType, p.PayeeID, err)
 		}
 	}
@@ -188,9 +189,10 @@ const paymentColumns = `id, run_id, payee_type, payee_id, payee_name, method, am
 // Payments returns the payments a run issued (its payment files carry
 // them) in ID order, account numbers unsealed: the payments it formed,
 // and those formed by an earlier run, held for review and approved since.
-// A payment's RunID is the run that formed it.
+// A payment's RunID is the run that formed it. Prenotes are not payments
+// here: see Prenotes.
 func (l *Ledger) Payments(ctx context.Context, runID string) ([]*core.Payment, error) {
-	rows, err := l.db.QueryContext(ctx, `SELECT `+paymentColumns+` FROM payments WHERE issued_run = ? ORDER BY id`, runID)
+	rows, err := l.db.QueryContext(ctx, `SELECT `+issuedColumns+` FROM payments WHERE issued_run = ? AND method != 'prenote' ORDER BY id`, runID)
 	if err != nil {
 		return nil, fmt.Errorf("reading payments of run %s: %w", runID, err)
 	}
@@ -201,6 +203,10 @@ func (l *Ledger) Payments(ctx context.Context, runID string) ([]*core.Payment, e
 	return out, nil
 }
 
+// issuedColumns are what scanPayments reads of an issued payment.
+const issuedColumns = paymentColumns + `, fallback, COALESCE(trace_number, '')`
+
+// scanPayments reads rows of issuedColumns.
 func scanPayments(rows *sql.Rows, key *Key) ([]*core.Payment, error) {
 	defer rows.Close()
 	var out []*core.Payment
@@ -211,7 +217,7 @@ func scanPayments(rows *sql.Rows, key *Key) ([]*core.Payment, error) {
 		var sealed []byte
 		a := &p.Address
 		if err := rows.Scan(&p.ID, &p.RunID, &p.PayeeType, &p.PayeeID, &p.Name, &p.Method, &amount, &p.Lines, &refs, &p.CheckNumber,
-			&p.Bank.Routing, &sealed, &p.Bank.Type, &a.Line1, &a.Line2, &a.City, &a.State, &a.PostalCode, &p.Email); err != nil {
+			&p.Bank.Routing, &sealed, &p.Bank.Type, &a.Line1, &a.Line2, &a.City, &a.State, &a.PostalCode, &p.Email, &p.Fallback, &p.TraceNumber); err != nil {
 			return nil, err
 		}
 		p.Amount = core.Cents(amount)
@@ -258,9 +264,10 @@ func (l *Ledger) ACHModifier(ctx context.Context, runID string) (string, string,
 }
 
 // traceArg is the trace number to record for a payment: its NACHA
-// entry's, set by the payer for ACH payments (NULL otherwise).
+// entry's, set by the payer for ACH payments and prenotes (NULL
+// otherwise).
 func traceArg(p *core.Payment) any {
-	if p.Method != core.MethodACH || p.TraceNumber == "" {
+	if p.Method != core.MethodACH && p.Method != core.MethodPrenote || p.TraceNumber == "" {
 		return nil
 	}
 	return p.TraceNumber

@@ -321,6 +321,17 @@ CREATE TABLE bank_notices (
 );
 CREATE INDEX bank_notices_run ON bank_notices (run_id);
 `,
+	// 10: prenotes. A prenote is a payments row of method 'prenote', 0.00
+	// and no lines, with its own trace number and the details it was sent
+	// to (sealed), so that a return or NOC finds it as it finds a live
+	// credit. payments_ach_payee finds a payee's ACH credits and prenotes,
+	// newest first, to tell whether its current details were prenoted.
+	// A payment to an ACH payee that went by check instead keeps why in
+	// fallback (waiting for a prenote, or a return).
+	10: `
+ALTER TABLE payments ADD COLUMN fallback TEXT NOT NULL DEFAULT '';
+CREATE INDEX payments_ach_payee ON payments (payee_type, payee_id, id) WHERE method IN ('ach', 'prenote');
+`,
 }
 
 // migrationCode runs after the SQL of the migration of the same version,

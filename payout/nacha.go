@@ -95,10 +95,26 @@ func traceSequence(id int64) int {
 	return int(2 * (1 + (id-1)%4_999_999))
 }
 
+// transactionCode is an entry's NACHA transaction code: a credit to a
+// checking (22) or savings (32) account, or the prenote of one (23, 33).
+func transactionCode(accountType string, prenote bool) int {
+	switch {
+	case accountType == "savings" && prenote:
+		return ach.SavingsPrenoteCredit
+	case accountType == "savings":
+		return ach.SavingsCredit
+	case prenote:
+		return ach.CheckingPrenoteCredit
+	}
+	return ach.CheckingCredit
+}
+
 // WriteNACHA writes the ACH payments as one NACHA file: a PPD batch for
 // employees and a CCD batch for providers, credits only, each entry with an
 // addenda 05 naming the invoices and statements it pays. It sets each
-// payment's TraceNumber. The file passes moov-io/ach's validation before a
+// payment's TraceNumber. Prenotes (core.MethodPrenote, 0.00) go in the
+// batch of their payee type with transaction code 23 or 33 and no
+// addenda. The file passes moov-io/ach's validation before a
 // byte is written.
 func WriteNACHA(w io.Writer, o Originator, f NACHAFile, payments []*core.Payment) error {
 	if !ValidRouting(o.ODFIRouting) || !ValidRouting(o.DestinationRouting) {
@@ -122,7 +138,7 @@ func WriteNACHA(w io.Writer, o Originator, f NACHAFile, payments []*core.Payment
 	}{{core.PayeeEmployee, ach.PPD}, {core.PayeeProvider, ach.CCD}} {
 		var entries []*core.Payment
 		for _, p := range payments {
-			if p.PayeeType == class.payee && p.Method == core.MethodACH && p.Amount > 0 {
+			if p.PayeeType == class.payee && (p.Method == core.MethodACH && p.Amount > 0 || p.Method == core.MethodPrenote) {
 				entries = append(entries, p)
 			}
 		}
@@ -144,14 +160,15 @@ func WriteNACHA(w io.Writer, o Originator, f NACHAFile, payments []*core.Payment
 			return fmt.Errorf("NACHA %s batch: %w", class.sec, err)
 		}
 		for _, p := range entries {
-			if why := CheckACHAmount(p.Amount); why != "" {
+			prenote := p.Method == core.MethodPrenote
+			if why := CheckACHAmount(p.Amount); why != "" && !prenote {
 				return fmt.Errorf("NACHA entry for %s %s: %s", p.PayeeType, p.PayeeID, why)
 			}
-			e := ach.NewEntryDetail()
-			e.TransactionCode = ach.CheckingCredit
-			if p.Bank.Type == "savings" {
-				e.TransactionCode = ach.SavingsCredit
+			if prenote && p.Amount != 0 {
+				return fmt.Errorf("NACHA prenote for %s %s carries %s: a prenote is for 0.00", p.PayeeType, p.PayeeID, p.Amount.Dollars())
 			}
+			e := ach.NewEntryDetail()
+			e.TransactionCode = transactionCode(p.Bank.Type, prenote)
 			e.SetRDFI(p.Bank.Routing)
 			e.DFIAccountNumber = p.Bank.Number
 			e.Amount = int(p.Amount)
@@ -160,6 +177,11 @@ func WriteNACHA(w io.Writer, o Originator, f NACHAFile, payments []*core.Payment
 			trace := traceSequence(p.ID)
 			e.SetTraceNumber(odfi, trace)
 			p.TraceNumber = e.TraceNumber
+			if prenote {
+				// Nothing is paid, so nothing is remitted: no addenda.
+				batch.AddEntry(e)
+				continue
+			}
 			a := ach.NewAddenda05()
 			a.PaymentRelatedInformation = cut(ASCII("CAREPAY "+strings.Join(p.Refs, " ")), 80)
 			a.SequenceNumber = 1

@@ -179,3 +179,37 @@ func TestSummaryNoPlanLines(t *testing.T) {
 		t.Errorf("summary:\n%s", text)
 	}
 }
+
+// TestSummaryListsPrenotesAndFallbacks: the prenotes a run sent and the
+// payments to ACH payees made by check instead, in the text and run.json,
+// account numbers masked.
+func TestSummaryListsPrenotesAndFallbacks(t *testing.T) {
+	s := NewSummary("R1", core.NewDate(2026, 4, 10))
+	s.AddPayments([]*core.Payment{{ID: 2, RunID: "R1", PayeeType: core.PayeeEmployee, PayeeID: "E301", Method: core.MethodCheck,
+		Amount: 240_00, Lines: 3, Fallback: "details wait for their prenote"}}, nil)
+	s.AddPrenotes([]*core.Payment{{ID: 4, PayeeType: core.PayeeEmployee, PayeeID: "E301", Method: core.MethodPrenote,
+		Bank: core.BankAccount{Routing: "011000015", Number: "987654321", Type: "checking"}, TraceNumber: "121042880000008"}},
+		core.NewDate(2026, 4, 16))
+	text := s.Text()
+	for _, want := range []string{
+		"prenotes sent: 1\n",
+		"prenote: PAY-4 employee E301, routing 011000015, checking account ****4321; live credits from 2026-04-16\n",
+		"paid by check instead of ACH: PAY-2 employee E301 $240.00: details wait for their prenote\n",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("summary lacks %q:\n%s", want, text)
+		}
+	}
+	js, err := s.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"trace_number": "121042880000008"`, `"live_credits_from": "2026-04-16"`, `"account": "****4321"`, `"paid_by_fallback"`} {
+		if !strings.Contains(string(js), want) {
+			t.Errorf("run.json lacks %s:\n%s", want, js)
+		}
+	}
+	if strings.Contains(text+string(js), "987654321") {
+		t.Error("the account number is shown unmasked")
+	}
+}

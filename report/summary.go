@@ -33,7 +33,12 @@ type Summary struct {
 	// Reconciliation says what became of the money as of the run: sent,
 	// returned, reissued, NOCs applied, checks outstanding.
 	Reconciliation []core.ReconItem `json:"reconciliation"`
-	Letters        LetterCounts     `json:"letters"`
+	// Prenotes lists the zero-dollar prenotes payments.ach carries
+	// (ach.prenote), and Fallback the payments to ACH payees that went by
+	// check instead, with why (a prenote's wait, or a return).
+	Prenotes []Prenote         `json:"prenotes_sent,omitempty"`
+	Fallback []FallbackPayment `json:"paid_by_fallback,omitempty"`
+	Letters  LetterCounts      `json:"letters"`
 	// Timings of the stages, in seconds (see Timings: they are the one
 	// part of run.json that a rebuilt run does not repeat).
 	Timings *Timings `json:"timings,omitempty"`
@@ -99,6 +104,39 @@ type ReviewedPayment struct {
 	Lines     int        `json:"lines"`
 }
 
+// Prenote is a prenote a run sent: to which details (the account
+// masked), under which trace, and from which run date live credits may
+// follow.
+type Prenote struct {
+	PaymentID   string `json:"payment_id"`
+	PayeeType   string `json:"payee_type"`
+	PayeeID     string `json:"payee_id"`
+	Routing     string `json:"routing_number"`
+	Account     string `json:"account"` // masked
+	AccountType string `json:"account_type"`
+	Trace       string `json:"trace_number"`
+	LiveFrom    string `json:"live_credits_from"`
+}
+
+// FallbackPayment is a payment to an ACH payee made by check, and why.
+type FallbackPayment struct {
+	PaymentID string     `json:"payment_id"`
+	PayeeType string     `json:"payee_type"`
+	PayeeID   string     `json:"payee_id"`
+	Method    string     `json:"method"`
+	Amount    core.Cents `json:"amount"`
+	Why       string     `json:"why"`
+}
+
+// AddPrenotes lists a run's prenotes; liveFrom is the first run date on
+// which live credits may follow them.
+func (s *Summary) AddPrenotes(prenotes []*core.Payment, liveFrom core.Date) {
+	for _, p := range prenotes {
+		s.Prenotes = append(s.Prenotes, Prenote{PaymentID: core.PaymentRef(p.ID), PayeeType: p.PayeeType, PayeeID: p.PayeeID,
+			Routing: p.Bank.Routing, Account: p.Bank.Masked(), AccountType: p.Bank.Type, Trace: p.TraceNumber, LiveFrom: liveFrom.String()})
+	}
+}
+
 // AddPayments counts a run's payments and holds.
 func (s *Summary) AddPayments(payments []*core.Payment, holds []core.PaymentHold) {
 	for _, p := range payments {
@@ -114,6 +152,10 @@ func (s *Summary) AddPayments(payments []*core.Payment, holds []core.PaymentHold
 		t.Payments++
 		t.Lines += p.Lines
 		t.Amount += p.Amount
+		if p.Fallback != "" {
+			s.Fallback = append(s.Fallback, FallbackPayment{PaymentID: core.PaymentRef(p.ID), PayeeType: p.PayeeType, PayeeID: p.PayeeID,
+				Method: p.Method, Amount: p.Amount, Why: p.Fallback})
+		}
 	}
 	for _, h := range holds {
 		hp := HeldPayment{PayeeType: h.PayeeType, PayeeID: h.PayeeID, Amount: h.Amount, Lines: h.Lines, Reason: string(h.Reason), Detail: h.Detail}
@@ -269,6 +311,24 @@ func (s *Summary) Text() string {
 			state = "changed nothing"
 		}
 		fmt.Fprintf(&b, "bank %s %s (%s entry %d): %s: %s\n", n.Kind, n.Code, n.File, n.Entry, state, n.Detail)
+	}
+	if n := len(s.Prenotes); n > 0 {
+		fmt.Fprintf(&b, "prenotes sent: %d\n", n)
+		for i, p := range s.Prenotes {
+			if i == maxHeldShown {
+				fmt.Fprintf(&b, "prenote: %d more (see run.json, prenotes_sent)\n", n-i)
+				break
+			}
+			fmt.Fprintf(&b, "prenote: %s %s %s, routing %s, %s account %s; live credits from %s\n", p.PaymentID, p.PayeeType, p.PayeeID,
+				p.Routing, p.AccountType, p.Account, p.LiveFrom)
+		}
+	}
+	for i, f := range s.Fallback {
+		if i == maxHeldShown {
+			fmt.Fprintf(&b, "paid by check instead of ACH: %d more (see run.json, paid_by_fallback)\n", len(s.Fallback)-i)
+			break
+		}
+		fmt.Fprintf(&b, "paid by %s instead of ACH: %s %s %s %s: %s\n", f.Method, f.PaymentID, f.PayeeType, f.PayeeID, f.Amount.Dollars(), f.Why)
 	}
 	if len(s.Held) <= maxHeldShown {
 		for _, h := range s.Held {

@@ -189,7 +189,7 @@ func measure(ctx context.Context, cfg *config.Config, o options, stdout io.Write
 		Sources:       []ingest.Source{&ingest.Folder{SourceName: "bench", Dir: drop, ReadOnly: true, StableWait: time.Nanosecond}},
 		Plans:         cfg.Plans,
 		MaxLineCharge: cfg.Limits.MaxLineCharge,
-		Payout:        batch.PayoutOf(cfg.Payout, cfg.Limits, cfg.Returns),
+		Payout:        batch.PayoutOf(cfg.Payout, cfg.Limits, cfg.Returns, cfg.ACH),
 		ReturnAddress: cfg.Letters.ReturnAddress, PrintBatchSize: cfg.Letters.PrintBatchSize,
 		Stage: func(name string, _ time.Duration) {
 			peaks[name] = max(peaks[name], readPeak())
