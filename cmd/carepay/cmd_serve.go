@@ -115,7 +115,7 @@ func (d *daemon) serve(ctx context.Context) error {
 		go srv.Serve(ln)
 		d.log.Info("health and metrics", "addr", ln.Addr().String())
 	}
-	d.metrics.set(1, "carepay_up")
+	d.metrics.serving()
 	c.Start()
 	d.log.Info("serving", "jobs", len(d.cfg.Serve.Jobs), "time_zone", loc.String())
 	<-ctx.Done()
@@ -135,7 +135,7 @@ func (d *daemon) serve(ctx context.Context) error {
 func (d *daemon) tick(ctx context.Context, job config.Job) {
 	if !d.running.TryLock() {
 		d.log.Warn("skipped: the previous run is still going", "job", job.Name)
-		d.metrics.add(1, "carepay_runs_total", "job", job.Name, "result", "skipped")
+		d.metrics.skipped(job.Name)
 		return
 	}
 	defer d.running.Unlock()
@@ -155,16 +155,16 @@ func (d *daemon) tick(ctx context.Context, job config.Job) {
 	}()
 	if errors.Is(err, ledger.ErrLocked) {
 		d.log.Warn("skipped: another process holds the ledger", "job", job.Name, "err", err)
-		d.metrics.add(1, "carepay_runs_total", "job", job.Name, "result", "skipped")
+		d.metrics.skipped(job.Name)
 		return
 	}
 	if err != nil {
 		d.log.Error("run failed", "job", job.Name, "err", err)
-		d.metrics.run(job.Name, start, nil, err)
+		d.metrics.run(job.Name, time.Since(start), nil, err)
 		return
 	}
 	d.log.Info("run done", "job", job.Name, "run", res.RunID, "lines", res.Lines)
-	d.metrics.run(job.Name, start, res.Report, nil)
+	d.metrics.run(job.Name, time.Since(start), res.Report, nil)
 }
 
 // run is one scheduled run: the ledger lock, fresh connections to the
@@ -207,7 +207,7 @@ func (d *daemon) reportMissed(ctx context.Context, now time.Time) error {
 		}
 		if due := sched.Next(last.In(now.Location())); due.Before(now) {
 			d.log.Warn("missed run while the daemon was down", "job", job.Name, "due", due.Format(time.RFC3339), "last_run", last.Format(time.RFC3339))
-			d.metrics.add(1, "carepay_missed_runs_total", "job", job.Name)
+			d.metrics.missedRun(job.Name)
 		}
 	}
 	return nil
@@ -222,9 +222,6 @@ func (d *daemon) handler() http.Handler {
 		}
 		fmt.Fprintln(w, "ok")
 	})
-	mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-		d.metrics.write(w)
-	})
+	mux.Handle("/metrics", d.metrics.handler())
 	return mux
 }

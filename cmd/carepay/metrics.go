@@ -1,131 +1,116 @@
 package main
 
 import (
-	"fmt"
-	"io"
-	"sort"
-	"strings"
-	"sync"
+	"net/http"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"carepay/report"
 )
 
-// metrics are the counters `carepay serve` shows on /metrics, in the
-// Prometheus text format.
+// Buckets of the run histograms. Scheduled runs take from about a second
+// (an empty drop) to tens of minutes (a month's drop); deciding runs at
+// hundreds to a million service lines a second.
+var (
+	runDurationBuckets = []float64{1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600}
+	linesPerSecBuckets = []float64{100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000}
+)
+
+// metrics are what `carepay serve` shows on /metrics: client_golang
+// collectors on a registry of the daemon's own, so that several daemons in
+// one process (as in tests) never share a count.
 type metrics struct {
-	mu       sync.Mutex
-	counters map[string]float64 // name{labels} -> value
-	gauges   map[string]float64
-	help     map[string]string
+	reg *prometheus.Registry
+
+	runs, files, lines, paid, errors, missed *prometheus.CounterVec
+	held                                     prometheus.Counter
+	lastRun, lastSuccess, lastDuration       *prometheus.GaugeVec
+	up                                       prometheus.Gauge
+	duration, rate                           *prometheus.HistogramVec
 }
 
 func newMetrics() *metrics {
-	return &metrics{counters: map[string]float64{}, gauges: map[string]float64{}, help: map[string]string{
-		"carepay_runs_total":                 "Scheduled runs by job and result (ok, failed, skipped).",
-		"carepay_files_total":                "Input files by what became of them.",
-		"carepay_lines_total":                "Service lines decided, by status.",
-		"carepay_paid_cents_total":           "Money paid, in cents, by payment method.",
-		"carepay_payments_held_total":        "Payments held for bank details.",
-		"carepay_errors_total":               "Runs that failed or panicked, by job.",
-		"carepay_missed_runs_total":          "Scheduled runs missed while the daemon was down, by job.",
-		"carepay_last_run_timestamp_seconds": "When the last run of a job ended.",
-		"carepay_last_run_success":           "1 when the last run of a job completed, 0 when it failed.",
-		"carepay_last_run_duration_seconds":  "How long the last run of a job took.",
-		"carepay_up":                         "1 while the daemon is serving.",
-	}}
-}
-
-func key(name string, labels ...string) string {
-	if len(labels) == 0 {
-		return name
+	counter := func(name, help string, labels ...string) *prometheus.CounterVec {
+		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
 	}
-	var b strings.Builder
-	b.WriteString(name + "{")
-	for i := 0; i+1 < len(labels); i += 2 {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		fmt.Fprintf(&b, "%s=%q", labels[i], labels[i+1])
+	gauge := func(name, help string, labels ...string) *prometheus.GaugeVec {
+		return prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, labels)
 	}
-	b.WriteByte('}')
-	return b.String()
+	m := &metrics{
+		reg:          prometheus.NewRegistry(),
+		runs:         counter("carepay_runs_total", "Scheduled runs by job and result (ok, failed, skipped).", "job", "result"),
+		files:        counter("carepay_files_total", "Input files by what became of them.", "status"),
+		lines:        counter("carepay_lines_total", "Service lines decided, by status.", "status"),
+		paid:         counter("carepay_paid_cents_total", "Money paid, in cents, by payment method.", "method"),
+		errors:       counter("carepay_errors_total", "Runs that failed or panicked, by job.", "job"),
+		missed:       counter("carepay_missed_runs_total", "Scheduled runs missed while the daemon was down, by job.", "job"),
+		held:         prometheus.NewCounter(prometheus.CounterOpts{Name: "carepay_payments_held_total", Help: "Payments held for bank details."}),
+		lastRun:      gauge("carepay_last_run_timestamp_seconds", "When the last run of a job ended.", "job"),
+		lastSuccess:  gauge("carepay_last_run_success", "1 when the last run of a job completed, 0 when it failed.", "job"),
+		lastDuration: gauge("carepay_last_run_duration_seconds", "How long the last run of a job took.", "job"),
+		up:           prometheus.NewGauge(prometheus.GaugeOpts{Name: "carepay_up", Help: "1 while the daemon is serving."}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "carepay_run_duration_seconds",
+			Help:    "How long each completed or failed run of a job took, in seconds.",
+			Buckets: runDurationBuckets,
+		}, []string{"job"}),
+		rate: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "carepay_run_lines_per_second",
+			Help:    "Service lines decided per second of run, for each completed run of a job that decided lines.",
+			Buckets: linesPerSecBuckets,
+		}, []string{"job"}),
+	}
+	m.reg.MustRegister(m.runs, m.files, m.lines, m.paid, m.errors, m.missed, m.held,
+		m.lastRun, m.lastSuccess, m.lastDuration, m.up, m.duration, m.rate)
+	return m
 }
 
-func (m *metrics) add(v float64, name string, labels ...string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.counters[key(name, labels...)] += v
+// handler serves the registry in the exposition format the scraper asks
+// for (the Prometheus text format by default).
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 }
 
-func (m *metrics) set(v float64, name string, labels ...string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.gauges[key(name, labels...)] = v
-}
+// serving marks the daemon as up.
+func (m *metrics) serving() { m.up.Set(1) }
 
-// run records a finished run of a job.
-func (m *metrics) run(job string, start time.Time, sum *report.Summary, err error) {
-	result := "ok"
+// skipped counts a run of job that did not happen: the previous run was
+// still going, or another process held the ledger.
+func (m *metrics) skipped(job string) { m.runs.WithLabelValues(job, "skipped").Inc() }
+
+// missedRun counts a scheduled run of job missed while the daemon was down.
+func (m *metrics) missedRun(job string) { m.missed.WithLabelValues(job).Inc() }
+
+// run records a finished run of a job that took elapsed: its result, its
+// duration and, for a completed run, what it decided (sum) and how fast.
+func (m *metrics) run(job string, elapsed time.Duration, sum *report.Summary, err error) {
+	result, ok := "ok", 1.0
 	if err != nil {
-		result = "failed"
-		m.add(1, "carepay_errors_total", "job", job)
+		result, ok = "failed", 0
+		m.errors.WithLabelValues(job).Inc()
 	}
-	m.add(1, "carepay_runs_total", "job", job, "result", result)
-	m.set(float64(time.Now().Unix()), "carepay_last_run_timestamp_seconds", "job", job)
-	m.set(time.Since(start).Seconds(), "carepay_last_run_duration_seconds", "job", job)
-	ok := 0.0
-	if err == nil {
-		ok = 1
-	}
-	m.set(ok, "carepay_last_run_success", "job", job)
+	secs := elapsed.Seconds()
+	m.runs.WithLabelValues(job, result).Inc()
+	m.lastRun.WithLabelValues(job).Set(float64(time.Now().Unix()))
+	m.lastDuration.WithLabelValues(job).Set(secs)
+	m.lastSuccess.WithLabelValues(job).Set(ok)
+	m.duration.WithLabelValues(job).Observe(secs)
 	if sum == nil {
 		return
 	}
-	m.add(float64(len(sum.Files.Taken)), "carepay_files_total", "status", "taken")
-	m.add(float64(len(sum.Files.Skipped)), "carepay_files_total", "status", "skipped")
-	m.add(float64(len(sum.Files.Rejected)), "carepay_files_total", "status", "rejected")
+	m.files.WithLabelValues("taken").Add(float64(len(sum.Files.Taken)))
+	m.files.WithLabelValues("skipped").Add(float64(len(sum.Files.Skipped)))
+	m.files.WithLabelValues("rejected").Add(float64(len(sum.Files.Rejected)))
 	for status, n := range sum.ByStatus {
-		m.add(float64(n), "carepay_lines_total", "status", status)
+		m.lines.WithLabelValues(status).Add(float64(n))
 	}
 	for method, t := range sum.ByMethod {
-		m.add(float64(t.Amount), "carepay_paid_cents_total", "method", method)
+		m.paid.WithLabelValues(method).Add(float64(t.Amount))
 	}
-	m.add(float64(len(sum.Held)), "carepay_payments_held_total")
-}
-
-// write renders the metrics, sorted, in the Prometheus text format.
-func (m *metrics) write(w io.Writer) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	type sample struct {
-		key  string
-		v    float64
-		kind string
+	m.held.Add(float64(len(sum.Held)))
+	if sum.Lines > 0 && secs > 0 {
+		m.rate.WithLabelValues(job).Observe(float64(sum.Lines) / secs)
 	}
-	byName := map[string][]sample{}
-	for k, v := range m.counters {
-		byName[metricName(k)] = append(byName[metricName(k)], sample{k, v, "counter"})
-	}
-	for k, v := range m.gauges {
-		byName[metricName(k)] = append(byName[metricName(k)], sample{k, v, "gauge"})
-	}
-	names := make([]string, 0, len(byName))
-	for n := range byName {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		ss := byName[n]
-		sort.Slice(ss, func(i, j int) bool { return ss[i].key < ss[j].key })
-		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n", n, m.help[n], n, ss[0].kind)
-		for _, s := range ss {
-			fmt.Fprintf(w, "%s %g\n", s.key, s.v)
-		}
-	}
-}
-
-func metricName(k string) string {
-	name, _, _ := strings.Cut(k, "{")
-	return name
 }
