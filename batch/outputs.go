@@ -81,6 +81,7 @@ func writeOutputs(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, op
 	for _, s := range opt.Sources {
 		sources[s.Name()] = s
 	}
+	var fileExceptions [][]any
 	for _, f := range files {
 		var rep *ingest.FileReport
 		if f.Report != "" {
@@ -88,6 +89,7 @@ func writeOutputs(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, op
 			if err := json.Unmarshal([]byte(f.Report), rep); err != nil {
 				return nil, fmt.Errorf("reading report of %s: %w", f.Name, err)
 			}
+			fileExceptions = append(fileExceptions, exceptionsOf(rep)...)
 		}
 		switch f.Status {
 		case "taken":
@@ -141,7 +143,7 @@ func writeOutputs(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, op
 	}
 	sum.Letters = report.LetterCounts{Written: letters.Written, Postal: letters.Postal, Emailed: letters.Emailed, NoAddress: letters.NoAddress}
 	start = time.Now()
-	if err := writeRegister(ctx, lg, run, dir, sum, payments, holds); err != nil {
+	if err := writeRegister(ctx, lg, run, dir, sum, payments, holds, fileExceptions); err != nil {
 		return nil, err
 	}
 	opt.timer.done(report.StageRegister, start)
@@ -177,6 +179,37 @@ func changedNote(runID, sha string, e *ingest.ChangedError) []byte {
 		b.WriteString("  Take out the rows already decided and drop the rest as a new file.\n")
 	}
 	return []byte(b.String())
+}
+
+// exceptionsOf lists what a file's acknowledgement reports as not taken,
+// as rows of the register's Exceptions sheet (what, source, row, ref,
+// who, amount, why): a table rejected whole, and each rejected row of a
+// registry or of a bank's file. Rejected rows of invoices and statements
+// are not listed here: they are decided INVALID_ROW, and listed as lines.
+func exceptionsOf(rep *ingest.FileReport) [][]any {
+	var out [][]any
+	for _, t := range rep.Tables {
+		if t.Rejected != "" {
+			out = append(out, []any{"file rejected", t.Source, "", "", "", "", t.Rejected})
+			continue
+		}
+		switch t.Kind {
+		case ingest.Employees, ingest.Dependents, ingest.Providers, ingest.BankReturns:
+		default:
+			continue
+		}
+		what := "registry row rejected"
+		if t.Kind == ingest.BankReturns {
+			what = "bank entry skipped"
+		}
+		for _, e := range t.Errors {
+			out = append(out, []any{what, t.Source, e.Row, "", "", "", e.Column + ": " + e.Msg})
+		}
+		if t.MoreErrors > 0 {
+			out = append(out, []any{what, t.Source, "", "", "", "", fmt.Sprintf("%d more rows rejected: see the file's acknowledgement", t.MoreErrors)})
+		}
+	}
+	return out
 }
 
 // writePayments writes the payment files of a run from the ledger:
@@ -266,7 +299,8 @@ func writePayments(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, o
 
 // writeRegister writes register.xlsx from the summary, the payments (with
 // their trace numbers) and the run's lines in the ledger.
-func writeRegister(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, dir string, sum *report.Summary, payments []*core.Payment, holds []core.PaymentHold) error {
+func writeRegister(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, dir string, sum *report.Summary, payments []*core.Payment,
+	holds []core.PaymentHold, fileExceptions [][]any) error {
 	words, err := templates.Reasons()
 	if err != nil {
 		return err
@@ -275,6 +309,7 @@ func writeRegister(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, d
 		Date:           run.AsOf,
 		Summary:        sum.Rows(),
 		Reconciliation: sum.Reconciliation,
+		FileExceptions: fileExceptions,
 		Payments:       payments,
 		Holds:          holds,
 		ReasonWords:    words,

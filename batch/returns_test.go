@@ -361,3 +361,42 @@ func TestPermanentReturnHolds(t *testing.T) {
 		t.Errorf("run %s still holds E301: %+v", fourth.RunID, h)
 	}
 }
+
+// The demo drop's Exceptions sheet lists what its files did not give: the
+// notes file no header of which matches an input kind, the roster's row 14
+// (annual_income "abc") and the workbook's dependent row 20 (a birth date
+// and an incapable_of_self_care flag that do not read), beside the lines
+// and payments.
+func TestRegisterExceptionsListFiles(t *testing.T) {
+	e := newEnv(t)
+	res := e.run("../fixtures/drop", fixtureDay)
+	f, err := excelize.OpenFile(filepath.Join(res.OutDir, "register.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows("Exceptions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rows[1:] {
+		if strings.HasPrefix(r[0], "file") || strings.HasPrefix(r[0], "registry") {
+			got = append(got, strings.Join(r[:3], " ")+" | "+r[len(r)-1])
+		}
+	}
+	want := []string{
+		"registry row rejected 01-employees.csv 14 | annual_income: want an amount like 123.45 or $1,234.50",
+		"registry row rejected 10-registry.xlsx#Dependents 20 | birth_date:",
+		"registry row rejected 10-registry.xlsx#Dependents 20 | incapable_of_self_care:",
+		"file rejected 40-ops-notes.csv  | header matches no input kind",
+	}
+	if len(got) != len(want) {
+		t.Fatalf("file exceptions:\n%s", strings.Join(got, "\n"))
+	}
+	for i := range want {
+		if !strings.HasPrefix(got[i], want[i]) {
+			t.Errorf("row %d: %q, want it to start %q", i, got[i], want[i])
+		}
+	}
+}

@@ -37,6 +37,10 @@ type Register struct {
 	LettersHeld []string
 	// Reconciliation says what became of the money as of the run.
 	Reconciliation []core.ReconItem
+	// FileExceptions are rows of the Exceptions sheet for what the run's
+	// files did not give (tables rejected whole, registry rows and bank
+	// entries rejected): what, source, row, ref, who, amount, why.
+	FileExceptions [][]any
 }
 
 // WriteRegister writes register.xlsx: Summary, Payments, Reconciliation,
@@ -126,6 +130,11 @@ func writeRegister(out io.Writer, r Register, maxRows int) error {
 		[]string{"what", "source", "row", "ref", "who", "amount", "why"})
 	if err != nil {
 		return err
+	}
+	for _, row := range r.FileExceptions {
+		if err := exceptions.write(row...); err != nil {
+			return err
+		}
 	}
 	for _, h := range r.Holds {
 		if err := exceptions.write("payment held", "", "", "", h.PayeeType+" "+h.PayeeID, h.Amount, string(h.Reason)+": "+h.Detail); err != nil {
