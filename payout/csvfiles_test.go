@@ -201,3 +201,16 @@ func TestWritePayroll(t *testing.T) {
 		})
 	}
 }
+
+// A payee named in another script is transliterated on the positive pay
+// file, never left blank: the bank matches the payee line.
+func TestPositivePayPayeeInAnyScript(t *testing.T) {
+	var buf bytes.Buffer
+	payments := []*core.Payment{{ID: 1, PayeeType: core.PayeeEmployee, PayeeID: "E9", Name: "张伟", Method: core.MethodCheck, Amount: 12_00, CheckNumber: 100007}}
+	if err := WritePositivePay(&buf, PositivePay{Account: "42", Columns: []string{"check_number", "payee"}}, csvIssued, payments); err != nil {
+		t.Fatal(err)
+	}
+	if got := buf.String(); got != "100007,ZHANGWEI\n" {
+		t.Errorf("positive pay %q, want the payee transliterated (Zhang Wei)", got)
+	}
+}

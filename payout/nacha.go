@@ -3,6 +3,7 @@ package payout
 import (
 	"cmp"
 	"fmt"
+	anyascii "github.com/anyascii/go"
 	"io"
 	"slices"
 	"strings"
@@ -51,27 +52,31 @@ func CheckACHAmount(a core.Cents) string {
 	return ""
 }
 
-// ASCII transliterates s for NACHA fields, which take upper-case ASCII:
-// accents are dropped (José -> JOSE) and other characters become spaces.
+// ASCII transliterates s for NACHA fields and the positive pay payee,
+// which take upper-case ASCII, with anyascii (José Núñez -> JOSE NUNEZ,
+// 张伟 -> ZHANGWEI, Юлия -> YULIYA): a name in any script is written, never
+// left blank. Emoji and other symbols are dropped; runs of space collapse.
 func ASCII(s string) string {
 	var b strings.Builder
-	for _, r := range norm.NFD.String(s) {
+	for _, r := range norm.NFC.String(s) {
 		switch {
 		case unicode.Is(unicode.Mn, r):
-			// combining mark: dropped with its accent
-		case r == 'ß':
-			b.WriteString("SS")
-		case r == 'Æ' || r == 'æ':
-			b.WriteString("AE")
-		case r == 'Ø' || r == 'ø':
-			b.WriteString("O")
-		case r < 0x20 || r > 0x7e:
-			b.WriteByte(' ')
+			// a combining mark left after composing: dropped with its accent
+		case unicode.Is(unicode.So, r) || unicode.Is(unicode.Sk, r):
+			b.WriteByte(' ') // emoji and symbols: no letters to keep
+		case r < 0x80:
+			b.WriteRune(r)
 		default:
-			b.WriteRune(unicode.ToUpper(r))
+			b.WriteString(anyascii.Transliterate(string(r)))
 		}
 	}
-	return strings.Join(strings.Fields(b.String()), " ")
+	out := []byte(strings.ToUpper(b.String()))
+	for i, c := range out {
+		if c < 0x20 || c > 0x7e {
+			out[i] = ' '
+		}
+	}
+	return strings.Join(strings.Fields(string(out)), " ")
 }
 
 func cut(s string, n int) string {
