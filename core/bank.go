@@ -43,3 +43,12 @@ func PermanentReturn(code string) bool {
 	}
 	return false
 }
+
+// ClearedCheck is one row of the bank's cleared-checks file: the bank
+// paid check Number, for Amount, on Date.
+type ClearedCheck struct {
+	Row    int // the row in the file, as a spreadsheet numbers it
+	Number int64
+	Amount Cents
+	Date   Date
+}

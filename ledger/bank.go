@@ -113,17 +113,11 @@ func (t *Tx) applyReturn(o *BankOutcome, s *sent) error {
 		o.Detail = fmt.Sprintf("return %s of payment %s (trace %s) is for %s, but the payment was %s: nothing changed; ask the bank", n.Code, ref, n.OriginalTrace, n.Amount.Dollars(), s.amount.Dollars())
 		return nil
 	}
-	if err := t.flush(); err != nil {
-		return err
-	}
 	if err := t.exec(`UPDATE payments SET returned_run = ?, return_code = ?, returned_on = ? WHERE id = ?`, t.RunID, n.Code, n.Date.String(), s.id); err != nil {
 		return fmt.Errorf("returning payment %s: %w", ref, err)
 	}
-	if err := t.exec(`INSERT INTO returned_lines (line_id, payment_id, run_id) SELECT id, payment_id, ? FROM lines WHERE payment_id = ?`, t.RunID, s.id); err != nil {
-		return fmt.Errorf("returning payment %s: %w", ref, err)
-	}
-	if err := t.exec(`UPDATE lines SET payment_id = NULL, paid_run = NULL WHERE payment_id = ?`, s.id); err != nil {
-		return fmt.Errorf("returning payment %s: %w", ref, err)
+	if err := t.takeBack(s.id); err != nil {
+		return err
 	}
 	why := fmt.Sprintf("payment %s of %s (%s, ACH to %s) came back from the bank: %s %s", ref, s.amount.Dollars(), s.issuedRun, s.bank.Masked(), n.Code, n.Description)
 	if core.PermanentReturn(n.Code) {
