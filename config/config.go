@@ -342,7 +342,7 @@ func defaults() *Config {
 		Run:     Run{Out: "out", TimeZone: "UTC", FileMode: "0600", MemoryLimit: DefaultMemoryLimit},
 		Limits:  Limits{MaxLineCharge: 5_000_00, MaxPayment: 50_000_00},
 		Returns: Returns{Fallback: "check"},
-		Checks: Checks{StaleAfter: DefaultStaleAfter, ClearedColumns: ClearedColumns{CheckNumber: "check_number", Amount: "amount", ClearedDate: "cleared_date"}},
+		Checks:  Checks{StaleAfter: DefaultStaleAfter, ClearedColumns: ClearedColumns{CheckNumber: "check_number", Amount: "amount", ClearedDate: "cleared_date"}},
 		Payout: Payout{EntryDescription: "CAREPAY", FirstCheckNumber: 100001, PositivePayDate: "01/02/2006",
 			PayrollEarningCode: "DCARE", OffsetAccountType: "checking"},
 	}
