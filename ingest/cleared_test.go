@@ -81,3 +81,17 @@ func TestClearedChecksBankLayout(t *testing.T) {
 		t.Errorf("default header under a bank layout: kind %q, rejected %q", tb.Kind, tb.Rejected)
 	}
 }
+
+// TestClearedChecksNearHeader: a header with two of the three columns is
+// told which one it lacks; a lone amount column is not taken for a
+// cleared-checks file.
+func TestClearedChecksNearHeader(t *testing.T) {
+	rep, _ := readBytes(t, "paid.csv", []byte("check_number,amount,paid_on\n100001,1360.00,2026-04-14\n"), ingest.Options{})
+	if got := only(t, rep).Rejected; got != "header matches no input kind; closest is cleared_checks, which lacks cleared_date" {
+		t.Errorf("rejected %q", got)
+	}
+	rep, _ = readBytes(t, "notes.csv", []byte("amount,memo\n1.00,x\n"), ingest.Options{})
+	if got := only(t, rep).Rejected; strings.Contains(got, "cleared_checks") {
+		t.Errorf("rejected %q", got)
+	}
+}

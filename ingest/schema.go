@@ -139,7 +139,8 @@ func recognise(h header, schemas []Schema) (Schema, []string, bool) {
 		switch {
 		case len(missing) == 0 && have > fitHave:
 			fit, fitHave = s, have
-		case len(missing) > 0 && have > nearHave:
+		case len(missing) > 0 && have > nearHave && (s.Kind != ClearedChecks || have >= 2):
+			// A lone amount column does not make a cleared-checks file.
 			near, nearHave, nearMissing = s, have, missing
 		}
 	}
