@@ -235,7 +235,8 @@ func TestStaleChecks(t *testing.T) {
 // names 100001 for 1,306.00 (the check is 1,360.00): nothing changes.
 // Row 3 names it for 1,360.00 paid 2026-04-15: cleared. Row 4 repeats
 // it: already cleared. Row 5 names 100999, never issued. Row 6 has a bad
-// amount: rejected in the ack. A cleared check is never stale (day 181
+// amount: rejected in the ack. Row 7 says 100001 cleared on 2026-04-09,
+// the day before it was issued: nothing changes. A cleared check is never stale (day 181
 // is 2026-10-08, see TestStaleChecks) and cannot be voided.
 func TestClearedChecks(t *testing.T) {
 	e := newEnv(t)
@@ -246,7 +247,8 @@ func TestClearedChecks(t *testing.T) {
 		"100001,1360.00,2026-04-15\n"+
 		"100001,1360.00,4/15/2026\n"+
 		"100999,5.00,2026-04-16\n"+
-		"100002,12.3.4,2026-04-16\n"))
+		"100002,12.3.4,2026-04-16\n"+
+		"100001,1360.00,2026-04-09\n"))
 	second := e.run(drop, core.NewDate(2026, 4, 20))
 	rows := runJSON(t, second).Checks.Cleared
 	type outcome struct {
@@ -259,6 +261,7 @@ func TestClearedChecks(t *testing.T) {
 		{3, true, "check 100001 (PAY-1, provider P03, $1,360.00) issued 2026-04-10 cleared on 2026-04-15"},
 		{4, false, "already cleared on 2026-04-15 (run " + second.RunID + "): nothing changed"},
 		{5, false, "check 100999 cleared on 2026-04-16 for $5.00 matches no check carepay issued: nothing changed"},
+		{7, false, "check 100001 cleared on 2026-04-09, before carepay issued it on 2026-04-10: nothing changed"},
 	}
 	if len(rows) != len(want) {
 		t.Fatalf("run.json cleared rows: %+v", rows)
@@ -274,7 +277,7 @@ func TestClearedChecks(t *testing.T) {
 			t.Errorf("ack lacks %q:\n%s", w, ack)
 		}
 	}
-	if !strings.Contains(second.Summary, "cleared checks: 4 rows, 1 marked cleared, 3 changed nothing") {
+	if !strings.Contains(second.Summary, "cleared checks: 5 rows, 1 marked cleared, 4 changed nothing") {
 		t.Errorf("summary:\n%s", second.Summary)
 	}
 	var cleared, clearedRun string

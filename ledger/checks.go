@@ -328,7 +328,7 @@ func (t *Tx) StaleChecks(after int, void bool) ([]CheckNotice, error) {
 			if err := t.sendVoid(c.PaymentID); err != nil {
 				return nil, err
 			}
-			n.Detail += "; voided by this run (checks.void_stale): the void record is in its positive pay file and its lines are paid again"
+			n.Detail += "; voided by this run (checks.void_stale): the void record is in its positive pay file and its lines are payable again (paid by this run when it pays)"
 		} else {
 			n.Detail += fmt.Sprintf("; carepay void %d --reason TEXT voids it and pays its lines again", c.Number)
 		}

@@ -358,7 +358,7 @@ func (s *Summary) Text() string {
 // checksText writes the voids, stale checks and cleared-checks rows.
 func (s *Summary) checksText(b *strings.Builder) {
 	for _, v := range s.Checks.Voided {
-		fmt.Fprintf(b, "check voided: %d (%s, %s %s, %s, issued %s): %s, by %s; the void record is in positive-pay.csv and its lines are paid again\n",
+		fmt.Fprintf(b, "check voided: %d (%s, %s %s, %s, issued %s): %s, by %s; the void record is in positive-pay.csv and its lines are payable again (paid by this run when it pays)\n",
 			v.CheckNumber, v.PaymentID, v.PayeeType, v.PayeeID, v.Amount.Dollars(), v.IssuedOn, v.Reason, v.VoidedBy)
 	}
 	for i, c := range s.Checks.Stale {
