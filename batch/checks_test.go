@@ -1,6 +1,7 @@
 package batch
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -329,5 +330,51 @@ func TestVoidedCheckClearedAlert(t *testing.T) {
 	}
 	if pays := paymentsOf(t, e.lg, third.RunID); len(pays) != 0 {
 		t.Errorf("run %s pays %+v", third.RunID, pays)
+	}
+}
+
+// TestInterruptedVoidRunRebuilt: the run of 2026-04-17 that sends the
+// void of check 100001, pays its 1,360.00 again by check 100002 and takes
+// a cleared-checks row for an unknown check is killed after its commit.
+// The next run (2026-04-24) writes its positive-pay.csv, run.json and ack
+// again from the ledger, byte for byte, and sends the void no second
+// time: it writes no positive pay of its own.
+func TestInterruptedVoidRunRebuilt(t *testing.T) {
+	e := newEnv(t)
+	demoCheckPayment(t, e)
+	if _, err := e.lg.VoidCheck(context.Background(), demoCheck, "lost", "ops-lead", voidedAt); err != nil {
+		t.Fatal(err)
+	}
+	drop := emptyDrop(t, e, "d2")
+	writeFile(t, filepath.Join(drop, "cleared.csv"), []byte("check_number,amount,cleared_date\n100777,20.00,2026-04-15\n"))
+	second := e.run(drop, core.NewDate(2026, 4, 17))
+	names := []string{"positive-pay.csv", "checks.csv", "run.json", filepath.Join("acks", "cleared.csv.ack.txt")}
+	want := map[string][]byte{}
+	for _, n := range names {
+		want[n] = []byte(readOut(t, second, n))
+	}
+	if js := runJSON(t, second); len(js.Checks.Voided) != 1 || len(js.Checks.Cleared) != 1 {
+		t.Fatalf("run.json checks: %+v", js.Checks)
+	}
+	if err := os.RemoveAll(second.OutDir); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.lg.MarkPending(context.Background(), second.RunID); err != nil {
+		t.Fatal(err)
+	}
+	third := e.run(emptyDrop(t, e, "d3"), core.NewDate(2026, 4, 24))
+	if len(third.Recovered) != 1 || third.Recovered[0] != second.RunID {
+		t.Fatalf("recovered %v", third.Recovered)
+	}
+	for _, n := range names {
+		if got := readOut(t, second, n); !bytes.Equal(untimed(t, n, []byte(got)), untimed(t, n, want[n])) {
+			t.Errorf("%s rebuilt from the ledger differs:\n%s\nwas:\n%s", n, got, want[n])
+		}
+	}
+	if _, err := os.Stat(filepath.Join(third.OutDir, "positive-pay.csv")); !os.IsNotExist(err) {
+		t.Errorf("run %s wrote positive-pay.csv (%v)", third.RunID, err)
+	}
+	if js := runJSON(t, third); len(js.Checks.Voided) != 0 || len(js.Checks.Cleared) != 0 {
+		t.Errorf("run %s repeats the checks: %+v", third.RunID, js.Checks)
 	}
 }
