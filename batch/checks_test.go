@@ -156,8 +156,9 @@ func TestVoidedCheckReissuedOnce(t *testing.T) {
 	}
 }
 
-// TestVoidRefused: a check number carepay never issued, and an ACH
-// payment's ID read as a check number, are refused; nothing changes.
+// TestVoidRefused: a check number carepay never issued (100002 is the
+// next of the sequence, 2 is PAY-2's ID, an ACH payment), and a returned
+// check, are refused; nothing changes.
 func TestVoidRefused(t *testing.T) {
 	e := newEnv(t)
 	demoCheckPayment(t, e)
@@ -166,6 +167,15 @@ func TestVoidRefused(t *testing.T) {
 		if _, err := e.lg.VoidCheck(ctx, n, "x", "ops", voidedAt); !errors.Is(err, ledger.ErrUnknownCheck) {
 			t.Errorf("void %d: %v, want ErrUnknownCheck", n, err)
 		}
+	}
+	// A payment the bank returned has had its lines paid again already.
+	// Returns match ACH traces, so a check is marked returned here by hand.
+	if _, err := e.lg.DB().Exec(`UPDATE payments SET returned_run = '20260414-001' WHERE check_number = ?`, demoCheck); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.lg.VoidCheck(ctx, demoCheck, "x", "ops", voidedAt)
+	if !errors.Is(err, ledger.ErrCheckNotVoidable) || !strings.Contains(err.Error(), "was returned in run 20260414-001") {
+		t.Errorf("void of a returned check: %v", err)
 	}
 	var voided int
 	e.lg.DB().QueryRow(`SELECT COUNT(*) FROM payments WHERE voided_at IS NOT NULL`).Scan(&voided)
