@@ -283,10 +283,14 @@ func TestClearedChecks(t *testing.T) {
 		}
 	}
 	ack := readOut(t, second, filepath.Join("acks", "cleared-0420.csv.ack.txt"))
-	for _, w := range []string{"row 5: check 100999 cleared on 2026-04-16 for $5.00 matches no check", "cleared-0420.csv:6:amount"} {
+	for _, w := range []string{"row 2: check 100001 cleared on 2026-04-15 for $1,306.00, but carepay issued it for $1,360.00",
+		"row 5: check 100999 cleared on 2026-04-16 for $5.00 matches no check", "cleared-0420.csv:6:amount"} {
 		if !strings.Contains(ack, w) {
 			t.Errorf("ack lacks %q:\n%s", w, ack)
 		}
+	}
+	if strings.Contains(ack, "row 3:") {
+		t.Errorf("the ack lists a row that cleared its check:\n%s", ack)
 	}
 	if !strings.Contains(second.Summary, "cleared checks: 5 rows, 1 marked cleared, 4 changed nothing") {
 		t.Errorf("summary:\n%s", second.Summary)

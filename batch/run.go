@@ -514,7 +514,10 @@ func (p *puller) apply(r *ingest.Record) error {
 		} else {
 			p.log.Info("cleared check", "file", r.Source, "row", r.Row, "check", r.Cleared.Number, "applied", n.Applied, "detail", n.Detail)
 		}
-		r.Notes = append(r.Notes, fmt.Sprintf("row %d: %s", r.Row, n.Detail))
+		if !n.Applied {
+			// The ack tells the sender what changed nothing; run.json lists every row.
+			r.Notes = append(r.Notes, fmt.Sprintf("row %d: %s", r.Row, n.Detail))
+		}
 		return nil
 	case r.Employee != nil:
 		if err := p.keepCorrected(r, core.PayeeEmployee, r.Employee.ID, &r.Employee.Bank); err != nil {
