@@ -65,3 +65,17 @@ func TestVoidCommand(t *testing.T) {
 		t.Errorf("third run: %d\n%s%s", code, stdout, errs)
 	}
 }
+
+// TestValidateClearedChecks: validate knows the bank's cleared-checks file
+// by the header config.toml's [checks.cleared_columns] names, and reports
+// a bad row by file, row and column.
+func TestValidateClearedChecks(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "cleared.csv")
+	if err := os.WriteFile(p, []byte("check_number,amount,cleared_date\n100001,1360.00,2026-04-14\n100002,12.3.4,2026-04-14\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ := carepay(t, "validate", "--config", "../../config.toml", "--as-of", "2026-04-17", p)
+	if code != exitFailed || out != "cleared.csv:3:amount: want an amount like 123.45 or $1,234.50 (value \"12.3.4\")\n" {
+		t.Errorf("validate: %d %q", code, out)
+	}
+}
