@@ -344,6 +344,11 @@ func replaces(back []ledger.ReturnedPayment) string {
 		if i > 0 {
 			b.WriteString(" ")
 		}
+		if r.Check != 0 {
+			fmt.Fprintf(&b, "Our check number %d of %s (run %s) was cancelled on %s (%s): do not cash it; the payment below replaces it.",
+				r.Check, r.Amount.Dollars(), r.IssuedRun, r.ReturnedOn, r.VoidReason)
+			continue
+		}
 		fmt.Fprintf(&b, "Our payment %s of %s, sent by direct deposit to account %s in run %s, came back from your bank on %s (%s: %s); the payment below pays it again.",
 			core.PaymentRef(r.ID), r.Amount.Dollars(), r.Account, r.IssuedRun, r.ReturnedOn, r.Code, payout.ReturnReason(r.Code))
 	}

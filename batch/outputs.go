@@ -249,6 +249,10 @@ func writePayments(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, o
 	if sum.Reconciliation, err = lg.Reconciliation(ctx, run.ID); err != nil {
 		return nil, nil, err
 	}
+	voids, err := checksReport(ctx, lg, run, sum)
+	if err != nil {
+		return nil, nil, err
+	}
 	mod, started, err := lg.ACHModifier(ctx, run.ID)
 	if err != nil {
 		return nil, nil, err
@@ -267,20 +271,25 @@ func writePayments(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, o
 		}
 	}
 	// A file is written only when it has something to pay: payroll is
-	// not sent an empty register.
+	// not sent an empty register. Positive pay is written for voids too.
 	has := map[string]bool{}
 	for _, p := range payments {
 		if p.Amount > 0 {
 			has[p.Method] = true
 		}
 	}
+	positivePay := core.MethodCheck
+	if len(voids) > 0 {
+		positivePay = "void"
+		has[positivePay] = true
+	}
 	files := []struct {
 		name, method string
 		write        func(io.Writer) error
 	}{
 		{"checks.csv", core.MethodCheck, func(w io.Writer) error { return payout.WriteChecks(w, run.AsOf, payments) }},
-		{"positive-pay.csv", core.MethodCheck, func(w io.Writer) error {
-			return payout.WritePositivePay(w, opt.Payout.PositivePay, run.AsOf, payments)
+		{"positive-pay.csv", positivePay, func(w io.Writer) error {
+			return payout.WritePositivePay(w, opt.Payout.PositivePay, run.AsOf, payments, voids)
 		}},
 		{"payroll.csv", core.MethodPayroll, func(w io.Writer) error {
 			return payout.WritePayroll(w, opt.Payout.EarningCode, payout.NextBankingDay(run.AsOf), payments)
@@ -295,6 +304,45 @@ func writePayments(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, o
 		}
 	}
 	return payments, holds, nil
+}
+
+// checksReport puts what the run did with checks after issue into the
+// summary, from the ledger, and returns the void records of its positive
+// pay file.
+func checksReport(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, sum *report.Summary) ([]payout.VoidRecord, error) {
+	voided, err := lg.Voids(ctx, run.ID)
+	if err != nil {
+		return nil, err
+	}
+	var voids []payout.VoidRecord
+	for _, c := range voided {
+		voids = append(voids, payout.VoidRecord{CheckNumber: c.Number, Amount: c.Amount, Issued: c.Issued, Payee: c.PayeeName})
+		sum.Checks.Voided = append(sum.Checks.Voided, report.VoidedCheck{CheckNumber: c.Number, PaymentID: core.PaymentRef(c.PaymentID),
+			PayeeType: c.PayeeType, PayeeID: c.PayeeID, Amount: c.Amount, IssuedOn: c.Issued.String(), IssuedRun: c.IssuedRun,
+			VoidedAt: c.VoidedAt, VoidedBy: c.VoidedBy, Reason: c.VoidReason})
+	}
+	notices, err := lg.CheckNotices(ctx, run.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range notices {
+		ref := ""
+		if n.PaymentID != 0 {
+			ref = core.PaymentRef(n.PaymentID)
+		}
+		switch n.Kind {
+		case ledger.CheckStale:
+			sum.Checks.Stale = append(sum.Checks.Stale, report.StaleCheck{CheckNumber: n.CheckNumber, PaymentID: ref, PayeeType: n.PayeeType,
+				PayeeID: n.PayeeID, Amount: n.Amount, IssuedOn: n.Date.String(), Days: n.Days(run.AsOf), Voided: n.Applied, Detail: n.Detail})
+		default:
+			sum.Checks.Cleared = append(sum.Checks.Cleared, report.ClearedRow{File: n.File, Row: n.Row, CheckNumber: n.CheckNumber,
+				Amount: n.Amount, ClearedOn: n.Date.String(), PaymentID: ref, Applied: n.Applied, Alert: n.Alert, Detail: n.Detail})
+			if n.Alert {
+				sum.Checks.Alerts++
+			}
+		}
+	}
+	return voids, nil
 }
 
 // writeRegister writes register.xlsx from the summary, the payments (with

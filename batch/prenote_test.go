@@ -3,7 +3,6 @@ package batch
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,7 +12,6 @@ import (
 
 	"carepay/core"
 	"carepay/internal/achtest"
-	"carepay/report"
 )
 
 // The dates of these tests, by the Federal Reserve's calendar (no federal
@@ -68,19 +66,6 @@ func achEntries(t *testing.T, dir string) map[string]*ach.EntryDetail {
 		}
 	}
 	return out
-}
-
-func runJSON(t *testing.T, dir string) report.Summary {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, "run.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var s report.Summary
-	if err := json.Unmarshal(b, &s); err != nil {
-		t.Fatal(err)
-	}
-	return s
 }
 
 // rosterRow returns the header and the row of employee id from the demo
@@ -148,7 +133,7 @@ func TestPrenotes(t *testing.T) {
 					strings.TrimSpace(got.DFIAccountNumber), w.code, w.account)
 			}
 		}
-		sum := runJSON(t, first.OutDir)
+		sum := runJSON(t, first)
 		if len(sum.Prenotes) != 4 || sum.Prenotes[0].PaymentID != "PAY-4" || sum.Prenotes[0].LiveFrom != "2026-04-16" ||
 			sum.Prenotes[0].Account != "****4321" {
 			t.Errorf("run.json prenotes_sent: %+v", sum.Prenotes)
@@ -223,7 +208,7 @@ func TestPrenotes(t *testing.T) {
 			!strings.Contains(p.Fallback, "account ****6666) are new: this run sends them a prenote; live credits to them may go from 2026-04-23 on") {
 			t.Fatalf("E301: %+v, want 80.00 by check while 55556666 waits", p)
 		}
-		sum := runJSON(t, fourth.OutDir)
+		sum := runJSON(t, fourth)
 		if len(sum.Prenotes) != 1 || sum.Prenotes[0].PayeeID != "E301" || sum.Prenotes[0].Account != "****6666" {
 			t.Errorf("prenotes_sent: %+v, want E301's new account alone (E100's are unchanged)", sum.Prenotes)
 		}
@@ -353,7 +338,7 @@ func TestPrenoteReturned(t *testing.T) {
 	})
 
 	t.Run("noc_corrects_and_the_new_details_are_prenoted", func(t *testing.T) {
-		sum := runJSON(t, second.OutDir)
+		sum := runJSON(t, second)
 		if len(sum.Prenotes) != 1 || sum.Prenotes[0].PayeeID != "P01" || sum.Prenotes[0].Account != "****7766" {
 			t.Fatalf("prenotes_sent: %+v, want P01's corrected account alone (E301's details are blocked)", sum.Prenotes)
 		}
@@ -398,7 +383,7 @@ func TestPrenoteOff(t *testing.T) {
 	}
 	var prenotes int
 	e.lg.DB().QueryRow(`SELECT COUNT(*) FROM payments WHERE method = 'prenote'`).Scan(&prenotes)
-	if prenotes != 0 || len(runJSON(t, first.OutDir).Prenotes) != 0 {
+	if prenotes != 0 || len(runJSON(t, first).Prenotes) != 0 {
 		t.Errorf("%d prenotes recorded with ach.prenote off", prenotes)
 	}
 }

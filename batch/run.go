@@ -64,6 +64,8 @@ type Options struct {
 	MaxLineCharge core.Cents
 	// Payout says how payments are made and written.
 	Payout Payout
+	// Checks says what happens to checks after issue.
+	Checks Checks
 	// ReturnAddress heads every letter.
 	ReturnAddress []string
 	// PrintBatchSize is how many letters one print batch file holds
@@ -120,6 +122,23 @@ func PayoutOf(c config.Payout, l config.Limits, r config.Returns, a config.ACH) 
 	return Payout{Originator: c.Originator(), PositivePay: c.PositivePayLayout(),
 		EarningCode: c.PayrollEarningCode, FirstCheckNumber: c.FirstCheckNumber, MaxPayment: l.MaxPayment,
 		HoldReturned: r.Fallback == "hold", Prenote: a.Prenote, PrenoteDays: a.PrenoteDays}
+}
+
+// Checks is what happens to checks after issue, from config.toml's
+// [checks].
+type Checks struct {
+	// StaleAfter is how many days after its issue date an uncleared
+	// check is stale (0: config.DefaultStaleAfter).
+	StaleAfter int
+	// VoidStale voids stale checks in the run that finds them.
+	VoidStale bool
+	// Cleared names the columns of the bank's cleared-checks file.
+	Cleared ingest.ClearedLayout
+}
+
+// ChecksOf returns the check settings of a configuration.
+func ChecksOf(c config.Checks) Checks {
+	return Checks{StaleAfter: c.StaleAfter, VoidStale: c.VoidStale, Cleared: c.ClearedLayout()}
 }
 
 // Result is what a run did.
@@ -193,6 +212,15 @@ func Run(ctx context.Context, lg *ledger.Ledger, opt Options) (*Result, error) {
 			return nil, err
 		}
 	}
+	// Checks voided since the last run (carepay void): their void records
+	// go into this run's positive pay, and their lines are payable again.
+	voids, err := tx.SendVoids()
+	if err != nil {
+		return nil, err
+	}
+	if voids > 0 {
+		log.Info("voided checks taken into this run", "checks", voids)
+	}
 	released, err := tx.ReleaseApproved()
 	if err != nil {
 		return nil, err
@@ -211,6 +239,19 @@ func Run(ctx context.Context, lg *ledger.Ledger, opt Options) (*Result, error) {
 	stageStart := time.Now()
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	// After the bank's cleared-checks file (pulled above) and before
+	// paying: a stale check voided now has its lines paid by this run.
+	staleAfter := opt.Checks.StaleAfter
+	if staleAfter <= 0 {
+		staleAfter = config.DefaultStaleAfter
+	}
+	stale, err := tx.StaleChecks(staleAfter, opt.Checks.VoidStale)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range stale {
+		log.Warn("stale check", "check", c.CheckNumber, "voided", c.Applied, "detail", c.Detail)
 	}
 	var pay *payer
 	if !opt.NoPayments {
@@ -417,7 +458,7 @@ func (p *puller) file(ctx context.Context, src ingest.Source, name string) error
 	if maxCharge <= 0 {
 		maxCharge = DefaultMaxLineCharge
 	}
-	rep, err := ingest.ReadFile(ctx, tmp.Name(), name, ingest.Options{Arrived: p.opt.AsOf, RunDate: p.opt.AsOf, MaxLineCharge: maxCharge}, p.apply)
+	rep, err := ingest.ReadFile(ctx, tmp.Name(), name, ingest.Options{Arrived: p.opt.AsOf, RunDate: p.opt.AsOf, MaxLineCharge: maxCharge, Cleared: p.opt.Checks.Cleared}, p.apply)
 	if err != nil {
 		return err
 	}
@@ -471,7 +512,23 @@ func (p *puller) apply(r *ingest.Record) error {
 		r.Notes = append(r.Notes, fmt.Sprintf("entry %d: %s", r.Row, o.Detail))
 		return nil
 	case len(r.Errors) > 0:
-		return nil // a bad registry row changes nothing; its errors are in the report
+		return nil // a bad registry or cleared-checks row changes nothing; its errors are in the report
+	case r.Cleared != nil:
+		// Before the stale checks are listed: a check cleared now is not.
+		n, err := p.tx.ApplyCleared(r.Source, r.Cleared)
+		if err != nil {
+			return err
+		}
+		if n.Alert {
+			p.log.Error("voided check paid by the bank", "file", r.Source, "row", r.Row, "check", r.Cleared.Number, "detail", n.Detail)
+		} else {
+			p.log.Info("cleared check", "file", r.Source, "row", r.Row, "check", r.Cleared.Number, "applied", n.Applied, "detail", n.Detail)
+		}
+		if !n.Applied {
+			// The ack tells the sender what changed nothing; run.json lists every row.
+			r.Notes = append(r.Notes, fmt.Sprintf("row %d: %s", r.Row, n.Detail))
+		}
+		return nil
 	case r.Employee != nil:
 		if err := p.keepCorrected(r, core.PayeeEmployee, r.Employee.ID, &r.Employee.Bank); err != nil {
 			return err

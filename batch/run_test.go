@@ -60,6 +60,7 @@ func (e *env) run(inbox string, asOf core.Date) *Result {
 		Sources: []ingest.Source{&ingest.Folder{SourceName: "inbox", Dir: inbox, ReadOnly: true, StableWait: time.Nanosecond}},
 		Plans:   e.cfg.Plans,
 		Payout:  PayoutOf(e.cfg.Payout, e.cfg.Limits, e.cfg.Returns, e.cfg.ACH),
+		Checks:  ChecksOf(e.cfg.Checks),
 		Now:     func() time.Time { return time.Date(2026, 4, 10, 9, 0, 0, 0, time.UTC) },
 	})
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"carepay/core"
+	"carepay/ingest"
 	"carepay/payout"
 	"carepay/rules"
 	"carepay/safefile"
@@ -32,6 +33,7 @@ type Config struct {
 	Limits  Limits                 `toml:"limits"`
 	Returns Returns                `toml:"returns"`
 	ACH     ACH                    `toml:"ach"`
+	Checks  Checks                 `toml:"checks"`
 	Letters Letters                `toml:"letters"`
 	SMTP    *SMTP                  `toml:"smtp"`
 	Payroll *Delivery              `toml:"delivery"`
@@ -137,6 +139,32 @@ type ACH struct {
 	// minimum; at most 30).
 	PrenoteDays int `toml:"prenote_days"`
 }
+
+// Checks says what happens to checks after issue.
+type Checks struct {
+	// StaleAfter is how many days after its issue date a check the bank
+	// has not paid is stale: every run lists it (default 180).
+	StaleAfter int `toml:"stale_after"`
+	// VoidStale voids stale checks in the run that finds them: the void
+	// record goes into its positive pay file and their lines are paid
+	// again.
+	VoidStale bool `toml:"void_stale"`
+	// ClearedColumns names the columns of the bank's cleared-checks file
+	// (CSV or XLSX, known by its header): check_number, amount and
+	// cleared_date, each the bank's header text.
+	ClearedColumns ClearedColumns `toml:"cleared_columns"`
+}
+
+// ClearedColumns are the bank's header names of the cleared-checks file's
+// three columns.
+type ClearedColumns struct {
+	CheckNumber string `toml:"check_number"`
+	Amount      string `toml:"amount"`
+	ClearedDate string `toml:"cleared_date"`
+}
+
+// DefaultStaleAfter is checks.stale_after when config.toml leaves it out.
+const DefaultStaleAfter = 180
 
 // Perm returns run.file_mode as a file permission (validated by Validate).
 func (r Run) Perm() os.FileMode {
@@ -328,6 +356,7 @@ func defaults() *Config {
 		Limits:  Limits{MaxLineCharge: 5_000_00, MaxPayment: 50_000_00},
 		Returns: Returns{Fallback: "check"},
 		ACH:     ACH{PrenoteDays: 3},
+		Checks:  Checks{StaleAfter: DefaultStaleAfter, ClearedColumns: ClearedColumns{CheckNumber: "check_number", Amount: "amount", ClearedDate: "cleared_date"}},
 		Payout: Payout{EntryDescription: "CAREPAY", FirstCheckNumber: 100001, PositivePayDate: "01/02/2006",
 			PayrollEarningCode: "DCARE", OffsetAccountType: "checking"},
 	}
@@ -419,6 +448,7 @@ func (c *Config) Validate() error {
 	if c.ACH.PrenoteDays < 3 || c.ACH.PrenoteDays > 30 {
 		bad("ach.prenote_days", "%d: want 3 to 30 banking days (NACHA requires at least 3)", c.ACH.PrenoteDays)
 	}
+	c.validateChecks(bad)
 	names := map[string]bool{}
 	for i, s := range c.Sources {
 		key := fmt.Sprintf("sources[%d]", i)
@@ -612,9 +642,41 @@ func (c *Config) validatePayout(bad func(key, format string, a ...any)) {
 	}
 	for _, col := range p.PositivePayColumns {
 		if !payout.ValidPositivePayColumn(col) {
-			bad("payout.positive_pay_columns", "unknown column %q; want account, check_number, amount, amount_cents, issue_date, payee or issue_flag", col)
+			bad("payout.positive_pay_columns", "unknown column %q; want one of %s", col, strings.Join(payout.PositivePayColumns, ", "))
 		}
 	}
+	if !payout.TellsVoids(p.PositivePayColumns) {
+		bad("payout.positive_pay_columns", "has neither issue_flag nor void: the bank could not tell a voided check's record from an issued one; add the column your bank reads as the issue/void indicator")
+	}
+}
+
+func (c *Config) validateChecks(bad func(key, format string, a ...any)) {
+	k := c.Checks
+	if k.StaleAfter < 1 {
+		bad("checks.stale_after", "%d: want a number of days, at least 1", k.StaleAfter)
+	}
+	seen := map[string]string{}
+	for _, col := range []struct{ key, name string }{
+		{"check_number", k.ClearedColumns.CheckNumber}, {"amount", k.ClearedColumns.Amount}, {"cleared_date", k.ClearedColumns.ClearedDate},
+	} {
+		key := "checks.cleared_columns." + col.key
+		n := strings.ToLower(strings.TrimSpace(col.name))
+		switch {
+		case n == "":
+			bad(key, "empty: name the bank's header of that column")
+		case seen[n] != "":
+			bad(key, "%q is also the name of cleared_columns.%s; each column needs its own", col.name, seen[n])
+		default:
+			seen[n] = col.key
+		}
+	}
+}
+
+// ClearedLayout returns the header names of the bank's cleared-checks
+// file.
+func (k Checks) ClearedLayout() ingest.ClearedLayout {
+	c := k.ClearedColumns
+	return ingest.ClearedLayout{CheckNumber: c.CheckNumber, Amount: c.Amount, ClearedDate: c.ClearedDate}
 }
 
 // Originator returns the NACHA originator of the payout settings.

@@ -88,6 +88,14 @@ func TestErrorsNameFileLineAndKey(t *testing.T) {
 		{"returns_fallback_unknown", `fallback = "check"`, `fallback = "wire"`, "returns.fallback"},
 		{"zero_line_charge_limit", `max_line_charge = "5000.00"`, `max_line_charge = "0.00"`, "limits.max_line_charge"},
 		{"negative_payment_limit", `max_payment = "50000.00"`, `max_payment = "-1.00"`, "limits.max_payment"},
+		{"stale_after_zero", `stale_after = 180`, `stale_after = 0`, "checks.stale_after"},
+		{"stale_after_negative", `stale_after = 180`, `stale_after = -1`, "checks.stale_after"},
+		{"cleared_column_blank", `amount = "amount"`, `amount = " "`, "checks.cleared_columns.amount"},
+		{"cleared_columns_same_name", `cleared_date = "cleared_date"`, `cleared_date = "AMOUNT"`, "checks.cleared_columns.cleared_date"},
+		{"positive_pay_cannot_tell_voids", `positive_pay_columns = ["account", "check_number", "amount", "issue_date", "payee", "issue_flag"]`,
+			`positive_pay_columns = ["account", "check_number", "amount", "issue_date", "payee"]`, "payout.positive_pay_columns"},
+		{"positive_pay_unknown_column", `positive_pay_columns = ["account", "check_number", "amount", "issue_date", "payee", "issue_flag"]`,
+			`positive_pay_columns = ["account", "check_number", "memo", "issue_flag"]`, "payout.positive_pay_columns"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -188,5 +196,29 @@ func TestSourceStable(t *testing.T) {
 				t.Errorf("error %q does not name %s and say %q", msg, c.key, c.says)
 			}
 		})
+	}
+}
+
+// TestChecksDefaults: without a [checks] section a check is stale after
+// 180 days, stale checks are listed but not voided, and the cleared-checks
+// file has the columns check_number, amount and cleared_date; a void
+// column alone tells voids from issues.
+func TestChecksDefaults(t *testing.T) {
+	base := shipped(t)
+	i, j := strings.Index(base, "[checks]"), strings.Index(base, "# Drops:")
+	if i < 0 || j < i {
+		t.Fatal("no [checks] section before the sources in config.toml")
+	}
+	c, err := Parse("config.toml", []byte(base[:i]+base[j:]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Checks{StaleAfter: 180, ClearedColumns: ClearedColumns{CheckNumber: "check_number", Amount: "amount", ClearedDate: "cleared_date"}}
+	if c.Checks != want {
+		t.Errorf("checks %+v, want %+v", c.Checks, want)
+	}
+	text := strings.Replace(base, `"payee", "issue_flag"]`, `"payee", "void"]`, 1)
+	if _, err := Parse("config.toml", []byte(text)); err != nil {
+		t.Errorf("a void column: %v", err)
 	}
 }

@@ -65,5 +65,17 @@ const (
 	ReconReturned    = "returned"          // came back in the run
 	ReconReissued    = "reissued"          // a payment of the run that pays a returned one again
 	ReconNOC         = "noc applied"       // bank details corrected in the run
-	ReconOutstanding = "outstanding check" // issued by this or an earlier run, not returned
+	ReconOutstanding = "outstanding check" // issued by this or an earlier run, not voided or cleared
+	ReconVoided      = "voided check"      // its void record goes out with the run
+	ReconCleared     = "cleared check"     // the bank's cleared-checks file of the run says it was paid
+	ReconStale       = "stale check"       // outstanding past checks.stale_after
 )
+
+// ClearedCheck is one row of the bank's cleared-checks file: the bank
+// paid check Number, for Amount, on Date.
+type ClearedCheck struct {
+	Row    int // the row in the file, as a spreadsheet numbers it
+	Number int64
+	Amount Cents
+	Date   Date
+}

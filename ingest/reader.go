@@ -38,6 +38,9 @@ type Options struct {
 	// MaxSharedStrings is how many distinct texts a workbook may hold; 0
 	// means DefaultMaxSharedStrings. Their index stays in memory.
 	MaxSharedStrings int
+	// Cleared names the columns of the bank's cleared-checks file
+	// (checks.cleared_columns); the zero value takes the defaults.
+	Cleared ClearedLayout
 }
 
 // TableReport says what became of one table: a CSV file or one sheet.
@@ -146,10 +149,11 @@ func (t *table) header(row int, cells []string) bool {
 	if blankRow(cells) {
 		return false
 	}
-	h := parseHeader(cells)
+	schemas := t.opt.schemas()
+	h := parseHeader(cells, schemas)
 	if t.noKind != "" {
 		// Looking below a title for the real header.
-		if s, _, ok := recognise(h); ok {
+		if s, _, ok := recognise(h, schemas); ok {
 			t.rep.Rejected = fmt.Sprintf("row %d is a title, not the header: the %s header is at row %d; delete the rows above the header", t.titleRow, s.Kind, row)
 			return true
 		}
@@ -164,7 +168,7 @@ func (t *table) header(row int, cells []string) bool {
 		t.rep.Rejected = fmt.Sprintf("header names column %q twice (columns %s and %s); delete or rename one", h.names[d[0]], columnLetter(d[0]), columnLetter(d[1]))
 		return true
 	}
-	s, missing, ok := recognise(h)
+	s, missing, ok := recognise(h, schemas)
 	if !ok {
 		t.noKind, t.titleRow, t.lookAhead = noKindMessage(row, h, s, missing), row, titleRows
 		return false

@@ -10,8 +10,8 @@ import (
 	"carepay/core"
 )
 
-// Record is one parsed row: exactly one of Employee, Dependent, Provider or
-// Line is set. A registry row with Errors is not to be applied; a service
+// Record is one parsed row: exactly one of Employee, Dependent, Provider,
+// Line, Bank or Cleared is set. A registry row with Errors is not to be applied; a service
 // line with errors is still a line, to be rejected INVALID_ROW.
 type Record struct {
 	Kind      Kind
@@ -21,7 +21,8 @@ type Record struct {
 	Dependent *core.Dependent
 	Provider  *core.Provider
 	Line      *core.Line
-	Bank      *core.BankNotice // an entry of a bank's return or NOC file
+	Bank      *core.BankNotice   // an entry of a bank's return or NOC file
+	Cleared   *core.ClearedCheck // a row of the bank's cleared-checks file; not to be applied when Errors
 	Errors    []*core.RowError
 	// Notes are what the visitor found worth telling whoever dropped the
 	// file about the row (a NOC kept, a return matching nothing): they
@@ -257,12 +258,34 @@ func (r *rowReader) parse(k Kind, opt *Options) Record {
 	case Invoices, Statements:
 		rec.Line = r.line(k, opt.Arrived)
 		r.sanity(rec.Line, opt)
+	case ClearedChecks:
+		rec.Cleared = r.cleared(opt)
 	}
 	rec.Errors = r.errs
 	if rec.Line != nil {
 		rec.Line.Errors = r.errs
 	}
 	return rec
+}
+
+// cleared reads a row of the bank's cleared-checks file: a check number
+// (digits), the amount paid and the date, not after the run date.
+func (r *rowReader) cleared(opt *Options) *core.ClearedCheck {
+	numberCol, amountCol, dateCol := opt.Cleared.columns()
+	c := &core.ClearedCheck{Row: r.row}
+	if v := r.raw(numberCol); v == "" {
+		r.fail(numberCol, "", "is blank; want the check number")
+	} else if n, err := strconv.ParseInt(v, 10, 64); err != nil || n <= 0 || strings.Trim(v, "0123456789") != "" {
+		r.fail(numberCol, v, "want a check number (digits only)")
+	} else {
+		c.Number = n
+	}
+	c.Amount = r.money(amountCol, true)
+	c.Date = r.date(dateCol, true)
+	if !c.Date.IsZero() && !opt.RunDate.IsZero() && c.Date > opt.RunDate {
+		r.fail(dateCol, r.raw(dateCol), "is after the run date "+opt.RunDate.String()+"; the bank cannot have paid the check on a later day")
+	}
+	return c
 }
 
 func (r *rowReader) line(k Kind, arrived core.Date) *core.Line {

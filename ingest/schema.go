@@ -20,7 +20,39 @@ const (
 	// notifications of change for credits carepay sent. It is known by
 	// its content (a NACHA file header), not a header row.
 	BankReturns Kind = "bank_returns"
+	// ClearedChecks is the bank's cleared-checks file: the checks it
+	// paid, with the amount and the date. Its header names are the bank's
+	// (Options.Cleared).
+	ClearedChecks Kind = "cleared_checks"
 )
+
+// ClearedLayout names the bank's columns of a cleared-checks file, as its
+// header spells them (case and surrounding blanks do not matter). A blank
+// name takes the default: check_number, amount, cleared_date.
+type ClearedLayout struct {
+	CheckNumber string
+	Amount      string
+	ClearedDate string
+}
+
+// columns returns the normalised names of the check number, amount and
+// date columns.
+func (l ClearedLayout) columns() (number, amount, date string) {
+	pick := func(v, def string) string {
+		if n := normalise(v); n != "" {
+			return n
+		}
+		return def
+	}
+	return pick(l.CheckNumber, "check_number"), pick(l.Amount, "amount"), pick(l.ClearedDate, "cleared_date")
+}
+
+// schemas are the kinds a header is recognised as: Schemas, and the
+// cleared-checks file in the layout opt names.
+func (opt *Options) schemas() []Schema {
+	number, amount, date := opt.Cleared.columns()
+	return append(slices.Clip(Schemas), Schema{ClearedChecks, []string{number, amount, date}, nil})
+}
 
 // Schema lists a kind's columns.
 type Schema struct {
@@ -58,7 +90,7 @@ func normalise(s string) string {
 	return strings.ToLower(strings.TrimSpace(strings.TrimPrefix(s, "\ufeff")))
 }
 
-func parseHeader(cells []string) header {
+func parseHeader(cells []string, schemas []Schema) header {
 	h := header{cols: map[string]int{}, names: make([]string, len(cells))}
 	for i, c := range cells {
 		n := normalise(c)
@@ -67,7 +99,7 @@ func parseHeader(cells []string) header {
 			continue
 		}
 		if j, dup := h.cols[n]; dup {
-			if known(n) {
+			if known(n, schemas) {
 				h.dups = append(h.dups, [2]int{j, i})
 			}
 			continue
@@ -79,8 +111,8 @@ func parseHeader(cells []string) header {
 
 // known reports whether some kind reads column n. A column carepay does
 // not read may appear twice: it is ignored either way.
-func known(n string) bool {
-	for _, s := range Schemas {
+func known(n string, schemas []Schema) bool {
+	for _, s := range schemas {
 		if slices.Contains(s.Required, n) || slices.Contains(s.Optional, n) {
 			return true
 		}
@@ -92,11 +124,11 @@ func known(n string) bool {
 // several fit, the one that explains the most columns wins (a statement
 // header also carries every providers column). When none fits it returns
 // the closest kind and the columns it lacks.
-func recognise(h header) (Schema, []string, bool) {
+func recognise(h header, schemas []Schema) (Schema, []string, bool) {
 	var fit, near Schema
 	fitHave, nearHave := -1, -1
 	var nearMissing []string
-	for _, s := range Schemas {
+	for _, s := range schemas {
 		var missing []string
 		for _, c := range s.Required {
 			if _, ok := h.cols[c]; !ok {
@@ -107,7 +139,8 @@ func recognise(h header) (Schema, []string, bool) {
 		switch {
 		case len(missing) == 0 && have > fitHave:
 			fit, fitHave = s, have
-		case len(missing) > 0 && have > nearHave:
+		case len(missing) > 0 && have > nearHave && (s.Kind != ClearedChecks || have >= 2):
+			// A lone amount column does not make a cleared-checks file.
 			near, nearHave, nearMissing = s, have, missing
 		}
 	}

@@ -309,3 +309,23 @@ func TestReadXLSXDamagedSheet(t *testing.T) {
 		})
 	}
 }
+
+// TestReadXLSXClearedChecks: the bank's cleared-checks list as a
+// workbook, with numbers and a native date: check 100001 as a number,
+// 1,360.00 as a number, and serial 46126, which is 2026-04-14 (2026-01-01
+// is 46023; January 31, February 28 and March 31 days bring April 1 to
+// 46113, April 14 to 46126).
+func TestReadXLSXClearedChecks(t *testing.T) {
+	cells := map[string]any{}
+	row(cells, 1, "Check_Number", "Amount", "Cleared_Date")
+	row(cells, 2, 100001, 1360.0, serial(46126))
+	p := writeXLSX(t, false, sheet{"Paid", cells})
+	rep, recs := read(t, p, "paid.xlsx", ingest.Options{RunDate: core.NewDate(2026, 4, 17)})
+	if tb := table(t, rep, "paid.xlsx#Paid"); tb.Kind != ingest.ClearedChecks || tb.RejectedRows != 0 {
+		t.Fatalf("kind %q, errors %v", tb.Kind, tb.Errors)
+	}
+	want := core.ClearedCheck{Row: 2, Number: 100001, Amount: 1360_00, Date: core.NewDate(2026, 4, 14)}
+	if len(recs) != 1 || recs[0].Cleared == nil || *recs[0].Cleared != want {
+		t.Fatalf("records %+v, want %+v", recs, want)
+	}
+}

@@ -119,17 +119,11 @@ func (t *Tx) applyReturn(o *BankOutcome, s *sent) error {
 		o.Detail = fmt.Sprintf("return %s of payment %s (trace %s) is for %s, but the payment was %s: nothing changed; ask the bank", n.Code, ref, n.OriginalTrace, n.Amount.Dollars(), s.amount.Dollars())
 		return nil
 	}
-	if err := t.flush(); err != nil {
-		return err
-	}
 	if err := t.exec(`UPDATE payments SET returned_run = ?, return_code = ?, returned_on = ? WHERE id = ?`, t.RunID, n.Code, n.Date.String(), s.id); err != nil {
 		return fmt.Errorf("returning payment %s: %w", ref, err)
 	}
-	if err := t.exec(`INSERT INTO returned_lines (line_id, payment_id, run_id) SELECT id, payment_id, ? FROM lines WHERE payment_id = ?`, t.RunID, s.id); err != nil {
-		return fmt.Errorf("returning payment %s: %w", ref, err)
-	}
-	if err := t.exec(`UPDATE lines SET payment_id = NULL, paid_run = NULL WHERE payment_id = ?`, s.id); err != nil {
-		return fmt.Errorf("returning payment %s: %w", ref, err)
+	if err := t.takeBack(s.id); err != nil {
+		return err
 	}
 	why := fmt.Sprintf("payment %s of %s (%s, ACH to %s) came back from the bank: %s %s", ref, s.amount.Dollars(), s.issuedRun, s.bank.Masked(), n.Code, n.Description)
 	if s.method == core.MethodPrenote {
@@ -350,23 +344,29 @@ func (l *Ledger) BankNotices(ctx context.Context, runID string) ([]BankOutcome, 
 	return out, rows.Err()
 }
 
-// ReturnedPayment is a payment the bank sent back, as a later payment
-// that carries its lines again names it.
+// ReturnedPayment is a payment taken back (the bank returned it, or its
+// check was voided), as a later payment that carries its lines again
+// names it.
 type ReturnedPayment struct {
-	ID         int64
-	Amount     core.Cents
-	Account    string // masked
-	IssuedRun  string
+	ID        int64
+	Amount    core.Cents
+	Account   string // masked; "" for a check
+	Check     int64  // the check number; 0 for an ACH payment
+	IssuedRun string
+	// Code is the return code; for a voided check, "" and VoidReason says
+	// why.
 	Code       string
-	ReturnedOn core.Date
+	VoidReason string
+	ReturnedOn core.Date // the bank's date, or the day of the run that sent the void
 }
 
-// Reissues returns, for each payment a run issued, the returned payments
-// whose lines it carries again.
+// Reissues returns, for each payment a run issued, the payments taken
+// back (returned or voided) whose lines it carries again.
 func (l *Ledger) Reissues(ctx context.Context, runID string) (map[int64][]ReturnedPayment, error) {
-	rows, err := l.db.QueryContext(ctx, `SELECT DISTINCT l.payment_id, p.id, p.amount, p.account_sealed, p.issued_run, p.return_code, p.returned_on
+	rows, err := l.db.QueryContext(ctx, `SELECT DISTINCT l.payment_id, p.id, p.amount, p.account_sealed, COALESCE(p.check_number, 0), p.issued_run,
+ COALESCE(p.return_code, ''), COALESCE(p.void_reason, ''), COALESCE(p.returned_on, vr.as_of, '')
  FROM returned_lines r JOIN lines l ON l.id = r.line_id JOIN payments p ON p.id = r.payment_id
- JOIN payments now ON now.id = l.payment_id
+ JOIN payments now ON now.id = l.payment_id LEFT JOIN runs vr ON vr.id = p.void_run
  WHERE now.issued_run = ? ORDER BY l.payment_id, p.id`, runID)
 	if err != nil {
 		return nil, fmt.Errorf("reading reissued payments of run %s: %w", runID, err)
@@ -379,7 +379,7 @@ func (l *Ledger) Reissues(ctx context.Context, runID string) (map[int64][]Return
 		var amount int64
 		var sealed []byte
 		var on string
-		if err := rows.Scan(&now, &r.ID, &amount, &sealed, &r.IssuedRun, &r.Code, &on); err != nil {
+		if err := rows.Scan(&now, &r.ID, &amount, &sealed, &r.Check, &r.IssuedRun, &r.Code, &r.VoidReason, &on); err != nil {
 			return nil, fmt.Errorf("reading reissued payments of run %s: %w", runID, err)
 		}
 		number, err := l.key.open(sealed)

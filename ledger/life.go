@@ -31,24 +31,30 @@ func (l *Ledger) PaymentByCheck(ctx context.Context, check int64) (int64, error)
 }
 
 // PaymentLife returns what happened to a payment, in order: formed, held
-// for review and approved, issued (check number or trace), corrected by a
-// NOC, returned, and which payments pay its lines again. It returns nil
+// for review and approved, issued (check number or trace), voided or
+// cleared, corrected by a NOC or returned, and which payments pay its
+// lines again. It returns nil
 // for a payment the ledger does not hold.
 func (l *Ledger) PaymentLife(ctx context.Context, id int64) ([]LifeEvent, error) {
 	ref := core.PaymentRef(id)
 	var p struct {
 		run, formedOn, payeeType, payeeID, name, method, review string
 		issued, issuedOn, trace, returned, returnedOn, code     string
+		voidedAt, voidedBy, voidReason, voidRun, voidOn         string
+		clearedOn, clearedRun                                   string
 		amount, check                                           int64
 		lines                                                   int
 		sealed                                                  []byte
 	}
 	err := l.db.QueryRowContext(ctx, `SELECT p.run_id, r.as_of, p.payee_type, p.payee_id, p.payee_name, p.method, p.review, p.amount, p.lines,
  COALESCE(p.check_number, 0), COALESCE(p.trace_number, ''), p.account_sealed, COALESCE(p.issued_run, ''), COALESCE(i.as_of, ''),
- COALESCE(p.returned_run, ''), COALESCE(p.returned_on, ''), COALESCE(p.return_code, '')
- FROM payments p JOIN runs r ON r.id = p.run_id LEFT JOIN runs i ON i.id = p.issued_run WHERE p.id = ?`, id).
+ COALESCE(p.returned_run, ''), COALESCE(p.returned_on, ''), COALESCE(p.return_code, ''),
+ COALESCE(p.voided_at, ''), COALESCE(p.voided_by, ''), COALESCE(p.void_reason, ''), COALESCE(p.void_run, ''), COALESCE(v.as_of, ''),
+ COALESCE(p.cleared_on, ''), COALESCE(p.cleared_run, '')
+ FROM payments p JOIN runs r ON r.id = p.run_id LEFT JOIN runs i ON i.id = p.issued_run LEFT JOIN runs v ON v.id = p.void_run WHERE p.id = ?`, id).
 		Scan(&p.run, &p.formedOn, &p.payeeType, &p.payeeID, &p.name, &p.method, &p.review, &p.amount, &p.lines, &p.check, &p.trace, &p.sealed,
-			&p.issued, &p.issuedOn, &p.returned, &p.returnedOn, &p.code)
+			&p.issued, &p.issuedOn, &p.returned, &p.returnedOn, &p.code, &p.voidedAt, &p.voidedBy, &p.voidReason, &p.voidRun, &p.voidOn,
+			&p.clearedOn, &p.clearedRun)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -87,6 +93,16 @@ func (l *Ledger) PaymentLife(ctx context.Context, id int64) ([]LifeEvent, error)
 	default:
 		out = append(out, LifeEvent{pd(p.issuedOn), p.issued, "issued by " + p.method})
 	}
+	if p.voidedAt != "" {
+		what := fmt.Sprintf("voided at %s by %s: %s", p.voidedAt, p.voidedBy, p.voidReason)
+		if p.voidRun == "" {
+			what += "; the next run sends the void record"
+		}
+		out = append(out, LifeEvent{pd(p.voidOn), p.voidRun, what})
+	}
+	if p.clearedOn != "" {
+		out = append(out, LifeEvent{pd(p.clearedOn), p.clearedRun, "cleared: the bank paid it"})
+	}
 	rows, err := l.db.QueryContext(ctx, `SELECT run_id, noticed_on, kind, code, applied, detail FROM bank_notices WHERE payment_id = ? ORDER BY rowid`, id)
 	if err != nil {
 		return nil, fmt.Errorf("reading bank notices of %s: %w", ref, err)
@@ -105,7 +121,10 @@ func (l *Ledger) PaymentLife(ctx context.Context, id int64) ([]LifeEvent, error)
 		out = append(out, LifeEvent{pd(on), run, fmt.Sprintf("bank %s %s (%s): %s", kind, code, state, detail)})
 	}
 	rows.Close()
-	if p.returned != "" {
+	if back, on := p.returned, p.returnedOn; back != "" || p.voidRun != "" {
+		if back == "" {
+			back, on = p.voidRun, p.voidOn
+		}
 		rows, err := l.db.QueryContext(ctx, `SELECT l.payment_id, COUNT(*) FROM returned_lines r JOIN lines l ON l.id = r.line_id
  WHERE r.payment_id = ? GROUP BY l.payment_id ORDER BY l.payment_id`, id)
 		if err != nil {
@@ -122,7 +141,7 @@ func (l *Ledger) PaymentLife(ctx context.Context, id int64) ([]LifeEvent, error)
 			if !now.Valid {
 				what = fmt.Sprintf("%d of its lines wait to be paid again", n)
 			}
-			out = append(out, LifeEvent{pd(p.returnedOn), p.returned, what})
+			out = append(out, LifeEvent{pd(on), back, what})
 		}
 		rows.Close()
 	}

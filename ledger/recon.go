@@ -10,8 +10,9 @@ import (
 
 // Reconciliation returns what became of the money as of a run: the
 // payments it sent, those that came back in it, the payments of it that
-// pay returned ones again, the NOCs it applied, and every check issued up
-// to it that has not come back.
+// pay returned or voided ones again, the NOCs it applied, the checks it
+// voided, the bank cleared in it or it found stale, and every check issued
+// up to it that is neither voided nor cleared.
 func (l *Ledger) Reconciliation(ctx context.Context, runID string) ([]core.ReconItem, error) {
 	var asOf string
 	if err := l.db.QueryRowContext(ctx, `SELECT as_of FROM runs WHERE id = ?`, runID).Scan(&asOf); err != nil {
@@ -52,8 +53,17 @@ func (l *Ledger) Reconciliation(ctx context.Context, runID string) ([]core.Recon
  WHERE p.issued_run = ? ORDER BY p.id, r.payment_id`, []any{asOf, runID}},
 		{core.ReconNOC, `SELECT ` + cols + `, n.noticed_on, n.code || ': ' || n.detail FROM bank_notices n JOIN payments p ON p.id = n.payment_id
  WHERE n.run_id = ? AND n.kind = 'noc' AND n.applied ORDER BY n.rowid`, []any{runID}},
+		{core.ReconVoided, `SELECT ` + cols + `, ?, COALESCE(p.void_reason, '') || ' (by ' || COALESCE(p.voided_by, '') || ')'
+ FROM payments p WHERE p.void_run = ? ORDER BY p.check_number`, []any{asOf, runID}},
+		{core.ReconCleared, `SELECT ` + cols + `, p.cleared_on, 'cleared by the bank' FROM payments p WHERE p.cleared_run = ? ORDER BY p.check_number`, []any{runID}},
+		{core.ReconStale, `SELECT ` + cols + `, n.on_date, n.detail FROM check_notices n JOIN payments p ON p.id = n.payment_id
+ WHERE n.run_id = ? AND n.kind = 'stale' ORDER BY n.check_number`, []any{runID}},
+		// Outstanding as of the run: issued by it or before, and neither
+		// voided nor cleared by it or before.
 		{core.ReconOutstanding, `SELECT ` + cols + `, r.as_of, 'issued in run ' || p.issued_run FROM payments p JOIN runs r ON r.id = p.issued_run
- WHERE p.method = 'check' AND p.amount > 0 AND p.returned_run IS NULL AND r.as_of <= ? ORDER BY p.check_number`, []any{asOf}},
+ LEFT JOIN runs v ON v.id = p.void_run LEFT JOIN runs c ON c.id = p.cleared_run
+ WHERE p.method = 'check' AND p.amount > 0 AND p.returned_run IS NULL AND r.as_of <= ?
+ AND (v.id IS NULL OR v.as_of > ?) AND (c.id IS NULL OR c.as_of > ?) ORDER BY p.check_number`, []any{asOf, asOf, asOf}},
 	}
 	for _, s := range steps {
 		if err := add(s.what, s.query, s.args...); err != nil {

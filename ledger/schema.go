@@ -332,6 +332,41 @@ CREATE INDEX bank_notices_run ON bank_notices (run_id);
 ALTER TABLE payments ADD COLUMN fallback TEXT NOT NULL DEFAULT '';
 CREATE INDEX payments_ach_payee ON payments (payee_type, payee_id, id) WHERE method IN ('ach', 'prenote');
 `,
+	// 11: checks after issue. A check is voided (`carepay void`, or by
+	// the run as stale with checks.void_stale): voided_at, by and reason
+	// are recorded at once; void_run is the run whose positive pay file
+	// carries the void record and that makes the check's lines payable
+	// again (NULL until the next run takes it). A check the bank reports
+	// paid in its cleared-checks file keeps the bank's date. check_notices
+	// records what each run did with the cleared-checks rows and which
+	// checks it found stale.
+	11: `
+ALTER TABLE payments ADD COLUMN voided_at TEXT;   -- RFC 3339, when the void was recorded
+ALTER TABLE payments ADD COLUMN voided_by TEXT;
+ALTER TABLE payments ADD COLUMN void_reason TEXT;
+ALTER TABLE payments ADD COLUMN void_run TEXT;    -- the run that sent the void record; NULL while pending
+ALTER TABLE payments ADD COLUMN cleared_on TEXT;  -- the bank's date
+ALTER TABLE payments ADD COLUMN cleared_run TEXT;
+CREATE INDEX payments_check ON payments (check_number) WHERE check_number IS NOT NULL;
+CREATE INDEX payments_void_pending ON payments (id) WHERE voided_at IS NOT NULL AND void_run IS NULL;
+CREATE INDEX payments_void_run ON payments (void_run) WHERE void_run IS NOT NULL;
+CREATE TABLE check_notices (
+	run_id       TEXT NOT NULL,
+	kind         TEXT NOT NULL,      -- cleared (a row of the bank's file), stale
+	file         TEXT NOT NULL,      -- the cleared-checks file; '' for stale
+	row          INTEGER NOT NULL,
+	check_number INTEGER NOT NULL,
+	amount       INTEGER NOT NULL,
+	on_date      TEXT NOT NULL,      -- cleared: the bank's date; stale: the issue date
+	payment_id   INTEGER,            -- the payment it names, when one matched
+	payee_type   TEXT NOT NULL DEFAULT '',
+	payee_id     TEXT NOT NULL DEFAULT '',
+	applied      INTEGER NOT NULL,   -- cleared: marked cleared; stale: voided
+	alert        INTEGER NOT NULL,   -- 1: a voided check the bank paid
+	detail       TEXT NOT NULL
+);
+CREATE INDEX check_notices_run ON check_notices (run_id);
+`,
 }
 
 // migrationCode runs after the SQL of the migration of the same version,

@@ -88,7 +88,7 @@ func TestCSVFilesHoldNoFormula(t *testing.T) {
 	})
 	t.Run("positive_pay_csv", func(t *testing.T) {
 		var buf bytes.Buffer
-		if err := WritePositivePay(&buf, PositivePay{Account: "42", Header: true}, csvIssued, hostilePayments()); err != nil {
+		if err := WritePositivePay(&buf, PositivePay{Account: "42", Header: true}, csvIssued, hostilePayments(), nil); err != nil {
 			t.Fatal(err)
 		}
 		rows := readBack(t, "positive-pay.csv", buf.Bytes())

@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -79,7 +80,8 @@ func memo(p *core.Payment) string {
 
 // PositivePay is the bank's positive pay layout: the columns in order and
 // the date format. Column names: account, check_number, amount,
-// amount_cents, issue_date, payee, issue_flag.
+// amount_cents, issue_date, payee, issue_flag (I for an issued check, V
+// for a void), void (V for a void, blank for an issued check).
 type PositivePay struct {
 	Account    string   // the employer's checking account the checks draw on
 	Columns    []string // default DefaultPositivePayColumns
@@ -90,20 +92,42 @@ type PositivePay struct {
 // DefaultPositivePayColumns is the common CSV layout banks take.
 var DefaultPositivePayColumns = []string{"account", "check_number", "amount", "issue_date", "payee", "issue_flag"}
 
+// PositivePayColumns are the columns a positive pay layout may name.
+var PositivePayColumns = []string{"account", "check_number", "amount", "amount_cents", "issue_date", "payee", "issue_flag", "void"}
+
 // ValidPositivePayColumn reports whether a layout names a known column.
-func ValidPositivePayColumn(c string) bool {
-	switch c {
-	case "account", "check_number", "amount", "amount_cents", "issue_date", "payee", "issue_flag":
-		return true
+func ValidPositivePayColumn(c string) bool { return slices.Contains(PositivePayColumns, c) }
+
+// TellsVoids reports whether a layout tells a void record from an issue
+// record: it has an issue_flag or a void column. Without one, a void
+// would read as a check issued again.
+func TellsVoids(columns []string) bool {
+	if len(columns) == 0 {
+		columns = DefaultPositivePayColumns
 	}
-	return false
+	return slices.Contains(columns, "issue_flag") || slices.Contains(columns, "void")
 }
 
-// WritePositivePay writes positive-pay.csv for the checks of a run.
-func WritePositivePay(w io.Writer, pp PositivePay, issued core.Date, payments []*core.Payment) error {
+// VoidRecord is a check voided after issue, as positive pay tells the
+// bank: the check number, amount, date and payee it was issued with. The
+// bank refuses the check when it is presented.
+type VoidRecord struct {
+	CheckNumber int64
+	Amount      core.Cents
+	Issued      core.Date
+	Payee       string
+}
+
+// WritePositivePay writes positive-pay.csv: a void record for each check
+// of voids (issue_flag V), then an issue record for each check the run
+// issued (issue_flag I).
+func WritePositivePay(w io.Writer, pp PositivePay, issued core.Date, payments []*core.Payment, voids []VoidRecord) error {
 	cols := pp.Columns
 	if len(cols) == 0 {
 		cols = DefaultPositivePayColumns
+	}
+	if len(voids) > 0 && !TellsVoids(cols) {
+		return fmt.Errorf("positive pay: the layout has neither an issue_flag nor a void column, so the void of check %d would read as an issue", voids[0].CheckNumber)
 	}
 	layout := pp.DateFormat
 	if layout == "" {
@@ -113,39 +137,62 @@ func WritePositivePay(w io.Writer, pp PositivePay, issued core.Date, payments []
 	if pp.Header {
 		cw.Write(cols)
 	}
+	for _, v := range voids {
+		row, err := positivePayRow(pp, cols, layout, v, true)
+		if err != nil {
+			return err
+		}
+		cw.Write(row)
+	}
 	for _, p := range payments {
 		if p.Method != core.MethodCheck || p.Amount <= 0 {
 			continue
 		}
-		row := make([]string, len(cols))
-		for i, c := range cols {
-			switch c {
-			case "account":
-				row[i] = pp.Account
-			case "check_number":
-				row[i] = strconv.FormatInt(p.CheckNumber, 10)
-			case "amount":
-				row[i] = p.Amount.String()
-			case "amount_cents":
-				row[i] = strconv.FormatInt(int64(p.Amount), 10)
-			case "issue_date":
-				row[i] = issued.Time().Format(layout)
-			case "payee":
-				// 40 characters, the apostrophe of an escaped name included.
-				row[i] = cut(ASCII(p.Name), 40)
-				if CellSafe(row[i]) != row[i] {
-					row[i] = CellSafe(cut(ASCII(p.Name), 39))
-				}
-			case "issue_flag":
-				row[i] = "I"
-			default:
-				return fmt.Errorf("positive pay: unknown column %q", c)
-			}
+		row, err := positivePayRow(pp, cols, layout, VoidRecord{CheckNumber: p.CheckNumber, Amount: p.Amount, Issued: issued, Payee: p.Name}, false)
+		if err != nil {
+			return err
 		}
-		cw.Write(safeRow(row))
+		cw.Write(row)
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// positivePayRow is the record of one check: an issue, or a void.
+func positivePayRow(pp PositivePay, cols []string, layout string, c VoidRecord, void bool) ([]string, error) {
+	row := make([]string, len(cols))
+	for i, col := range cols {
+		switch col {
+		case "account":
+			row[i] = pp.Account
+		case "check_number":
+			row[i] = strconv.FormatInt(c.CheckNumber, 10)
+		case "amount":
+			row[i] = c.Amount.String()
+		case "amount_cents":
+			row[i] = strconv.FormatInt(int64(c.Amount), 10)
+		case "issue_date":
+			row[i] = c.Issued.Time().Format(layout)
+		case "payee":
+			// 40 characters, the apostrophe of an escaped name included.
+			row[i] = cut(ASCII(c.Payee), 40)
+			if CellSafe(row[i]) != row[i] {
+				row[i] = CellSafe(cut(ASCII(c.Payee), 39))
+			}
+		case "issue_flag":
+			row[i] = "I"
+			if void {
+				row[i] = "V"
+			}
+		case "void":
+			if void {
+				row[i] = "V"
+			}
+		default:
+			return nil, fmt.Errorf("positive pay: unknown column %q", col)
+		}
+	}
+	return safeRow(row), nil
 }
 
 // PayrollColumns are the columns of payroll.csv.

@@ -108,7 +108,7 @@ func TestWritePositivePay(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var buf bytes.Buffer
-			if err := WritePositivePay(&buf, tt.pp, csvIssued, tt.payments); err != nil {
+			if err := WritePositivePay(&buf, tt.pp, csvIssued, tt.payments, nil); err != nil {
 				t.Fatal(err)
 			}
 			if got := buf.String(); got != tt.want {
@@ -120,7 +120,7 @@ func TestWritePositivePay(t *testing.T) {
 
 func TestWritePositivePayUnknownColumn(t *testing.T) {
 	var buf bytes.Buffer
-	err := WritePositivePay(&buf, PositivePay{Account: "42", Columns: []string{"check_number", "memo"}}, csvIssued, testCSVPayments())
+	err := WritePositivePay(&buf, PositivePay{Account: "42", Columns: []string{"check_number", "memo"}}, csvIssued, testCSVPayments(), nil)
 	if err == nil || !strings.Contains(err.Error(), `unknown column "memo"`) {
 		t.Errorf("error %v, want one naming the unknown column memo", err)
 	}
@@ -163,7 +163,7 @@ func TestZeroCheckLeftOut(t *testing.T) {
 	})
 	t.Run("positive_pay_csv", func(t *testing.T) {
 		var buf bytes.Buffer
-		if err := WritePositivePay(&buf, PositivePay{Account: "42"}, csvIssued, payments); err != nil {
+		if err := WritePositivePay(&buf, PositivePay{Account: "42"}, csvIssued, payments, nil); err != nil {
 			t.Fatal(err)
 		}
 		if strings.Contains(buf.String(), "NIL AMOUNT") {
@@ -202,15 +202,59 @@ func TestWritePayroll(t *testing.T) {
 	}
 }
 
+// TestWritePositivePayVoids: a void record carries the check's number,
+// amount, original issue date and payee, flagged V, before the run's
+// issue records. Check 99001 of 1,360.00 issued 2026-01-05 to Oak Tree is
+// voided by the run of 2026-03-09 (csvIssued), which issues checks 100001
+// (50.00) and 100002 (2,500.00); amount_cents of 1,360.00 is 136000.
+func TestWritePositivePayVoids(t *testing.T) {
+	void := []VoidRecord{{CheckNumber: 99001, Amount: 1360_00, Issued: core.NewDate(2026, 1, 5), Payee: "Oak Tree"}}
+	tests := []struct {
+		name     string
+		pp       PositivePay
+		payments []*core.Payment
+		want     string
+	}{
+		{"issue_flag_V_then_issues", PositivePay{Account: "42"}, testCSVPayments(),
+			"42,99001,1360.00,01/05/2026,OAK TREE,V\n" +
+				"42,100001,50.00,03/09/2026,BOB O'NEIL,I\n" +
+				`42,100002,2500.00,03/09/2026,"CRECHE ETOILE, LLC",I` + "\n"},
+		{"void_column_V_or_blank", PositivePay{Account: "42", Header: true, Columns: []string{"check_number", "amount_cents", "void"}},
+			testCSVPayments(),
+			"check_number,amount_cents,void\n99001,136000,V\n100001,5000,\n100002,250000,\n"},
+		{"voids_alone", PositivePay{Account: "42", Columns: []string{"check_number", "issue_flag"}}, nil, "99001,V\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := WritePositivePay(&buf, tt.pp, csvIssued, tt.payments, void); err != nil {
+				t.Fatal(err)
+			}
+			if got := buf.String(); got != tt.want {
+				t.Errorf("positive-pay.csv:\n%s\nwant:\n%s", got, tt.want)
+			}
+		})
+	}
+	// A layout that cannot tell a void from an issue writes nothing.
+	var buf bytes.Buffer
+	err := WritePositivePay(&buf, PositivePay{Columns: []string{"check_number", "amount"}}, csvIssued, nil, void)
+	if err == nil || !strings.Contains(err.Error(), "the void of check 99001 would read as an issue") {
+		t.Errorf("layout without a flag: %v", err)
+	}
+	if TellsVoids([]string{"check_number", "amount"}) || !TellsVoids(nil) || !TellsVoids([]string{"void"}) {
+		t.Error("TellsVoids")
+	}
+}
+
 // A payee named in another script is transliterated on the positive pay
 // file, never left blank: the bank matches the payee line.
 func TestPositivePayPayeeInAnyScript(t *testing.T) {
 	var buf bytes.Buffer
 	payments := []*core.Payment{{ID: 1, PayeeType: core.PayeeEmployee, PayeeID: "E9", Name: "张伟", Method: core.MethodCheck, Amount: 12_00, CheckNumber: 100007}}
-	if err := WritePositivePay(&buf, PositivePay{Account: "42", Columns: []string{"check_number", "payee"}}, csvIssued, payments); err != nil {
+	if err := WritePositivePay(&buf, PositivePay{Account: "42", Columns: []string{"check_number", "payee", "issue_flag"}}, csvIssued, payments, nil); err != nil {
 		t.Fatal(err)
 	}
-	if got := buf.String(); got != "100007,ZHANGWEI\n" {
+	if got := buf.String(); got != "100007,ZHANGWEI,I\n" {
 		t.Errorf("positive pay %q, want the payee transliterated (Zhang Wei)", got)
 	}
 }

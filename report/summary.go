@@ -38,7 +38,11 @@ type Summary struct {
 	// check instead, with why (a prenote's wait, or a return).
 	Prenotes []Prenote         `json:"prenotes_sent,omitempty"`
 	Fallback []FallbackPayment `json:"paid_by_fallback,omitempty"`
-	Letters  LetterCounts      `json:"letters"`
+	// Checks is what the run did with checks after issue: the voids its
+	// positive pay carries, the stale checks, the bank's cleared-checks
+	// rows.
+	Checks  CheckReport  `json:"checks"`
+	Letters LetterCounts `json:"letters"`
 	// Timings of the stages, in seconds (see Timings: they are the one
 	// part of run.json that a rebuilt run does not repeat).
 	Timings *Timings `json:"timings,omitempty"`
@@ -61,6 +65,64 @@ type BankNotice struct {
 	Applied   bool       `json:"applied"`
 	Detail    string     `json:"detail"`
 }
+
+// CheckReport is what a run did with checks after issue. Alerts counts
+// the checks the bank paid after carepay voided them (their lines were
+// paid again): each needs someone at once.
+type CheckReport struct {
+	Alerts  int           `json:"alerts"`
+	Voided  []VoidedCheck `json:"voided"`
+	Stale   []StaleCheck  `json:"stale"`
+	Cleared []ClearedRow  `json:"cleared"`
+}
+
+// VoidedCheck is a check whose void record the run's positive pay file
+// carries; its lines were paid again by the run (when it paid).
+type VoidedCheck struct {
+	CheckNumber int64      `json:"check_number"`
+	PaymentID   string     `json:"payment_id"`
+	PayeeType   string     `json:"payee_type"`
+	PayeeID     string     `json:"payee_id"`
+	Amount      core.Cents `json:"amount"`
+	IssuedOn    string     `json:"issued_on"`
+	IssuedRun   string     `json:"issued_run"`
+	VoidedAt    string     `json:"voided_at"`
+	VoidedBy    string     `json:"voided_by"`
+	Reason      string     `json:"reason"`
+}
+
+// StaleCheck is a check not cleared checks.stale_after days after its
+// issue; Voided when the run voided it (checks.void_stale).
+type StaleCheck struct {
+	CheckNumber int64      `json:"check_number"`
+	PaymentID   string     `json:"payment_id"`
+	PayeeType   string     `json:"payee_type"`
+	PayeeID     string     `json:"payee_id"`
+	Amount      core.Cents `json:"amount"`
+	IssuedOn    string     `json:"issued_on"`
+	Days        int        `json:"days_outstanding"`
+	Voided      bool       `json:"voided"`
+	Detail      string     `json:"detail"`
+}
+
+// ClearedRow is a row of the bank's cleared-checks file and what the run
+// did with it: Applied is false when it changed nothing; Alert marks a
+// voided check the bank paid.
+type ClearedRow struct {
+	File        string     `json:"file"`
+	Row         int        `json:"row"`
+	CheckNumber int64      `json:"check_number"`
+	Amount      core.Cents `json:"amount"`
+	ClearedOn   string     `json:"cleared_on"`
+	PaymentID   string     `json:"payment_id,omitempty"`
+	Applied     bool       `json:"applied"`
+	Alert       bool       `json:"alert"`
+	Detail      string     `json:"detail"`
+}
+
+// maxStaleShown is how many stale checks the text summary names; run.json
+// lists them all.
+const maxStaleShown = 10
 
 // LetterCounts says which letters a run wrote; NoAddress are held from
 // the print batch for want of a postal address.
@@ -200,6 +262,7 @@ type Totals struct {
 func NewSummary(runID string, asOf core.Date) *Summary {
 	return &Summary{RunID: runID, AsOf: asOf.String(), ByStatus: map[string]int{}, ByReason: map[string]int{},
 		ByPlan: map[string]*Totals{}, ByPayee: map[string]*Totals{}, ByMethod: map[string]*MethodTotals{}, Held: []HeldPayment{},
+		Checks:  CheckReport{Voided: []VoidedCheck{}, Stale: []StaleCheck{}, Cleared: []ClearedRow{}},
 		Waiting: []WaitingFile{}, Files: FileCounts{Taken: []string{}, Skipped: []string{}, Rejected: []string{}}, Letters: LetterCounts{NoAddress: []string{}}}
 }
 
@@ -255,6 +318,14 @@ func (s *Summary) JSON() ([]byte, error) {
 func (s *Summary) Text() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "run %s (as of %s)\n", s.RunID, s.AsOf)
+	if s.Checks.Alerts > 0 {
+		fmt.Fprintf(&b, "!!! %d ALERT(S): the bank paid checks carepay had voided; the payees may have been paid twice !!!\n", s.Checks.Alerts)
+		for _, c := range s.Checks.Cleared {
+			if c.Alert {
+				fmt.Fprintf(&b, "%s (%s row %d)\n", c.Detail, c.File, c.Row)
+			}
+		}
+	}
 	fmt.Fprintf(&b, "files: %d taken, %d skipped (seen before), %d rejected\n", len(s.Files.Taken), len(s.Files.Skipped), len(s.Files.Rejected))
 	for i, w := range s.Waiting {
 		if i == maxWaitingShown {
@@ -323,6 +394,7 @@ func (s *Summary) Text() string {
 				p.Routing, p.AccountType, p.Account, p.LiveFrom)
 		}
 	}
+	s.checksText(&b)
 	for i, f := range s.Fallback {
 		if i == maxHeldShown {
 			fmt.Fprintf(&b, "paid by check instead of ACH: %d more (see run.json, paid_by_fallback)\n", len(s.Fallback)-i)
@@ -359,6 +431,35 @@ func (s *Summary) Text() string {
 	return b.String()
 }
 
+// checksText writes the voids, stale checks and cleared-checks rows.
+func (s *Summary) checksText(b *strings.Builder) {
+	for _, v := range s.Checks.Voided {
+		fmt.Fprintf(b, "check voided: %d (%s, %s %s, %s, issued %s): %s, by %s; the void record is in positive-pay.csv and its lines are payable again (paid by this run when it pays)\n",
+			v.CheckNumber, v.PaymentID, v.PayeeType, v.PayeeID, v.Amount.Dollars(), v.IssuedOn, v.Reason, v.VoidedBy)
+	}
+	for i, c := range s.Checks.Stale {
+		if i == maxStaleShown {
+			fmt.Fprintf(b, "stale check: %d more (see run.json)\n", len(s.Checks.Stale)-i)
+			break
+		}
+		fmt.Fprintf(b, "stale check: %s\n", c.Detail)
+	}
+	if len(s.Checks.Cleared) > 0 {
+		marked := 0
+		for _, c := range s.Checks.Cleared {
+			if c.Applied {
+				marked++
+			}
+		}
+		fmt.Fprintf(b, "cleared checks: %d rows, %d marked cleared, %d changed nothing\n", len(s.Checks.Cleared), marked, len(s.Checks.Cleared)-marked)
+		for _, c := range s.Checks.Cleared {
+			if !c.Applied && !c.Alert {
+				fmt.Fprintf(b, "cleared check %d (%s row %d): changed nothing: %s\n", c.CheckNumber, c.File, c.Row, c.Detail)
+			}
+		}
+	}
+}
+
 // Rows returns the summary as label and value pairs, for register.xlsx.
 func (s *Summary) Rows() [][2]any {
 	rows := [][2]any{{"run", s.RunID}, {"run date", s.AsOf},
@@ -379,6 +480,14 @@ func (s *Summary) Rows() [][2]any {
 	for _, h := range s.Held {
 		held += h.Amount
 	}
+	cleared := 0
+	for _, c := range s.Checks.Cleared {
+		if c.Applied {
+			cleared++
+		}
+	}
+	rows = append(rows, [2]any{"ALERTS: voided checks the bank paid", s.Checks.Alerts}, [2]any{"checks voided", len(s.Checks.Voided)},
+		[2]any{"stale checks", len(s.Checks.Stale)}, [2]any{"checks cleared", cleared})
 	rows = append(rows, [2]any{"payments held", len(s.Held)}, [2]any{"payments held: amount", held},
 		[2]any{"letters written", s.Letters.Written}, [2]any{"letters in the print batch", s.Letters.Postal})
 	return rows
@@ -452,7 +561,8 @@ func reconLine(items []core.ReconItem) string {
 		t.amount += it.Amount
 	}
 	var parts []string
-	for _, what := range []string{core.ReconSent, core.ReconReturned, core.ReconReissued, core.ReconNOC, core.ReconOutstanding} {
+	for _, what := range []string{core.ReconSent, core.ReconReturned, core.ReconReissued, core.ReconNOC, core.ReconVoided, core.ReconCleared,
+		core.ReconStale, core.ReconOutstanding} {
 		if t := by[what]; t != nil {
 			if what == core.ReconNOC {
 				parts = append(parts, fmt.Sprintf("%d %s", t.n, what))

@@ -190,6 +190,7 @@ func measure(ctx context.Context, cfg *config.Config, o options, stdout io.Write
 		Plans:         cfg.Plans,
 		MaxLineCharge: cfg.Limits.MaxLineCharge,
 		Payout:        batch.PayoutOf(cfg.Payout, cfg.Limits, cfg.Returns, cfg.ACH),
+		Checks:        batch.ChecksOf(cfg.Checks),
 		ReturnAddress: cfg.Letters.ReturnAddress, PrintBatchSize: cfg.Letters.PrintBatchSize,
 		Stage: func(name string, _ time.Duration) {
 			peaks[name] = max(peaks[name], readPeak())

@@ -48,7 +48,7 @@ func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if err != nil {
 			return err
 		}
-		opt.MaxLineCharge, loc = cfg.Limits.MaxLineCharge, cfg.Location()
+		opt.MaxLineCharge, loc, opt.Cleared = cfg.Limits.MaxLineCharge, cfg.Location(), cfg.Checks.ClearedLayout()
 	}
 	opt.RunDate = core.DateOf(time.Now().In(loc))
 	if asOfText != "" {

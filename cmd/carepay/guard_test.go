@@ -331,13 +331,14 @@ func TestLedgerGuards(t *testing.T) {
 		}
 	})
 
-	// (f) explain and approve where there is no ledger.
+	// (f) explain, approve, void and rekey where there is no ledger.
 	t.Run("no_ledger", func(t *testing.T) {
 		dir := t.TempDir()
 		db := filepath.Join(dir, "none", "carepay.db")
 		for _, args := range [][]string{
 			{"explain", "--config", "../../config.toml", "--db", db, "INV-1005"},
 			{"approve", "--config", "../../config.toml", "--db", db, "--by", "ops", "ST-P02-2026-03"},
+			{"void", "--config", "../../config.toml", "--db", db, "--by", "ops", "--reason", "lost", "100001"},
 			{"rekey", "--config", "../../config.toml", "--db", db, "--new-key-file", "../../fixtures/demo-ledger.key"},
 		} {
 			refused(t, args[0], g.run(t, nil, args...), "no ledger at "+db, "nothing was created")
@@ -431,7 +432,7 @@ func TestLedgerGuards(t *testing.T) {
 
 	// (i) an older copy of the ledger restored, then a run into a new
 	// --out: the ledger remembers the out folders it wrote to, so the
-	// run, an approval and a rekey all refuse, naming out/, and the 700.00
+	// run, an approval, a void and a rekey all refuse, naming out/, and the 700.00
 	// the second run paid is not paid again.
 	t.Run("older_copy_new_out", func(t *testing.T) {
 		dir := t.TempDir()
@@ -458,6 +459,8 @@ func TestLedgerGuards(t *testing.T) {
 		refused(t, "a run into a new --out", r, "refusing to run", out+" holds run 20260413-001", "does not know")
 		refused(t, "approve on the older copy", g.run(t, nil, append([]string{"approve", "--by", "ops", "ST-P02-2026-03"}, common...)...),
 			"nothing approved", "refusing to run", out+" holds run 20260413-001", "does not know")
+		refused(t, "void on the older copy", g.run(t, nil, append([]string{"void", "--by", "ops", "--reason", "lost", "100001"}, common...)...),
+			"nothing voided", "refusing to run", out+" holds run 20260413-001", "does not know")
 		keyFile := filepath.Join(dir, "new.key")
 		os.WriteFile(keyFile, []byte(newHex+"\n"), 0o600)
 		refused(t, "rekey on the older copy", g.run(t, nil, append([]string{"rekey", "--new-key-file", keyFile}, common...)...),
@@ -470,6 +473,10 @@ func TestLedgerGuards(t *testing.T) {
 		defer d.Close()
 		if err := d.QueryRow(`SELECT COUNT(*) FROM approvals`).Scan(&approvals); err != nil || approvals != 0 {
 			t.Errorf("%d approvals recorded in the older copy (%v)", approvals, err)
+		}
+		var voided int
+		if err := d.QueryRow(`SELECT COUNT(*) FROM payments WHERE voided_at IS NOT NULL`).Scan(&voided); err != nil || voided != 0 {
+			t.Errorf("%d checks voided in the older copy (%v)", voided, err)
 		}
 	})
 }

@@ -6,6 +6,7 @@
 //	carepay run      [--config FILE] [--inbox DIR] [--out DIR] [--db PATH] [--as-of YYYY-MM-DD]
 //	carepay validate [--config FILE] FILE...
 //	carepay approve  [--config FILE] [--db PATH] [--by NAME] STATEMENT_ID...
+//	carepay void     [--config FILE] [--db PATH] --reason TEXT [--by NAME] CHECK_NUMBER
 //	carepay explain  [--config FILE] [--db PATH] REF
 //	carepay serve    [--config FILE] [--db PATH]
 //	carepay rekey    [--config FILE] [--db PATH] (--new-key-env NAME | --new-key-file PATH)
@@ -42,7 +43,7 @@ type command struct {
 	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
-var commands = []command{runCmd, serveCmd, validateCmd, approveCmd, explainCmd, rekeyCmd}
+var commands = []command{runCmd, serveCmd, validateCmd, approveCmd, voidCmd, explainCmd, rekeyCmd}
 
 // usageError is a mistake in how a command was called.
 type usageError struct{ msg string }

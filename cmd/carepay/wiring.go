@@ -76,7 +76,7 @@ func newSource(cfg *config.Config, s config.Source) (ingest.Source, error) {
 // options returns the batch options every run shares.
 func options(cfg *config.Config, w *wiring, asOf core.Date, out string, log *slog.Logger) batch.Options {
 	return batch.Options{AsOf: asOf, OutDir: out, Sources: w.sources, Plans: cfg.Plans, Logger: log, MaxLineCharge: cfg.Limits.MaxLineCharge,
-		Payout: batch.PayoutOf(cfg.Payout, cfg.Limits, cfg.Returns, cfg.ACH), ReturnAddress: cfg.Letters.ReturnAddress, PrintBatchSize: cfg.Letters.PrintBatchSize,
+		Payout: batch.PayoutOf(cfg.Payout, cfg.Limits, cfg.Returns, cfg.ACH), Checks: batch.ChecksOf(cfg.Checks), ReturnAddress: cfg.Letters.ReturnAddress, PrintBatchSize: cfg.Letters.PrintBatchSize,
 		Sinks: w.sinks, Mailer: w.mailer, EmailLetter: emailLetter(cfg)}
 }
 
