@@ -1,6 +1,8 @@
 package ledger
 
 import (
+	"database/sql/driver"
+	"fmt"
 	"strings"
 )
 
@@ -17,15 +19,48 @@ type inserter struct {
 	cols   int
 	args   []any
 	rows   int
+	// raw inserters write through the driver of the run's connection
+	// (Tx.rawExec), their arguments kept as the driver takes them.
+	raw bool
+	nv  []driver.NamedValue
+	// full is the SQL of a full batch, built once.
+	full string
 }
 
 func newInserter(t *Tx, prefix string, cols int) *inserter {
 	return &inserter{t: t, prefix: prefix, cols: cols, args: make([]any, 0, cols*batchSize)}
 }
 
+// newRawInserter is newInserter for the bulk inserts of a run (see
+// Tx.rawExec).
+func newRawInserter(t *Tx, prefix string, cols int) *inserter {
+	return &inserter{t: t, prefix: prefix, cols: cols, raw: true, nv: make([]driver.NamedValue, 0, cols*batchSize)}
+}
+
+// driverValue is v as a database driver takes it.
+func driverValue(v any) (driver.Value, error) {
+	switch x := v.(type) {
+	case nil, int64, float64, bool, string, []byte:
+		return x, nil
+	case int:
+		return int64(x), nil
+	}
+	return nil, fmt.Errorf("ledger: no database value for %T", v)
+}
+
 // add buffers one row; it writes the batch once full.
 func (in *inserter) add(row ...any) error {
-	in.args = append(in.args, row...)
+	if in.raw {
+		for _, v := range row {
+			dv, err := driverValue(v)
+			if err != nil {
+				return err
+			}
+			in.nv = append(in.nv, driver.NamedValue{Ordinal: len(in.nv) + 1, Value: dv})
+		}
+	} else {
+		in.args = append(in.args, row...)
+	}
 	in.rows++
 	if in.rows == batchSize {
 		return in.flush()
@@ -38,12 +73,26 @@ func (in *inserter) flush() error {
 	if in.rows == 0 {
 		return nil
 	}
-	err := in.t.exec(in.sql(in.rows), in.args...)
+	var err error
+	if in.raw {
+		err = in.t.rawExec(in.sql(in.rows), in.nv)
+		clear(in.nv) // let go of the row's strings
+		in.nv = in.nv[:0]
+	} else {
+		err = in.t.exec(in.sql(in.rows), in.args...)
+	}
 	in.args, in.rows = in.args[:0], 0
 	return err
 }
 
 func (in *inserter) sql(rows int) string {
+	if rows == batchSize && in.full != "" {
+		return in.full
+	}
 	one := "(" + strings.TrimSuffix(strings.Repeat("?,", in.cols), ",") + ")"
-	return in.prefix + strings.TrimSuffix(strings.Repeat(one+",", rows), ",")
+	q := in.prefix + strings.TrimSuffix(strings.Repeat(one+",", rows), ",")
+	if rows == batchSize {
+		in.full = q
+	}
+	return q
 }

@@ -69,7 +69,7 @@ func pd(s string) core.Date {
 // PutDecision records a decided line, on payment paymentID (0: unpaid).
 func (t *Tx) PutDecision(l *core.Line, d *core.Decision, paymentID int64) error {
 	if t.decided == nil {
-		t.decided = newInserter(t, `INSERT OR FAIL INTO lines (run_id, source, row, kind, ref, line_id, plan_id, employee_id, dependent_id, provider_id,
+		t.decided = newRawInserter(t, `INSERT OR FAIL INTO lines (run_id, source, row, kind, ref, line_id, plan_id, employee_id, dependent_id, provider_id,
  care_type, service_date, hours, received_on, charged, units, employee_share, employer_share, status, final_status, reasons, payee_type, payee_id,
  care_day, day_used, placements, steps, payment_id) VALUES `, 28)
 	}
