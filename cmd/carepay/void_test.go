@@ -75,7 +75,7 @@ func TestValidateClearedChecks(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, out, _ := carepay(t, "validate", "--config", "../../config.toml", "--as-of", "2026-04-17", p)
-	if code != exitFailed || out != "cleared.csv:3:amount: want an amount like 123.45 or $1,234.50 (value \"12.3.4\")\n" {
+	if code != exitFailed || out != p+":3:amount: want an amount like 123.45 or $1,234.50 (value \"12.3.4\")\n" {
 		t.Errorf("validate: %d %q", code, out)
 	}
 }
