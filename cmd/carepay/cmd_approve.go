@@ -50,20 +50,13 @@ func runApprove(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return &usageError{"name at least one statement or payment"}
 	}
 	if by == "" {
-		return &usageError{"say who approves with --by NAME (USER is not set, as under cron or in a container), e.g. carepay approve --by jane.doe " + refs[0]}
+		return byRequired("carepay approve --by jane.doe " + refs[0])
 	}
-	cfg, err := c.load()
-	if err != nil {
-		return err
-	}
-	lg, err := c.openExisting(ctx, cfg)
+	_, lg, err := c.openGuarded(ctx, stderr, "approved")
 	if err != nil {
 		return err
 	}
 	defer lg.Close()
-	if err := c.checkOutputs(ctx, cfg, lg, stderr); err != nil {
-		return fmt.Errorf("nothing approved: %w", err)
-	}
 	approved, err := lg.ApproveRefs(ctx, refs, by, time.Now())
 	if err != nil {
 		return err

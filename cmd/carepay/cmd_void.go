@@ -55,20 +55,13 @@ func runVoid(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return &usageError{"--reason must be one line of text"}
 	}
 	if by == "" {
-		return &usageError{"--by is required when USER is not set"}
+		return byRequired(fmt.Sprintf("carepay void --by jane.doe --reason %q %d", reason, number))
 	}
-	cfg, err := c.load()
-	if err != nil {
-		return err
-	}
-	lg, err := c.openExisting(ctx, cfg)
+	_, lg, err := c.openGuarded(ctx, stderr, "voided")
 	if err != nil {
 		return err
 	}
 	defer lg.Close()
-	if err := c.checkOutputs(ctx, cfg, lg, stderr); err != nil {
-		return fmt.Errorf("nothing voided: %w", err)
-	}
 	v, err := lg.VoidCheck(ctx, number, reason, by, time.Now())
 	if err != nil {
 		return err

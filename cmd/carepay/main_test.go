@@ -60,7 +60,7 @@ func TestApproveGuidance(t *testing.T) {
 	}
 	t.Setenv("USER", "")
 	code, _, errs := carepay(t, append([]string{"approve", "ST-P02-2026-03"}, common...)...)
-	if code != exitUsage || !strings.Contains(errs, "say who approves with --by NAME (USER is not set, as under cron or in a container), e.g. carepay approve --by jane.doe ST-P02-2026-03") {
+	if code != exitUsage || !strings.Contains(errs, "say who you are with --by NAME (USER is not set, as under cron or in a container), e.g. carepay approve --by jane.doe ST-P02-2026-03") {
 		t.Errorf("approve without --by or USER: exit %d %q", code, errs)
 	}
 	code, _, errs = carepay(t, append([]string{"approve", "--by", "ops-lead", "INV-1001"}, common...)...)

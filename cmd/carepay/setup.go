@@ -140,6 +140,32 @@ func (c *common) existingLedger(ctx context.Context) (*ledger.Ledger, error) {
 // folder, in the out folders it wrote to, or in payroll's delivery
 // folder. An approval or a new key recorded in a ledger restored from an
 // older copy would be lost, or pay again, once the newer ledger is back.
+// openGuarded loads the config and opens the existing ledger for a
+// command that changes it outside a run (approve, void): a ledger every
+// run would refuse (see checkOutputs) is closed again and refused, the
+// error saying "nothing <done>".
+func (c *common) openGuarded(ctx context.Context, stderr io.Writer, done string) (*config.Config, *ledger.Ledger, error) {
+	cfg, err := c.load()
+	if err != nil {
+		return nil, nil, err
+	}
+	lg, err := c.openExisting(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := c.checkOutputs(ctx, cfg, lg, stderr); err != nil {
+		lg.Close()
+		return nil, nil, fmt.Errorf("nothing %s: %w", done, err)
+	}
+	return cfg, lg, nil
+}
+
+// byRequired is the usage error of a command that records who acts when
+// neither --by nor USER names anyone.
+func byRequired(example string) error {
+	return &usageError{"say who you are with --by NAME (USER is not set, as under cron or in a container), e.g. " + example}
+}
+
 func (c *common) checkOutputs(ctx context.Context, cfg *config.Config, lg *ledger.Ledger, stderr io.Writer) error {
 	w := &wiring{}
 	defer w.Close()
