@@ -62,12 +62,12 @@ func TestRowErrorPlain(t *testing.T) {
 		e    RowError
 		want string
 	}{
-		{"column_and_value", RowError{Column: "amount_charged", Value: "12,3x", Msg: "want an amount like 123.45"},
+		{"column_and_value", core.RowError{Column: "amount_charged", Value: "12,3x", Msg: "want an amount like 123.45"},
 			`Column amount_charged, value "12,3x": want an amount like 123.45.`},
-		{"blank_value", RowError{Column: "service_date", Msg: "is blank; want a date like 2026-03-09"},
+		{"blank_value", core.RowError{Column: "service_date", Msg: "is blank; want a date like 2026-03-09"},
 			"Column service_date: is blank; want a date like 2026-03-09."},
-		{"no_column", RowError{Msg: "the row has 9 fields, the header 11."}, "the row has 9 fields, the header 11."},
-		{"account_masked", RowError{Column: "Account_Number", Value: "123456789", Msg: "want digits only"},
+		{"no_column", core.RowError{Msg: "the row has 9 fields, the header 11."}, "the row has 9 fields, the header 11."},
+		{"account_masked", core.RowError{Column: "Account_Number", Value: "123456789", Msg: "want digits only"},
 			`Column Account_Number, value "****6789": want digits only.`},
 	}
 	for _, tt := range tests {
