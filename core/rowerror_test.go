@@ -59,7 +59,7 @@ func TestRowErrorError(t *testing.T) {
 func TestRowErrorPlain(t *testing.T) {
 	tests := []struct {
 		name string
-		e    RowError
+		e    core.RowError
 		want string
 	}{
 		{"column_and_value", core.RowError{Column: "amount_charged", Value: "12,3x", Msg: "want an amount like 123.45"},
