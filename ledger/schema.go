@@ -332,6 +332,15 @@ CREATE INDEX bank_notices_run ON bank_notices (run_id);
 ALTER TABLE payments ADD COLUMN fallback TEXT NOT NULL DEFAULT '';
 CREATE INDEX payments_ach_payee ON payments (payee_type, payee_id, id) WHERE method IN ('ach', 'prenote');
 `,
+	// 11: a line that could not be read (INVALID_ROW) keeps its first
+	// unreadable value: the column, the value as written (an account
+	// number masked) and what was wrong, so that its letter and the
+	// register's Exceptions sheet can say so. NULL on other lines.
+	11: `
+ALTER TABLE lines ADD COLUMN error_column TEXT;
+ALTER TABLE lines ADD COLUMN error_value TEXT;
+ALTER TABLE lines ADD COLUMN error_msg TEXT;
+`,
 }
 
 // migrationCode runs after the SQL of the migration of the same version,
