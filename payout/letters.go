@@ -310,6 +310,66 @@ func (s *LetterStyle) reasonText(code string, ln *LetterLine) string {
 	return words
 }
 
+// wrapCell breaks text into the lines a cell w wide holds in the current
+// font: between words, else after a hyphen (Anna-|Maria), and a word
+// longer than the cell between characters.
+func wrapCell(pdf *fpdf.Fpdf, text string, w float64) []string {
+	avail := w - 2*pdf.GetCellMargin()
+	if text == "" {
+		return nil
+	}
+	if pdf.GetStringWidth(text) <= avail {
+		return []string{text}
+	}
+	var lines []string
+	cur := ""
+	for _, word := range strings.Fields(text) {
+		for i, part := range splitAfterHyphens(word) {
+			cand := part
+			if cur != "" {
+				cand = cur + part
+				if i == 0 {
+					cand = cur + " " + part
+				}
+			}
+			if pdf.GetStringWidth(cand) <= avail {
+				cur = cand
+				continue
+			}
+			if cur != "" {
+				lines = append(lines, cur)
+			}
+			cur = part
+			for pdf.GetStringWidth(cur) > avail {
+				r := []rune(cur)
+				n := 1
+				for n < len(r) && pdf.GetStringWidth(string(r[:n+1])) <= avail {
+					n++
+				}
+				lines = append(lines, string(r[:n]))
+				cur = string(r[n:])
+			}
+		}
+	}
+	if cur != "" {
+		lines = append(lines, cur)
+	}
+	return lines
+}
+
+// splitAfterHyphens splits a word after each of its inner hyphens.
+func splitAfterHyphens(word string) []string {
+	var parts []string
+	for {
+		i := strings.Index(word, "-")
+		if i < 0 || i == len(word)-1 {
+			return append(parts, word)
+		}
+		parts = append(parts, word[:i+1])
+		word = word[i+1:]
+	}
+}
+
 // pageBottom is where the body of a page ends.
 func pageBottom(pdf *fpdf.Fpdf) float64 {
 	_, h := pdf.GetPageSize()
@@ -350,7 +410,7 @@ func (s *LetterStyle) table(pdf *fpdf.Fpdf, family string, tr func(string) strin
 			ln.EmployeeShare.String(), ln.EmployerShare.String(), ln.Status, strings.Join(why, ", "))
 		n := 1
 		for c := range cols {
-			wrapped[c] = pdf.SplitText(tr(cells[c]), cols[c].w)
+			wrapped[c] = wrapCell(pdf, tr(cells[c]), cols[c].w)
 			n = max(n, len(wrapped[c]))
 		}
 		h := float64(n) * cellLine
@@ -374,7 +434,7 @@ func (s *LetterStyle) table(pdf *fpdf.Fpdf, family string, tr func(string) strin
 		heading := "Why a line was not paid in full (the numbers in the Why column):"
 		textW := pageW - marginL - marginR - noteLabel
 		for i, t := range ns.texts {
-			lines := pdf.SplitText(tr(t), textW)
+			lines := wrapCell(pdf, tr(t), textW)
 			h := float64(len(lines)) * noteLine
 			if i == 0 {
 				h += noteLine + 0.04 // the heading stays with the first note

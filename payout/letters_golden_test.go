@@ -9,7 +9,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -321,3 +323,39 @@ func tableWords(words []word) []word {
 // atMargin reports whether a word starting at x (points) starts at the
 // left margin: a cell's text starts a cell margin (1 mm) right of it.
 func atMargin(x float64) bool { return x > marginL*72-1 && x < marginL*72+4 }
+
+// TestWrapCell checks how a cell's text breaks: whole when it fits,
+// between words, after a hyphen rather than inside a name, and between
+// characters only for a word longer than the cell; no line is wider than
+// the cell and no character is lost.
+func TestWrapCell(t *testing.T) {
+	pdf := newLayoutDoc()
+	pdf.AddPage()
+	pdf.SetFont(fontFamily, "", 8)
+	tests := []struct {
+		text string
+		w    float64
+		want []string
+	}{
+		{"center", 1, []string{"center"}},
+		{"", 1, nil},
+		{"family child care", 0.75, []string{"family child", "care"}},
+		{"Maximiliano-Alejandro", 0.9, []string{"Maximiliano-", "Alejandro"}},
+		{"Ana Maria-Fernanda Castellanos", 1.1, []string{"Ana Maria-", "Fernanda", "Castellanos"}},
+		{"WWWWWWWWWWWWWWWWWWWW", 0.5, nil}, // broken between characters; checked below
+	}
+	for _, tt := range tests {
+		got := wrapCell(pdf, tt.text, tt.w)
+		if tt.want != nil && !slices.Equal(got, tt.want) {
+			t.Errorf("wrapCell(%q, %.2f) = %q, want %q", tt.text, tt.w, got, tt.want)
+		}
+		if tt.text != "" && strings.ReplaceAll(strings.Join(got, ""), " ", "") != strings.ReplaceAll(tt.text, " ", "") {
+			t.Errorf("wrapCell(%q) lost characters: %q", tt.text, got)
+		}
+		for _, l := range got {
+			if pdf.GetStringWidth(l) > tt.w-2*pdf.GetCellMargin()+1e-9 {
+				t.Errorf("wrapCell(%q, %.2f): line %q is wider than the cell", tt.text, tt.w, l)
+			}
+		}
+	}
+}
