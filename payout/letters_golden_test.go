@@ -250,7 +250,7 @@ func checkNoteIndent(t *testing.T, words []word, want int) {
 	})
 	indent := (marginL + noteLabel) * 72
 	label := regexp.MustCompile(`^[0-9]+\.$`)
-	in, labels, page := false, 0, 0
+	in, labels, page, prevY := false, 0, 0, 0.0
 	for _, l := range lines {
 		sort.Slice(l.words, func(i, j int) bool { return l.words[i].XMin < l.words[j].XMin })
 		first := l.words[0]
@@ -261,18 +261,24 @@ func checkNoteIndent(t *testing.T, words []word, want int) {
 			continue
 		}
 		if newPage && l.page > 1 {
+			prevY = l.y
 			continue // the continuation header
 		}
 		if atMargin(first.XMin) {
 			if !label.MatchString(first.Text) {
-				break // the paragraph after the notes
+				if !newPage && l.y-prevY < (noteLine+0.04)*72 {
+					t.Errorf("page %d: a note's line starts at the margin with %q, not at its indent", l.page, first.Text)
+				}
+				break // the paragraph after the notes, set apart by a gap
 			}
+			prevY = l.y
 			labels++
 			if len(l.words) > 1 && l.words[1].XMin < indent-1 {
 				t.Errorf("page %d: note %s starts at %.1f pt, left of the indent %.1f", l.page, first.Text, l.words[1].XMin, indent)
 			}
 			continue
 		}
+		prevY = l.y
 		if first.XMin < indent-1 {
 			t.Errorf("page %d: a note's line starts at %.1f pt with %q, left of the indent %.1f", l.page, first.XMin, first.Text, indent)
 		}
