@@ -365,3 +365,28 @@ func TestWrapCell(t *testing.T) {
 		}
 	}
 }
+
+// TestAddressLines checks the address block: blank parts are left out,
+// never printed as an empty line or a lone comma.
+func TestAddressLines(t *testing.T) {
+	tests := []struct {
+		name string
+		a    core.Address
+		want []string
+	}{
+		{"full", core.Address{Line1: "1 Elm St", Line2: "Apt 3", City: "Troy", State: "NY", PostalCode: "12180"},
+			[]string{"N", "1 Elm St", "Apt 3", "Troy, NY 12180"}},
+		{"none", core.Address{}, []string{"N"}},
+		{"no_state", core.Address{Line1: "1 Elm St", City: "Troy", PostalCode: "12180"}, []string{"N", "1 Elm St", "Troy, 12180"}},
+		{"city_only", core.Address{City: "Troy"}, []string{"N", "Troy"}},
+		{"postal_code_only", core.Address{PostalCode: "12180"}, []string{"N", "12180"}},
+		{"blank_spaces", core.Address{Line1: "  ", City: " ", State: " "}, []string{"N"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := addressLines("N", tt.a); !slices.Equal(got, tt.want) {
+				t.Errorf("addressLines = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
