@@ -67,7 +67,8 @@ func pd(s string) core.Date {
 }
 
 // PutDecision records a decided line, on payment paymentID (0: unpaid),
-// and the first of its unreadable values when it has any.
+// and the first of its unreadable values when it has any (else the fault
+// the rules found in it).
 func (t *Tx) PutDecision(l *core.Line, d *core.Decision, paymentID int64) error {
 	if t.decided == nil {
 		t.decided = newInserter(t, `INSERT OR FAIL INTO lines (run_id, source, row, kind, ref, line_id, plan_id, employee_id, dependent_id, provider_id,
@@ -85,9 +86,12 @@ func (t *Tx) PutDecision(l *core.Line, d *core.Decision, paymentID int64) error 
 		final = string(d.FinalStatus)
 	}
 	var errColumn, errValue, errMsg any
+	fault := d.Fault
 	if len(l.Errors) > 0 {
-		e := l.Errors[0]
-		errColumn, errValue, errMsg = e.Column, core.MaskColumnValue(e.Column, e.Value), e.Msg
+		fault = l.Errors[0]
+	}
+	if fault != nil {
+		errColumn, errValue, errMsg = fault.Column, core.MaskColumnValue(fault.Column, fault.Value), fault.Msg
 	}
 	err := t.decided.add(t.RunID, l.Source, l.Row, string(l.Kind), l.Ref, l.LineID, d.PlanID, l.EmployeeID, l.DependentID, l.ProviderID,
 		l.CareType, l.ServiceDate.String(), hours, dateArg(l.ReceivedOn), int64(l.Charged), d.Units, int64(d.EmployeeShare), int64(d.EmployerShare),

@@ -105,6 +105,13 @@ func TestUnreadableValueKept(t *testing.T) {
 		&core.RowError{File: "f.csv", Row: 2, Column: "hours", Value: "x", Msg: "want hours"})
 	put(3, "D9", &core.RowError{File: "f.csv", Row: 3, Column: "account_number", Value: "123456789", Msg: "want digits only"})
 	put(4, "D1")
+	// A fault the rules found, every value having parsed.
+	fault := core.Line{Kind: core.Invoice, Source: "f.csv", Row: 5, Ref: "INV-2", EmployeeID: "E1", DependentID: "D1", ProviderID: "P1",
+		CareType: "center", ServiceDate: core.NewDate(2026, 3, 2), Charged: 100}
+	if err := tx.PutDecision(&fault, &core.Decision{Status: core.Rejected, Reasons: []core.Reason{core.InvalidRow}, Units: "1",
+		Fault: &core.RowError{Column: "invoice_id", Value: "INV-2", Msg: "the rows of this invoice name 2 employees"}}, 0); err != nil {
+		t.Fatal(err)
+	}
 	runID := tx.RunID
 	if err := tx.Commit(nil); err != nil {
 		t.Fatal(err)
@@ -113,6 +120,7 @@ func TestUnreadableValueKept(t *testing.T) {
 		2: `f.csv:2:amount_charged: want an amount like 123.45 (value "12,3x")`,
 		3: `f.csv:3:account_number: want digits only (value "****6789")`,
 		4: "",
+		5: `f.csv:5:invoice_id: the rows of this invoice name 2 employees (value "INV-2")`,
 	}
 	seen := 0
 	if err := l.RunLines(ctx, runID, func(ln *core.Line, d *core.Decision) error {
@@ -131,12 +139,12 @@ func TestUnreadableValueKept(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if seen != 3 {
-		t.Fatalf("RunLines gave %d lines, want 3", seen)
+	if seen != 4 {
+		t.Fatalf("RunLines gave %d lines, want 4", seen)
 	}
 	err = l.EachEmployeeLetter(ctx, runID, func(_ string, _ *Recipient, rows []LetterRow) error {
-		if len(rows) != 3 {
-			t.Fatalf("%d rows, want 3", len(rows))
+		if len(rows) != 4 {
+			t.Fatalf("%d rows, want 4", len(rows))
 		}
 		for _, r := range rows {
 			if r.DependentKnown != (r.DependentID == "D1") {
