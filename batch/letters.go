@@ -358,7 +358,7 @@ func replaces(back []ledger.ReturnedPayment) string {
 func lineOf(r *ledger.LetterRow) payout.LetterLine {
 	return payout.LetterLine{Date: r.ServiceDate, Employee: r.EmployeeName, Dependent: r.Dependent, CareType: r.CareType,
 		Units: r.Units, Charged: r.Charged, EmployeeShare: r.EmployeeShare, EmployerShare: r.EmployerShare,
-		Status: r.Status, Reasons: r.Reasons}
+		Status: r.Status, Reasons: r.Reasons, RowError: r.RowError}
 }
 
 func (s *letterSource) employee(ctx context.Context, id string, who *ledger.Recipient, rows []ledger.LetterRow) (*payout.Letter, error) {
@@ -379,7 +379,11 @@ func (s *letterSource) employee(ctx context.Context, id string, who *ledger.Reci
 		}
 		if r.PlanID != "" {
 			plan = r.PlanID
-			deps[r.DependentID] = r.Dependent
+			// Only registered dependents have an allowance to show: a line
+			// naming another is rejected DEPENDENT_UNKNOWN, and says so.
+			if r.DependentKnown {
+				deps[r.DependentID] = r.Dependent
+			}
 		}
 	}
 	for _, p := range providers {

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"unicode/utf16"
 
+	"github.com/xuri/excelize/v2"
+
 	"carepay/core"
 )
 
@@ -81,4 +83,68 @@ func pdfText(pdf []byte) string {
 		out = append(out, string(utf16.Decode(u)))
 	}
 	return strings.Join(out, " ")
+}
+
+// TestLetterExplainsEachLine runs a drop with a line whose amount cannot
+// be read and a line for a dependent the roster does not know: the letter
+// marks each line with its own note and names the unreadable column and
+// value, the register's Exceptions sheet says the same, decisions.csv
+// keeps the reason code alone, and the allowance left is told for the
+// registered child only, never for the unknown dependent's ID.
+func TestLetterExplainsEachLine(t *testing.T) {
+	e := newEnv(t)
+	in := drop(t, map[string]string{
+		"01-employees.csv":  reviewEmployees,
+		"02-dependents.csv": reviewDependents,
+		"03-providers.csv":  reviewProviders,
+		"10-statements.csv": statementsHeader + centerDays("S1", "PC", "E1", "D1", []int{2}) +
+			"S1,PC,2026-03,E1,D1,center,2026-03-03,,12.3x\n" +
+			"S1,PC,2026-03,E1,D9999,center,2026-03-04,,100.00\n",
+	})
+	res, err := e.runOn(e.lg, filepath.Join(e.dir, "out"), in, core.NewDate(2026, 3, 31))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(res.OutDir, "letters", "employee-E1.pdf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := pdfText(b)
+	for _, want := range []string{
+		`A value on this line could not be read. Column amount_charged, value "12.3x": want`,
+		"The person cared for is not registered as a dependent of this employee.",
+		"Cal: 19 of 20 days",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the letter does not say %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "D9999:") {
+		t.Errorf("the letter tells an allowance for the unknown dependent D9999:\n%s", text)
+	}
+	csv, err := os.ReadFile(filepath.Join(res.OutDir, "decisions.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(csv), ",rejected,INVALID_ROW,") || strings.Contains(string(csv), "amount_charged") {
+		t.Errorf("decisions.csv should give the code INVALID_ROW alone:\n%s", csv)
+	}
+	f, err := excelize.OpenFile(filepath.Join(res.OutDir, "register.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows("Exceptions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, r := range rows {
+		if len(r) == 7 && strings.HasPrefix(r[6], "INVALID_ROW: ") && strings.Contains(r[6], `Column amount_charged, value "12.3x": want`) {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no Exceptions row names the unreadable amount: %q", rows)
+	}
 }

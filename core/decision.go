@@ -83,6 +83,13 @@ type Decision struct {
 	// Explanation is the rule-by-rule account of the decision for
 	// `explain`, one step a line.
 	Explanation string
+
+	// Fault is, for a line the rules found INVALID_ROW though every value
+	// parsed (an invoice naming two employees, a line of the wrong kind
+	// for the plan), the column at fault and what was wrong, in the words
+	// of a RowError; nil otherwise. Values that did not parse are in the
+	// line's Errors.
+	Fault *RowError
 }
 
 // ReasonList joins the reasons with ";" as decisions.csv writes them.

@@ -52,3 +52,29 @@ func TestRowErrorError(t *testing.T) {
 		})
 	}
 }
+
+// TestRowErrorPlain checks the words a letter and the register give an
+// unreadable value: its column, its value (an account number masked) and
+// what was wrong, as one sentence.
+func TestRowErrorPlain(t *testing.T) {
+	tests := []struct {
+		name string
+		e    core.RowError
+		want string
+	}{
+		{"column_and_value", core.RowError{Column: "amount_charged", Value: "12,3x", Msg: "want an amount like 123.45"},
+			`Column amount_charged, value "12,3x": want an amount like 123.45.`},
+		{"blank_value", core.RowError{Column: "service_date", Msg: "is blank; want a date like 2026-03-09"},
+			"Column service_date: is blank; want a date like 2026-03-09."},
+		{"no_column", core.RowError{Msg: "the row has 9 fields, the header 11."}, "the row has 9 fields, the header 11."},
+		{"account_masked", core.RowError{Column: "Account_Number", Value: "123456789", Msg: "want digits only"},
+			`Column Account_Number, value "****6789": want digits only.`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.e.Plain(); got != tt.want {
+				t.Errorf("Plain() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

@@ -28,6 +28,12 @@ type LetterRow struct {
 	Reasons                  []string
 	CareDay, DayUsed         bool
 	Placements               int
+	// DependentKnown: the dependent is registered to the employee (else
+	// Dependent holds the ID the line named).
+	DependentKnown bool
+	// RowError is the first unreadable value of a line that could not be
+	// read (INVALID_ROW); nil otherwise.
+	RowError *core.RowError
 }
 
 // Prior returns the row as the rules count it.
@@ -51,7 +57,8 @@ type Recipient struct {
 
 const letterColumns = `l.id, l.employee_id, COALESCE(e.first_name || ' ' || e.last_name, l.employee_id), l.dependent_id, COALESCE(d.first_name, l.dependent_id),
  l.plan_id, l.provider_id, l.payee_type, l.payee_id, COALESCE(l.payment_id, 0), l.service_date, l.care_type, l.units, l.charged,
- l.employee_share, l.employer_share, l.status, l.reasons, l.care_day, l.day_used, l.placements`
+ l.employee_share, l.employer_share, l.status, l.reasons, l.care_day, l.day_used, l.placements, d.first_name IS NOT NULL,
+ COALESCE(l.error_column, ''), COALESCE(l.error_value, ''), l.error_msg`
 
 const recipientColumns = `, e.employee_id IS NOT NULL, COALESCE(e.address_line1,''), COALESCE(e.address_line2,''), COALESCE(e.city,''),
  COALESCE(e.state,''), COALESCE(e.postal_code,''), COALESCE(e.email,''), COALESCE(e.other_benefits,0)`
@@ -75,8 +82,11 @@ func (l *Ledger) letterRows(ctx context.Context, query string, args []any, key f
 		var r LetterRow
 		var date, reasons string
 		var charged, es, er, other int64
+		var re core.RowError
+		var msg sql.NullString
 		dest := []any{&r.ID, &r.EmployeeID, &r.EmployeeName, &r.DependentID, &r.Dependent, &r.PlanID, &r.ProviderID, &r.PayeeType, &r.PayeeID,
-			&r.PaymentID, &date, &r.CareType, &r.Units, &charged, &es, &er, &r.Status, &reasons, &r.CareDay, &r.DayUsed, &r.Placements}
+			&r.PaymentID, &date, &r.CareType, &r.Units, &charged, &es, &er, &r.Status, &reasons, &r.CareDay, &r.DayUsed, &r.Placements,
+			&r.DependentKnown, &re.Column, &re.Value, &msg}
 		if rcp {
 			a := &next.Address
 			dest = append(dest, &next.InRoster, &a.Line1, &a.Line2, &a.City, &a.State, &a.PostalCode, &next.Email, &other)
@@ -87,6 +97,10 @@ func (l *Ledger) letterRows(ctx context.Context, query string, args []any, key f
 		r.ServiceDate, r.Charged, r.EmployeeShare, r.EmployerShare = pd(date), core.Cents(charged), core.Cents(es), core.Cents(er)
 		if reasons != "" {
 			r.Reasons = strings.Split(reasons, ";")
+		}
+		if msg.Valid {
+			re.Msg = msg.String
+			r.RowError = &re
 		}
 		k := key(&r)
 		if k != cur || len(group) == 0 {

@@ -66,12 +66,14 @@ func pd(s string) core.Date {
 	return d
 }
 
-// PutDecision records a decided line, on payment paymentID (0: unpaid).
+// PutDecision records a decided line, on payment paymentID (0: unpaid),
+// and the first of its unreadable values when it has any (else the fault
+// the rules found in it).
 func (t *Tx) PutDecision(l *core.Line, d *core.Decision, paymentID int64) error {
 	if t.decided == nil {
 		t.decided = newRawInserter(t, `INSERT OR FAIL INTO lines (run_id, source, row, kind, ref, line_id, plan_id, employee_id, dependent_id, provider_id,
  care_type, service_date, hours, received_on, charged, units, employee_share, employer_share, status, final_status, reasons, payee_type, payee_id,
- care_day, day_used, placements, steps, payment_id) VALUES `, 28)
+ care_day, day_used, placements, steps, payment_id, error_column, error_value, error_msg) VALUES `, 31)
 	}
 	var hours, final, payment any
 	if paymentID != 0 {
@@ -83,9 +85,18 @@ func (t *Tx) PutDecision(l *core.Line, d *core.Decision, paymentID int64) error 
 	if d.FinalStatus != "" {
 		final = string(d.FinalStatus)
 	}
+	var errColumn, errValue, errMsg any
+	fault := d.Fault
+	if len(l.Errors) > 0 {
+		fault = l.Errors[0]
+	}
+	if fault != nil {
+		errColumn, errValue, errMsg = fault.Column, core.MaskColumnValue(fault.Column, fault.Value), fault.Msg
+	}
 	err := t.decided.add(t.RunID, l.Source, l.Row, string(l.Kind), l.Ref, l.LineID, d.PlanID, l.EmployeeID, l.DependentID, l.ProviderID,
 		l.CareType, l.ServiceDate.String(), hours, dateArg(l.ReceivedOn), int64(l.Charged), d.Units, int64(d.EmployeeShare), int64(d.EmployerShare),
-		string(d.Status), final, d.ReasonList(), d.PayeeType, d.PayeeID, d.CareDay, d.DayUsed, d.Placements, d.Explanation, payment)
+		string(d.Status), final, d.ReasonList(), d.PayeeType, d.PayeeID, d.CareDay, d.DayUsed, d.Placements, d.Explanation, payment,
+		errColumn, errValue, errMsg)
 	if err != nil {
 		return fmt.Errorf("recording decision for %s row %d: %w", l.Source, l.Row, err)
 	}

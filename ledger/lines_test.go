@@ -72,3 +72,96 @@ func TestInvoicesSeen(t *testing.T) {
 		t.Errorf("seen %d invoices: %v %v %v %v %v", len(seen), seen["INV-partly"], seen["INV-699"], seen["INV-rejected"], seen["ST-1"], seen["INV-this-run"])
 	}
 }
+
+// TestUnreadableValueKept checks that a line that could not be read keeps
+// its first unreadable value (column, value, what was wrong) for the
+// register and the letters, an account number masked before it is
+// stored, while other lines carry none; and that a letter's rows say
+// whether the dependent is registered.
+func TestUnreadableValueKept(t *testing.T) {
+	l := open(t, filepath.Join(t.TempDir(), "l.db"))
+	ctx := context.Background()
+	tx, err := l.Begin(ctx, core.NewDate(2026, 4, 10), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.PutDependent(&core.Dependent{EmployeeID: "E1", ID: "D1", FirstName: "Ada", LastName: "Lee", BirthDate: core.NewDate(2020, 1, 1),
+		Relationship: "child"}); err != nil {
+		t.Fatal(err)
+	}
+	put := func(row int, dep string, errs ...*core.RowError) {
+		t.Helper()
+		ln := core.Line{Kind: core.Invoice, Source: "f.csv", Row: row, Ref: "INV-1", EmployeeID: "E1", DependentID: dep, ProviderID: "P1",
+			CareType: "center", ServiceDate: core.NewDate(2026, 3, 2), Charged: 100, Errors: errs}
+		d := core.Decision{Status: core.Rejected, Reasons: []core.Reason{core.InvalidRow}, Units: "1"}
+		if len(errs) == 0 {
+			d = core.Decision{Status: core.Approved, PlanID: "jitc-invoice", Units: "1", PayeeType: "provider", PayeeID: "P1"}
+		}
+		if err := tx.PutDecision(&ln, &d, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(2, "D1", &core.RowError{File: "f.csv", Row: 2, Column: "amount_charged", Value: "12,3x", Msg: "want an amount like 123.45"},
+		&core.RowError{File: "f.csv", Row: 2, Column: "hours", Value: "x", Msg: "want hours"})
+	put(3, "D9", &core.RowError{File: "f.csv", Row: 3, Column: "account_number", Value: "123456789", Msg: "want digits only"})
+	put(4, "D1")
+	// A fault the rules found, every value having parsed.
+	fault := core.Line{Kind: core.Invoice, Source: "f.csv", Row: 5, Ref: "INV-2", EmployeeID: "E1", DependentID: "D1", ProviderID: "P1",
+		CareType: "center", ServiceDate: core.NewDate(2026, 3, 2), Charged: 100}
+	if err := tx.PutDecision(&fault, &core.Decision{Status: core.Rejected, Reasons: []core.Reason{core.InvalidRow}, Units: "1",
+		Fault: &core.RowError{Column: "invoice_id", Value: "INV-2", Msg: "the rows of this invoice name 2 employees"}}, 0); err != nil {
+		t.Fatal(err)
+	}
+	runID := tx.RunID
+	if err := tx.Commit(nil); err != nil {
+		t.Fatal(err)
+	}
+	want := map[int]string{
+		2: `f.csv:2:amount_charged: want an amount like 123.45 (value "12,3x")`,
+		3: `f.csv:3:account_number: want digits only (value "****6789")`,
+		4: "",
+		5: `f.csv:5:invoice_id: the rows of this invoice name 2 employees (value "INV-2")`,
+	}
+	seen := 0
+	if err := l.RunLines(ctx, runID, func(ln *core.Line, d *core.Decision) error {
+		seen++
+		got := ""
+		if len(ln.Errors) > 1 {
+			t.Errorf("row %d: %d errors kept, want the first", ln.Row, len(ln.Errors))
+		}
+		if len(ln.Errors) > 0 {
+			got = ln.Errors[0].Error()
+		}
+		if got != want[ln.Row] {
+			t.Errorf("row %d: error %q, want %q", ln.Row, got, want[ln.Row])
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if seen != 4 {
+		t.Fatalf("RunLines gave %d lines, want 4", seen)
+	}
+	err = l.EachEmployeeLetter(ctx, runID, func(_ string, _ *Recipient, rows []LetterRow) error {
+		if len(rows) != 4 {
+			t.Fatalf("%d rows, want 4", len(rows))
+		}
+		for _, r := range rows {
+			if r.DependentKnown != (r.DependentID == "D1") {
+				t.Errorf("dependent %s: DependentKnown %v", r.DependentID, r.DependentKnown)
+			}
+			switch {
+			case r.RowError == nil && r.Status == "rejected":
+				t.Errorf("rejected row of %s lost its unreadable value", r.DependentID)
+			case r.RowError != nil && r.Status != "rejected":
+				t.Errorf("row %+v carries an unreadable value", r)
+			case r.RowError != nil && r.DependentID == "D9" && r.RowError.Plain() != `Column account_number, value "****6789": want digits only.`:
+				t.Errorf("D9: %q", r.RowError.Plain())
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -104,11 +104,13 @@ type querier interface {
 }
 
 const outputColumns = `source, row, kind, ref, plan_id, employee_id, dependent_id, provider_id, care_type, service_date,
- units, charged, employee_share, employer_share, status, reasons, payee_type, payee_id`
+ units, charged, employee_share, employer_share, status, reasons, payee_type, payee_id,
+ COALESCE(error_column, ''), COALESCE(error_value, ''), error_msg`
 
 // RunLines calls fn for every line a run reports: first the held lines
 // released in it (with their final status), then the lines it decided, in
-// decision order.
+// decision order. A line that could not be read carries its first
+// unreadable value in Errors.
 func (l *Ledger) RunLines(ctx context.Context, id string, fn func(*core.Line, *core.Decision) error) error {
 	if err := scanLines(ctx, l.db, `WHERE released_run = ? ORDER BY id`, fn, id); err != nil {
 		return err
@@ -136,9 +138,15 @@ func scanLines(ctx context.Context, q querier, where string, fn func(*core.Line,
 		var d core.Decision
 		var kind, date, status, reasons string
 		var charged, es, er int64
+		var re core.RowError
+		var msg sql.NullString
 		if err := rows.Scan(&ln.Source, &ln.Row, &kind, &ln.Ref, &d.PlanID, &ln.EmployeeID, &ln.DependentID, &ln.ProviderID, &ln.CareType, &date,
-			&d.Units, &charged, &es, &er, &status, &reasons, &d.PayeeType, &d.PayeeID); err != nil {
+			&d.Units, &charged, &es, &er, &status, &reasons, &d.PayeeType, &d.PayeeID, &re.Column, &re.Value, &msg); err != nil {
 			return fmt.Errorf("reading lines: %w", err)
+		}
+		if msg.Valid {
+			re.File, re.Row, re.Msg = ln.Source, ln.Row, msg.String
+			ln.Errors = []*core.RowError{&re}
 		}
 		ln.Kind, ln.ServiceDate, ln.Charged = core.LineKind(kind), pd(date), core.Cents(charged)
 		d.EmployeeShare, d.EmployerShare, d.Status = core.Cents(es), core.Cents(er), core.Status(status)

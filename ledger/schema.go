@@ -367,6 +367,15 @@ CREATE TABLE check_notices (
 );
 CREATE INDEX check_notices_run ON check_notices (run_id);
 `,
+	// 12: a line that could not be read (INVALID_ROW) keeps its first
+	// unreadable value: the column, the value as written (an account
+	// number masked) and what was wrong, so that its letter and the
+	// register's Exceptions sheet can say so. NULL on other lines.
+	12: `
+ALTER TABLE lines ADD COLUMN error_column TEXT;
+ALTER TABLE lines ADD COLUMN error_value TEXT;
+ALTER TABLE lines ADD COLUMN error_msg TEXT;
+`,
 }
 
 // migrationCode runs after the SQL of the migration of the same version,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"sync"
 	"text/template"
@@ -44,6 +45,9 @@ type LetterLine struct {
 	EmployerShare core.Cents
 	Status        string
 	Reasons       []string // codes
+	// RowError is, for a line that could not be read (INVALID_ROW), the
+	// first value at fault: its column and what was wrong. nil otherwise.
+	RowError *core.RowError
 }
 
 // LetterPayment is a payment the letter announces.
@@ -182,7 +186,7 @@ func (s *LetterStyle) texts(l *Letter) (map[string]string, error) {
 // layout draws the letter on pdf (a template of the renderer's document);
 // every text goes through tr, which keeps what the fonts can print.
 func (s *LetterStyle) layout(pdf *fpdf.Fpdf, family string, tr func(string) string, l *Letter, texts map[string]string) {
-	pdf.SetMargins(marginL, 0.5, 0.75)
+	pdf.SetMargins(marginL, 0.5, marginR)
 	pdf.SetAutoPageBreak(true, 0.75)
 	pdf.SetFont(family, "", 9)
 	pdf.SetXY(0.5, 0.5)
@@ -190,6 +194,16 @@ func (s *LetterStyle) layout(pdf *fpdf.Fpdf, family string, tr func(string) stri
 		pdf.SetX(0.5)
 		pdf.CellFormat(3.5, 0.16, tr(r), "", 1, "L", false, 0, "")
 	}
+	// Pages after the first say whose letter they continue.
+	pdf.SetHeaderFunc(func() {
+		if pdf.PageNo() < 2 {
+			return
+		}
+		pdf.SetFont(family, "", 8)
+		pdf.SetXY(marginL, 0.5)
+		pdf.CellFormat(0, 0.16, tr(fmt.Sprintf("%s - %s - page %d", l.Name, texts["subject"], pdf.PageNo())), "", 1, "L", false, 0, "")
+		pdf.Ln(0.12)
+	})
 	pdf.SetFont(family, "", 11)
 	pdf.SetXY(marginL, windowTop)
 	for _, r := range addressLines(l.Name, l.Address) {
@@ -216,77 +230,233 @@ func (s *LetterStyle) layout(pdf *fpdf.Fpdf, family string, tr func(string) stri
 	para(texts["closing"])
 }
 
+// addressLines returns the address block: the name, then the address
+// lines that are not blank, so that a recipient with no address on file
+// gets their name alone, never a line holding a lone comma.
 func addressLines(name string, a core.Address) []string {
-	out := []string{name, a.Line1}
-	if a.Line2 != "" {
-		out = append(out, a.Line2)
+	out := []string{name}
+	for _, s := range []string{a.Line1, a.Line2} {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
 	}
-	return append(out, strings.TrimSpace(fmt.Sprintf("%s, %s %s", a.City, a.State, a.PostalCode)))
+	city := strings.TrimSpace(a.City)
+	region := strings.TrimSpace(strings.TrimSpace(a.State) + " " + strings.TrimSpace(a.PostalCode))
+	switch {
+	case city != "" && region != "":
+		out = append(out, city+", "+region)
+	case city != "" || region != "":
+		out = append(out, city+region)
+	}
+	return out
 }
 
-// table draws the lines and then the plain words of their reasons.
+// letterColumn is one column of a letter's table of lines.
+type letterColumn struct {
+	title string
+	w     float64 // inches
+	align string
+}
+
+// tableColumns returns the columns of a letter's table of lines. They fit
+// between the margins (tableRightEdge); a cell too long for its column
+// wraps onto more lines of the same row instead of running into the next.
+func tableColumns(kind string) []letterColumn {
+	if kind == core.PayeeProvider {
+		return []letterColumn{{"Date", 0.72, "L"}, {"Employee", 1.1, "L"}, {"For", 0.7, "L"}, {"Care", 0.95, "L"}, {"Units", 0.45, "R"},
+			{"Charged", 0.65, "R"}, {"Family", 0.6, "R"}, {"Paid", 0.65, "R"}, {"Status", 0.62, "L"}, {"Why", 0.4, "L"}}
+	}
+	return []letterColumn{{"Date", 0.75, "L"}, {"For", 1.0, "L"}, {"Care", 1.15, "L"}, {"Units", 0.5, "R"}, {"Charged", 0.7, "R"},
+		{"You pay", 0.7, "R"}, {"Employer", 0.7, "R"}, {"Status", 0.75, "L"}, {"Why", 0.5, "L"}}
+}
+
+const (
+	marginR   = 0.75
+	cellLine  = 0.16 // a line of text in the table
+	noteLine  = 0.17 // a line of a note under it
+	noteLabel = 0.3  // the width of a note's number; its text hangs beside it
+)
+
+// notes numbers the explanations under a letter's table: each distinct
+// text once, numbered in the order lines first cite it.
+type notes struct {
+	texts []string
+	num   map[string]int
+}
+
+func (n *notes) cite(text string) int {
+	if k, ok := n.num[text]; ok {
+		return k
+	}
+	if n.num == nil {
+		n.num = map[string]int{}
+	}
+	n.texts = append(n.texts, text)
+	n.num[text] = len(n.texts)
+	return len(n.texts)
+}
+
+// reasonText is the explanation of one reason of a line: the plain words
+// of its code and, for a line that could not be read, which value and what
+// was wrong with it.
+func (s *LetterStyle) reasonText(code string, ln *LetterLine) string {
+	words := s.ReasonWords[code]
+	if words == "" {
+		words = code
+	}
+	if code == string(core.InvalidRow) && ln.RowError != nil {
+		words = strings.TrimSpace(words + " " + ln.RowError.Plain())
+	}
+	return words
+}
+
+// wrapCell breaks text into the lines a cell w wide holds in the current
+// font: between words, else after a hyphen (Anna-|Maria), and a word
+// longer than the cell between characters.
+func wrapCell(pdf *fpdf.Fpdf, text string, w float64) []string {
+	avail := w - 2*pdf.GetCellMargin()
+	if text == "" {
+		return nil
+	}
+	if pdf.GetStringWidth(text) <= avail {
+		return []string{text}
+	}
+	var lines []string
+	cur := ""
+	for _, word := range strings.Fields(text) {
+		for i, part := range splitAfterHyphens(word) {
+			cand := part
+			if cur != "" {
+				cand = cur + part
+				if i == 0 {
+					cand = cur + " " + part
+				}
+			}
+			if pdf.GetStringWidth(cand) <= avail {
+				cur = cand
+				continue
+			}
+			if cur != "" {
+				lines = append(lines, cur)
+			}
+			cur = part
+			for pdf.GetStringWidth(cur) > avail {
+				r := []rune(cur)
+				n := 1
+				for n < len(r) && pdf.GetStringWidth(string(r[:n+1])) <= avail {
+					n++
+				}
+				lines = append(lines, string(r[:n]))
+				cur = string(r[n:])
+			}
+		}
+	}
+	if cur != "" {
+		lines = append(lines, cur)
+	}
+	return lines
+}
+
+// splitAfterHyphens splits a word after each of its inner hyphens.
+func splitAfterHyphens(word string) []string {
+	var parts []string
+	for {
+		i := strings.Index(word, "-")
+		if i < 0 || i == len(word)-1 {
+			return append(parts, word)
+		}
+		parts = append(parts, word[:i+1])
+		word = word[i+1:]
+	}
+}
+
+// pageBottom is where the body of a page ends.
+func pageBottom(pdf *fpdf.Fpdf) float64 {
+	_, h := pdf.GetPageSize()
+	_, m := pdf.GetAutoPageBreak()
+	return h - m
+}
+
+// table draws the lines, each marked in its Why column with the numbers
+// of the notes that explain it, and then the numbered notes. A row or a
+// note that would not fit on the page starts the next one, where the
+// table's header is repeated and a note keeps its hanging indent.
 func (s *LetterStyle) table(pdf *fpdf.Fpdf, family string, tr func(string) string, l *Letter) {
-	type col struct {
-		title string
-		w     float64
-		align string
-	}
-	cols := []col{{"Date", 0.8, "L"}, {"For", 0.9, "L"}, {"Care", 1.1, "L"}, {"Units", 0.5, "R"}, {"Charged", 0.8, "R"},
-		{"You pay", 0.8, "R"}, {"Employer", 0.8, "R"}, {"Status", 1.2, "L"}}
-	if l.Kind == core.PayeeProvider {
-		cols[1].title, cols[5].title, cols[6].title = "Employee", "Family", "Paid"
-	}
-	pdf.SetFont(family, "B", 8)
-	for _, c := range cols {
-		pdf.CellFormat(c.w, 0.2, c.title, "B", 0, c.align, false, 0, "")
-	}
-	pdf.Ln(-1)
-	pdf.SetFont(family, "", 8)
-	seen := map[string]bool{}
-	var reasons []string
-	for _, ln := range l.Lines {
-		who := ln.Dependent
-		if l.Kind == core.PayeeProvider {
-			who = ln.Employee + " " + ln.Dependent
-		}
-		status := ln.Status
-		if len(ln.Reasons) > 0 {
-			status += " *"
-		}
-		cells := []string{ln.Date.String(), who, strings.ReplaceAll(ln.CareType, "_", " "), ln.Units, ln.Charged.String(),
-			ln.EmployeeShare.String(), ln.EmployerShare.String(), status}
-		for i, c := range cols {
-			pdf.CellFormat(c.w, 0.18, tr(cutRunes(cells[i], 22)), "", 0, c.align, false, 0, "")
+	cols := tableColumns(l.Kind)
+	header := func() {
+		pdf.SetFont(family, "B", 8)
+		pdf.SetX(marginL)
+		for _, c := range cols {
+			pdf.CellFormat(c.w, 0.2, c.title, "B", 0, c.align, false, 0, "")
 		}
 		pdf.Ln(-1)
+		pdf.SetFont(family, "", 8)
+	}
+	header()
+	var ns notes
+	cells := make([]string, len(cols))
+	wrapped := make([][]string, len(cols))
+	for i := range l.Lines {
+		ln := &l.Lines[i]
+		var why []string
 		for _, r := range ln.Reasons {
-			if !seen[r] {
-				seen[r] = true
-				reasons = append(reasons, r)
-			}
+			why = append(why, strconv.Itoa(ns.cite(s.reasonText(r, ln))))
 		}
+		cells = append(cells[:0], ln.Date.String())
+		if l.Kind == core.PayeeProvider {
+			cells = append(cells, ln.Employee)
+		}
+		cells = append(cells, ln.Dependent, strings.ReplaceAll(ln.CareType, "_", " "), ln.Units, ln.Charged.String(),
+			ln.EmployeeShare.String(), ln.EmployerShare.String(), ln.Status, strings.Join(why, ", "))
+		n := 1
+		for c := range cols {
+			wrapped[c] = wrapCell(pdf, tr(cells[c]), cols[c].w)
+			n = max(n, len(wrapped[c]))
+		}
+		h := float64(n) * cellLine
+		if pdf.GetY()+h > pageBottom(pdf) {
+			pdf.AddPage()
+			header()
+		}
+		y, x := pdf.GetY(), marginL
+		for c, col := range cols {
+			for j, t := range wrapped[c] {
+				pdf.SetXY(x, y+float64(j)*cellLine)
+				pdf.CellFormat(col.w, cellLine, t, "", 0, col.align, false, 0, "")
+			}
+			x += col.w
+		}
+		pdf.SetXY(marginL, y+h)
 	}
 	pdf.Ln(0.08)
-	if len(reasons) > 0 {
-		pdf.SetFont(family, "", 8)
-		pdf.MultiCell(0, 0.16, "* Why a line was not paid in full:", "", "L", false)
-		for _, r := range reasons {
-			words := s.ReasonWords[r]
-			if words == "" {
-				words = r
+	if len(ns.texts) > 0 {
+		pdf.SetFont(family, "", 9)
+		heading := "Why a line was not paid in full (the numbers in the Why column):"
+		textW := pageW - marginL - marginR - noteLabel
+		for i, t := range ns.texts {
+			lines := wrapCell(pdf, tr(t), textW)
+			h := float64(len(lines)) * noteLine
+			if i == 0 {
+				h += noteLine + 0.04 // the heading stays with the first note
 			}
-			pdf.MultiCell(0, 0.16, tr("- "+words), "", "L", false)
+			if pdf.GetY()+h > pageBottom(pdf) {
+				pdf.AddPage()
+			}
+			if i == 0 {
+				pdf.SetX(marginL)
+				pdf.CellFormat(0, noteLine, heading, "", 1, "L", false, 0, "")
+				pdf.Ln(0.04)
+			}
+			y := pdf.GetY()
+			pdf.SetXY(marginL, y)
+			pdf.CellFormat(noteLabel, noteLine, strconv.Itoa(i+1)+".", "", 0, "L", false, 0, "")
+			for j, t := range lines {
+				pdf.SetXY(marginL+noteLabel, y+float64(j)*noteLine)
+				pdf.CellFormat(textW, noteLine, t, "", 0, "L", false, 0, "")
+			}
+			pdf.SetXY(marginL, y+float64(len(lines))*noteLine)
 		}
 		pdf.Ln(0.08)
 	}
 	pdf.SetFont(family, "", 10)
-}
-
-// cutRunes keeps at most n characters of s, never splitting one.
-func cutRunes(s string, n int) string {
-	r := []rune(s)
-	if len(r) > n {
-		return string(r[:n])
-	}
-	return s
 }

@@ -163,6 +163,10 @@ func writeRegister(out io.Writer, r Register, maxRows int) error {
 			why.WriteString(string(code))
 			why.WriteString(": ")
 			why.WriteString(r.ReasonWords[string(code)])
+			if code == core.InvalidRow && len(l.Errors) > 0 {
+				why.WriteByte(' ')
+				why.WriteString(l.Errors[0].Plain())
+			}
 		}
 		return exceptions.write("line "+string(d.Status), l.Source, l.Row, l.Ref, l.EmployeeID, l.Charged-d.EmployerShare, why.String())
 	})

@@ -21,6 +21,9 @@ func TestRegisterSheetsMoneyAndFormulaSafety(t *testing.T) {
 			core.Decision{Status: core.Rejected, Reasons: []core.Reason{core.Late}, EmployeeShare: 12050}},
 		{core.Line{Source: "a.csv", Row: 3, Kind: core.Statement, Ref: "S1", EmployeeID: "@E2", Charged: 10000},
 			core.Decision{Status: core.Approved, EmployerShare: 8000, EmployeeShare: 2000}},
+		{core.Line{Source: "a.csv", Row: 4, Kind: core.Statement, Ref: "S1", EmployeeID: "E3",
+			Errors: []*core.RowError{{File: "a.csv", Row: 4, Column: "amount_charged", Value: "12,3x", Msg: "want an amount like 123.45"}}},
+			core.Decision{Status: core.Rejected, Reasons: []core.Reason{core.InvalidRow}}},
 	}
 	r := Register{
 		Date:     core.NewDate(2026, 4, 10),
@@ -35,7 +38,7 @@ func TestRegisterSheetsMoneyAndFormulaSafety(t *testing.T) {
 			}
 			return nil
 		},
-		ReasonWords: map[string]string{"LATE": "The claim arrived after the deadline for submission."},
+		ReasonWords: map[string]string{"LATE": "The claim arrived after the deadline for submission.", "INVALID_ROW": "A value on this line could not be read."},
 		LettersHeld: []string{"provider P4"},
 	}
 	var buf bytes.Buffer
@@ -59,6 +62,10 @@ func TestRegisterSheetsMoneyAndFormulaSafety(t *testing.T) {
 		{"Exceptions", "A2", "payment held"},
 		{"Exceptions", "A3", "letter held"},
 		{"Exceptions", "G4", "LATE: The claim arrived after the deadline for submission."},
+		// An unreadable line says which value and what was wrong;
+		// Decisions keeps the code alone.
+		{"Exceptions", "G5", `INVALID_ROW: A value on this line could not be read. Column amount_charged, value "12,3x": want an amount like 123.45.`},
+		{"Decisions", "P4", "INVALID_ROW"},
 	} {
 		got, err := f.GetCellValue(c.sheet, c.cell)
 		if err != nil || got != c.want {

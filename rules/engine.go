@@ -101,6 +101,8 @@ func (e *Engine) decide(x *decider) error {
 		}
 		if inv.Employees > 1 || inv.Providers > 1 {
 			x.fail(core.InvalidRow, "the rows of invoice %s name %d employees and %d providers; an invoice is for one employee and one provider", l.Ref, inv.Employees, inv.Providers)
+			x.d.Fault = &core.RowError{File: l.Source, Row: l.Row, Column: "invoice_id", Value: l.Ref,
+				Msg: fmt.Sprintf("the rows of this invoice name %d employees and %d providers; an invoice is for one employee and one provider", inv.Employees, inv.Providers)}
 			return nil
 		}
 	}
@@ -120,6 +122,8 @@ func (e *Engine) decide(x *decider) error {
 	x.d.PlanID = p.ID
 	if p.Lines != string(l.Kind) {
 		x.fail(core.InvalidRow, "plan %s pays from %ss, not %ss", p.ID, p.Lines, l.Kind)
+		x.d.Fault = &core.RowError{File: l.Source, Row: l.Row, Column: "employee_id", Value: l.EmployeeID,
+			Msg: fmt.Sprintf("the employee's plan pays from %ss, not %ss", p.Lines, l.Kind)}
 		return nil
 	}
 	x.step("plan %s (%s)", p.ID, p.Kind)

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"carepay/core"
@@ -214,5 +215,39 @@ func TestDecideHistoryError(t *testing.T) {
 	e := NewEngine(referencePlans(), w.reg, w.hist)
 	if _, err := e.Decide(bl("K1", "center", "2026-03-02", "", "150.00"), nil); !errors.Is(err, w.hist.err) {
 		t.Fatalf("Decide with a failing History: error %v, want one wrapping %v", err, w.hist.err)
+	}
+}
+
+// TestInvalidRowFault checks that a line the rules find INVALID_ROW
+// though every value parsed says which column is at fault and why, for
+// its letter; a line whose value did not parse leaves that to its Errors.
+func TestInvalidRowFault(t *testing.T) {
+	w := newWorld()
+	e := NewEngine(referencePlans(), w.reg, w.hist)
+	decide := func(l *core.Line, inv *core.InvoiceSummary) core.Decision {
+		t.Helper()
+		d, err := e.Decide(l, inv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !d.Has(core.InvalidRow) {
+			t.Fatalf("%s %s: reasons %v, want INVALID_ROW", l.Kind, l.Ref, d.Reasons)
+		}
+		return d
+	}
+	two := invoice("INV-2", "E-J2", "J1", "P1", "center", "2026-03-03", "", "100.00")
+	d := decide(two, &core.InvoiceSummary{Ref: "INV-2", Employees: 2, Providers: 1, FirstSeq: two.Seq})
+	if d.Fault == nil || d.Fault.Column != "invoice_id" || d.Fault.Value != "INV-2" ||
+		!strings.Contains(d.Fault.Msg, "name 2 employees and 1 providers") {
+		t.Errorf("invoice naming two employees: fault %+v", d.Fault)
+	}
+	wrongKind := invoice("INV-3", "E-B", "K1", "P1", "center", "2026-03-02", "", "150.00")
+	d = decide(wrongKind, &core.InvoiceSummary{Ref: "INV-3", Employees: 1, Providers: 1, FirstSeq: wrongKind.Seq})
+	if d.Fault == nil || d.Fault.Column != "employee_id" || d.Fault.Value != "E-B" ||
+		d.Fault.Msg != "the employee's plan pays from statements, not invoices" {
+		t.Errorf("invoice for a statement plan: fault %+v", d.Fault)
+	}
+	if d := decide(bl("K1", "center", "2026-03-02", "", "150.00", rowError("service_date", "3/32/2026")), nil); d.Fault != nil {
+		t.Errorf("a value that did not parse: fault %+v, want none (the line's Errors say it)", d.Fault)
 	}
 }
