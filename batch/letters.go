@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -33,6 +34,9 @@ type LetterReport struct {
 	// NoAddress lists letters written but held from the print batch: the
 	// recipient has no postal address.
 	NoAddress []string
+	// Transliterated lists letters in which a name or address held
+	// characters no letter font has, written in Latin letters instead.
+	Transliterated []string
 }
 
 // writeLetters writes letters/<kind>-<id>.pdf for every employee with a
@@ -75,6 +79,10 @@ func writeLetters(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, op
 		}
 	}
 	queue := &printQueue{}
+	var translit struct {
+		sync.Mutex
+		names []string
+	}
 	jobs := make(chan *payout.Letter, 64)
 	errs := make(chan error, workers)
 	var wg sync.WaitGroup
@@ -84,7 +92,13 @@ func writeLetters(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, op
 			defer wg.Done()
 			var buf bytes.Buffer
 			for l := range jobs {
-				if err := writeLetter(ctx, r, &buf, folder, queue, lg, opt, run.ID, l); err != nil {
+				t, err := writeLetter(ctx, r, &buf, folder, queue, lg, opt, run.ID, l)
+				if t {
+					translit.Lock()
+					translit.names = append(translit.names, l.Kind+" "+l.ID)
+					translit.Unlock()
+				}
+				if err != nil {
 					select {
 					case errs <- err:
 					default:
@@ -127,6 +141,9 @@ func writeLetters(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, op
 	if err != nil {
 		return nil, err
 	}
+	// Workers finish letters in any order: the report lists them sorted.
+	slices.Sort(translit.names)
+	rep.Transliterated = translit.names
 	opt.timer.done(report.StageLetters, start)
 	start = time.Now()
 	if err := writePrintBatch(folder, run.AsOf, queue, opt.PrintBatchSize); err != nil {
@@ -142,27 +159,27 @@ func writeLetters(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, op
 // writeLetter renders one letter, writes its file, sends it when it goes
 // by email, and queues a postal letter for the print batch.
 func writeLetter(ctx context.Context, r *payout.LetterRenderer, buf *bytes.Buffer, folder *safefile.Folder, queue *printQueue,
-	lg *ledger.Ledger, opt Options, runID string, l *payout.Letter) error {
+	lg *ledger.Ledger, opt Options, runID string, l *payout.Letter) (transliterated bool, err error) {
 	rl, err := r.Render(l)
 	if err != nil {
-		return err
+		return false, err
 	}
 	buf.Reset()
 	pages, err := r.WritePDF(buf, l, rl)
 	if err != nil {
-		return err
+		return false, err
 	}
 	name := l.Kind + "-" + safeName(l.ID) + ".pdf"
 	if err := os.WriteFile(folder.Path(name), buf.Bytes(), safefile.Perm()); err != nil {
-		return fmt.Errorf("writing letter %s: %w", name, err)
+		return false, fmt.Errorf("writing letter %s: %w", name, err)
 	}
 	if l.ByEmail {
-		return mailLetter(ctx, lg, opt.Mailer, runID, l, name, buf.Bytes())
+		return rl.Transliterated, mailLetter(ctx, lg, opt.Mailer, runID, l, name, buf.Bytes())
 	}
 	if l.Postal() {
 		queue.add(l, folder.Path(name), pages, rl.Fonts)
 	}
-	return nil
+	return rl.Transliterated, nil
 }
 
 // tuneGCForLetters lets the heap grow during the letter phase, which

@@ -148,3 +148,49 @@ func TestLetterExplainsEachLine(t *testing.T) {
 		t.Errorf("no Exceptions row names the unreadable amount: %q", rows)
 	}
 }
+
+// A name in a script the letter fonts lack is written transliterated, and
+// the run report says which letters; a Greek name prints as written. The
+// demo roster with E301 renamed 张 伟 (Zhang Wei: anyascii gives "Zhang"
+// and "Wei") and E302 renamed Ελένη. E301's name is also in the letter of
+// P01, whose care E301 claimed.
+func TestLetterNameTransliterated(t *testing.T) {
+	e := newEnv(t)
+	drop := filepath.Join(e.dir, "drop")
+	entries, err := os.ReadDir("../fixtures/drop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, en := range entries {
+		b, err := os.ReadFile(filepath.Join("../fixtures/drop", en.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if en.Name() == "01-employees.csv" {
+			b = []byte(strings.Replace(strings.Replace(string(b), "E301,Ivy,Ito,", "E301,伟,张,", 1), "E302,Jon,James,", "E302,Ελένη,James,", 1))
+		}
+		writeFile(t, filepath.Join(drop, en.Name()), b)
+	}
+	res := e.run(drop, fixtureDay)
+	if !strings.Contains(res.Summary, "; 2 with a name or address transliterated (no letter font has its script): employee E301, provider P01\n") {
+		t.Errorf("summary:\n%s", res.Summary)
+	}
+	js, err := os.ReadFile(filepath.Join(res.OutDir, "run.json"))
+	if err != nil || !strings.Contains(string(js), `"transliterated": [`) {
+		t.Errorf("run.json: %v", err)
+	}
+	pdf, err := os.ReadFile(filepath.Join(res.OutDir, "letters", "employee-E301.pdf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := pdfText(pdf); !strings.Contains(text, "Dear Wei Zhang,") {
+		t.Errorf("E301's letter:\n%s", text)
+	}
+	pdf, err = os.ReadFile(filepath.Join(res.OutDir, "letters", "employee-E302.pdf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := pdfText(pdf); !strings.Contains(text, "Dear Ελένη James,") {
+		t.Errorf("E302's letter:\n%s", text)
+	}
+}

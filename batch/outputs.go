@@ -141,7 +141,8 @@ func writeOutputs(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, op
 	if err != nil {
 		return nil, err
 	}
-	sum.Letters = report.LetterCounts{Written: letters.Written, Postal: letters.Postal, Emailed: letters.Emailed, NoAddress: letters.NoAddress}
+	sum.Letters = report.LetterCounts{Written: letters.Written, Postal: letters.Postal, Emailed: letters.Emailed, NoAddress: letters.NoAddress,
+		Transliterated: letters.Transliterated}
 	start = time.Now()
 	if err := writeRegister(ctx, lg, run, dir, sum, payments, holds, fileExceptions); err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"compress/zlib"
 	"encoding/binary"
 	"fmt"
+	anyascii "github.com/anyascii/go"
 	"hash/fnv"
 	"math"
 	"slices"
@@ -27,8 +28,10 @@ import (
 //
 // A subset holds printable ASCII and every character the fonts have in
 // each block of 16 code points a letter uses: letters with the same blocks
-// share one subset, a few kilobytes. A character neither font has prints
-// as "?".
+// share one subset, a few kilobytes. A character neither font has (a name
+// in Chinese, say) is transliterated with anyascii (张伟 prints as
+// ZhangWei), and the letter says it was (RenderedLetter.Transliterated),
+// for the run report.
 
 const fontFamily = "go"
 
@@ -159,9 +162,10 @@ func newLetterFont(style, name string, ttf []byte, stemV int) (*letterFont, erro
 	return f, nil
 }
 
-// text readies s for the page: characters the fonts lack become "?", and
-// the blocks of the others are added to set.
-func (lf *letterFonts) text(s string, set *FontSet) string {
+// text readies s for the page: characters the fonts lack are
+// transliterated (translit is then set; "?" when anyascii has nothing for
+// them), and the blocks of the others are added to set.
+func (lf *letterFonts) text(s string, set *FontSet, translit *bool) string {
 	ascii := true
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 32 || c > 126 {
@@ -180,7 +184,13 @@ func (lf *letterFonts) text(s string, set *FontSet) string {
 			set.add(r)
 		case r == '\n' || r == '\t':
 		default:
-			r = '?'
+			*translit = true
+			a := anyascii.Transliterate(string(r))
+			if a == "" {
+				a = "?"
+			}
+			b.WriteString(a)
+			continue
 		}
 		b.WriteRune(r)
 	}

@@ -95,6 +95,9 @@ type LetterRenderer struct {
 type RenderedLetter struct {
 	Pages [][]byte
 	Fonts FontSet
+	// Transliterated is set when a character no letter font has (a name
+	// in a script the Go fonts lack) was written in Latin letters.
+	Transliterated bool
 }
 
 // NewRenderer returns a renderer of letters in this style.
@@ -113,7 +116,7 @@ func (r *LetterRenderer) Render(l *Letter) (*RenderedLetter, error) {
 		return nil, err
 	}
 	out := &RenderedLetter{}
-	tr := func(s string) string { return r.fonts.text(s, &out.Fonts) }
+	tr := func(s string) string { return r.fonts.text(s, &out.Fonts, &out.Transliterated) }
 	tpl := r.doc.CreateTemplate(func(t *fpdf.Tpl) {
 		r.style.layout(&t.Fpdf, fontFamily, tr, l, texts)
 		err = t.Error()

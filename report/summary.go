@@ -131,6 +131,9 @@ type LetterCounts struct {
 	Postal    int      `json:"in_print_batch"`
 	Emailed   int      `json:"emailed"`
 	NoAddress []string `json:"held_no_postal_address"`
+	// Transliterated lists letters in which characters no letter font
+	// has (a script the Go fonts lack) were written in Latin letters.
+	Transliterated []string `json:"transliterated,omitempty"`
 }
 
 // MethodTotals adds up the payments of one method.
@@ -425,6 +428,13 @@ func (s *Summary) Text() string {
 				names, more = names[:5], fmt.Sprintf(" and %d more (see run.json)", len(s.Letters.NoAddress)-5)
 			}
 			fmt.Fprintf(&b, ", %d held (no postal address): %s%s", n, strings.Join(names, ", "), more)
+		}
+		if n := len(s.Letters.Transliterated); n > 0 {
+			names, more := s.Letters.Transliterated, ""
+			if n > 5 {
+				names, more = names[:5], fmt.Sprintf(" and %d more (see run.json)", n-5)
+			}
+			fmt.Fprintf(&b, "; %d with a name or address transliterated (no letter font has its script): %s%s", n, strings.Join(names, ", "), more)
 		}
 		b.WriteString("\n")
 	}
