@@ -41,13 +41,13 @@ type Summary struct {
 	// Checks is what the run did with checks after issue: the voids its
 	// positive pay carries, the stale checks, the bank's cleared-checks
 	// rows.
-	Checks  CheckReport  `json:"checks"`
+	Checks CheckReport `json:"checks"`
 	// ReportedYears lists the lines of calendar years already reported
 	// (carepay year-end) that the run paid or took back: those years' W-2
 	// figures changed, and ReportedYearsNote says so.
 	ReportedYears     []ReportedYearChange `json:"changes_reported_year,omitempty"`
 	ReportedYearsNote string               `json:"changes_reported_year_note,omitempty"`
-	Letters LetterCounts `json:"letters"`
+	Letters           LetterCounts         `json:"letters"`
 	// Timings of the stages, in seconds (see Timings: they are the one
 	// part of run.json that a rebuilt run does not repeat).
 	Timings *Timings `json:"timings,omitempty"`
