@@ -95,11 +95,11 @@ func YearEnd(ctx context.Context, lg *ledger.Ledger, opt YearEndOptions) (*YearE
 	if err != nil {
 		return nil, err
 	}
-	more, err := lg.LinesThrough(ctx, core.NewDate(9999, time.December, 31))
+	later, err := lg.RunsAfter(ctx, yearEnd)
 	if err != nil {
 		return nil, err
 	}
-	res.Open = more == after
+	res.Open = later == 0
 	plans := yearPlans(opt.Plans, paid)
 
 	// The employees: with a line paid (a W-2 row) or refused in the year.

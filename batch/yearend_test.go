@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"maps"
 	"testing"
 	"time"
 
@@ -168,6 +169,9 @@ func TestYearEndW2(t *testing.T) {
 	if res.Total != 2320_00 || res.Excess != 600_00 || res.OverLimit != 1 || res.Statements != 3 || res.Posted != 3 {
 		t.Errorf("totals: %s provided, %s excess, %d over, %d statements (%d posted)", res.Total, res.Excess, res.OverLimit, res.Statements, res.Posted)
 	}
+	if !res.Open {
+		t.Error("no run is dated after 2026: the report should say the year may still change")
+	}
 	if _, err := os.Stat(filepath.Join(dir, "dependent-care-w2-corrections.csv")); !os.IsNotExist(err) {
 		t.Errorf("the first report of a year has no corrections file: %v", err)
 	}
@@ -323,6 +327,9 @@ func TestYearEndCorrections(t *testing.T) {
 	if res.Report != 2 || len(res.Corrections) != 2 {
 		t.Fatalf("second report of 2026: report %d, corrections %+v", res.Report, res.Corrections)
 	}
+	if res.Open {
+		t.Error("a run dated 2027 exists: 2026 is closed")
+	}
 	dir := filepath.Join(e.dir, "out", "year-end-2026")
 	want := [][]string{
 		{"employee_id", "employee_name", "bright-backup", "jitc-invoice", "pinch-hourly", "employer_provided", "other_benefits", "exclusion_limit", "excess", "earning_code",
@@ -360,5 +367,45 @@ func TestYearEndCorrections(t *testing.T) {
 	}
 	if !y27.Open {
 		t.Errorf("2027 has no run dated after it: the report should say the year may still change")
+	}
+}
+
+// TestYearEndPlanYearNotCalendar: jitc-invoice with a plan year from July
+// (year_start_month = 7). Two days of E1 in the plan year July 2026 to
+// June 2027: 2026-12-21 at 50.00 pays 40.00 (80%) in the run of
+// 2026-12-23, 2027-01-04 at 60.00 pays 48.00 (80%) in the run of
+// 2027-01-06. Box 10 goes by the calendar year of payment: 2026 holds
+// 40.00 and 2027 48.00, though both days are of one plan year. At the end
+// of 2026, the plan year holding 31 December has used 1 of its 10 days: 9
+// are left.
+func TestYearEndPlanYearNotCalendar(t *testing.T) {
+	e := newEnv(t)
+	july := *e.cfg.Plans["jitc-invoice"]
+	july.YearStartMonth = 7
+	e.cfg.Plans = maps.Clone(e.cfg.Plans)
+	e.cfg.Plans["jitc-invoice"] = &july
+	drop := filepath.Join(e.dir, "drop1")
+	writeFile(t, filepath.Join(drop, "01-employees.csv"), []byte(yearEndRoster))
+	writeFile(t, filepath.Join(drop, "02-dependents.csv"), []byte(yearEndDependents))
+	writeFile(t, filepath.Join(drop, "03-providers.csv"), []byte(yearEndProviders))
+	writeFile(t, filepath.Join(drop, "30-invoices.csv"), []byte(invoiceHeader+
+		"INV-Z1,E1,D11,P1,center,2026-12-21,50.00,2026-12-22,2026-12-22,2026-12-22,,employee\n"))
+	e.run(drop, core.NewDate(2026, 12, 23))
+	drop2 := filepath.Join(e.dir, "drop2")
+	writeFile(t, filepath.Join(drop2, "30-invoices.csv"), []byte(invoiceHeader+
+		"INV-Z2,E1,D11,P1,center,2027-01-04,60.00,2027-01-05,2027-01-05,2027-01-05,,employee\n"))
+	e.run(drop2, core.NewDate(2027, 1, 6))
+
+	y26 := e.yearEnd(2026, 7500_00, time.Date(2027, 1, 15, 9, 0, 0, 0, time.UTC))
+	y27 := e.yearEnd(2027, 7500_00, time.Date(2028, 1, 15, 9, 0, 0, 0, time.UTC))
+	if len(y26.Rows) != 1 || y26.Rows[0].ByPlan["jitc-invoice"] != 40_00 || y26.Rows[0].EmployerProvided != 40_00 {
+		t.Errorf("2026: %+v, want E1 40.00", y26.Rows)
+	}
+	if len(y27.Rows) != 1 || y27.Rows[0].ByPlan["jitc-invoice"] != 48_00 || y27.Rows[0].EmployerProvided != 48_00 {
+		t.Errorf("2027: %+v, want E1 48.00", y27.Rows)
+	}
+	txt := squash(popplerText(t, filepath.Join(e.dir, "out", "year-end-2026", "statements", "employee-E1.pdf")))
+	if !strings.Contains(txt, "Left at the end of 2026 9 of 10 days") || !strings.Contains(txt, "Paid in December 2026") || strings.Contains(txt, "2027-01-04") {
+		t.Errorf("E1's statement of 2026:\n%s", txt)
 	}
 }

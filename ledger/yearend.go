@@ -164,6 +164,15 @@ func (l *Ledger) LinesThrough(ctx context.Context, d core.Date) (int64, error) {
 	return n, nil
 }
 
+// RunsAfter returns how many runs are dated after d.
+func (l *Ledger) RunsAfter(ctx context.Context, d core.Date) (int, error) {
+	var n int
+	if err := l.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM runs WHERE as_of > ?`, d.String()).Scan(&n); err != nil {
+		return 0, fmt.Errorf("reading the runs after %s: %w", d, err)
+	}
+	return n, nil
+}
+
 // YearReport is one recorded year-end report.
 type YearReport struct {
 	Year       int
