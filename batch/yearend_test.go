@@ -3,12 +3,12 @@ package batch
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"maps"
 	"testing"
 	"time"
 
