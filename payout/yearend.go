@@ -32,14 +32,20 @@ type W2Row struct {
 	EarningCode string     `json:"earning_code"`
 }
 
-// Same reports whether two rows carry the same figures (names aside).
+// Same reports whether two rows carry the same figures (names aside); a
+// plan one row lacks counts as 0.00 there (a plan configured since).
 func (r *W2Row) Same(o *W2Row) bool {
 	if r.EmployerProvided != o.EmployerProvided || r.OtherBenefits != o.OtherBenefits || r.ExclusionLimit != o.ExclusionLimit ||
-		r.Excess != o.Excess || len(r.ByPlan) != len(o.ByPlan) {
+		r.Excess != o.Excess {
 		return false
 	}
 	for k, v := range r.ByPlan {
-		if w, ok := o.ByPlan[k]; !ok || w != v {
+		if o.ByPlan[k] != v {
+			return false
+		}
+	}
+	for k, v := range o.ByPlan {
+		if r.ByPlan[k] != v {
 			return false
 		}
 	}
