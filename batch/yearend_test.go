@@ -409,3 +409,48 @@ func TestYearEndPlanYearNotCalendar(t *testing.T) {
 		t.Errorf("E1's statement of 2026:\n%s", txt)
 	}
 }
+
+// TestYearEndHeldForReview: a payment held for review counts in the year
+// of the run that issues it, not the run that formed it. With
+// limits.max_payment at 100.00, E1's three jitc days of 2026-12-14 to
+// 2026-12-16 at 50.00 (80%: 40.00 each, 120.00) form a payment in the run
+// of 2026-12-23 that is held; approved, the run of 2027-01-06 issues it.
+// 2026 has no W-2 row; 2027 has E1's 120.00.
+func TestYearEndHeldForReview(t *testing.T) {
+	e := newEnv(t)
+	e.cfg.Limits.MaxPayment = 100_00
+	drop := filepath.Join(e.dir, "drop1")
+	writeFile(t, filepath.Join(drop, "01-employees.csv"), []byte(yearEndRoster))
+	writeFile(t, filepath.Join(drop, "02-dependents.csv"), []byte(yearEndDependents))
+	writeFile(t, filepath.Join(drop, "03-providers.csv"), []byte(yearEndProviders))
+	writeFile(t, filepath.Join(drop, "30-invoices.csv"), []byte(invoiceHeader+
+		"INV-H1,E1,D11,P1,center,2026-12-14,50.00,2026-12-17,2026-12-17,2026-12-18,,employee\n"+
+		"INV-H1,E1,D11,P1,center,2026-12-15,50.00,2026-12-17,2026-12-17,2026-12-18,,employee\n"+
+		"INV-H1,E1,D11,P1,center,2026-12-16,50.00,2026-12-17,2026-12-17,2026-12-18,,employee\n"))
+	first := e.run(drop, core.NewDate(2026, 12, 23))
+	if p := paymentsOf(t, e.lg, first.RunID)["E1"]; p != nil {
+		t.Fatalf("E1 paid above max_payment without approval: %+v", p)
+	}
+	var held int64
+	if err := e.lg.DB().QueryRow(`SELECT id FROM payments WHERE review = 'held' AND payee_id = 'E1' AND amount = 12000`).Scan(&held); err != nil {
+		t.Fatalf("no payment of 120.00 held for E1: %v", err)
+	}
+	if err := e.lg.Approve(context.Background(), []string{core.PaymentRef(held)}, "controller", time.Date(2026, 12, 28, 9, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	empty := filepath.Join(e.dir, "empty")
+	if err := os.MkdirAll(empty, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	second := e.run(empty, core.NewDate(2027, 1, 6))
+	if p := paymentsOf(t, e.lg, second.RunID)["E1"]; p == nil || p.Amount != 120_00 {
+		t.Fatalf("E1 in the run of 2027-01-06: %+v, want the approved 120.00", p)
+	}
+	if y26 := e.yearEnd(2026, 7500_00, time.Date(2027, 1, 15, 9, 0, 0, 0, time.UTC)); len(y26.Rows) != 0 {
+		t.Errorf("2026: %+v, want no row: the payment was issued in 2027", y26.Rows)
+	}
+	y27 := e.yearEnd(2027, 7500_00, time.Date(2028, 1, 15, 9, 0, 0, 0, time.UTC))
+	if len(y27.Rows) != 1 || y27.Rows[0].EmployeeID != "E1" || y27.Rows[0].EmployerProvided != 120_00 {
+		t.Errorf("2027: %+v, want E1 120.00", y27.Rows)
+	}
+}
