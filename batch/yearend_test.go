@@ -15,6 +15,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"carepay/core"
+	"carepay/internal/achtest"
 )
 
 // The year-end scenario: three employees, one per plan, all paid by
@@ -452,5 +453,43 @@ func TestYearEndHeldForReview(t *testing.T) {
 	y27 := e.yearEnd(2027, 7500_00, time.Date(2028, 1, 15, 9, 0, 0, 0, time.UTC))
 	if len(y27.Rows) != 1 || y27.Rows[0].EmployeeID != "E1" || y27.Rows[0].EmployerProvided != 120_00 {
 		t.Errorf("2027: %+v, want E1 120.00", y27.Rows)
+	}
+}
+
+// TestYearEndBankReturn: E1 paid by ACH. The run of 2026-04-10 sends
+// 120.00 (2026-03-02 at 110.00: 80.00; 2026-03-03 at 50.00: 40.00); the
+// bank returns it (R01), and the run of 2026-04-17 takes the return and
+// pays the two lines again. The returned payment counts nothing, the
+// reissue once: E1's 2026 row is 120.00, not 240.00 nor 0.00.
+func TestYearEndBankReturn(t *testing.T) {
+	e := newEnv(t)
+	drop := filepath.Join(e.dir, "drop1")
+	roster := strings.Replace(yearEndRoster, "E1,Ann,Ames,jitc-invoice,regular_full_time,70000.00,2025-01-01,1 First St,,Dover,DE,19901,,check,,,,0,none,",
+		"E1,Ann,Ames,jitc-invoice,regular_full_time,70000.00,2025-01-01,1 First St,,Dover,DE,19901,,ach,011000015,123456789,checking,0,none,", 1)
+	writeFile(t, filepath.Join(drop, "01-employees.csv"), []byte(roster))
+	writeFile(t, filepath.Join(drop, "02-dependents.csv"), []byte(yearEndDependents))
+	writeFile(t, filepath.Join(drop, "03-providers.csv"), []byte(yearEndProviders))
+	writeFile(t, filepath.Join(drop, "30-invoices.csv"), []byte(invoiceHeader+
+		"INV-Y1,E1,D11,P1,center,2026-03-02,110.00,2026-03-04,2026-03-04,2026-04-01,,employee\n"+
+		"INV-Y1,E1,D11,P1,center,2026-03-03,50.00,2026-03-04,2026-03-04,2026-04-01,,employee\n"))
+	first := e.run(drop, core.NewDate(2026, 4, 10))
+	p := paymentsOf(t, e.lg, first.RunID)["E1"]
+	if p == nil || p.Method != core.MethodACH || p.Amount != 120_00 || p.TraceNumber == "" {
+		t.Fatalf("E1 in the run of 04-10: %+v, want 120.00 by ACH", p)
+	}
+	sent, err := os.ReadFile(filepath.Join(first.OutDir, "payments.ach"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	drop2 := filepath.Join(e.dir, "drop2")
+	writeFile(t, filepath.Join(drop2, "bank-0414.txt"), achtest.BankFile(t, sent, "260414", []achtest.Notice{{Code: "R01", Trace: p.TraceNumber}}))
+	second := e.run(drop2, core.NewDate(2026, 4, 17))
+	again := paymentsOf(t, e.lg, second.RunID)["E1"]
+	if again == nil || again.Amount != 120_00 {
+		t.Fatalf("E1 in the run of 04-17: %+v, want the returned 120.00 paid again", again)
+	}
+	res := e.yearEnd(2026, 7500_00, time.Date(2027, 1, 15, 9, 0, 0, 0, time.UTC))
+	if len(res.Rows) != 1 || res.Rows[0].EmployeeID != "E1" || res.Rows[0].ByPlan["jitc-invoice"] != 120_00 || res.Rows[0].EmployerProvided != 120_00 {
+		t.Errorf("2026: %+v, want E1 120.00", res.Rows)
 	}
 }
