@@ -241,6 +241,9 @@ func TestYearEndW2(t *testing.T) {
 			"2026-03-05 Bea in home you 280.00 68.00 partial",
 			"Month total 100.00",
 			"within the 2026 exclusion limit of $7,500.00",
+			// Placements: 4 hours is one, 20 hours (over 12) two: 10 - 3 = 7.
+			// Dollars: 5,000.00 - 4,900.00 other - 100.00 paid = 0.00.
+			"Left at the end of 2026 7 of 10 placements; $0.00 of $5,000.00.",
 		} {
 			if !strings.Contains(txt, s) {
 				t.Errorf("E2's statement lacks %q:\n%s", s, txt)
