@@ -310,6 +310,19 @@ func TestYearEndCorrections(t *testing.T) {
 		t.Errorf("run.json of 2026-12-30: %+v", sum)
 	}
 
+	reg, err := excelize.OpenFile(filepath.Join(third.OutDir, "register.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	summary, err := reg.GetRows("Summary", excelize.Options{RawCellValue: true})
+	reg.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := summary[len(summary)-1]; len(last) != 2 || last[0] != "lines that change a reported year (a W-2c may be needed)" || last[1] != "1" {
+		t.Errorf("register.xlsx Summary of 2026-12-30 ends with %q", last)
+	}
+
 	var p1Check int64
 	if err := e.lg.DB().QueryRow(`SELECT check_number FROM payments WHERE payee_id = 'P1' AND method = 'check'`).Scan(&p1Check); err != nil {
 		t.Fatal(err)

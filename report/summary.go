@@ -517,6 +517,9 @@ func (s *Summary) Rows() [][2]any {
 		[2]any{"stale checks", len(s.Checks.Stale)}, [2]any{"checks cleared", cleared})
 	rows = append(rows, [2]any{"payments held", len(s.Held)}, [2]any{"payments held: amount", held},
 		[2]any{"letters written", s.Letters.Written}, [2]any{"letters in the print batch", s.Letters.Postal})
+	if len(s.ReportedYears) > 0 {
+		rows = append(rows, [2]any{"lines that change a reported year (a W-2c may be needed)", len(s.ReportedYears)})
+	}
 	return rows
 }
 
