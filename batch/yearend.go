@@ -67,7 +67,8 @@ func YearEndDir(out string, year int) string {
 
 // YearEnd reports a calendar year to payroll and families from the
 // ledger: dependent-care-w2.csv, year-end.xlsx, one annual statement per
-// employee with a line paid or refused in the year (statements/, and the
+// employee of the roster with a line paid or refused in the year
+// (statements/, and the
 // postal ones in print-batch.pdf), and, when the year was reported
 // before, dependent-care-w2-corrections.csv with the employees whose
 // figures changed. A line belongs to the calendar year of the run date
@@ -193,7 +194,11 @@ func YearEnd(ctx context.Context, lg *ledger.Ledger, opt YearEndOptions) (*YearE
 		if p := opt.Plans[planID]; p != nil {
 			st.Remaining = yearRemaining(p, who, history[id], shared, yearEnd)
 		}
-		statements = append(statements, st)
+		if who.InRoster {
+			// An employee the roster never had (NOT_ENROLLED lines) has
+			// nobody to write to, as with run letters.
+			statements = append(statements, st)
+		}
 		if len(e.paid) == 0 {
 			continue
 		}

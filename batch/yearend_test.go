@@ -40,6 +40,8 @@ import (
 //     ST-Y3 of 2026-03, 2026-03-09 at 2,000.00 pays 1,990.00, 2026-03-10
 //     at 120.00 pays 110.00: 2,100.00 to P1 by check on 04-10;
 //     2026-03-14 is a Saturday: refused, NOT_WORKDAY.
+//   - E9, in no roster: INV-Y9 is refused, NOT_ENROLLED; nobody to
+//     write to, so no statement.
 //
 // dependent-care-w2.csv of 2026, limit 7,500.00, by hand:
 //
@@ -76,7 +78,8 @@ func yearEndEnv(t *testing.T) *env {
 	writeFile(t, filepath.Join(drop, "30-invoices.csv"), []byte(invoiceHeader+
 		"INV-Y1,E1,D11,P1,center,2026-03-02,110.00,2026-03-04,2026-03-04,2026-04-01,,employee\n"+
 		"INV-Y1,E1,D11,P1,center,2026-03-03,50.00,2026-03-04,2026-03-04,2026-04-01,,employee\n"+
-		"INV-Y2,E1,D11,P1,center,2026-03-06,100.00,,2026-03-07,2026-04-01,,employee\n"))
+		"INV-Y2,E1,D11,P1,center,2026-03-06,100.00,,2026-03-07,2026-04-01,,employee\n"+
+		"INV-Y9,E9,D91,P1,center,2026-03-02,100.00,2026-03-04,2026-03-04,2026-04-01,,employee\n"))
 	writeFile(t, filepath.Join(drop, "20-statement-pinch.csv"), []byte(statementHeader+
 		"ST-Y2,P1,2026-03,E2,D21,in_home,2026-03-04,4,56.00,1,2026-04-02,\n"+
 		"ST-Y2,P1,2026-03,E2,D21,in_home,2026-03-05,20,280.00,2,2026-04-02,\n"))
@@ -172,6 +175,9 @@ func TestYearEndW2(t *testing.T) {
 	}
 	if !res.Open {
 		t.Error("no run is dated after 2026: the report should say the year may still change")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "statements", "employee-E9.pdf")); !os.IsNotExist(err) {
+		t.Errorf("a statement to E9, who is in no roster: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "dependent-care-w2-corrections.csv")); !os.IsNotExist(err) {
 		t.Errorf("the first report of a year has no corrections file: %v", err)

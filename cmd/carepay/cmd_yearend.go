@@ -26,8 +26,8 @@ box 10 of each employee's W-2 and for families, into DIR/year-end-YYYY/
                           other_benefits, exclusion_limit, excess (taxable
                           wages), earning_code
   year-end.xlsx           the same figures for payroll, money as numbers
-  statements/             one annual statement (PDF) per employee with a
-                          line paid or refused in the year
+  statements/             one annual statement (PDF) per employee of the
+                          roster with a line paid or refused in the year
   print-batch.pdf         the statements with a postal address, by postal
                           code
   dependent-care-w2-corrections.csv
