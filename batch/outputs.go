@@ -250,6 +250,17 @@ func writePayments(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, o
 	if sum.Reconciliation, err = lg.Reconciliation(ctx, run.ID); err != nil {
 		return nil, nil, err
 	}
+	changes, err := lg.ReportedYearChanges(ctx, run.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, c := range changes {
+		sum.ReportedYears = append(sum.ReportedYears, report.ReportedYearChange{Year: c.Year, EmployeeID: c.EmployeeID, PlanID: c.PlanID,
+			LineID: c.LineID, Amount: c.Amount, Change: c.Change, PaymentID: core.PaymentRef(c.PaymentID)})
+	}
+	if len(changes) > 0 {
+		sum.ReportedYearsNote = report.ReportedYearNote
+	}
 	voids, err := checksReport(ctx, lg, run, sum)
 	if err != nil {
 		return nil, nil, err

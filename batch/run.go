@@ -298,6 +298,9 @@ func Run(ctx context.Context, lg *ledger.Ledger, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("run %s is decided and committed, but its outputs are incomplete (the next run completes them): %w", tx.RunID, err)
 	}
+	if n := len(sum.ReportedYears); n > 0 {
+		log.Warn(report.ReportedYearNote, "lines", n)
+	}
 	res.RunID, res.OutDir, res.Summary = tx.RunID, runDir(opt.OutDir, tx.RunID), sum.Text()
 	res.Lines, res.Letters, res.Report = sum.Lines, sum.Letters.Written, sum
 	res.Decide, res.Outputs = decided.Sub(start), time.Since(decided)

@@ -38,6 +38,7 @@ type Config struct {
 	SMTP    *SMTP                  `toml:"smtp"`
 	Payroll *Delivery              `toml:"delivery"`
 	Serve   Serve                  `toml:"serve"`
+	YearEnd YearEnd                `toml:"year_end"`
 	Plans   map[string]*rules.Plan `toml:"plans"`
 
 	path string
@@ -321,12 +322,31 @@ type Serve struct {
 	Jobs     []Job  `toml:"jobs"`
 }
 
+// YearEnd configures `carepay year-end`: the dependent care exclusion
+// limit of each calendar year, and the payroll earning code of what
+// exceeds it.
+type YearEnd struct {
+	// ExclusionLimits holds a household's limit by calendar year ("2026").
+	ExclusionLimits map[string]core.Cents `toml:"exclusion_limits"`
+	EarningCode     string                `toml:"earning_code"`
+}
+
+// ExclusionLimit returns the limit configured for year (ok false when
+// there is none).
+func (y YearEnd) ExclusionLimit(year int) (core.Cents, bool) {
+	v, ok := y.ExclusionLimits[strconv.Itoa(year)]
+	return v, ok
+}
+
 // Job is one scheduled run. Pay false decides and reports but leaves
 // payments to a later paying job.
 type Job struct {
 	Name     string `toml:"name"`
 	Schedule string `toml:"schedule"` // cron: minute hour day month weekday, or @every 30m
 	Pay      bool   `toml:"pay"`
+	// YearEnd makes the job a year-end report instead of a run: of the
+	// calendar year before the day it fires.
+	YearEnd bool `toml:"year_end"`
 }
 
 // Error is a configuration problem at a line of a file.
@@ -359,6 +379,7 @@ func defaults() *Config {
 		Checks:  Checks{StaleAfter: DefaultStaleAfter, ClearedColumns: ClearedColumns{CheckNumber: "check_number", Amount: "amount", ClearedDate: "cleared_date"}},
 		Payout: Payout{EntryDescription: "CAREPAY", FirstCheckNumber: 100001, PositivePayDate: "01/02/2006",
 			PayrollEarningCode: "DCARE", OffsetAccountType: "checking"},
+		YearEnd: YearEnd{ExclusionLimits: map[string]core.Cents{"2025": 5_000_00, "2026": 7_500_00}, EarningCode: "DCEXCESS"},
 	}
 }
 
@@ -449,6 +470,17 @@ func (c *Config) Validate() error {
 		bad("ach.prenote_days", "%d: want 3 to 30 banking days (NACHA requires at least 3)", c.ACH.PrenoteDays)
 	}
 	c.validateChecks(bad)
+	for y, v := range c.YearEnd.ExclusionLimits {
+		if n, err := strconv.Atoi(y); err != nil || n < 2000 || n > 2099 || strconv.Itoa(n) != y {
+			bad("year_end.exclusion_limits", "%q: want a calendar year such as \"2026\"", y)
+		}
+		if v <= 0 {
+			bad("year_end.exclusion_limits", "%s for %s: want a positive amount", v, y)
+		}
+	}
+	if strings.TrimSpace(c.YearEnd.EarningCode) == "" {
+		bad("year_end.earning_code", "empty: name the payroll earning code of the taxable excess")
+	}
 	names := map[string]bool{}
 	for i, s := range c.Sources {
 		key := fmt.Sprintf("sources[%d]", i)
@@ -724,6 +756,9 @@ func (c *Config) validateServe(bad func(key, format string, a ...any)) {
 			bad(key+".name", "%q: every job needs a name of its own", j.Name)
 		}
 		names[j.Name] = true
+		if j.YearEnd && j.Pay {
+			bad(key+".year_end", "a year-end job reports, it does not pay: leave pay out")
+		}
 		if _, err := CronParser.Parse(j.Schedule); err != nil {
 			bad(key+".schedule", "%q: %v", j.Schedule, err)
 		}

@@ -222,3 +222,41 @@ func TestChecksDefaults(t *testing.T) {
 		t.Errorf("a void column: %v", err)
 	}
 }
+
+// TestYearEndLimits: the shipped limits (5,000.00 for 2025, 7,500.00 from
+// 2026) and earning code, a year added in config.toml, and the keys a bad
+// value names.
+func TestYearEndLimits(t *testing.T) {
+	c, err := Parse("config.toml", []byte(shipped(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for year, want := range map[int]int64{2025: 5000_00, 2026: 7500_00} {
+		if got, ok := c.YearEnd.ExclusionLimit(year); !ok || int64(got) != want {
+			t.Errorf("%d: %v %v, want %d cents", year, got, ok, want)
+		}
+	}
+	if _, ok := c.YearEnd.ExclusionLimit(2024); ok {
+		t.Error("2024 has a limit, but none is configured")
+	}
+	if c.YearEnd.EarningCode != "DCEXCESS" {
+		t.Errorf("earning code %q", c.YearEnd.EarningCode)
+	}
+	more := strings.Replace(shipped(t), `"2026" = "7500.00" }`, `"2026" = "7500.00", "2027" = "$7,600.00" }`, 1)
+	if c, err = Parse("config.toml", []byte(more)); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := c.YearEnd.ExclusionLimit(2027); !ok || got != 7600_00 {
+		t.Errorf("2027: %v %v, want 7,600.00", got, ok)
+	}
+	for _, tt := range []struct{ from, to, want string }{
+		{`"2026" = "7500.00" }`, `"2026" = "7500.00", "26" = "1.00" }`, `year_end.exclusion_limits: "26": want a calendar year`},
+		{`"2026" = "7500.00" }`, `"2026" = "0.00" }`, `year_end.exclusion_limits: 0.00 for 2026: want a positive amount`},
+		{`earning_code = "DCEXCESS"`, `earning_code = " "`, `year_end.earning_code: empty`},
+	} {
+		_, err := Parse("config.toml", []byte(strings.Replace(shipped(t), tt.from, tt.to, 1)))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want %q", tt.to, err, tt.want)
+		}
+	}
+}

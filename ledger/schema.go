@@ -376,6 +376,22 @@ ALTER TABLE lines ADD COLUMN error_column TEXT;
 ALTER TABLE lines ADD COLUMN error_value TEXT;
 ALTER TABLE lines ADD COLUMN error_msg TEXT;
 `,
+	// 13: year end. Each `carepay year-end --year Y` records what it
+	// reported for every employee (figures: JSON of the W-2 rows), as the
+	// next report of that year, with the last run it knew, so that a
+	// later run that pays or returns a line of a reported year says so,
+	// and the next report of the year writes corrections of the employees
+	// whose figures changed.
+	13: `
+CREATE TABLE year_end_reports (
+	year        INTEGER NOT NULL,
+	seq         INTEGER NOT NULL,      -- 1 for the first report of the year, then 2...
+	reported_at TEXT NOT NULL,         -- RFC 3339
+	runs_known  INTEGER NOT NULL,      -- the rowid of the latest run when reported: later runs change the year
+	figures     TEXT NOT NULL,         -- JSON: employee_id -> the row reported
+	PRIMARY KEY (year, seq)
+);
+`,
 }
 
 // migrationCode runs after the SQL of the migration of the same version,

@@ -41,11 +41,32 @@ type Summary struct {
 	// Checks is what the run did with checks after issue: the voids its
 	// positive pay carries, the stale checks, the bank's cleared-checks
 	// rows.
-	Checks  CheckReport  `json:"checks"`
-	Letters LetterCounts `json:"letters"`
+	Checks CheckReport `json:"checks"`
+	// ReportedYears lists the lines of calendar years already reported
+	// (carepay year-end) that the run paid or took back: those years' W-2
+	// figures changed, and ReportedYearsNote says so.
+	ReportedYears     []ReportedYearChange `json:"changes_reported_year,omitempty"`
+	ReportedYearsNote string               `json:"changes_reported_year_note,omitempty"`
+	Letters           LetterCounts         `json:"letters"`
 	// Timings of the stages, in seconds (see Timings: they are the one
 	// part of run.json that a rebuilt run does not repeat).
 	Timings *Timings `json:"timings,omitempty"`
+}
+
+// ReportedYearNote is what a run that changes a reported year says.
+const ReportedYearNote = "changes a reported year: a corrected W-2 (W-2c) may be needed"
+
+// ReportedYearChange is a line of a calendar year already reported that
+// a run paid (dated in that year) or took back from a returned or voided
+// payment issued in it.
+type ReportedYearChange struct {
+	Year       int        `json:"year"`
+	EmployeeID string     `json:"employee_id"`
+	PlanID     string     `json:"plan_id"`
+	LineID     int64      `json:"line"`
+	Amount     core.Cents `json:"amount"` // the line's employer_share
+	Change     string     `json:"change"` // paid, returned
+	PaymentID  string     `json:"payment_id"`
 }
 
 // BankNotice is one entry of a bank's return or NOC file and what the
@@ -329,6 +350,12 @@ func (s *Summary) Text() string {
 			}
 		}
 	}
+	if len(s.ReportedYears) > 0 {
+		fmt.Fprintf(&b, "%s; `carepay year-end --year YYYY` again writes the corrections\n", ReportedYearNote)
+		for _, c := range s.ReportedYears {
+			fmt.Fprintf(&b, "  %d: %s %s %s %s (line %d, payment %s)\n", c.Year, c.EmployeeID, c.PlanID, c.Amount, c.Change, c.LineID, c.PaymentID)
+		}
+	}
 	fmt.Fprintf(&b, "files: %d taken, %d skipped (seen before), %d rejected\n", len(s.Files.Taken), len(s.Files.Skipped), len(s.Files.Rejected))
 	for i, w := range s.Waiting {
 		if i == maxWaitingShown {
@@ -500,6 +527,9 @@ func (s *Summary) Rows() [][2]any {
 		[2]any{"stale checks", len(s.Checks.Stale)}, [2]any{"checks cleared", cleared})
 	rows = append(rows, [2]any{"payments held", len(s.Held)}, [2]any{"payments held: amount", held},
 		[2]any{"letters written", s.Letters.Written}, [2]any{"letters in the print batch", s.Letters.Postal})
+	if len(s.ReportedYears) > 0 {
+		rows = append(rows, [2]any{"lines that change a reported year (a W-2c may be needed)", len(s.ReportedYears)})
+	}
 	return rows
 }
 

@@ -28,7 +28,8 @@ processes on one ledger; a job that panics is recovered and reported; a
 run missed while the daemon was down is reported when it starts. SIGTERM
 or SIGINT stops the current run between two steps and exits. Health and
 Prometheus metrics are served on serve.listen (loopback only): /healthz
-and /metrics. Like carepay run, serve refuses to start (and each job to
+and /metrics. A job with year_end = true runs carepay year-end for the
+calendar year before the day it fires, under run.out. Like carepay run, serve refuses to start (and each job to
 run) on a ledger that is not the one that made out/ or the deliveries,
 with another key, or when the clock is before the ledger's last run.
 `
@@ -170,6 +171,9 @@ func (d *daemon) tick(ctx context.Context, job config.Job) {
 // run is one scheduled run: the ledger lock, fresh connections to the
 // sources, and batch.Run.
 func (d *daemon) run(ctx context.Context, job config.Job) (*batch.Result, error) {
+	if job.YearEnd {
+		return d.yearEnd(ctx, job, time.Now())
+	}
 	release, err := d.lg.Lock(ctx, fmt.Sprintf("carepay serve job %s, pid %d", job.Name, os.Getpid()))
 	if err != nil {
 		return nil, err
@@ -187,6 +191,29 @@ func (d *daemon) run(ctx context.Context, job config.Job) (*batch.Result, error)
 	opt := options(d.cfg, w, asOf, d.cfg.Resolve(d.cfg.Run.Out), d.log.With("job", job.Name))
 	opt.Job, opt.NoPayments = job.Name, !job.Pay
 	return batch.Run(ctx, d.lg, opt)
+}
+
+// yearEnd is a scheduled year-end report: of the calendar year before
+// the day the job fires (in run.time_zone), under run.out, refused like
+// a run on a ledger that is not the one that made out/.
+func (d *daemon) yearEnd(ctx context.Context, job config.Job, now time.Time) (*batch.Result, error) {
+	w := &wiring{}
+	defer w.Close()
+	if err := w.addPayrollSink(d.cfg); err != nil {
+		return nil, err
+	}
+	out := d.cfg.Resolve(d.cfg.Run.Out)
+	log := d.log.With("job", job.Name)
+	if err := batch.CheckOutputs(ctx, d.lg, options(d.cfg, w, 0, out, log)); err != nil {
+		return nil, fmt.Errorf("nothing reported: %w", err)
+	}
+	year := now.In(d.cfg.Location()).Year() - 1
+	res, err := yearEnd(ctx, d.cfg, d.lg, year, out, log, now)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("year end reported", "year", year, "report", res.Report, "employees", len(res.Rows), "corrections", len(res.Corrections), "dir", res.Dir)
+	return &batch.Result{OutDir: res.Dir}, nil
 }
 
 // reportMissed logs (and counts) every job whose schedule fell due while

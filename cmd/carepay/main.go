@@ -8,6 +8,7 @@
 //	carepay approve  [--config FILE] [--db PATH] [--by NAME] STATEMENT_ID...
 //	carepay void     [--config FILE] [--db PATH] --reason TEXT [--by NAME] CHECK_NUMBER
 //	carepay explain  [--config FILE] [--db PATH] REF
+//	carepay year-end [--config FILE] [--db PATH] [--out DIR] --year YYYY
 //	carepay serve    [--config FILE] [--db PATH]
 //	carepay rekey    [--config FILE] [--db PATH] (--new-key-env NAME | --new-key-file PATH)
 //
@@ -43,7 +44,7 @@ type command struct {
 	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
-var commands = []command{runCmd, serveCmd, validateCmd, approveCmd, voidCmd, explainCmd, rekeyCmd}
+var commands = []command{runCmd, serveCmd, validateCmd, approveCmd, voidCmd, explainCmd, yearEndCmd, rekeyCmd}
 
 // usageError is a mistake in how a command was called.
 type usageError struct{ msg string }
