@@ -8,8 +8,6 @@ import (
 	"testing"
 	"unicode/utf16"
 
-	"github.com/xuri/excelize/v2"
-
 	"carepay/core"
 )
 
@@ -129,15 +127,7 @@ func TestLetterExplainsEachLine(t *testing.T) {
 	if !strings.Contains(string(csv), ",rejected,INVALID_ROW,") || strings.Contains(string(csv), "amount_charged") {
 		t.Errorf("decisions.csv should give the code INVALID_ROW alone:\n%s", csv)
 	}
-	f, err := excelize.OpenFile(filepath.Join(res.OutDir, "register.xlsx"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := f.GetRows("Exceptions")
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := sheetRows(t, filepath.Join(res.OutDir, "register.xlsx"), "Exceptions")
 	found := false
 	for _, r := range rows {
 		if len(r) == 7 && strings.HasPrefix(r[6], "INVALID_ROW: ") && strings.Contains(r[6], `Column amount_charged, value "12.3x": want`) {

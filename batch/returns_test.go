@@ -135,15 +135,7 @@ func TestBankReturns(t *testing.T) {
 		if !strings.Contains(second.Summary, want) {
 			t.Errorf("summary lacks %q:\n%s", want, second.Summary)
 		}
-		f, err := excelize.OpenFile(filepath.Join(second.OutDir, "register.xlsx"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		rows, err := f.GetRows("Reconciliation")
-		if err != nil {
-			t.Fatal(err)
-		}
+		rows := sheetRows(t, filepath.Join(second.OutDir, "register.xlsx"), "Reconciliation")
 		var got []string
 		for _, r := range rows[1:] {
 			got = append(got, r[0]+" "+r[1]+" "+r[3]+" "+r[7])
@@ -370,15 +362,7 @@ func TestPermanentReturnHolds(t *testing.T) {
 func TestRegisterExceptionsListFiles(t *testing.T) {
 	e := newEnv(t)
 	res := e.run("../fixtures/drop", fixtureDay)
-	f, err := excelize.OpenFile(filepath.Join(res.OutDir, "register.xlsx"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := f.GetRows("Exceptions")
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := sheetRows(t, filepath.Join(res.OutDir, "register.xlsx"), "Exceptions")
 	var got []string
 	for _, r := range rows[1:] {
 		if strings.HasPrefix(r[0], "file") || strings.HasPrefix(r[0], "registry") {
@@ -399,4 +383,19 @@ func TestRegisterExceptionsListFiles(t *testing.T) {
 			t.Errorf("row %d: %q, want it to start %q", i, got[i], want[i])
 		}
 	}
+}
+
+// sheetRows returns the rows of a sheet of a workbook a run wrote.
+func sheetRows(t *testing.T, path, sheet string, opts ...excelize.Options) [][]string {
+	t.Helper()
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows(sheet, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
 }

@@ -316,15 +316,7 @@ func TestYearEndCorrections(t *testing.T) {
 		t.Errorf("run.json of 2026-12-30: %+v", sum)
 	}
 
-	reg, err := excelize.OpenFile(filepath.Join(third.OutDir, "register.xlsx"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	summary, err := reg.GetRows("Summary", excelize.Options{RawCellValue: true})
-	reg.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	summary := sheetRows(t, filepath.Join(third.OutDir, "register.xlsx"), "Summary", excelize.Options{RawCellValue: true})
 	if last := summary[len(summary)-1]; len(last) != 2 || last[0] != "lines that change a reported year (a W-2c may be needed)" || last[1] != "1" {
 		t.Errorf("register.xlsx Summary of 2026-12-30 ends with %q", last)
 	}

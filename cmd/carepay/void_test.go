@@ -15,11 +15,7 @@ import (
 // of 100002.
 func TestVoidCommand(t *testing.T) {
 	dir := t.TempDir()
-	out := filepath.Join(dir, "out")
-	common := []string{"--config", "../../config.toml", "--db", filepath.Join(dir, "l.db")}
-	if code, _, errs := carepay(t, append([]string{"run", "--inbox", "../../fixtures/drop", "--out", out, "--as-of", "2026-04-10"}, common...)...); code != exitOK {
-		t.Fatalf("run: %d %s", code, errs)
-	}
+	out, common := demoRun(t, dir)
 	for _, tt := range []struct {
 		name string
 		args []string
@@ -78,4 +74,16 @@ func TestValidateClearedChecks(t *testing.T) {
 	if code != exitFailed || out != p+":3:amount: want an amount like 123.45 or $1,234.50 (value \"12.3.4\")\n" {
 		t.Errorf("validate: %d %q", code, out)
 	}
+}
+
+// demoRun runs the demo drop of 2026-04-10 into a fresh ledger and out
+// folder in dir, and returns out and the flags naming them.
+func demoRun(t *testing.T, dir string) (out string, common []string) {
+	t.Helper()
+	out = filepath.Join(dir, "out")
+	common = []string{"--config", "../../config.toml", "--db", filepath.Join(dir, "l.db")}
+	if code, _, errs := carepay(t, append([]string{"run", "--inbox", "../../fixtures/drop", "--out", out, "--as-of", "2026-04-10"}, common...)...); code != exitOK {
+		t.Fatalf("run: %d %s", code, errs)
+	}
+	return out, common
 }

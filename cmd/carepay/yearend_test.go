@@ -18,11 +18,7 @@ import (
 // with nothing changed.
 func TestYearEndCommand(t *testing.T) {
 	dir := t.TempDir()
-	out := filepath.Join(dir, "out")
-	common := []string{"--config", "../../config.toml", "--db", filepath.Join(dir, "l.db")}
-	if code, _, errs := carepay(t, append([]string{"run", "--inbox", "../../fixtures/drop", "--out", out, "--as-of", "2026-04-10"}, common...)...); code != exitOK {
-		t.Fatalf("run: %d %s", code, errs)
-	}
+	out, common := demoRun(t, dir)
 	for _, tt := range []struct {
 		name string
 		args []string
