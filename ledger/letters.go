@@ -190,47 +190,77 @@ func (l *Ledger) HasLinesOutside(ctx context.Context, from, to int64) (bool, err
 // EachEmployeeUsage calls fn once per employee, in employee order, with
 // the lines before line ID before that count towards limits and were
 // served on or after since: the history a letter's remaining allowance
-// adds to the run's own lines.
+// adds to the run's own lines. It reads table usage, which holds those
+// lines per employee in key order (the rules' own history), so that no
+// sort of every earlier line is needed.
 func (l *Ledger) EachEmployeeUsage(ctx context.Context, before int64, since core.Date, fn func(employeeID string, lines []core.PriorLine) error) error {
-	rows, err := l.db.QueryContext(ctx, `SELECT `+priorColumns+` FROM lines WHERE id < ? AND service_date >= ?
- AND (status != 'rejected' OR care_day = 1) ORDER BY employee_id, id`, before, since.String())
+	rows, err := l.db.QueryContext(ctx, `SELECT id, lines FROM usage WHERE kind = 'e'
+ AND run_id IN (SELECT id FROM runs WHERE line_to < ? AND line_to >= line_from) ORDER BY id, run_id`, before)
 	if err != nil {
 		return fmt.Errorf("reading history: %w", err)
 	}
+	defer rows.Close()
+	var id, cur string
 	var group []core.PriorLine
-	err = eachPrior(rows, func(p *core.PriorLine) error {
-		if len(group) > 0 && group[0].EmployeeID != p.EmployeeID {
-			if err := fn(group[0].EmployeeID, group); err != nil {
+	var b []byte
+	flush := func() error {
+		kept := group[:0]
+		for _, p := range group {
+			if p.ServiceDate >= since {
+				kept = append(kept, p)
+			}
+		}
+		if len(kept) == 0 {
+			return nil
+		}
+		return fn(cur, kept)
+	}
+	for rows.Next() {
+		if err := rows.Scan(&id, &b); err != nil {
+			return fmt.Errorf("reading history: %w", err)
+		}
+		if id != cur && cur != "" {
+			if err := flush(); err != nil {
 				return err
 			}
 			group = nil
 		}
-		group = append(group, *p)
-		return nil
-	})
-	if err == nil && len(group) > 0 {
-		err = fn(group[0].EmployeeID, group)
+		cur = id
+		if group, err = decodeUsage(group, b); err != nil {
+			return fmt.Errorf("reading history of employee %s: %w", id, err)
+		}
 	}
-	if err != nil {
+	if err := rows.Err(); err != nil {
 		return fmt.Errorf("reading history: %w", err)
+	}
+	if cur != "" {
+		return flush()
 	}
 	return nil
 }
 
 // SharedDependentUsage returns, for each dependent registered to more
 // than one employee (both parents), every line of that dependent that
-// counts towards limits, whichever employee claimed it.
+// counts towards limits, whichever employee claimed it (from table usage).
 func (l *Ledger) SharedDependentUsage(ctx context.Context) (map[string][]core.PriorLine, error) {
-	rows, err := l.db.QueryContext(ctx, `SELECT `+priorColumns+` FROM lines WHERE dependent_id IN
- (SELECT dependent_id FROM dependents GROUP BY dependent_id HAVING COUNT(*) > 1) AND (status != 'rejected' OR care_day = 1)`)
+	rows, err := l.db.QueryContext(ctx, `SELECT id, lines FROM usage WHERE kind = 'd' AND id IN
+ (SELECT dependent_id FROM dependents GROUP BY dependent_id HAVING COUNT(*) > 1) ORDER BY id, run_id`)
 	if err != nil {
 		return nil, fmt.Errorf("reading usage of shared dependents: %w", err)
 	}
+	defer rows.Close()
 	out := map[string][]core.PriorLine{}
-	if err := eachPrior(rows, func(p *core.PriorLine) error {
-		out[p.DependentID] = append(out[p.DependentID], *p)
-		return nil
-	}); err != nil {
+	for rows.Next() {
+		var id string
+		var b []byte
+		if err := rows.Scan(&id, &b); err != nil {
+			return nil, fmt.Errorf("reading usage of shared dependents: %w", err)
+		}
+		if out[id], err = decodeUsage(out[id], b); err != nil {
+			return nil, fmt.Errorf("reading usage of dependent %s: %w", id, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("reading usage of shared dependents: %w", err)
 	}
 	return out, nil
@@ -248,26 +278,4 @@ func (l *Ledger) Contact(ctx context.Context, payeeType, id string) (string, cor
 		return "", core.Address{}, "", fmt.Errorf("reading contact of %s %s: %w", payeeType, id, err)
 	}
 	return name, a, email, nil
-}
-
-// priorColumns are the columns of a line that eachPrior reads.
-const priorColumns = `plan_id, employee_id, dependent_id, provider_id, care_type, service_date, status, care_day, day_used, placements, employee_share, employer_share`
-
-// eachPrior calls fn with each row of priorColumns, and closes rows.
-func eachPrior(rows *sql.Rows, fn func(*core.PriorLine) error) error {
-	defer rows.Close()
-	for rows.Next() {
-		var p core.PriorLine
-		var date, status string
-		var es, er int64
-		if err := rows.Scan(&p.PlanID, &p.EmployeeID, &p.DependentID, &p.ProviderID, &p.CareType, &date, &status, &p.CareDay, &p.DayUsed, &p.Placements, &es, &er); err != nil {
-			return err
-		}
-		p.ServiceDate, p.Status = pd(date), core.Status(status)
-		p.EmployeeShare, p.EmployerShare = core.Cents(es), core.Cents(er)
-		if err := fn(&p); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
 }
