@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unicode"
 
 	"codeberg.org/go-pdf/fpdf"
 	"golang.org/x/image/font"
@@ -186,8 +187,8 @@ func (lf *letterFonts) text(s string, set *FontSet, translit *bool) string {
 		default:
 			*translit = true
 			a := anyascii.Transliterate(string(r))
-			if a == "" {
-				a = "?"
+			if a == "" && !unicode.IsLetter(r) {
+				a = "?" // a letter anyascii writes as nothing (Arabic alef) is left out
 			}
 			b.WriteString(a)
 			continue

@@ -48,6 +48,20 @@ func noAddressProvider() *Letter {
 	return l
 }
 
+// fiveScripts is an employee letter naming people in five scripts: Latin
+// with Polish and Turkish letters, Greek and Cyrillic (in the Go fonts, so
+// printed as written), and Chinese and Arabic (in no letter font, so
+// transliterated: 张伟 as ZhangWei, سارة as srh, the alef written as nothing).
+func fiveScripts() *Letter {
+	l := employeeLetter()
+	l.Name = "Łukasz Şahin"
+	l.Address.Line1 = "Ulica Żółta 5"
+	l.Lines[0].Dependent, l.Lines[1].Dependent = "Σοφία", "Дмитрий"
+	l.Lines = append(l.Lines, l.Lines[0], l.Lines[0])
+	l.Lines[2].Dependent, l.Lines[3].Dependent = "张伟", "سارة"
+	return l
+}
+
 // longLetter is an employee letter whose table runs onto a second page,
 // with long names and long reasons that wrap.
 func longLetter() *Letter {
@@ -94,6 +108,7 @@ func TestLetterGolden(t *testing.T) {
 		{"employee-three-rejected", rejectedThreeWays},
 		{"provider-no-address", noAddressProvider},
 		{"employee-two-pages", longLetter},
+		{"employee-five-scripts", fiveScripts},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			got := pdftotext(t, renderLetter(t, tt.letter()))
