@@ -37,6 +37,10 @@ func NewEngine(plans map[string]*Plan, reg Registry, hist History) *Engine {
 	}
 }
 
+// explanationSize is room for a typical line's explanation (300 to 600
+// bytes).
+const explanationSize = 640
+
 // decider carries one line through the rules, recording each step.
 type decider struct {
 	l     *core.Line
@@ -64,6 +68,9 @@ func (x *decider) fail(r core.Reason, format string, a ...any) {
 // history could not be read; the line is then undecided.
 func (e *Engine) Decide(l *core.Line, inv *core.InvoiceSummary) (core.Decision, error) {
 	x := &decider{l: l, inv: inv}
+	// An explanation runs to a few hundred bytes: one allocation for it,
+	// not one per doubling.
+	x.steps.Grow(explanationSize)
 	x.d.Units = unitsOf(l)
 	x.step("%s %s row %d: %s, %s, charged %s", l.Kind, l.Ref, l.Row, l.CareType, l.ServiceDate, l.Charged)
 	if err := e.decide(x); err != nil {
