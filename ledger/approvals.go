@@ -100,7 +100,7 @@ func (l *Ledger) approveOne(ctx context.Context, tx *sql.Tx, ref, by, stamp stri
 		return l.approvePayment(ctx, tx, id, by, stamp)
 	}
 	var total, held, uncovered int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(status = 'held'), 0), COALESCE(SUM(status = 'held' AND approval_id IS NULL), 0)
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COUNT(CASE WHEN status = 'held' THEN 1 END), COUNT(CASE WHEN status = 'held' AND approval_id IS NULL THEN 1 END)
  FROM lines WHERE kind = 'statement' AND ref = ?`, ref).Scan(&total, &held, &uncovered); err != nil {
 		return Approval{}, err
 	}
@@ -139,11 +139,8 @@ func (l *Ledger) approveOne(ctx context.Context, tx *sql.Tx, ref, by, stamp stri
 		}
 		return Approval{}, fmt.Errorf("it has no held lines (%d lines, none awaiting approval)", total)
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO approvals (kind, ref, approved_by, approved_at, lines) VALUES ('statement', ?, ?, ?, ?)`, ref, by, stamp, uncovered)
-	if err != nil {
-		return Approval{}, err
-	}
-	approval, err := res.LastInsertId()
+	var approval int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO approvals (kind, ref, approved_by, approved_at, lines) VALUES ('statement', ?, ?, ?, ?) RETURNING id`, ref, by, stamp, uncovered).Scan(&approval)
 	if err != nil {
 		return Approval{}, err
 	}

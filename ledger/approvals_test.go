@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"carepay/internal/ledgertest"
 	"context"
 	"database/sql"
 	"errors"
@@ -77,7 +78,7 @@ INSERT INTO payments (id, run_id, payee_type, payee_id, payee_name, method, amou
 // TestApproveRefuses: what `carepay approve` refuses, and that a refused
 // call records nothing, not even the refs before the refused one.
 func TestApproveRefuses(t *testing.T) {
-	l := open(t, filepath.Join(t.TempDir(), "l.db"))
+	l := open(t, ledgertest.Target(t, "l.db"))
 	ctx := context.Background()
 	insertLine(t, l.db, "ST-HELD", "held")
 	insertLine(t, l.db, "ST-DONE", "approved")

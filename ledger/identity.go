@@ -45,7 +45,7 @@ func (l *Ledger) adoptKey(ctx context.Context) error {
 	if !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("reading the key fingerprint: %w", err)
 	}
-	sample, err := sealedSample(ctx, tx)
+	sample, err := l.sealedSample(ctx, tx)
 	if err != nil {
 		return err
 	}
@@ -93,9 +93,14 @@ func (l *Ledger) compareKey(fp string) error {
 // column added later without being told).
 type sealedColumn struct{ table, column string }
 
-func sealedColumns(ctx context.Context, q querier) ([]sealedColumn, error) {
-	rows, err := q.QueryContext(ctx, `SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p
- WHERE m.type = 'table' AND p.name LIKE '%\_sealed' ESCAPE '\' ORDER BY m.name, p.name`)
+func (l *Ledger) sealedColumns(ctx context.Context, q querier) ([]sealedColumn, error) {
+	catalogue := `SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p
+ WHERE m.type = 'table' AND p.name LIKE '%\_sealed' ESCAPE '\' ORDER BY m.name, p.name`
+	if l.pg {
+		catalogue = `SELECT table_name, column_name FROM information_schema.columns
+ WHERE table_schema = current_schema() AND column_name LIKE '%\_sealed' ESCAPE '\' ORDER BY table_name, column_name`
+	}
+	rows, err := q.QueryContext(ctx, catalogue)
 	if err != nil {
 		return nil, fmt.Errorf("listing sealed columns: %w", err)
 	}
@@ -113,8 +118,8 @@ func sealedColumns(ctx context.Context, q querier) ([]sealedColumn, error) {
 
 // sealedSample returns one sealed value of the ledger, nil when it holds
 // none.
-func sealedSample(ctx context.Context, tx *sql.Tx) ([]byte, error) {
-	cols, err := sealedColumns(ctx, tx)
+func (l *Ledger) sealedSample(ctx context.Context, tx *sql.Tx) ([]byte, error) {
+	cols, err := l.sealedColumns(ctx, tx)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"bytes"
+	"carepay/internal/ledgertest"
 	"context"
 	"database/sql"
 	"errors"
@@ -75,7 +76,7 @@ func TestConcurrentFirstOpen(t *testing.T) {
 }
 
 func TestPragmas(t *testing.T) {
-	l := open(t, filepath.Join(t.TempDir(), "l.db"))
+	l := open(t, filepath.Join(t.TempDir(), "l.db")) // SQLite's own settings
 	for _, c := range []struct{ pragma, want string }{
 		{"page_size", "16384"}, {"journal_mode", "wal"}, {"synchronous", "2"}, {"busy_timeout", "10000"}, {"foreign_keys", "1"},
 	} {
@@ -231,7 +232,7 @@ func TestOpenExistingCreatesNothing(t *testing.T) {
 // TestRunDateNeverGoesBack: Begin refuses a date before the last run's
 // and outside 2000-2099; the same day and later are fine.
 func TestRunDateNeverGoesBack(t *testing.T) {
-	l := open(t, filepath.Join(t.TempDir(), "l.db"))
+	l := open(t, ledgertest.Target(t, "l.db"))
 	ctx := context.Background()
 	for _, d := range []core.Date{core.NewDate(1999, 12, 31), core.NewDate(2100, 1, 1)} {
 		if _, err := l.Begin(ctx, d, time.Now()); !errors.Is(err, ErrRunDate) {
@@ -269,7 +270,7 @@ func sealedValues(t *testing.T, l *Ledger) map[string]string {
 		t.Fatal(err)
 	}
 	defer tx.Rollback()
-	cols, err := sealedColumns(ctx, tx)
+	cols, err := l.sealedColumns(ctx, tx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -334,7 +335,7 @@ func TestRekey(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "l.db")
 	l := open(t, path)
 	fillSealed(t, l)
-	cols, err := sealedColumns(ctx, l.db)
+	cols, err := l.sealedColumns(ctx, l.db)
 	if err != nil {
 		t.Fatal(err)
 	}

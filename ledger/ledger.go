@@ -21,29 +21,37 @@ type Ledger struct {
 	db  *sql.DB
 	key *Key
 	id  string // ledger_meta.ledger_id
+	// pg is set for a ledger in PostgreSQL (see postgres.go).
+	pg bool
 }
 
 // ErrNoLedger is returned by OpenExisting when there is no ledger at the
 // path.
 var ErrNoLedger = errors.New("no ledger")
 
-// Open opens (creating if needed) the SQLite ledger at path, brings its
+// Open opens (creating if needed) the ledger at target, brings its
 // schema up to date and checks that key is the key that seals it (a new
 // ledger, or one made before ledgers remembered their key, takes key as
-// its own).
-func Open(ctx context.Context, path string, key *Key) (*Ledger, error) {
-	return openLedger(ctx, path, key, true)
+// its own). target is the path of a SQLite file, or a PostgreSQL URL
+// (postgres://...; see IsPostgres) whose database exists: the ledger's
+// tables are made in its current schema.
+func Open(ctx context.Context, target string, key *Key) (*Ledger, error) {
+	return openLedger(ctx, target, key, true)
 }
 
-// OpenExisting opens the ledger at path like Open, but never creates one:
-// with no ledger there it returns ErrNoLedger and leaves no file behind.
-func OpenExisting(ctx context.Context, path string, key *Key) (*Ledger, error) {
-	return openLedger(ctx, path, key, false)
+// OpenExisting opens the ledger at target like Open, but never creates
+// one: with no ledger there it returns ErrNoLedger and leaves no file (or
+// table) behind.
+func OpenExisting(ctx context.Context, target string, key *Key) (*Ledger, error) {
+	return openLedger(ctx, target, key, false)
 }
 
 func openLedger(ctx context.Context, path string, key *Key, create bool) (*Ledger, error) {
 	if key == nil {
 		return nil, errors.New("opening ledger: no encryption key")
+	}
+	if IsPostgres(path) {
+		return openPostgres(ctx, path, key, create)
 	}
 	mode, creating := "rwc", false
 	if create {
@@ -98,7 +106,7 @@ func openLedger(ctx context.Context, path string, key *Key, create bool) (*Ledge
 	db.SetMaxOpenConns(4)
 	l := &Ledger{db: db, key: key}
 	if !create {
-		if v, err := schemaVersion(ctx, db); err != nil || v == 0 {
+		if v, err := l.schemaVersion(ctx, db); err != nil || v == 0 {
 			db.Close()
 			if err == nil {
 				err = errors.New("the file is not a carepay ledger")
@@ -106,17 +114,9 @@ func openLedger(ctx context.Context, path string, key *Key, create bool) (*Ledge
 			return nil, fmt.Errorf("%w at %s: %v", ErrNoLedger, path, err)
 		}
 	}
-	if err := l.migrate(ctx); err != nil {
+	if err := l.ready(ctx, path); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("opening ledger %s: %w", path, err)
-	}
-	if err := l.db.QueryRowContext(ctx, `SELECT value FROM ledger_meta WHERE name = 'ledger_id'`).Scan(&l.id); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("opening ledger %s: reading its identity: %w", path, err)
-	}
-	if err := l.adoptKey(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("ledger %s: %w", path, err)
+		return nil, err
 	}
 	if creating {
 		// Move the new schema from the WAL into the main file before the
@@ -127,6 +127,21 @@ func openLedger(ctx context.Context, path string, key *Key, create bool) (*Ledge
 		}
 	}
 	return l, nil
+}
+
+// ready brings an open ledger's schema up to date, reads its identity
+// and checks its key.
+func (l *Ledger) ready(ctx context.Context, name string) error {
+	if err := l.migrate(ctx); err != nil {
+		return fmt.Errorf("opening ledger %s: %w", name, err)
+	}
+	if err := l.db.QueryRowContext(ctx, `SELECT value FROM ledger_meta WHERE name = 'ledger_id'`).Scan(&l.id); err != nil {
+		return fmt.Errorf("opening ledger %s: reading its identity: %w", name, err)
+	}
+	if err := l.adoptKey(ctx); err != nil {
+		return fmt.Errorf("ledger %s: %w", name, err)
+	}
+	return nil
 }
 
 // Close closes the database.
@@ -142,9 +157,13 @@ type querierRow interface {
 
 // schemaVersion returns the newest applied migration, 0 for a database
 // with none (a new file).
-func schemaVersion(ctx context.Context, q querierRow) (int, error) {
+func (l *Ledger) schemaVersion(ctx context.Context, q querierRow) (int, error) {
 	var n int
-	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).Scan(&n); err != nil {
+	catalogue := `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`
+	if l.pg {
+		catalogue = `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'schema_migrations'`
+	}
+	if err := q.QueryRowContext(ctx, catalogue).Scan(&n); err != nil {
 		return 0, fmt.Errorf("reading schema version: %w", err)
 	}
 	if n == 0 {
@@ -165,7 +184,7 @@ func schemaVersion(ctx context.Context, q querierRow) (int, error) {
 // it never waits for a run's write transaction.
 func (l *Ledger) migrate(ctx context.Context) error {
 	latest := len(migrations) - 1
-	have, err := schemaVersion(ctx, l.db)
+	have, err := l.schemaVersion(ctx, l.db)
 	if err != nil {
 		return err
 	}
@@ -180,7 +199,7 @@ func (l *Ledger) migrate(ctx context.Context) error {
 		return fmt.Errorf("migrating: %w", err)
 	}
 	defer tx.Rollback()
-	if have, err = schemaVersion(ctx, tx); err != nil {
+	if have, err = l.schemaVersion(ctx, tx); err != nil {
 		return err
 	}
 	if have > latest {
@@ -190,7 +209,11 @@ func (l *Ledger) migrate(ctx context.Context) error {
 		return fmt.Errorf("creating schema_migrations: %w", err)
 	}
 	for v := have + 1; v <= latest; v++ {
-		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+		m := migrations[v]
+		if l.pg {
+			m = pgDDL(m)
+		}
+		if _, err := tx.ExecContext(ctx, m); err != nil {
 			return fmt.Errorf("migration %d: %w", v, err)
 		}
 		if code := migrationCode[v]; code != nil {

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"bytes"
+	"carepay/internal/ledgertest"
 	"context"
 	"errors"
 	"os"
@@ -123,7 +124,7 @@ func TestAccountNumbersAreSealed(t *testing.T) {
 }
 
 func TestRunIDsAndRollback(t *testing.T) {
-	l := open(t, filepath.Join(t.TempDir(), "l.db"))
+	l := open(t, ledgertest.Target(t, "l.db"))
 	ctx := context.Background()
 	day := core.NewDate(2026, 4, 10)
 	tx, err := l.Begin(ctx, day, time.Now())
@@ -159,7 +160,7 @@ func TestRunIDsAndRollback(t *testing.T) {
 	}
 }
 
-func TestRunLock(t *testing.T) {
+func TestRunLockSQLite(t *testing.T) {
 	l := open(t, filepath.Join(t.TempDir(), "l.db"))
 	ctx := context.Background()
 	release, err := l.Lock(ctx, "first")
@@ -197,4 +198,66 @@ func TestRunLock(t *testing.T) {
 		t.Fatalf("the lock of a dead process was not taken over: %v", err)
 	}
 	release4()
+}
+
+// TestRunLockPostgres: on PostgreSQL the run lock is an advisory lock of
+// the ledger's schema, held on a connection of its own: a second process
+// (a second pool) is refused while it is held, takes it once released,
+// and takes it at once when the holder's connection dies (a killed
+// process, a lost host), while the old holder's context is cancelled.
+func TestRunLockPostgres(t *testing.T) {
+	dsn := ledgertest.Postgres(t)
+	a, b := open(t, dsn), open(t, dsn)
+	ctx := context.Background()
+	defer func(w time.Duration) { pgWatch = w }(pgWatch)
+	pgWatch = 50 * time.Millisecond
+
+	_, release, err := a.LockContext(ctx, "first")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Lock(ctx, "second"); !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), "first") {
+		t.Fatalf("second lock while the first is held: %v", err)
+	}
+	release()
+	releaseB, err := b.Lock(ctx, "second")
+	if err != nil {
+		t.Fatalf("lock after release: %v", err)
+	}
+	if _, err := a.Lock(ctx, "third"); !errors.Is(err, ErrLocked) {
+		t.Fatalf("a lock taken back while the second holds it: %v", err)
+	}
+	releaseB()
+
+	held, releaseA, err := a.LockContext(ctx, "doomed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer releaseA()
+	var killed int
+	if err := b.db.QueryRow(`SELECT COUNT(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory' AND classid = ? AND granted`,
+		pgRunLockClass).Scan(&killed); err != nil || killed != 1 {
+		t.Fatalf("killing the holder's connection: %d killed, %v", killed, err)
+	}
+	// The server let go of the lock with the connection: taken over at once.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		release, err := b.Lock(ctx, "successor")
+		if err == nil {
+			release()
+			break
+		}
+		if !errors.Is(err, ErrLocked) || time.Now().After(deadline) {
+			t.Fatalf("the lock of a dead connection was not taken over: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	select {
+	case <-held.Done():
+		if !strings.Contains(context.Cause(held).Error(), "run lock failed") {
+			t.Errorf("cause: %v", context.Cause(held))
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the old holder's context was not cancelled when its lock connection died")
+	}
 }

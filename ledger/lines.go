@@ -71,9 +71,9 @@ func pd(s string) core.Date {
 // the rules found in it).
 func (t *Tx) PutDecision(l *core.Line, d *core.Decision, paymentID int64) error {
 	if t.decided == nil {
-		t.decided = newRawInserter(t, `INSERT OR FAIL INTO lines (run_id, source, row, kind, ref, line_id, plan_id, employee_id, dependent_id, provider_id,
+		t.decided = newRawInserter(t, `INSERT OR FAIL INTO lines (id, run_id, source, row, kind, ref, line_id, plan_id, employee_id, dependent_id, provider_id,
  care_type, service_date, hours, received_on, charged, units, employee_share, employer_share, status, final_status, reasons, payee_type, payee_id,
- care_day, day_used, placements, steps, payment_id, error_column, error_value, error_msg) VALUES `, 31)
+ care_day, day_used, placements, steps, payment_id, error_column, error_value, error_msg) VALUES `, 32)
 	}
 	var hours, final, payment any
 	if paymentID != 0 {
@@ -93,7 +93,11 @@ func (t *Tx) PutDecision(l *core.Line, d *core.Decision, paymentID int64) error 
 	if fault != nil {
 		errColumn, errValue, errMsg = fault.Column, core.MaskColumnValue(fault.Column, fault.Value), fault.Msg
 	}
-	err := t.decided.add(t.RunID, l.Source, l.Row, string(l.Kind), l.Ref, l.LineID, d.PlanID, l.EmployeeID, l.DependentID, l.ProviderID,
+	// Lines are numbered on from the last before the run, as SQLite
+	// numbers them, on every driver (a PostgreSQL sequence skips what
+	// rolled back runs took).
+	t.lineSeq++
+	err := t.decided.add(t.base+t.lineSeq, t.RunID, l.Source, l.Row, string(l.Kind), l.Ref, l.LineID, d.PlanID, l.EmployeeID, l.DependentID, l.ProviderID,
 		l.CareType, l.ServiceDate.String(), hours, dateArg(l.ReceivedOn), int64(l.Charged), d.Units, int64(d.EmployeeShare), int64(d.EmployerShare),
 		string(d.Status), final, d.ReasonList(), d.PayeeType, d.PayeeID, d.CareDay, d.DayUsed, d.Placements, d.Explanation, payment,
 		errColumn, errValue, errMsg)

@@ -1,9 +1,9 @@
 package ledger
 
 import (
+	"carepay/internal/ledgertest"
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -16,7 +16,7 @@ import (
 // not rejected is, a statement is no invoice, and the lines of the run
 // itself do not count. The refs span several queries.
 func TestInvoicesSeen(t *testing.T) {
-	l := open(t, filepath.Join(t.TempDir(), "l.db"))
+	l := open(t, ledgertest.Target(t, "l.db"))
 	ctx := context.Background()
 	tx, err := l.Begin(ctx, core.NewDate(2026, 4, 10), time.Now())
 	if err != nil {
@@ -79,7 +79,7 @@ func TestInvoicesSeen(t *testing.T) {
 // stored, while other lines carry none; and that a letter's rows say
 // whether the dependent is registered.
 func TestUnreadableValueKept(t *testing.T) {
-	l := open(t, filepath.Join(t.TempDir(), "l.db"))
+	l := open(t, ledgertest.Target(t, "l.db"))
 	ctx := context.Background()
 	tx, err := l.Begin(ctx, core.NewDate(2026, 4, 10), time.Now())
 	if err != nil {

@@ -60,7 +60,31 @@ const staleAfter = 2 * time.Minute
 // holder was killed is taken over at once when the holder ran on this
 // machine and its process is gone, and otherwise once its heartbeat is
 // older than two minutes.
+//
+// On PostgreSQL the lock is the database's: a session-level advisory lock
+// held on a connection of its own (see pgLock), which the server lets go
+// the moment the holder's connection ends, killed process or lost host.
 func (l *Ledger) Lock(ctx context.Context, holder string) (release func(), err error) {
+	_, release, err = l.LockContext(ctx, holder)
+	return release, err
+}
+
+// LockContext is Lock, with a context derived from ctx that is cancelled
+// when the lock is lost (on PostgreSQL, when the connection holding it
+// fails): work done under the lock runs with it, so that a run whose lock
+// went stops as if killed, before another process takes over.
+func (l *Ledger) LockContext(ctx context.Context, holder string) (context.Context, func(), error) {
+	if l.pg {
+		return l.pgLock(ctx, holder)
+	}
+	release, err := l.sqliteLock(ctx, holder)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ctx, release, nil
+}
+
+func (l *Ledger) sqliteLock(ctx context.Context, holder string) (release func(), err error) {
 	now := time.Now().UTC()
 	host, _ := os.Hostname()
 	var oldHost string
@@ -165,4 +189,72 @@ func (l *Ledger) RecordLetterSent(ctx context.Context, runID, kind, id, email st
 		return fmt.Errorf("recording a letter sent: %w", err)
 	}
 	return nil
+}
+
+// pgWatch is how often the connection holding a PostgreSQL run lock is
+// checked.
+var pgWatch = 5 * time.Second
+
+// pgLock takes the run lock of a ledger in PostgreSQL: the advisory lock
+// (pgRunLockClass, the ledger's schema) on a connection kept for it. The
+// locks table names the holder, for the message another process gets.
+func (l *Ledger) pgLock(ctx context.Context, holder string) (context.Context, func(), error) {
+	conn, err := l.db.Conn(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("taking the run lock: %w", err)
+	}
+	var got bool
+	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock(?, hashtext(current_schema()))`, pgRunLockClass).Scan(&got); err != nil {
+		conn.Close()
+		return nil, nil, fmt.Errorf("taking the run lock: %w", err)
+	}
+	if !got {
+		conn.Close()
+		var who, beat string
+		l.db.QueryRowContext(ctx, `SELECT holder, heartbeat FROM locks WHERE name = 'run'`).Scan(&who, &beat)
+		return nil, nil, fmt.Errorf("%w (%s, since %s)", ErrLocked, who, beat)
+	}
+	host, _ := os.Hostname()
+	if _, err := conn.ExecContext(ctx, `INSERT INTO locks (name, holder, host, pid, heartbeat) VALUES ('run', ?, ?, ?, ?)
+ ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, host = excluded.host, pid = excluded.pid, heartbeat = excluded.heartbeat`,
+		holder, host, os.Getpid(), time.Now().UTC().Format(time.RFC3339Nano)); err != nil {
+		conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock(?, hashtext(current_schema()))`, pgRunLockClass)
+		conn.Close()
+		return nil, nil, fmt.Errorf("recording the run lock's holder: %w", err)
+	}
+	held, lost := context.WithCancelCause(ctx)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(pgWatch)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				ping, cancel := context.WithTimeout(context.Background(), pgWatch)
+				err := conn.PingContext(ping)
+				cancel()
+				if err != nil {
+					lost(fmt.Errorf("the connection holding the ledger's run lock failed: %w", err))
+					return
+				}
+			}
+		}
+	}()
+	var once sync.Once
+	return held, func() {
+		once.Do(func() {
+			close(stop)
+			wg.Wait()
+			bg := context.Background()
+			conn.ExecContext(bg, `DELETE FROM locks WHERE name = 'run' AND holder = ?`, holder)
+			conn.ExecContext(bg, `SELECT pg_advisory_unlock(?, hashtext(current_schema()))`, pgRunLockClass)
+			conn.Close()
+			lost(nil)
+		})
+	}, nil
 }

@@ -1,9 +1,9 @@
 package ledger
 
 import (
+	"carepay/internal/ledgertest"
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -16,7 +16,7 @@ import (
 // savings); run 2026-04-13 sends PAY-3, a prenote to C (011000015, 5555
 // checking), which the bank then returns R03.
 func TestBankProof(t *testing.T) {
-	l := open(t, filepath.Join(t.TempDir(), "l.db"))
+	l := open(t, ledgertest.Target(t, "l.db"))
 	ctx := context.Background()
 	a := core.BankAccount{Routing: "011000015", Number: "111122223333", Type: "checking"}
 	b := core.BankAccount{Routing: "021000021", Number: "4444", Type: "savings"}

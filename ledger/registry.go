@@ -15,7 +15,7 @@ func last4(n string) string {
 	return n[len(n)-4:]
 }
 
-// PutEmployee inserts or replaces a roster row; the account number is
+// PutEmployee inserts or replaces a roster row (all its columns); the account number is
 // sealed. Registry rows are written in batches: every lookup of the run,
 // and flushRegistry, writes what is pending first.
 func (t *Tx) PutEmployee(e *core.Employee) error {
@@ -24,9 +24,9 @@ func (t *Tx) PutEmployee(e *core.Employee) error {
 		return err
 	}
 	if t.putEmps == nil {
-		t.putEmps = newInserter(t, `INSERT OR REPLACE INTO employees (employee_id, first_name, last_name, plan_id, employment_type, annual_income, enrolled_on,
- address_line1, address_line2, city, state, postal_code, email, payment_method, routing_number, account_sealed, account_last4, account_type,
- other_benefits, leave_status, last_used_on, updated_run) VALUES `, 22)
+		t.putEmps = newUpsert(t, "employees", []string{"employee_id"}, "first_name", "last_name", "plan_id", "employment_type", "annual_income", "enrolled_on",
+			"address_line1", "address_line2", "city", "state", "postal_code", "email", "payment_method", "routing_number", "account_sealed", "account_last4", "account_type",
+			"other_benefits", "leave_status", "last_used_on", "updated_run")
 	}
 	err = t.putEmps.add(e.ID, e.FirstName, e.LastName, e.PlanID, e.EmploymentType, int64(e.AnnualIncome), e.EnrolledOn.String(),
 		e.Address.Line1, e.Address.Line2, e.Address.City, e.Address.State, e.Address.PostalCode, e.Email,
@@ -42,8 +42,7 @@ func (t *Tx) PutEmployee(e *core.Employee) error {
 // PutDependent inserts or replaces a dependent.
 func (t *Tx) PutDependent(d *core.Dependent) error {
 	if t.putDeps == nil {
-		t.putDeps = newInserter(t, `INSERT OR REPLACE INTO dependents (employee_id, dependent_id, first_name, last_name, birth_date, relationship, incapable, registered_on, updated_run)
- VALUES `, 9)
+		t.putDeps = newUpsert(t, "dependents", []string{"employee_id", "dependent_id"}, "first_name", "last_name", "birth_date", "relationship", "incapable", "registered_on", "updated_run")
 	}
 	err := t.putDeps.add(d.EmployeeID, d.ID, d.FirstName, d.LastName, d.BirthDate.String(), d.Relationship, d.IncapableOfSelf, dateArg(d.RegisteredOn), t.RunID)
 	if err != nil {
@@ -60,8 +59,8 @@ func (t *Tx) PutProvider(p *core.Provider) error {
 		return err
 	}
 	if t.putProvs == nil {
-		t.putProvs = newInserter(t, `INSERT OR REPLACE INTO providers (provider_id, name, tax_id, address_line1, address_line2, city, state, postal_code, email,
- payment_method, routing_number, account_sealed, account_last4, account_type, updated_run) VALUES `, 15)
+		t.putProvs = newUpsert(t, "providers", []string{"provider_id"}, "name", "tax_id", "address_line1", "address_line2", "city", "state", "postal_code", "email",
+			"payment_method", "routing_number", "account_sealed", "account_last4", "account_type", "updated_run")
 	}
 	err = t.putProvs.add(p.ID, p.Name, p.TaxID, p.Address.Line1, p.Address.Line2, p.Address.City, p.Address.State, p.Address.PostalCode, p.Email,
 		p.PaymentMethod, p.Bank.Routing, sealed, last4(p.Bank.Number), p.Bank.Type, t.RunID)

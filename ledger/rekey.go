@@ -32,7 +32,7 @@ func (l *Ledger) Rekey(ctx context.Context, newKey *Key) (int, error) {
 	if err := l.compareKey(fp); err != nil {
 		return 0, err
 	}
-	cols, err := sealedColumns(ctx, tx)
+	cols, err := l.sealedColumns(ctx, tx)
 	if err != nil {
 		return 0, err
 	}

@@ -34,12 +34,14 @@ type Tx struct {
 	decided  *inserter  // buffered multi-row inserts of decisions
 	mu       sync.Mutex // guards stmts: lookups and inserts run on two goroutines
 	priorIDs map[string]bool
-	// base is the last line ID before the run: its own lines are above.
-	base  int64
-	emps  map[string]*core.Employee
-	deps  map[[2]string]*core.Dependent
-	provs map[string]*core.Provider
-	texts map[string]string // see intern
+	// base is the last line ID before the run: its own lines are above,
+	// base+1 to base+lineSeq.
+	base    int64
+	lineSeq int64
+	emps    map[string]*core.Employee
+	deps    map[[2]string]*core.Dependent
+	provs   map[string]*core.Provider
+	texts   map[string]string // see intern
 	// corrected names the payees a NOC corrected (see KeepCorrected).
 	corrected map[[2]string]bool
 	// Registry rows waiting to be written (see flushRegistry).

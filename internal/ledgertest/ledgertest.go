@@ -1,0 +1,94 @@
+// Package ledgertest gives tests a fresh ledger to open: a SQLite file,
+// or a schema of its own in a real PostgreSQL server. The same tests run
+// on both drivers (scripts/test runs the ledger's, the batch's and the
+// command's tests once more with CAREPAY_TEST_LEDGER=postgres), as
+// restic runs one suite against every backend.
+package ledgertest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// PostgresEnv names the variable holding the URL of the test database
+// (scripts/e2e-postgres.sh starts a server and writes it).
+const PostgresEnv = "CAREPAY_TEST_POSTGRES"
+
+// DriverEnv chooses the driver of Target: "postgres", or SQLite.
+const DriverEnv = "CAREPAY_TEST_LEDGER"
+
+// OnPostgres reports whether Target gives PostgreSQL ledgers.
+func OnPostgres() bool { return os.Getenv(DriverEnv) == "postgres" }
+
+// Target returns where a new, empty ledger for t lives: a file in
+// t.TempDir() named name, or with CAREPAY_TEST_LEDGER=postgres a new
+// schema of the test database (see Postgres).
+func Target(t testing.TB, name string) string {
+	t.Helper()
+	if OnPostgres() {
+		return Postgres(t)
+	}
+	return filepath.Join(t.TempDir(), name)
+}
+
+var schemas atomic.Int64
+
+var notIdent = regexp.MustCompile(`[^a-z0-9_]+`)
+
+// Postgres creates a schema of its own for t in the database
+// CAREPAY_TEST_POSTGRES names, dropped when t ends, and returns a URL
+// whose connections work in it. With no database named, t fails under CI
+// (or when CAREPAY_TEST_LEDGER asks for PostgreSQL) and is skipped
+// elsewhere: scripts/test starts the server.
+func Postgres(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv(PostgresEnv)
+	if base == "" {
+		if os.Getenv("CI") != "" || OnPostgres() {
+			t.Fatal(PostgresEnv + " not set: run the suite through scripts/test, which starts PostgreSQL")
+		}
+		t.Skip(PostgresEnv + " not set outside CI: scripts/test starts the real PostgreSQL server")
+	}
+	name := notIdent.ReplaceAllString(strings.ToLower(t.Name()), "_")
+	if len(name) > 40 {
+		name = name[len(name)-40:]
+	}
+	schema := fmt.Sprintf("t%d_%d_%s", os.Getpid(), schemas.Add(1), name)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatalf("connecting to the test database: %v", err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+pgx.Identifier{schema}.Sanitize()); err != nil {
+		t.Fatalf("creating schema %s: %v", schema, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, base)
+		if err != nil {
+			t.Errorf("connecting to drop schema %s: %v", schema, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, `DROP SCHEMA `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
+			t.Errorf("dropping schema %s: %v", schema, err)
+		}
+	})
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	return base + sep + "search_path=" + schema
+}
