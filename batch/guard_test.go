@@ -124,7 +124,7 @@ func TestAnotherLedgerRefuses(t *testing.T) {
 // TestOlderCopyRefuses: a ledger restored from a copy taken before its
 // last run does not know that run's folder.
 func TestOlderCopyRefuses(t *testing.T) {
-	e := newEnv(t)
+	e := newSQLiteEnv(t) // a copy of the file
 	out := filepath.Join(e.dir, "out")
 	e.run("../fixtures/drop", fixtureDay)
 	copyPath := filepath.Join(t.TempDir(), "copy.db")

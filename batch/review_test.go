@@ -109,7 +109,7 @@ func ledgerBalances(t *testing.T, e *env) (unpaid int) {
 	db := e.lg.DB()
 	var bad int
 	if err := db.QueryRow(`SELECT COUNT(*) FROM (SELECT p.id FROM payments p LEFT JOIN lines l ON l.payment_id = p.id GROUP BY p.id
- HAVING p.amount != COALESCE(SUM(l.employer_share), 0) OR p.lines != COUNT(l.id))`).Scan(&bad); err != nil {
+ HAVING p.amount != COALESCE(SUM(l.employer_share), 0) OR p.lines != COUNT(l.id)) AS differing`).Scan(&bad); err != nil {
 		t.Fatal(err)
 	}
 	if bad != 0 {

@@ -2,6 +2,7 @@ package batch
 
 import (
 	"bytes"
+	"carepay/internal/ledgertest"
 	"context"
 	"encoding/json"
 	"flag"
@@ -30,14 +31,27 @@ type env struct {
 	db  string
 }
 
+// newEnv is a test's configuration and a new ledger, on the driver the
+// suite runs on (see ledgertest.Target).
 func newEnv(t *testing.T) *env {
+	t.Helper()
+	return newEnvAt(t, ledgertest.Target(t, "ledger.db"))
+}
+
+// newSQLiteEnv is newEnv on a SQLite file, for tests of what only a file
+// can do (copies of it).
+func newSQLiteEnv(t *testing.T) *env {
+	t.Helper()
+	return newEnvAt(t, filepath.Join(t.TempDir(), "ledger.db"))
+}
+
+func newEnvAt(t *testing.T, target string) *env {
 	t.Helper()
 	cfg, err := config.Load("../config.toml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	e := &env{t: t, cfg: cfg, dir: dir, db: filepath.Join(dir, "ledger.db")}
+	e := &env{t: t, cfg: cfg, dir: t.TempDir(), db: target}
 	e.open()
 	return e
 }

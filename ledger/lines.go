@@ -12,12 +12,8 @@ import (
 // (a missing signature, a roster mistake) is not seen: sent again, it is a
 // correction and is decided afresh.
 func (t *Tx) InvoiceSeen(ref string) (bool, error) {
-	row, err := t.queryRow(`SELECT EXISTS (SELECT 1 FROM lines WHERE ref = ? AND kind = 'invoice' AND status != 'rejected' AND id <= ?)`, ref, t.base)
-	if err != nil {
-		return false, err
-	}
 	var seen bool
-	if err := row.Scan(&seen); err != nil {
+	if err := t.scanRow(`SELECT EXISTS (SELECT 1 FROM lines WHERE ref = ? AND kind = 'invoice' AND status != 'rejected' AND id <= ?)`, []any{ref, t.base}, &seen); err != nil {
 		return false, fmt.Errorf("looking up invoice %s: %w", ref, err)
 	}
 	return seen, nil

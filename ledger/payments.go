@@ -27,14 +27,10 @@ func (t *Tx) Payee(payeeType, id string) (*core.Payment, bool, error) {
 	default:
 		return nil, false, fmt.Errorf("unknown payee type %q", payeeType)
 	}
-	row, err := t.queryRow(q, id)
-	if err != nil {
-		return nil, false, err
-	}
 	p := &core.Payment{PayeeType: payeeType, PayeeID: id}
 	var sealed []byte
 	a := &p.Address
-	err = row.Scan(&p.Name, &p.Method, &p.Bank.Routing, &sealed, &p.Bank.Type, &a.Line1, &a.Line2, &a.City, &a.State, &a.PostalCode, &p.Email)
+	err := t.scanRow(q, []any{id}, &p.Name, &p.Method, &p.Bank.Routing, &sealed, &p.Bank.Type, &a.Line1, &a.Line2, &a.City, &a.State, &a.PostalCode, &p.Email)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, nil
 	}

@@ -137,7 +137,8 @@ var pgCache sync.Map // SQLite text -> PostgreSQL text
 
 // pgSQL is query in PostgreSQL's dialect: ? placeholders numbered $1...,
 // INSERT OR IGNORE as ON CONFLICT DO NOTHING, INSERT OR FAIL as a plain
-// INSERT (a failing statement changes nothing in PostgreSQL).
+// INSERT (a failing statement changes nothing in PostgreSQL), char(10)
+// as chr(10), instr as strpos.
 func pgSQL(query string) string {
 	if v, ok := pgCache.Load(query); ok {
 		return v.(string)
@@ -150,6 +151,8 @@ func pgSQL(query string) string {
 	case strings.HasPrefix(trimmed, "INSERT OR FAIL INTO"):
 		q = "INSERT INTO" + strings.TrimPrefix(trimmed, "INSERT OR FAIL INTO")
 	}
+	q = strings.ReplaceAll(q, "char(10)", "chr(10)")
+	q = strings.ReplaceAll(q, "instr(", "strpos(")
 	q = rebind(q)
 	pgCache.Store(query, q) // the ledger's statements are a fixed few
 	return q

@@ -46,14 +46,14 @@ func (l *Ledger) Reconciliation(ctx context.Context, runID string) ([]core.Recon
 		what, query string
 		args        []any
 	}{
-		{core.ReconSent, `SELECT ` + cols + `, ?, '' FROM payments p WHERE p.issued_run = ? AND p.amount > 0 ORDER BY p.id`, []any{asOf, runID}},
+		{core.ReconSent, `SELECT ` + cols + `, CAST(? AS TEXT), '' FROM payments p WHERE p.issued_run = ? AND p.amount > 0 ORDER BY p.id`, []any{asOf, runID}},
 		{core.ReconReturned, `SELECT ` + cols + `, p.returned_on, p.return_code FROM payments p WHERE p.returned_run = ? ORDER BY p.id`, []any{runID}},
-		{core.ReconReissued, `SELECT DISTINCT ` + cols + `, ?, 'pays again ' || 'PAY-' || r.payment_id
+		{core.ReconReissued, `SELECT ` + cols + `, CAST(? AS TEXT), 'pays again ' || 'PAY-' || r.payment_id
  FROM payments p JOIN lines l ON l.payment_id = p.id JOIN returned_lines r ON r.line_id = l.id
- WHERE p.issued_run = ? ORDER BY p.id, r.payment_id`, []any{asOf, runID}},
+ WHERE p.issued_run = ? GROUP BY p.id, r.payment_id ORDER BY p.id, r.payment_id`, []any{asOf, runID}},
 		{core.ReconNOC, `SELECT ` + cols + `, n.noticed_on, n.code || ': ' || n.detail FROM bank_notices n JOIN payments p ON p.id = n.payment_id
- WHERE n.run_id = ? AND n.kind = 'noc' AND n.applied ORDER BY n.rowid`, []any{runID}},
-		{core.ReconVoided, `SELECT ` + cols + `, ?, COALESCE(p.void_reason, '') || ' (by ' || COALESCE(p.voided_by, '') || ')'
+ WHERE n.run_id = ? AND n.kind = 'noc' AND n.applied != 0 ORDER BY n.rowid`, []any{runID}},
+		{core.ReconVoided, `SELECT ` + cols + `, CAST(? AS TEXT), COALESCE(p.void_reason, '') || ' (by ' || COALESCE(p.voided_by, '') || ')'
  FROM payments p WHERE p.void_run = ? ORDER BY p.check_number`, []any{asOf, runID}},
 		{core.ReconCleared, `SELECT ` + cols + `, p.cleared_on, 'cleared by the bank' FROM payments p WHERE p.cleared_run = ? ORDER BY p.check_number`, []any{runID}},
 		{core.ReconStale, `SELECT ` + cols + `, n.on_date, n.detail FROM check_notices n JOIN payments p ON p.id = n.payment_id

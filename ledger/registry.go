@@ -78,16 +78,12 @@ func (t *Tx) Employee(id string) (*core.Employee, bool, error) {
 	if e, ok := t.emps[id]; ok {
 		return e, e != nil, nil
 	}
-	row, err := t.queryRow(`SELECT plan_id, employment_type, annual_income, enrolled_on, payment_method, other_benefits, leave_status, last_used_on
- FROM employees WHERE employee_id = ?`, id)
-	if err != nil {
-		return nil, false, err
-	}
 	e := core.Employee{ID: id}
 	var income, other int64
 	var enrolled string
 	var lastUsed sql.NullString
-	err = row.Scan(&e.PlanID, &e.EmploymentType, &income, &enrolled, &e.PaymentMethod, &other, &e.LeaveStatus, &lastUsed)
+	err := t.scanRow(`SELECT plan_id, employment_type, annual_income, enrolled_on, payment_method, other_benefits, leave_status, last_used_on
+ FROM employees WHERE employee_id = ?`, []any{id}, &e.PlanID, &e.EmploymentType, &income, &enrolled, &e.PaymentMethod, &other, &e.LeaveStatus, &lastUsed)
 	if errors.Is(err, sql.ErrNoRows) {
 		t.emps[id] = nil
 		return nil, false, nil
@@ -137,14 +133,10 @@ func (t *Tx) Dependent(employeeID, dependentID string) (*core.Dependent, bool, e
 	if d, ok := t.deps[key]; ok {
 		return d, d != nil, nil
 	}
-	row, err := t.queryRow(`SELECT birth_date, relationship, incapable, registered_on FROM dependents WHERE employee_id = ? AND dependent_id = ?`, employeeID, dependentID)
-	if err != nil {
-		return nil, false, err
-	}
 	d := core.Dependent{EmployeeID: employeeID, ID: dependentID}
 	var birth string
 	var reg sql.NullString
-	err = row.Scan(&birth, &d.Relationship, &d.IncapableOfSelf, &reg)
+	err := t.scanRow(`SELECT birth_date, relationship, incapable, registered_on FROM dependents WHERE employee_id = ? AND dependent_id = ?`, []any{employeeID, dependentID}, &birth, &d.Relationship, &d.IncapableOfSelf, &reg)
 	if errors.Is(err, sql.ErrNoRows) {
 		t.deps[key] = nil
 		return nil, false, nil
@@ -165,12 +157,8 @@ func (t *Tx) Provider(id string) (*core.Provider, bool, error) {
 	if p, ok := t.provs[id]; ok {
 		return p, p != nil, nil
 	}
-	row, err := t.queryRow(`SELECT name, payment_method FROM providers WHERE provider_id = ?`, id)
-	if err != nil {
-		return nil, false, err
-	}
 	p := core.Provider{ID: id}
-	err = row.Scan(&p.Name, &p.PaymentMethod)
+	err := t.scanRow(`SELECT name, payment_method FROM providers WHERE provider_id = ?`, []any{id}, &p.Name, &p.PaymentMethod)
 	if errors.Is(err, sql.ErrNoRows) {
 		t.provs[id] = nil
 		return nil, false, nil

@@ -31,8 +31,12 @@ type Tx struct {
 
 	stmts map[string]*sql.Stmt // prepared once per run, by SQL text
 
-	decided  *inserter  // buffered multi-row inserts of decisions
-	mu       sync.Mutex // guards stmts: lookups and inserts run on two goroutines
+	decided *inserter  // buffered multi-row inserts of decisions
+	mu      sync.Mutex // guards stmts: lookups and inserts run on two goroutines
+	// connMu makes those two goroutines take turns on the connection for
+	// a whole statement, rows read and all (a PostgreSQL connection
+	// serves one statement at a time).
+	connMu   sync.Mutex
 	priorIDs map[string]bool
 	// base is the last line ID before the run: its own lines are above,
 	// base+1 to base+lineSeq.
@@ -117,7 +121,9 @@ func (t *Tx) stmt(query string) (*sql.Stmt, error) {
 	if st, ok := t.stmts[query]; ok {
 		return st, nil
 	}
+	t.connMu.Lock()
 	st, err := t.tx.PrepareContext(t.ctx, query)
+	t.connMu.Unlock()
 	if err != nil {
 		return nil, fmt.Errorf("preparing %q: %w", strings.Fields(query)[0], err)
 	}
@@ -125,17 +131,19 @@ func (t *Tx) stmt(query string) (*sql.Stmt, error) {
 	return st, nil
 }
 
-// queryRow runs a prepared single-row query, once the registry rows
-// still buffered are written.
-func (t *Tx) queryRow(query string, args ...any) (*sql.Row, error) {
+// scanRow runs a prepared single-row query into dest, once the registry
+// rows still buffered are written; sql.ErrNoRows when there is none.
+func (t *Tx) scanRow(query string, args []any, dest ...any) error {
 	if err := t.flushRegistry(); err != nil {
-		return nil, err
+		return err
 	}
 	st, err := t.stmt(query)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return st.QueryRowContext(t.ctx, args...), nil
+	t.connMu.Lock()
+	defer t.connMu.Unlock()
+	return st.QueryRowContext(t.ctx, args...).Scan(dest...)
 }
 
 // exec runs a prepared statement.
@@ -144,6 +152,8 @@ func (t *Tx) exec(query string, args ...any) error {
 	if err != nil {
 		return err
 	}
+	t.connMu.Lock()
+	defer t.connMu.Unlock()
 	_, err = st.ExecContext(t.ctx, args...)
 	return err
 }
@@ -188,6 +198,8 @@ func (t *Tx) closeRaw() {
 // million-line bulk insert of decisions was a fifth of all the memory the
 // run allocated. query is prepared once.
 func (t *Tx) rawExec(query string, args []driver.NamedValue) error {
+	t.connMu.Lock()
+	defer t.connMu.Unlock()
 	return t.conn.Raw(func(dc any) error {
 		st := t.raw[query]
 		if st == nil {

@@ -315,6 +315,8 @@ func (t *Tx) usage(kind, id string) ([]core.PriorLine, error) {
 	if err != nil {
 		return nil, err
 	}
+	t.connMu.Lock()
+	defer t.connMu.Unlock()
 	rows, err := st.QueryContext(t.ctx, kind, id)
 	if err != nil {
 		return nil, err
