@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -48,8 +49,18 @@ type Config struct {
 // Ledger says where the ledger lives and where its key comes from. The key
 // itself never appears in config.toml.
 type Ledger struct {
-	Driver string `toml:"driver"` // sqlite
+	Driver string `toml:"driver"` // sqlite (the default) or postgres
 	Path   string `toml:"path"`   // SQLite file, relative to config.toml
+	// DSN is the PostgreSQL URL of driver postgres, without a password:
+	// postgres://USER@HOST:PORT/DATABASE?sslmode=verify-full. The ledger's
+	// tables live in the connection's current schema (search_path=... in
+	// the URL chooses another).
+	DSN string `toml:"dsn"`
+	// PasswordEnv or PasswordFile holds the PostgreSQL password (the
+	// variable wins when set); with neither, pgx reads PGPASSWORD or
+	// ~/.pgpass as psql does.
+	PasswordEnv  string `toml:"password_env"`
+	PasswordFile string `toml:"password_file"`
 	// KeyEnv names an environment variable holding the 32-byte key (hex or
 	// base64); it wins over KeyFile when set.
 	KeyEnv string `toml:"key_env"`
@@ -435,11 +446,23 @@ func (c *Config) Validate() error {
 	bad := func(key, format string, a ...any) {
 		errs = append(errs, &Error{File: c.path, Line: lineOf(c.data, key), Key: key, Msg: fmt.Sprintf(format, a...)})
 	}
-	if c.Ledger.Driver != "sqlite" {
-		bad("ledger.driver", "%q: only sqlite is supported", c.Ledger.Driver)
-	}
-	if c.Ledger.Path == "" {
-		bad("ledger.path", "empty")
+	switch c.Ledger.Driver {
+	case "sqlite":
+		if c.Ledger.Path == "" {
+			bad("ledger.path", "empty")
+		}
+	case "postgres":
+		u, err := url.Parse(c.Ledger.DSN)
+		switch {
+		case c.Ledger.DSN == "":
+			bad("ledger.dsn", "empty: driver postgres needs a URL such as postgres://carepay@db.example.com:5432/carepay?sslmode=verify-full")
+		case err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql"):
+			bad("ledger.dsn", "not a postgres:// URL")
+		case u.User != nil && func() bool { _, ok := u.User.Password(); return ok }():
+			bad("ledger.dsn", "holds a password: put it in a file (ledger.password_file) or an environment variable (ledger.password_env), never in the config")
+		}
+	default:
+		bad("ledger.driver", "%q: want sqlite or postgres", c.Ledger.Driver)
 	}
 	if c.Ledger.KeyEnv == "" && c.Ledger.KeyFile == "" {
 		bad("ledger.key_env", "name an environment variable (key_env) or a file (key_file) holding the ledger key")
@@ -616,6 +639,39 @@ func (c *Config) Location() *time.Location {
 		return time.UTC
 	}
 	return loc
+}
+
+// LedgerTarget is where the ledger lives: the SQLite file, or the
+// PostgreSQL URL with the password from ledger.password_env or
+// password_file put in. The URL is a secret then: log PostgresName of it.
+func (c *Config) LedgerTarget() (string, error) {
+	if c.Ledger.Driver != "postgres" {
+		return c.Resolve(c.Ledger.Path), nil
+	}
+	pw, ok := "", false
+	if c.Ledger.PasswordEnv != "" {
+		pw, ok = os.LookupEnv(c.Ledger.PasswordEnv)
+	}
+	if !ok && c.Ledger.PasswordFile != "" {
+		b, err := os.ReadFile(c.Resolve(c.Ledger.PasswordFile))
+		if err != nil {
+			return "", fmt.Errorf("ledger password: reading ledger.password_file: %w", err)
+		}
+		pw, ok = strings.TrimRight(string(b), "\r\n"), true
+	}
+	if !ok {
+		return c.Ledger.DSN, nil
+	}
+	u, err := url.Parse(c.Ledger.DSN)
+	if err != nil {
+		return "", errors.New("ledger.dsn is not a URL")
+	}
+	name := ""
+	if u.User != nil {
+		name = u.User.Username()
+	}
+	u.User = url.UserPassword(name, pw)
+	return u.String(), nil
 }
 
 // LedgerKey reads the ledger key text from the environment variable or

@@ -24,7 +24,7 @@ type common struct {
 func (c *common) addFlags(fs *flag.FlagSet, withDB bool) {
 	fs.StringVar(&c.configPath, "config", "config.toml", "configuration `FILE`")
 	if withDB {
-		fs.StringVar(&c.dbPath, "db", "", "ledger `PATH` (SQLite file); overrides ledger.path in the config")
+		fs.StringVar(&c.dbPath, "db", "", "ledger `PATH` (SQLite file) or postgres:// URL; overrides ledger.path or ledger.dsn in the config")
 	}
 	fs.BoolVar(&c.verbose, "v", false, "log each step to stderr")
 }
@@ -61,7 +61,11 @@ func (c *common) openLedger(ctx context.Context, cfg *config.Config) (*ledger.Le
 	if err != nil {
 		return nil, err
 	}
-	return ledger.Open(ctx, c.ledgerPath(cfg), key)
+	target, err := c.ledgerTarget(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return ledger.Open(ctx, target, key)
 }
 
 // openRunLedger opens the ledger a run (or serve) decides with, like
@@ -73,10 +77,17 @@ func (c *common) openRunLedger(ctx context.Context, cfg *config.Config, out stri
 	if _, err := ledgerKey(cfg); err != nil {
 		return nil, err
 	}
-	path := c.ledgerPath(cfg)
-	exists, err := ledger.Exists(path)
+	target, err := c.ledgerTarget(cfg)
 	if err != nil {
 		return nil, err
+	}
+	exists, err := ledger.ExistsAt(ctx, target)
+	if err != nil {
+		return nil, err
+	}
+	path := target
+	if ledger.IsPostgres(target) {
+		path = ledger.PostgresName(target)
 	}
 	if !exists {
 		w := &wiring{}
@@ -99,7 +110,11 @@ func (c *common) openExisting(ctx context.Context, cfg *config.Config) (*ledger.
 	if err != nil {
 		return nil, err
 	}
-	return ledger.OpenExisting(ctx, c.ledgerPath(cfg), key)
+	target, err := c.ledgerTarget(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return ledger.OpenExisting(ctx, target, key)
 }
 
 func ledgerKey(cfg *config.Config) (*ledger.Key, error) {
@@ -110,11 +125,14 @@ func ledgerKey(cfg *config.Config) (*ledger.Key, error) {
 	return ledger.ParseKey(text)
 }
 
-func (c *common) ledgerPath(cfg *config.Config) string {
+// ledgerTarget is the ledger --db or the config names: a SQLite path or
+// a PostgreSQL URL (with its password: never log it, see
+// ledger.PostgresName).
+func (c *common) ledgerTarget(cfg *config.Config) (string, error) {
 	if c.dbPath != "" {
-		return c.dbPath
+		return c.dbPath, nil
 	}
-	return cfg.Resolve(cfg.Ledger.Path)
+	return cfg.LedgerTarget()
 }
 
 // existingLedger opens the ledger when one exists (named by --db or the
@@ -128,8 +146,12 @@ func (c *common) existingLedger(ctx context.Context) (*ledger.Ledger, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := os.Stat(c.ledgerPath(cfg)); err != nil {
-		return nil, nil
+	target, err := c.ledgerTarget(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if ok, err := ledger.ExistsAt(ctx, target); err != nil || !ok {
+		return nil, err
 	}
 	return c.openExisting(ctx, cfg)
 }
