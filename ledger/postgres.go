@@ -1,11 +1,13 @@
 package ledger
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -82,11 +84,15 @@ type pgConn struct {
 }
 
 func (c *pgConn) Prepare(query string) (driver.Stmt, error) {
-	return c.Conn.Prepare(pgSQL(query))
+	return c.PrepareContext(context.Background(), query)
 }
 
 func (c *pgConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
-	return c.Conn.PrepareContext(ctx, pgSQL(query))
+	st, err := c.Conn.PrepareContext(ctx, pgSQL(query))
+	if err != nil {
+		return nil, err
+	}
+	return &pgStmt{Stmt: st.(*stdlib.Stmt), c: c}, nil
 }
 
 func (c *pgConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
@@ -94,7 +100,66 @@ func (c *pgConn) ExecContext(ctx context.Context, query string, args []driver.Na
 }
 
 func (c *pgConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	return c.Conn.QueryContext(ctx, pgSQL(query), args)
+	return c.settle(c.Conn.QueryContext(ctx, pgSQL(query), args))
+}
+
+// pgStmt is a prepared statement of a pgConn.
+type pgStmt struct {
+	*stdlib.Stmt
+	c *pgConn
+}
+
+func (s *pgStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	return s.c.settle(s.Stmt.QueryContext(ctx, args))
+}
+
+func (s *pgStmt) Query(args []driver.Value) (driver.Rows, error) {
+	return s.c.settle(s.Stmt.Query(args))
+}
+
+// settle reads the whole result of a query made inside a transaction
+// before returning it. A PostgreSQL connection serves one statement at a
+// time, and a run's transaction is used by two goroutines (its lookups,
+// and its inserts: see Tx) which database/sql lets take turns call by
+// call, not result by result. Outside transactions (the outputs' long
+// reads) results stream.
+func (c *pgConn) settle(rows driver.Rows, err error) (driver.Rows, error) {
+	if err != nil || c.Conn.Conn().PgConn().TxStatus() == 'I' {
+		return rows, err
+	}
+	defer rows.Close()
+	all := &pgRows{cols: rows.Columns()}
+	for {
+		row := make([]driver.Value, len(all.cols))
+		if err := rows.Next(row); err == io.EOF {
+			return all, nil
+		} else if err != nil {
+			return nil, err
+		}
+		for i, v := range row {
+			if b, ok := v.([]byte); ok {
+				row[i] = bytes.Clone(b)
+			}
+		}
+		all.rows = append(all.rows, row)
+	}
+}
+
+// pgRows is a result read whole (see settle).
+type pgRows struct {
+	cols []string
+	rows [][]driver.Value
+}
+
+func (r *pgRows) Columns() []string { return r.cols }
+func (r *pgRows) Close() error      { r.rows = nil; return nil }
+func (r *pgRows) Next(dest []driver.Value) error {
+	if len(r.rows) == 0 {
+		return io.EOF
+	}
+	copy(dest, r.rows[0])
+	r.rows = r.rows[1:]
+	return nil
 }
 
 // CheckNamedValue stores a bool as SQLite does, 1 or 0: the ledger's

@@ -159,6 +159,11 @@ func (d *daemon) tick(ctx context.Context, job config.Job) {
 		d.metrics.skipped(job.Name)
 		return
 	}
+	if errors.Is(err, errRanElsewhere) {
+		d.log.Info("skipped: another process ran this activation of the job", "job", job.Name)
+		d.metrics.skipped(job.Name)
+		return
+	}
 	if err != nil {
 		d.log.Error("run failed", "job", job.Name, "err", err)
 		d.metrics.run(job.Name, time.Since(start), nil, err)
@@ -174,11 +179,22 @@ func (d *daemon) run(ctx context.Context, job config.Job) (*batch.Result, error)
 	if job.YearEnd {
 		return d.yearEnd(ctx, job, time.Now())
 	}
-	release, err := d.lg.Lock(ctx, fmt.Sprintf("carepay serve job %s, pid %d", job.Name, os.Getpid()))
+	tickAt := time.Now()
+	// On PostgreSQL, ctx from here on ends if the connection holding the
+	// lock fails: the run stops as if killed, before another daemon can
+	// take the lock over.
+	ctx, release, err := d.lg.LockContext(ctx, fmt.Sprintf("carepay serve job %s, pid %d", job.Name, os.Getpid()))
 	if err != nil {
 		return nil, err
 	}
 	defer release()
+	// Several daemons on one ledger (PostgreSQL) all tick: the first takes
+	// the lock and runs, the others find the lock held, or, coming just
+	// after it finished, find that the job has already run for this
+	// activation (its next activation after that run is still to come).
+	if ran, err := d.ranSince(ctx, job, tickAt); err != nil || ran {
+		return nil, err
+	}
 	w, err := buildSources(d.cfg, "")
 	if err != nil {
 		return nil, err
@@ -191,6 +207,28 @@ func (d *daemon) run(ctx context.Context, job config.Job) (*batch.Result, error)
 	opt := options(d.cfg, w, asOf, d.cfg.Resolve(d.cfg.Run.Out), d.log.With("job", job.Name))
 	opt.Job, opt.NoPayments = job.Name, !job.Pay
 	return batch.Run(ctx, d.lg, opt)
+}
+
+// errRanElsewhere says a job's activation was run already, by another
+// daemon on the same ledger.
+var errRanElsewhere = errors.New("the job has run for this activation already (another carepay serve on this ledger)")
+
+// ranSince reports, as errRanElsewhere, that job's latest run is of the
+// activation that fired at tickAt: the activation after that run is
+// still to come.
+func (d *daemon) ranSince(ctx context.Context, job config.Job, tickAt time.Time) (bool, error) {
+	sched, err := config.CronParser.Parse(job.Schedule)
+	if err != nil {
+		return false, err
+	}
+	last, err := d.lg.LastRun(ctx, job.Name)
+	if err != nil {
+		return false, fmt.Errorf("reading the last run of %s: %w", job.Name, err)
+	}
+	if !last.IsZero() && sched.Next(last.In(d.cfg.ServeLocation())).After(tickAt) {
+		return true, errRanElsewhere
+	}
+	return false, nil
 }
 
 // yearEnd is a scheduled year-end report: of the calendar year before

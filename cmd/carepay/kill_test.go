@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"database/sql"
 	"encoding/csv"
 	"errors"
@@ -20,6 +21,8 @@ import (
 	"time"
 
 	"github.com/moov-io/ach"
+
+	"carepay/ledger"
 	_ "modernc.org/sqlite"
 )
 
@@ -255,9 +258,25 @@ func killCSVDataRows(path string) (int, error) {
 }
 
 // killOpen opens a ledger read-only (no checkpoint on close: the next run
-// finds the files as the killed process left them).
+// finds the files as the killed process left them); a PostgreSQL ledger
+// (a URL) through the ledger package, which speaks its dialect.
 func killOpen(t *testing.T, path string) *sql.DB {
 	t.Helper()
+	if ledger.IsPostgres(path) {
+		key, err := os.ReadFile("../../fixtures/demo-ledger.key")
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, err := ledger.ParseKey(string(key))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lg, err := ledger.OpenExisting(context.Background(), path, k)
+		if err != nil {
+			t.Fatalf("opening the ledger: %v", err)
+		}
+		return lg.DB()
+	}
 	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(10000)")
 	if err != nil {
 		t.Fatal(err)
@@ -270,7 +289,7 @@ type killRun struct{ id, state string }
 // killSnapshot lists the runs of the ledger (nil before it has any).
 func killSnapshot(t *testing.T, path string) []killRun {
 	t.Helper()
-	if _, err := os.Stat(path); err != nil {
+	if _, err := os.Stat(path); err != nil && !ledger.IsPostgres(path) {
 		return nil
 	}
 	db := killOpen(t, path)
