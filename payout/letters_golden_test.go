@@ -366,7 +366,7 @@ func TestWrapCell(t *testing.T) {
 		{"WWWWWWWWWWWWWWWWWWWW", 0.5, nil}, // broken between characters; checked below
 	}
 	for _, tt := range tests {
-		got := wrapCell(pdf, tt.text, tt.w)
+		got := wrapCell(&cells{pdf: pdf}, tt.text, tt.w)
 		if tt.want != nil && !slices.Equal(got, tt.want) {
 			t.Errorf("wrapCell(%q, %.2f) = %q, want %q", tt.text, tt.w, got, tt.want)
 		}
