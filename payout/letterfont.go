@@ -226,7 +226,7 @@ func (lf *letterFonts) withFallbacks(paths []string) (*letterFonts, error) {
 		upem := fixed.Int26_6(face.sf.UnitsPerEm()) << 6
 		first := rune(-1)
 		for r := rune(33); r < 65536; r++ {
-			if r >= 0xD800 && r <= 0xDFFF || lf.covered[r/64]&(1<<(r%64)) != 0 || out.fallbackOf[r] != 0 {
+			if r >= 0xD800 && r <= 0xDFFF || lf.covered[r/64]&(1<<(r%64)) != 0 || out.fallbackOf[r] != 0 || joiningScript(r) {
 				continue
 			}
 			g, err := face.sf.GlyphIndex(&b, r)
@@ -253,6 +253,15 @@ func (lf *letterFonts) withFallbacks(paths []string) (*letterFonts, error) {
 		out.fallbacks = append(out.fallbacks, face)
 	}
 	return out, nil
+}
+
+// joiningScript reports whether r belongs to a script whose letters join
+// (Arabic, Syriac, Thaana, N'Ko, Mandaic): set one glyph at a time, as
+// letters are, they would print unjoined, so they are transliterated even
+// with a fallback font that has them.
+func joiningScript(r rune) bool {
+	return r >= 0x0600 && r <= 0x08FF && (r < 0x0800 || r > 0x083F) || // less Samaritan, which does not join
+		r >= 0xFB50 && r <= 0xFDFF || r >= 0xFE70 && r <= 0xFEFF
 }
 
 // postScriptName reports whether n can name a font in a PDF as it is.

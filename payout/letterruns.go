@@ -1,10 +1,12 @@
 package payout
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
 	"codeberg.org/go-pdf/fpdf"
+	"golang.org/x/text/unicode/bidi"
 )
 
 // cells writes the text of a letter's cells. fpdf knows the Go fonts
@@ -103,6 +105,7 @@ func (c *cells) cell(w, h float64, s string, ln int, align string) {
 	if strings.Contains(pdf.GetFontStyle(), "B") {
 		goFace = c.lf.names[1]
 	}
+	s = visual(s)
 	// q and Q keep fpdf's font for the text that follows.
 	b := append(c.buf[:0], "q BT "...)
 	b = appendFixed(b, (x+dx)*k)
@@ -160,4 +163,74 @@ func (c *cells) para(h float64, s string) {
 			c.cell(w, h, l, 1, "L")
 		}
 	}
+}
+
+// visual returns the line s in the order its characters are drawn, left
+// to right, in a left-to-right letter: each stretch of right-to-left
+// text (a Hebrew name, say, with the spaces and numbers between its
+// words) is reversed, its numbers kept left to right and combining marks
+// with their letters. This is the Unicode bidirectional algorithm for a
+// line of a left-to-right paragraph with no explicit embeddings. Only
+// lines that hold fallback characters need it: the Go fonts have no
+// right-to-left script.
+func visual(s string) string {
+	class := func(r rune) bidi.Class {
+		p, _ := bidi.LookupRune(r)
+		return p.Class()
+	}
+	rs := []rune(s)
+	if !slices.ContainsFunc(rs, func(r rune) bool { c := class(r); return c == bidi.R || c == bidi.AL }) {
+		return s
+	}
+	out := make([]rune, 0, len(rs))
+	for i := 0; i < len(rs); {
+		if c := class(rs[i]); c != bidi.R && c != bidi.AL {
+			out = append(out, rs[i])
+			i++
+			continue
+		}
+		// The stretch ends after its last right-to-left letter (and
+		// the marks on it): neutrals and numbers after it stay where
+		// they are.
+		end := i
+		for k := i; k < len(rs); k++ {
+			switch class(rs[k]) {
+			case bidi.R, bidi.AL:
+				end = k + 1
+				continue
+			case bidi.NSM:
+				if end == k {
+					end = k + 1
+				}
+				continue
+			case bidi.L:
+			default:
+				continue
+			}
+			break
+		}
+		// Its units, reversed: a letter with its marks, a number, or
+		// one neutral character.
+		var units [][]rune
+		for k := i; k < end; k++ {
+			c := class(rs[k])
+			digit := c == bidi.EN || c == bidi.AN
+			if n := len(units); n > 0 && (c == bidi.NSM || digit && isDigitUnit(units[n-1], class)) {
+				units[n-1] = append(units[n-1], rs[k])
+				continue
+			}
+			units = append(units, []rune{rs[k]})
+		}
+		for u := len(units) - 1; u >= 0; u-- {
+			out = append(out, units[u]...)
+		}
+		i = end
+	}
+	return string(out)
+}
+
+// isDigitUnit reports whether u is a number, for visual.
+func isDigitUnit(u []rune, class func(rune) bidi.Class) bool {
+	c := class(u[0])
+	return c == bidi.EN || c == bidi.AN
 }
