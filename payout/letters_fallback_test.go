@@ -175,12 +175,8 @@ func TestFallbackPrintBatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pb, err := NewPrintBatch(&bytes.Buffer{}, first.Date, style.FallbackFonts)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var batch bytes.Buffer
-	pb, err = NewPrintBatch(&batch, first.Date, style.FallbackFonts)
+	pb, err := NewPrintBatch(&batch, first.Date, style.FallbackFonts)
 	if err != nil {
 		t.Fatal(err)
 	}
