@@ -31,10 +31,10 @@ import (
 //
 // A subset holds printable ASCII and every character the fonts have in
 // each block of 16 code points a letter uses: letters with the same blocks
-// share one subset, a few kilobytes. A character neither font has (a name
-// in Chinese, say) is transliterated with anyascii (张伟 prints as
-// ZhangWei), and the letter says it was (RenderedLetter.Transliterated),
-// for the run report.
+// share one subset, a few kilobytes. A character neither the Go fonts
+// nor a fallback font has (a name in Chinese, say) is transliterated with
+// anyascii (张伟 prints as ZhangWei), and the letter says it was
+// (RenderedLetter.Transliterated), for the run report.
 //
 // Fallback fonts (config: letters.fallback_fonts) print what the Go fonts
 // lack: each such character is set in the first fallback font that has

@@ -100,7 +100,8 @@ type RenderedLetter struct {
 	Pages [][]byte
 	Fonts FontSet
 	// Transliterated is set when a character no letter font has (a name
-	// in a script the Go fonts lack) was written in Latin letters.
+	// in a script neither the Go fonts nor a fallback font has) was
+	// written in Latin letters.
 	Transliterated bool
 }
 
@@ -158,12 +159,10 @@ var renderers sync.Pool
 // WriteLetter renders one letter as a PDF document to w.
 func (s *LetterStyle) WriteLetter(w io.Writer, l *Letter) error {
 	r, _ := renderers.Get().(*LetterRenderer)
-	if r != nil && len(s.FallbackFonts) > 0 {
+	if r != nil && (len(s.FallbackFonts) > 0 || r.fonts.fallbacks != nil) {
 		if lf, err := loadFonts(s.FallbackFonts); err != nil || lf != r.fonts {
-			r = nil // one of other fonts
+			r = nil // a renderer of other fallback fonts
 		}
-	} else if r != nil && r.fonts.fallbacks != nil {
-		r = nil
 	}
 	if r == nil {
 		var err error
@@ -199,7 +198,7 @@ func (s *LetterStyle) texts(l *Letter) (map[string]string, error) {
 
 // layout draws the letter on c's document (a template of the renderer's);
 // every text goes through tr, which keeps what the fonts can print, and
-// text that may hold names or addresses is written through c.
+// is then written through c, which sets the characters of fallback fonts.
 func (s *LetterStyle) layout(c *cells, family string, tr func(string) string, l *Letter, texts map[string]string) {
 	pdf := c.pdf
 	pdf.SetMargins(marginL, 0.5, marginR)
