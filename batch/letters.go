@@ -57,7 +57,7 @@ func writeLetters(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, op
 	if err != nil {
 		return nil, err
 	}
-	style := &payout.LetterStyle{Template: tmpl, ReasonWords: words, ReturnAddress: opt.ReturnAddress}
+	style := &payout.LetterStyle{Template: tmpl, ReasonWords: words, ReturnAddress: opt.ReturnAddress, FallbackFonts: opt.FallbackFonts}
 	folder, err := safefile.NewFolder(filepath.Join(dir, "letters"))
 	if err != nil {
 		return nil, err
@@ -146,7 +146,7 @@ func writeLetters(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, op
 	rep.Transliterated = translit.names
 	opt.timer.done(report.StageLetters, start)
 	start = time.Now()
-	if err := writePrintBatch(folder, run.AsOf, queue, opt.PrintBatchSize); err != nil {
+	if err := writePrintBatch(folder, run.AsOf, queue, opt.PrintBatchSize, opt.FallbackFonts); err != nil {
 		return nil, err
 	}
 	opt.timer.done(report.StagePrintBatch, start)
@@ -201,8 +201,9 @@ const DefaultPrintBatchSize = 5000
 // writePrintBatch writes the postal letters, sorted by postal code, into
 // print-batch.pdf, and past size letters into print-batch-2.pdf and on
 // (mail houses take batches of bounded size), copying each letter's pages
-// from its file; the volumes are written in parallel.
-func writePrintBatch(folder *safefile.Folder, date core.Date, queue *printQueue, size int) error {
+// from its file; the volumes are written in parallel. fallbackFonts are
+// the letters' (Options.FallbackFonts).
+func writePrintBatch(folder *safefile.Folder, date core.Date, queue *printQueue, size int, fallbackFonts []string) error {
 	if size <= 0 {
 		size = DefaultPrintBatchSize
 	}
@@ -220,7 +221,7 @@ func writePrintBatch(folder *safefile.Folder, date core.Date, queue *printQueue,
 			}
 			f, err := os.OpenFile(folder.Path(name), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, safefile.Perm())
 			if err == nil {
-				err = queue.write(f, date, vol*size, min((vol+1)*size, queue.len()))
+				err = queue.write(f, date, fallbackFonts, vol*size, min((vol+1)*size, queue.len()))
 				if cerr := f.Close(); err == nil {
 					err = cerr
 				}

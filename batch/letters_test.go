@@ -2,13 +2,18 @@ package batch
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf16"
 
+	"github.com/go-fonts/dejavu/dejavusans"
+
 	"carepay/core"
+	"carepay/ingest"
 )
 
 // TestLetterRemainingCountsEarlierRunsAndBothParents checks the allowance a
@@ -182,5 +187,63 @@ func TestLetterNameTransliterated(t *testing.T) {
 	}
 	if text := pdfText(pdf); !strings.Contains(text, "Dear Ελένη James,") {
 		t.Errorf("E302's letter:\n%s", text)
+	}
+}
+
+// With a fallback font configured, a name in a script the Go fonts lack
+// prints as written: the demo roster with E301 renamed Անահիտ Սարգսյան
+// (Armenian, in DejaVu Sans), run with DejaVu Sans as the fallback font.
+// No letter is reported transliterated; E301's letter and the print batch
+// set the name in the fallback font (its code points, in a run of that
+// font).
+func TestLetterNameInFallbackFont(t *testing.T) {
+	e := newEnv(t)
+	drop := filepath.Join(e.dir, "drop")
+	entries, err := os.ReadDir("../fixtures/drop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, en := range entries {
+		b, err := os.ReadFile(filepath.Join("../fixtures/drop", en.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if en.Name() == "01-employees.csv" {
+			b = []byte(strings.Replace(string(b), "E301,Ivy,Ito,", "E301,Անահիտ,Սարգսյան,", 1))
+		}
+		writeFile(t, filepath.Join(drop, en.Name()), b)
+	}
+	font := filepath.Join(e.dir, "DejaVuSans.ttf")
+	writeFile(t, font, dejavusans.TTF)
+	res, err := Run(context.Background(), e.lg, Options{
+		AsOf: fixtureDay, OutDir: filepath.Join(e.dir, "out"),
+		Sources:       []ingest.Source{&ingest.Folder{SourceName: "inbox", Dir: drop, ReadOnly: true, StableWait: time.Nanosecond}},
+		Plans:         e.cfg.Plans,
+		Payout:        PayoutOf(e.cfg.Payout, e.cfg.Limits, e.cfg.Returns, e.cfg.ACH),
+		Checks:        ChecksOf(e.cfg.Checks),
+		Now:           func() time.Time { return time.Date(2026, 4, 10, 9, 0, 0, 0, time.UTC) },
+		FallbackFonts: []string{font},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(res.Summary, "transliterated") {
+		t.Errorf("the summary reports letters transliterated:\n%s", res.Summary)
+	}
+	// Անահիտ and Սարգսյան as UTF-16, as a run in the fallback font holds them.
+	names := []string{"<0531057605610570056B057F> Tj", "<054D056105800563057D057505610576> Tj"}
+	for _, file := range []string{"employee-E301.pdf", "print-batch.pdf"} {
+		pdf, err := os.ReadFile(filepath.Join(res.OutDir, "letters", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(pdf, []byte("/CPfb1 ")) {
+			t.Errorf("%s does not use the fallback font", file)
+		}
+		for _, n := range names {
+			if !bytes.Contains(pdf, []byte(n)) {
+				t.Errorf("%s does not hold the run %s", file, n)
+			}
+		}
 	}
 }

@@ -60,8 +60,11 @@ func (q *printQueue) sort() {
 }
 
 // write writes letters from..to (in sorted order) as one print batch.
-func (q *printQueue) write(w io.Writer, date core.Date, from, to int) error {
-	batch := payout.NewPrintBatch(w, date)
+func (q *printQueue) write(w io.Writer, date core.Date, fallbackFonts []string, from, to int) error {
+	batch, err := payout.NewPrintBatch(w, date, fallbackFonts)
+	if err != nil {
+		return err
+	}
 	for _, l := range q.letters[from:to] {
 		f, err := os.Open(l.file)
 		if err != nil {

@@ -68,6 +68,10 @@ type Options struct {
 	Checks Checks
 	// ReturnAddress heads every letter.
 	ReturnAddress []string
+	// FallbackFonts are the TrueType files (paths as given to the
+	// process: the config's, resolved) that print the characters of
+	// letters the Go fonts lack (letters.fallback_fonts).
+	FallbackFonts []string
 	// PrintBatchSize is how many letters one print batch file holds
 	// (0: DefaultPrintBatchSize).
 	PrintBatchSize int

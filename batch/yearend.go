@@ -32,6 +32,8 @@ type YearEndOptions struct {
 	// wages), as written in each row.
 	EarningCode   string
 	ReturnAddress []string
+	// FallbackFonts are as Options.FallbackFonts, for the statements.
+	FallbackFonts []string
 	// PrintBatchSize is how many statements one print batch file holds
 	// (0: DefaultPrintBatchSize).
 	PrintBatchSize int
@@ -408,7 +410,7 @@ func writeYearEnd(ctx context.Context, res *YearEndResult, plans []string, state
 	if err != nil {
 		return err
 	}
-	style := &payout.LetterStyle{Template: tmpl, ReasonWords: words, ReturnAddress: opt.ReturnAddress}
+	style := &payout.LetterStyle{Template: tmpl, ReasonWords: words, ReturnAddress: opt.ReturnAddress, FallbackFonts: opt.FallbackFonts}
 	r, err := style.NewRenderer()
 	if err != nil {
 		return err
@@ -443,7 +445,7 @@ func writeYearEnd(ctx context.Context, res *YearEndResult, plans []string, state
 		}
 	}
 	if queue.len() > 0 {
-		if err := writePrintBatch(folder, opt.Date, queue, opt.PrintBatchSize); err != nil {
+		if err := writePrintBatch(folder, opt.Date, queue, opt.PrintBatchSize, opt.FallbackFonts); err != nil {
 			return err
 		}
 	}

@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/pelletier/go-toml/v2"
 	"github.com/robfig/cron/v3"
+	"golang.org/x/image/font/sfnt"
 
 	"carepay/core"
 	"carepay/ingest"
@@ -230,6 +232,11 @@ type Letters struct {
 	// EmailProviders; the others go to the print batch.
 	EmailPlans     []string `toml:"email_plans"`
 	EmailProviders bool     `toml:"email_providers"`
+	// FallbackFonts are TrueType font files (relative to this file: pass
+	// each through Config.Resolve) tried in order for a character of a
+	// letter the Go fonts lack (Latin, Greek and Cyrillic); a character
+	// none has is transliterated and the letter listed in the run report.
+	FallbackFonts []string `toml:"fallback_fonts"`
 }
 
 // Source is one place drops come from: a folder, an SFTP server or a
@@ -583,6 +590,11 @@ func (c *Config) Validate() error {
 	if c.Letters.PrintBatchSize < 0 {
 		bad("letters.print_batch_size", "%d is negative", c.Letters.PrintBatchSize)
 	}
+	for _, f := range c.Letters.FallbackFonts {
+		if err := checkFont(c.Resolve(f)); err != nil {
+			bad("letters.fallback_fonts", "%q: %v", f, err)
+		}
+	}
 	if len(c.Plans) == 0 {
 		bad("plans", "no plans configured")
 	}
@@ -605,6 +617,27 @@ func (c *Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// checkFont checks that the file at path is a TrueType font that letters
+// can embed: it parses, and has TrueType outlines (a glyf table).
+func checkFont(path string) error {
+	if path == "" {
+		return errors.New("empty path")
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if _, err := sfnt.Parse(b); err != nil {
+		return fmt.Errorf("not a TrueType or OpenType font: %w", err)
+	}
+	for i, n := 0, int(binary.BigEndian.Uint16(b[4:])); i < n && 12+16*i+16 <= len(b); i++ {
+		if string(b[12+16*i:12+16*i+4]) == "glyf" {
+			return nil
+		}
+	}
+	return errors.New("an OpenType font with PostScript (CFF) outlines: letters embed TrueType outlines only")
 }
 
 // validateStable checks a source's stable and stable_wait against the

@@ -2,9 +2,12 @@ package config
 
 import (
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/go-fonts/dejavu/dejavusans"
 )
 
 func shipped(t *testing.T) string {
@@ -94,6 +97,7 @@ func TestErrorsNameFileLineAndKey(t *testing.T) {
 		{"cleared_columns_same_name", `cleared_date = "cleared_date"`, `cleared_date = "AMOUNT"`, "checks.cleared_columns.cleared_date"},
 		{"positive_pay_cannot_tell_voids", `positive_pay_columns = ["account", "check_number", "amount", "issue_date", "payee", "issue_flag"]`,
 			`positive_pay_columns = ["account", "check_number", "amount", "issue_date", "payee"]`, "payout.positive_pay_columns"},
+		{"fallback_font_missing", "print_batch_size = 5000", "print_batch_size = 5000\nfallback_fonts = [\"no-such-font.ttf\"]", "letters.fallback_fonts"},
 		{"positive_pay_unknown_column", `positive_pay_columns = ["account", "check_number", "amount", "issue_date", "payee", "issue_flag"]`,
 			`positive_pay_columns = ["account", "check_number", "memo", "issue_flag"]`, "payout.positive_pay_columns"},
 	}
@@ -258,5 +262,57 @@ func TestYearEndLimits(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: %v, want %q", tt.to, err, tt.want)
 		}
+	}
+}
+
+// TestFallbackFonts checks letters.fallback_fonts: paths are relative to
+// the config file, a TrueType font loads, and a missing file or one that
+// is not a font is refused with the key and the file named.
+func TestFallbackFonts(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "fonts"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string][]byte{"DejaVuSans.ttf": dejavusans.TTF, "notes.ttf": []byte("these are notes, not a font")} {
+		if err := os.WriteFile(filepath.Join(dir, "fonts", name), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name, fonts string
+		says        string // "" when the config loads
+	}{
+		{"none", `[]`, ""},
+		{"truetype_relative_to_config", `["fonts/DejaVuSans.ttf"]`, ""},
+		{"truetype_absolute", `["` + filepath.ToSlash(filepath.Join(dir, "fonts", "DejaVuSans.ttf")) + `"]`, ""},
+		{"missing", `["fonts/DejaVuSans.ttf", "fonts/Missing.ttf"]`, `"fonts/Missing.ttf": open `},
+		{"not_a_font", `["fonts/notes.ttf"]`, `"fonts/notes.ttf": not a TrueType or OpenType font`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			text := strings.Replace(shipped(t), "print_batch_size = 5000", "print_batch_size = 5000\nfallback_fonts = "+tt.fonts, 1)
+			path := filepath.Join(dir, "config.toml")
+			if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			c, err := Load(path)
+			if tt.says == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				for _, f := range c.Letters.FallbackFonts {
+					if _, err := os.Stat(c.Resolve(f)); err != nil {
+						t.Errorf("fallback font %s does not resolve to its file: %v", f, err)
+					}
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if msg := err.Error(); !strings.Contains(msg, "letters.fallback_fonts: ") || !strings.Contains(msg, tt.says) {
+				t.Errorf("error %q does not name letters.fallback_fonts and say %q", msg, tt.says)
+			}
+		})
 	}
 }

@@ -32,7 +32,7 @@ func (s *LetterStyle) WriteLetterCoreFont(w io.Writer, l *Letter) error {
 	pdf.SetCreationDate(t)
 	pdf.SetModificationDate(t)
 	pdf.AddPage()
-	s.layout(pdf, "Helvetica", tr, l, texts)
+	s.layout(&cells{pdf: pdf}, "Helvetica", tr, l, texts)
 	if err := pdf.Output(w); err != nil {
 		return fmt.Errorf("letter to %s %s: %w", l.Kind, l.ID, err)
 	}

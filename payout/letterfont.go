@@ -8,7 +8,9 @@ import (
 	anyascii "github.com/anyascii/go"
 	"hash/fnv"
 	"math"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode"
@@ -29,10 +31,18 @@ import (
 //
 // A subset holds printable ASCII and every character the fonts have in
 // each block of 16 code points a letter uses: letters with the same blocks
-// share one subset, a few kilobytes. A character neither font has (a name
-// in Chinese, say) is transliterated with anyascii (张伟 prints as
-// ZhangWei), and the letter says it was (RenderedLetter.Transliterated),
-// for the run report.
+// share one subset, a few kilobytes. A character neither the Go fonts
+// nor a fallback font has (a name in Chinese, say) is transliterated with
+// anyascii (张伟 prints as ZhangWei), and the letter says it was
+// (RenderedLetter.Transliterated), for the run report.
+//
+// Fallback fonts (config: letters.fallback_fonts) print what the Go fonts
+// lack: each such character is set in the first fallback font that has
+// it, and only a character none has is transliterated. A fallback font is
+// cut to the same blocks and embedded as the Go fonts are; fpdf does not
+// know it: the lines that hold its characters are written in runs, one
+// font each, by letterruns.go. Fallback fonts serve the Basic
+// Multilingual Plane; characters beyond it (emoji) are transliterated.
 
 const fontFamily = "go"
 
@@ -69,6 +79,9 @@ type letterFont struct {
 	scale    float64 // glyph units to thousandths of an em
 	stemV    int
 	desc     string // the FontDescriptor entries apart from FontName and FontFile2
+	// widths are, for a fallback font, the advance of each BMP code point
+	// it prints, in thousandths of an em (fpdf measures the Go fonts).
+	widths []uint16
 }
 
 type letterFonts struct {
@@ -79,6 +92,13 @@ type letterFonts struct {
 	// names are fpdf's resource names of the faces in its pages.
 	names [2]string
 
+	// fallbacks are the fallback fonts, in the order they are tried.
+	// fallbackOf gives, by BMP code point, 1 + the index of the fallback
+	// that prints it: 0 where a Go font does or none can. It is nil
+	// without fallbacks.
+	fallbacks  []*letterFont
+	fallbackOf []uint8
+
 	mu      sync.Mutex
 	subsets map[FontSet]*fontObjects
 }
@@ -87,58 +107,215 @@ var (
 	fontsOnce sync.Once
 	fontsErr  error
 	theFonts  *letterFonts
+
+	// withFallbacks caches the fonts of each list of fallback fonts.
+	fallbackMu    sync.Mutex
+	withFallbacks = map[string]*fallbackEntry{}
 )
+
+type fallbackEntry struct {
+	once sync.Once
+	lf   *letterFonts
+	err  error
+}
+
+// maxFallbacks bounds the fallback fonts of a letter (fallbackOf holds
+// a byte).
+const maxFallbacks = 32
 
 // maxSubsets bounds the cache of font subsets: past it a subset is cut
 // for its document alone.
 const maxSubsets = 256
 
-func loadFonts() (*letterFonts, error) {
-	fontsOnce.Do(func() {
-		lf := &letterFonts{subsets: map[FontSet]*fontObjects{}}
-		for i, f := range []struct {
-			style, name string
-			ttf         []byte
-			stemV       int
-		}{{"", "GoRegular", goregular.TTF, 80}, {"B", "GoBold", gobold.TTF, 150}} {
-			face, err := newLetterFont(f.style, f.name, f.ttf, f.stemV)
-			if err != nil {
-				fontsErr = err
-				return
-			}
-			lf.faces[i] = face
+// loadFonts returns the letter fonts with the fallback fonts in the
+// files named, in order; each list is read once per process.
+func loadFonts(fallbacks []string) (*letterFonts, error) {
+	fontsOnce.Do(loadGoFonts)
+	if fontsErr != nil || len(fallbacks) == 0 {
+		return theFonts, fontsErr
+	}
+	key := strings.Join(fallbacks, "\x00")
+	fallbackMu.Lock()
+	e := withFallbacks[key]
+	if e == nil {
+		e = &fallbackEntry{}
+		withFallbacks[key] = e
+	}
+	fallbackMu.Unlock()
+	e.once.Do(func() { e.lf, e.err = theFonts.withFallbacks(fallbacks) })
+	if e.err != nil {
+		// Not kept: a font fixed on disk is read again next time.
+		fallbackMu.Lock()
+		if withFallbacks[key] == e {
+			delete(withFallbacks, key)
 		}
-		var b sfnt.Buffer
-		for r := rune(32); r < 65536; r++ {
-			ok := true
-			for _, face := range lf.faces {
-				if g, err := face.sf.GlyphIndex(&b, r); err != nil || g == 0 {
-					ok = false
-				}
-			}
-			if ok && (r < 0xD800 || r > 0xDFFF) {
-				lf.covered[r/64] |= 1 << (r % 64)
-			}
-		}
-		pdf := newLayoutDoc()
-		tpl := pdf.CreateTemplate(func(t *fpdf.Tpl) {
-			t.SetFont(fontFamily, "", 10)
-			t.SetFont(fontFamily, "B", 10)
-		})
-		for i, f := range bytes.SplitAfter(tpl.Bytes(), []byte("BT /F"))[1:] {
-			name, _, _ := bytes.Cut(f, []byte(" "))
-			if i < 2 {
-				lf.names[i] = string(name)
-			}
-		}
-		if err := pdf.Error(); err != nil || lf.names[1] == "" {
-			fontsErr = fmt.Errorf("loading the letter fonts: %v", err)
+		fallbackMu.Unlock()
+	}
+	return e.lf, e.err
+}
+
+func loadGoFonts() {
+	lf := &letterFonts{subsets: map[FontSet]*fontObjects{}}
+	for i, f := range []struct {
+		style, name string
+		ttf         []byte
+		stemV       int
+	}{{"", "GoRegular", goregular.TTF, 80}, {"B", "GoBold", gobold.TTF, 150}} {
+		face, err := newLetterFont(f.style, f.name, f.ttf, f.stemV)
+		if err != nil {
+			fontsErr = err
 			return
 		}
-		theFonts = lf
+		lf.faces[i] = face
+	}
+	var b sfnt.Buffer
+	for r := rune(32); r < 65536; r++ {
+		ok := true
+		for _, face := range lf.faces {
+			if g, err := face.sf.GlyphIndex(&b, r); err != nil || g == 0 {
+				ok = false
+			}
+		}
+		if ok && (r < 0xD800 || r > 0xDFFF) {
+			lf.covered[r/64] |= 1 << (r % 64)
+		}
+	}
+	pdf := newLayoutDoc()
+	tpl := pdf.CreateTemplate(func(t *fpdf.Tpl) {
+		t.SetFont(fontFamily, "", 10)
+		t.SetFont(fontFamily, "B", 10)
 	})
-	return theFonts, fontsErr
+	for i, f := range bytes.SplitAfter(tpl.Bytes(), []byte("BT /F"))[1:] {
+		name, _, _ := bytes.Cut(f, []byte(" "))
+		if i < 2 {
+			lf.names[i] = string(name)
+		}
+	}
+	if err := pdf.Error(); err != nil || lf.names[1] == "" {
+		fontsErr = fmt.Errorf("loading the letter fonts: %v", err)
+		return
+	}
+	theFonts = lf
 }
+
+// withFallbacks returns the Go fonts with the fallback fonts read from
+// the files named.
+func (lf *letterFonts) withFallbacks(paths []string) (*letterFonts, error) {
+	if len(paths) > maxFallbacks {
+		return nil, fmt.Errorf("%d fallback fonts: at most %d", len(paths), maxFallbacks)
+	}
+	out := &letterFonts{faces: lf.faces, covered: lf.covered, names: lf.names, subsets: map[FontSet]*fontObjects{},
+		fallbackOf: make([]uint8, 65536)}
+	var b sfnt.Buffer
+	for i, path := range paths {
+		ttf, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("reading fallback font: %w", err)
+		}
+		if !hasTable(ttf, "glyf") {
+			return nil, fmt.Errorf("fallback font %s: no TrueType outlines (glyf table); letters embed TrueType fonts only", path)
+		}
+		face, err := newLetterFont("", "Fallback"+strconv.Itoa(i+1), ttf, 80)
+		if err != nil {
+			return nil, fmt.Errorf("fallback font %s: %w", path, err)
+		}
+		if n, err := face.sf.Name(&b, sfnt.NameIDPostScript); err == nil && postScriptName(n) {
+			face.postName = n
+		}
+		face.widths = make([]uint16, 65536)
+		upem := fixed.Int26_6(face.sf.UnitsPerEm()) << 6
+		first := rune(-1)
+		for r := rune(33); r < 65536; r++ {
+			if r >= 0xD800 && r <= 0xDFFF || lf.covered[r/64]&(1<<(r%64)) != 0 || out.fallbackOf[r] != 0 || joiningScript(r) {
+				continue
+			}
+			g, err := face.sf.GlyphIndex(&b, r)
+			if err != nil || g == 0 {
+				continue
+			}
+			adv, err := face.sf.GlyphAdvance(&b, g, upem, font.HintingNone)
+			if err != nil {
+				return nil, fmt.Errorf("fallback font %s: %w", path, err)
+			}
+			out.fallbackOf[r] = uint8(i + 1)
+			face.widths[r] = uint16(min(math.Round(float64(adv)/64*face.scale), math.MaxUint16))
+			if first < 0 {
+				first = r
+			}
+		}
+		if first >= 0 {
+			// fpdf's subsetter reads the whole font: try it now, not
+			// in the middle of a run.
+			if err := tryCut(ttf, string(first)); err != nil {
+				return nil, fmt.Errorf("fallback font %s: %w", path, err)
+			}
+		}
+		out.fallbacks = append(out.fallbacks, face)
+	}
+	return out, nil
+}
+
+// joiningScript reports whether r belongs to a script whose letters join
+// (Arabic, Syriac, Thaana, N'Ko, Mandaic): set one glyph at a time, as
+// letters are, they would print unjoined, so they are transliterated even
+// with a fallback font that has them.
+func joiningScript(r rune) bool {
+	return r >= 0x0600 && r <= 0x08FF && (r < 0x0800 || r > 0x083F) || // less Samaritan, which does not join
+		r >= 0xFB50 && r <= 0xFDFF || r >= 0xFE70 && r <= 0xFEFF
+}
+
+// postScriptName reports whether n can name a font in a PDF as it is.
+func postScriptName(n string) bool {
+	if n == "" || len(n) > 63 {
+		return false
+	}
+	for _, c := range []byte(n) {
+		if c <= ' ' || c > '~' || strings.IndexByte("()<>[]{}/%#", c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// tryCut cuts ttf to cutset, turning a panic of the subsetter (a font it
+// cannot read) into an error.
+func tryCut(ttf []byte, cutset string) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("cannot subset the font: %v", p)
+		}
+	}()
+	if _, err := sfnt.Parse(fpdf.UTF8CutFont(ttf, cutset)); err != nil {
+		return fmt.Errorf("cannot subset the font: %w", err)
+	}
+	return nil
+}
+
+// hasTable reports whether the font file ttf has a table named tag.
+func hasTable(ttf []byte, tag string) bool {
+	if len(ttf) < 12 {
+		return false
+	}
+	n := int(binary.BigEndian.Uint16(ttf[4:]))
+	for i := 0; i < n && 12+16*i+16 <= len(ttf); i++ {
+		if string(ttf[12+16*i:12+16*i+4]) == tag {
+			return true
+		}
+	}
+	return false
+}
+
+// fallback returns the fallback font (1-based, as fallbackOf) that prints
+// r, or 0.
+func (lf *letterFonts) fallback(r rune) int {
+	if lf.fallbackOf == nil || r < 0 || r >= 65536 {
+		return 0
+	}
+	return int(lf.fallbackOf[r])
+}
+
+// objectCount is how many objects fontObjects holds: six per face.
+func (lf *letterFonts) objectCount() int { return 6 * (len(lf.faces) + len(lf.fallbacks)) }
 
 func newLetterFont(style, name string, ttf []byte, stemV int) (*letterFont, error) {
 	sf, err := sfnt.Parse(ttf)
@@ -184,6 +361,8 @@ func (lf *letterFonts) text(s string, set *FontSet, translit *bool) string {
 		case r < 65536 && lf.covered[r/64]&(1<<(r%64)) != 0:
 			set.add(r)
 		case r == '\n' || r == '\t':
+		case lf.fallback(r) != 0:
+			set.add(r)
 		default:
 			*translit = true
 			a := anyascii.Transliterate(string(r))
@@ -198,11 +377,14 @@ func (lf *letterFonts) text(s string, set *FontSet, translit *bool) string {
 	return b.String()
 }
 
-// fontObjects are the PDF objects of both faces cut to one FontSet,
+// fontObjects are the PDF objects of the faces cut to one FontSet,
 // numbered from firstFontObject, ready to copy into any document.
 type fontObjects struct {
 	body    []byte
 	offsets []int // of each object within body
+	// resources are the entries of the pages' font dictionary: the Go
+	// faces and the fallback fonts the set uses.
+	resources string
 }
 
 // subset returns the font objects for set, cut on first use.
@@ -222,15 +404,25 @@ func (lf *letterFonts) subset(set FontSet) (*fontObjects, error) {
 	return fo, nil
 }
 
-// cut writes the objects of both faces for set: per face a Type0 font,
+// fallbackResource is the name a page gives fallback font i (1-based).
+func fallbackResource(i int) string { return "CPfb" + strconv.Itoa(i) }
+
+// cut writes the objects of every face for set: per face a Type0 font,
 // its CIDFontType2, the ToUnicode map, the descriptor, CIDToGIDMap and
-// the TrueType subset. Character codes in fpdf's pages are the UTF-16 of
-// the text, so CIDs are code points.
+// the TrueType subset. Character codes in fpdf's pages (and in the runs
+// letterruns.go writes) are the UTF-16 of the text, so CIDs are code
+// points. A fallback font the set does not use takes six null objects,
+// so that every document of these fonts numbers its objects alike.
 func (lf *letterFonts) cut(set FontSet) (*fontObjects, error) {
 	var runes []rune
+	fbRunes := make([][]rune, len(lf.fallbacks))
 	for r := rune(32); r < 65536; r++ {
-		if (r <= 126 || set.has(r)) && lf.covered[r/64]&(1<<(r%64)) != 0 {
+		switch {
+		case (r <= 126 || set.has(r)) && lf.covered[r/64]&(1<<(r%64)) != 0:
 			runes = append(runes, r)
+		case lf.fallbackOf != nil && lf.fallbackOf[r] != 0 && set.has(r):
+			i := lf.fallbackOf[r] - 1
+			fbRunes[i] = append(fbRunes[i], r)
 		}
 	}
 	h := fnv.New32a()
@@ -243,68 +435,98 @@ func (lf *letterFonts) cut(set FontSet) (*fontObjects, error) {
 	}
 	fo := &fontObjects{}
 	var out bytes.Buffer
-	obj := func(format string, args ...any) {
-		fo.offsets = append(fo.offsets, out.Len())
-		fmt.Fprintf(&out, "%d 0 obj\n", firstFontObject+len(fo.offsets)-1)
-		fmt.Fprintf(&out, format, args...)
-		out.WriteString("\nendobj\n")
-	}
-	stream := func(dict string, data []byte) {
-		fo.offsets = append(fo.offsets, out.Len())
-		fmt.Fprintf(&out, "%d 0 obj\n<<%s /Length %d>>\nstream\n", firstFontObject+len(fo.offsets)-1, dict, len(data))
-		out.Write(data)
-		out.WriteString("\nendstream\nendobj\n")
-	}
-	var b sfnt.Buffer
-	for _, face := range lf.faces {
+	var res strings.Builder
+	for i, face := range lf.faces {
 		n := firstFontObject + len(fo.offsets)
-		base := string(tag) + "+" + face.postName
-		cutset := string(runes)
-		ttf := fpdf.UTF8CutFont(face.ttf, cutset)
-		cutFont, err := sfnt.Parse(ttf)
-		if err != nil {
-			return nil, fmt.Errorf("cutting font %s: %w", face.postName, err)
+		fmt.Fprintf(&res, "/F%s %d 0 R ", lf.names[i], n)
+		if err := fo.face(&out, face, string(tag), runes); err != nil {
+			return nil, err
 		}
-		gids := make([]byte, 65536*2)
-		var widths strings.Builder
-		upem := fixed.Int26_6(face.sf.UnitsPerEm()) << 6
-		for i, r := range runes {
-			g, err := cutFont.GlyphIndex(&b, r)
-			if err != nil {
-				return nil, fmt.Errorf("cutting font %s: %w", face.postName, err)
+	}
+	for i, face := range lf.fallbacks {
+		n := firstFontObject + len(fo.offsets)
+		if len(fbRunes[i]) == 0 {
+			for range 6 {
+				fo.object(&out, "null")
 			}
-			gids[2*r], gids[2*r+1] = byte(g>>8), byte(g)
-			og, _ := face.sf.GlyphIndex(&b, r)
-			adv, err := face.sf.GlyphAdvance(&b, og, upem, font.HintingNone)
-			if err != nil {
-				return nil, fmt.Errorf("reading font %s: %w", face.postName, err)
-			}
-			if i == 0 || runes[i-1] != r-1 {
-				if i > 0 {
-					widths.WriteString("] ")
-				}
-				fmt.Fprintf(&widths, "%d [", r)
-			} else {
-				widths.WriteByte(' ')
-			}
-			fmt.Fprintf(&widths, "%d", int(math.Round(float64(adv)/64*face.scale)))
+			continue
 		}
-		widths.WriteString("]")
-		ttf = dropTables(ttf, "name", "post")
-		obj("<</Type /Font /Subtype /Type0 /BaseFont /%s /Encoding /Identity-H /DescendantFonts [%d 0 R] /ToUnicode %d 0 R>>", base, n+1, n+2)
-		obj("<</Type /Font /Subtype /CIDFontType2 /BaseFont /%s /CIDSystemInfo <</Registry (Adobe) /Ordering (Identity) /Supplement 0>>"+
-			" /FontDescriptor %d 0 R /CIDToGIDMap %d 0 R /W [%s]>>", base, n+3, n+4, widths.String())
-		stream("", []byte(toUnicodeCMap))
-		obj("<</Type /FontDescriptor /FontName /%s %s /FontFile2 %d 0 R>>", base, face.desc, n+5)
-		stream(" /Filter /FlateDecode", deflate(gids))
-		stream(fmt.Sprintf(" /Filter /FlateDecode /Length1 %d", len(ttf)), deflate(ttf))
+		fmt.Fprintf(&res, "/%s %d 0 R ", fallbackResource(i+1), n)
+		if err := fo.face(&out, face, string(tag), fbRunes[i]); err != nil {
+			return nil, err
+		}
 	}
 	fo.body = out.Bytes()
+	fo.resources = strings.TrimSuffix(res.String(), " ")
 	return fo, nil
 }
 
-// fontObjectCount is how many objects fontObjects holds: six per face.
-const fontObjectCount = 12
+// object appends the next object, numbered in turn.
+func (fo *fontObjects) object(out *bytes.Buffer, format string, args ...any) {
+	fo.offsets = append(fo.offsets, out.Len())
+	fmt.Fprintf(out, "%d 0 obj\n", firstFontObject+len(fo.offsets)-1)
+	fmt.Fprintf(out, format, args...)
+	out.WriteString("\nendobj\n")
+}
+
+// stream appends the next object, a stream.
+func (fo *fontObjects) stream(out *bytes.Buffer, dict string, data []byte) {
+	fo.offsets = append(fo.offsets, out.Len())
+	fmt.Fprintf(out, "%d 0 obj\n<<%s /Length %d>>\nstream\n", firstFontObject+len(fo.offsets)-1, dict, len(data))
+	out.Write(data)
+	out.WriteString("\nendstream\nendobj\n")
+}
+
+// face appends the six objects of face cut to runes (ascending).
+func (fo *fontObjects) face(out *bytes.Buffer, face *letterFont, tag string, runes []rune) (err error) {
+	defer func() {
+		if p := recover(); p != nil { // fpdf's subsetter, on a font it cannot read
+			err = fmt.Errorf("cutting font %s: %v", face.postName, p)
+		}
+	}()
+	var b sfnt.Buffer
+	n := firstFontObject + len(fo.offsets)
+	base := tag + "+" + face.postName
+	ttf := fpdf.UTF8CutFont(face.ttf, string(runes))
+	cutFont, err := sfnt.Parse(ttf)
+	if err != nil {
+		return fmt.Errorf("cutting font %s: %w", face.postName, err)
+	}
+	gids := make([]byte, 65536*2)
+	var widths strings.Builder
+	upem := fixed.Int26_6(face.sf.UnitsPerEm()) << 6
+	for i, r := range runes {
+		g, err := cutFont.GlyphIndex(&b, r)
+		if err != nil {
+			return fmt.Errorf("cutting font %s: %w", face.postName, err)
+		}
+		gids[2*r], gids[2*r+1] = byte(g>>8), byte(g)
+		og, _ := face.sf.GlyphIndex(&b, r)
+		adv, err := face.sf.GlyphAdvance(&b, og, upem, font.HintingNone)
+		if err != nil {
+			return fmt.Errorf("reading font %s: %w", face.postName, err)
+		}
+		if i == 0 || runes[i-1] != r-1 {
+			if i > 0 {
+				widths.WriteString("] ")
+			}
+			fmt.Fprintf(&widths, "%d [", r)
+		} else {
+			widths.WriteByte(' ')
+		}
+		fmt.Fprintf(&widths, "%d", int(math.Round(float64(adv)/64*face.scale)))
+	}
+	widths.WriteString("]")
+	ttf = dropTables(ttf, "name", "post")
+	fo.object(out, "<</Type /Font /Subtype /Type0 /BaseFont /%s /Encoding /Identity-H /DescendantFonts [%d 0 R] /ToUnicode %d 0 R>>", base, n+1, n+2)
+	fo.object(out, "<</Type /Font /Subtype /CIDFontType2 /BaseFont /%s /CIDSystemInfo <</Registry (Adobe) /Ordering (Identity) /Supplement 0>>"+
+		" /FontDescriptor %d 0 R /CIDToGIDMap %d 0 R /W [%s]>>", base, n+3, n+4, widths.String())
+	fo.stream(out, "", []byte(toUnicodeCMap))
+	fo.object(out, "<</Type /FontDescriptor /FontName /%s %s /FontFile2 %d 0 R>>", base, face.desc, n+5)
+	fo.stream(out, " /Filter /FlateDecode", deflate(gids))
+	fo.stream(out, fmt.Sprintf(" /Filter /FlateDecode /Length1 %d", len(ttf)), deflate(ttf))
+	return nil
+}
 
 // dropTables removes tables a font embedded in a PDF does not need (PDF
 // 1.7, 9.9: head, hhea, loca, maxp, cvt, prep, glyf, hmtx and fpgm are).

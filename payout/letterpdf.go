@@ -20,8 +20,7 @@ const (
 	pagesObject     = 2
 	infoObject      = 3
 	resourcesObject = 4
-	firstFontObject = 5
-	firstPageObject = firstFontObject + fontObjectCount // then a page and its content stream, in turns
+	firstFontObject = 5 // then the fonts' objects (letterFonts.objectCount), then a page and its content stream, in turns
 )
 
 // PageSpan is where a page's content stream lies in a PDF file written by
@@ -31,16 +30,18 @@ type PageSpan struct{ Offset, Length int64 }
 
 // pdfWriter writes one PDF document, pages first as they come.
 type pdfWriter struct {
-	w       io.Writer
-	n       int64
-	offsets []int64 // by object number; 0 for objects not yet written
-	kids    []int
-	err     error
-	buf     []byte
+	w         io.Writer
+	firstPage int // the number of the first page's object
+	n         int64
+	offsets   []int64 // by object number; 0 for objects not yet written
+	kids      []int
+	err       error
+	buf       []byte
 }
 
-func newPDFWriter(w io.Writer) *pdfWriter {
-	p := &pdfWriter{w: w, offsets: make([]int64, firstPageObject)}
+func newPDFWriter(w io.Writer, lf *letterFonts) *pdfWriter {
+	first := firstFontObject + lf.objectCount()
+	p := &pdfWriter{w: w, firstPage: first, offsets: make([]int64, first)}
 	p.write([]byte("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"))
 	return p
 }
@@ -68,8 +69,8 @@ func (p *pdfWriter) startObject(n int) {
 // stream's bytes went.
 func (p *pdfWriter) page(content []byte) PageSpan {
 	n := len(p.offsets)
-	if n < firstPageObject {
-		n = firstPageObject
+	if n < p.firstPage {
+		n = p.firstPage
 	}
 	p.kids = append(p.kids, n)
 	p.startObject(n)
@@ -87,15 +88,14 @@ func (p *pdfWriter) page(content []byte) PageSpan {
 
 // finish writes the fonts, the page tree, the catalog, the document
 // information and the cross-reference table.
-func (p *pdfWriter) finish(fonts *fontObjects, names [2]string, date core.Date) error {
+func (p *pdfWriter) finish(fonts *fontObjects, date core.Date) error {
 	base := p.n
 	for i, off := range fonts.offsets {
 		p.offsets[firstFontObject+i] = base + int64(off)
 	}
 	p.write(fonts.body)
 	p.startObject(resourcesObject)
-	p.write(fmt.Appendf(nil, "<</ProcSet [/PDF /Text] /Font <</F%s %d 0 R /F%s %d 0 R>>>>\nendobj\n",
-		names[0], firstFontObject, names[1], firstFontObject+fontObjectCount/2))
+	p.write(fmt.Appendf(nil, "<</ProcSet [/PDF /Text] /Font <<%s>>>>\nendobj\n", fonts.resources))
 	p.startObject(pagesObject)
 	kids := fmt.Appendf(nil, "<</Type /Pages /Count %d /Kids [", len(p.kids))
 	for i, k := range p.kids {
@@ -127,15 +127,21 @@ func (p *pdfWriter) finish(fonts *fontObjects, names [2]string, date core.Date) 
 // PrintBatch is one print batch document: the pages of many letters,
 // copied from their files, with one font subset for all.
 type PrintBatch struct {
+	lf    *letterFonts
 	pdf   *pdfWriter
 	buf   []byte
 	fonts FontSet
 	date  core.Date
 }
 
-// NewPrintBatch starts a print batch written to w.
-func NewPrintBatch(w io.Writer, date core.Date) *PrintBatch {
-	return &PrintBatch{pdf: newPDFWriter(bufio.NewWriterSize(w, 64<<10)), date: date}
+// NewPrintBatch starts a print batch written to w, of letters rendered
+// with the fallback fonts in the files named (LetterStyle.FallbackFonts).
+func NewPrintBatch(w io.Writer, date core.Date, fallbackFonts []string) (*PrintBatch, error) {
+	lf, err := loadFonts(fallbackFonts)
+	if err != nil {
+		return nil, err
+	}
+	return &PrintBatch{lf: lf, pdf: newPDFWriter(bufio.NewWriterSize(w, 64<<10), lf), date: date}, nil
 }
 
 // Add appends a letter's pages, read from its file at the spans
@@ -154,13 +160,9 @@ func (b *PrintBatch) Add(letter io.ReaderAt, pages []PageSpan, fonts FontSet) er
 
 // Close writes the end of the document; it does not close w.
 func (b *PrintBatch) Close() error {
-	lf, err := loadFonts()
+	fo, err := b.lf.subset(b.fonts)
 	if err != nil {
 		return err
 	}
-	fo, err := lf.subset(b.fonts)
-	if err != nil {
-		return err
-	}
-	return b.pdf.finish(fo, lf.names, b.date)
+	return b.pdf.finish(fo, b.date)
 }

@@ -73,6 +73,10 @@ type LetterStyle struct {
 	Template      *template.Template // letter.tmpl
 	ReasonWords   map[string]string  // reasons.txt
 	ReturnAddress []string
+	// FallbackFonts are TrueType font files tried in order for characters
+	// the Go fonts lack (config: letters.fallback_fonts); a character none
+	// has is transliterated.
+	FallbackFonts []string
 }
 
 const (
@@ -96,13 +100,14 @@ type RenderedLetter struct {
 	Pages [][]byte
 	Fonts FontSet
 	// Transliterated is set when a character no letter font has (a name
-	// in a script the Go fonts lack) was written in Latin letters.
+	// in a script neither the Go fonts nor a fallback font has) was
+	// written in Latin letters.
 	Transliterated bool
 }
 
 // NewRenderer returns a renderer of letters in this style.
 func (s *LetterStyle) NewRenderer() (*LetterRenderer, error) {
-	lf, err := loadFonts()
+	lf, err := loadFonts(s.FallbackFonts)
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +123,7 @@ func (r *LetterRenderer) Render(l *Letter) (*RenderedLetter, error) {
 	out := &RenderedLetter{}
 	tr := func(s string) string { return r.fonts.text(s, &out.Fonts, &out.Transliterated) }
 	tpl := r.doc.CreateTemplate(func(t *fpdf.Tpl) {
-		r.style.layout(&t.Fpdf, fontFamily, tr, l, texts)
+		r.style.layout(&cells{pdf: &t.Fpdf, lf: r.fonts}, fontFamily, tr, l, texts)
 		err = t.Error()
 	})
 	if err != nil {
@@ -137,12 +142,12 @@ func (r *LetterRenderer) WritePDF(w io.Writer, l *Letter, rl *RenderedLetter) ([
 	if err != nil {
 		return nil, err
 	}
-	pdf := newPDFWriter(w)
+	pdf := newPDFWriter(w, r.fonts)
 	spans := make([]PageSpan, len(rl.Pages))
 	for i, p := range rl.Pages {
 		spans[i] = pdf.page(p)
 	}
-	if err := pdf.finish(fo, r.fonts.names, l.Date); err != nil {
+	if err := pdf.finish(fo, l.Date); err != nil {
 		return nil, fmt.Errorf("letter to %s %s: %w", l.Kind, l.ID, err)
 	}
 	return spans, nil
@@ -154,6 +159,11 @@ var renderers sync.Pool
 // WriteLetter renders one letter as a PDF document to w.
 func (s *LetterStyle) WriteLetter(w io.Writer, l *Letter) error {
 	r, _ := renderers.Get().(*LetterRenderer)
+	if r != nil && (len(s.FallbackFonts) > 0 || r.fonts.fallbacks != nil) {
+		if lf, err := loadFonts(s.FallbackFonts); err != nil || lf != r.fonts {
+			r = nil // a renderer of other fallback fonts
+		}
+	}
 	if r == nil {
 		var err error
 		if r, err = s.NewRenderer(); err != nil {
@@ -186,16 +196,18 @@ func (s *LetterStyle) texts(l *Letter) (map[string]string, error) {
 	return texts, nil
 }
 
-// layout draws the letter on pdf (a template of the renderer's document);
-// every text goes through tr, which keeps what the fonts can print.
-func (s *LetterStyle) layout(pdf *fpdf.Fpdf, family string, tr func(string) string, l *Letter, texts map[string]string) {
+// layout draws the letter on c's document (a template of the renderer's);
+// every text goes through tr, which keeps what the fonts can print, and
+// is then written through c, which sets the characters of fallback fonts.
+func (s *LetterStyle) layout(c *cells, family string, tr func(string) string, l *Letter, texts map[string]string) {
+	pdf := c.pdf
 	pdf.SetMargins(marginL, 0.5, marginR)
 	pdf.SetAutoPageBreak(true, 0.75)
 	pdf.SetFont(family, "", 9)
 	pdf.SetXY(0.5, 0.5)
 	for _, r := range s.ReturnAddress {
 		pdf.SetX(0.5)
-		pdf.CellFormat(3.5, 0.16, tr(r), "", 1, "L", false, 0, "")
+		c.cell(3.5, 0.16, tr(r), 1, "L")
 	}
 	// Pages after the first say whose letter they continue.
 	pdf.SetHeaderFunc(func() {
@@ -204,30 +216,30 @@ func (s *LetterStyle) layout(pdf *fpdf.Fpdf, family string, tr func(string) stri
 		}
 		pdf.SetFont(family, "", 8)
 		pdf.SetXY(marginL, 0.5)
-		pdf.CellFormat(0, 0.16, tr(fmt.Sprintf("%s - %s - page %d", l.Name, texts["subject"], pdf.PageNo())), "", 1, "L", false, 0, "")
+		c.cell(0, 0.16, tr(fmt.Sprintf("%s - %s - page %d", l.Name, texts["subject"], pdf.PageNo())), 1, "L")
 		pdf.Ln(0.12)
 	})
 	pdf.SetFont(family, "", 11)
 	pdf.SetXY(marginL, windowTop)
 	for _, r := range addressLines(l.Name, l.Address) {
 		pdf.SetX(marginL)
-		pdf.CellFormat(4.0, lineHeight, tr(r), "", 1, "L", false, 0, "")
+		c.cell(4.0, lineHeight, tr(r), 1, "L")
 	}
 	pdf.SetXY(marginL, 3.4)
 	pdf.SetFont(family, "B", 11)
-	pdf.CellFormat(0, lineHeight, tr(texts["subject"]), "", 1, "L", false, 0, "")
+	c.cell(0, lineHeight, tr(texts["subject"]), 1, "L")
 	pdf.SetFont(family, "", 10)
 	pdf.Ln(0.1)
 	para := func(t string) {
 		if t == "" {
 			return
 		}
-		pdf.MultiCell(0, 0.18, tr(t), "", "L", false)
+		c.para(0.18, tr(t))
 		pdf.Ln(0.08)
 	}
 	para(texts["greeting"])
 	para(texts["intro"])
-	s.table(pdf, family, tr, l)
+	s.table(c, family, tr, l)
 	para(texts["payment"])
 	para(texts["remaining"])
 	para(texts["closing"])
@@ -314,14 +326,15 @@ func (s *LetterStyle) reasonText(code string, ln *LetterLine) string {
 }
 
 // wrapCell breaks text into the lines a cell w wide holds in the current
-// font: between words, else after a hyphen (Anna-|Maria), and a word
-// longer than the cell between characters.
-func wrapCell(pdf *fpdf.Fpdf, text string, w float64) []string {
-	avail := w - 2*pdf.GetCellMargin()
+// font (and the fallback fonts of its characters): between words, else
+// after a hyphen (Anna-|Maria), and a word longer than the cell between
+// characters.
+func wrapCell(c *cells, text string, w float64) []string {
+	avail := w - 2*c.pdf.GetCellMargin()
 	if text == "" {
 		return nil
 	}
-	if pdf.GetStringWidth(text) <= avail {
+	if c.width(text) <= avail {
 		return []string{text}
 	}
 	var lines []string
@@ -335,7 +348,7 @@ func wrapCell(pdf *fpdf.Fpdf, text string, w float64) []string {
 					cand = cur + " " + part
 				}
 			}
-			if pdf.GetStringWidth(cand) <= avail {
+			if c.width(cand) <= avail {
 				cur = cand
 				continue
 			}
@@ -343,10 +356,10 @@ func wrapCell(pdf *fpdf.Fpdf, text string, w float64) []string {
 				lines = append(lines, cur)
 			}
 			cur = part
-			for pdf.GetStringWidth(cur) > avail {
+			for c.width(cur) > avail {
 				r := []rune(cur)
 				n := 1
-				for n < len(r) && pdf.GetStringWidth(string(r[:n+1])) <= avail {
+				for n < len(r) && c.width(string(r[:n+1])) <= avail {
 					n++
 				}
 				lines = append(lines, string(r[:n]))
@@ -384,20 +397,21 @@ func pageBottom(pdf *fpdf.Fpdf) float64 {
 // of the notes that explain it, and then the numbered notes. A row or a
 // note that would not fit on the page starts the next one, where the
 // table's header is repeated and a note keeps its hanging indent.
-func (s *LetterStyle) table(pdf *fpdf.Fpdf, family string, tr func(string) string, l *Letter) {
+func (s *LetterStyle) table(c *cells, family string, tr func(string) string, l *Letter) {
+	pdf := c.pdf
 	cols := tableColumns(l.Kind)
 	header := func() {
 		pdf.SetFont(family, "B", 8)
 		pdf.SetX(marginL)
-		for _, c := range cols {
-			pdf.CellFormat(c.w, 0.2, c.title, "B", 0, c.align, false, 0, "")
+		for _, col := range cols {
+			pdf.CellFormat(col.w, 0.2, col.title, "B", 0, col.align, false, 0, "")
 		}
 		pdf.Ln(-1)
 		pdf.SetFont(family, "", 8)
 	}
 	header()
 	var ns notes
-	cells := make([]string, len(cols))
+	row := make([]string, len(cols))
 	wrapped := make([][]string, len(cols))
 	for i := range l.Lines {
 		ln := &l.Lines[i]
@@ -405,16 +419,16 @@ func (s *LetterStyle) table(pdf *fpdf.Fpdf, family string, tr func(string) strin
 		for _, r := range ln.Reasons {
 			why = append(why, strconv.Itoa(ns.cite(s.reasonText(r, ln))))
 		}
-		cells = append(cells[:0], ln.Date.String())
+		row = append(row[:0], ln.Date.String())
 		if l.Kind == core.PayeeProvider {
-			cells = append(cells, ln.Employee)
+			row = append(row, ln.Employee)
 		}
-		cells = append(cells, ln.Dependent, strings.ReplaceAll(ln.CareType, "_", " "), ln.Units, ln.Charged.String(),
+		row = append(row, ln.Dependent, strings.ReplaceAll(ln.CareType, "_", " "), ln.Units, ln.Charged.String(),
 			ln.EmployeeShare.String(), ln.EmployerShare.String(), ln.Status, strings.Join(why, ", "))
 		n := 1
-		for c := range cols {
-			wrapped[c] = wrapCell(pdf, tr(cells[c]), cols[c].w)
-			n = max(n, len(wrapped[c]))
+		for i := range cols {
+			wrapped[i] = wrapCell(c, tr(row[i]), cols[i].w)
+			n = max(n, len(wrapped[i]))
 		}
 		h := float64(n) * cellLine
 		if pdf.GetY()+h > pageBottom(pdf) {
@@ -422,10 +436,10 @@ func (s *LetterStyle) table(pdf *fpdf.Fpdf, family string, tr func(string) strin
 			header()
 		}
 		y, x := pdf.GetY(), marginL
-		for c, col := range cols {
-			for j, t := range wrapped[c] {
+		for i, col := range cols {
+			for j, t := range wrapped[i] {
 				pdf.SetXY(x, y+float64(j)*cellLine)
-				pdf.CellFormat(col.w, cellLine, t, "", 0, col.align, false, 0, "")
+				c.cell(col.w, cellLine, t, 0, col.align)
 			}
 			x += col.w
 		}
@@ -437,7 +451,7 @@ func (s *LetterStyle) table(pdf *fpdf.Fpdf, family string, tr func(string) strin
 		heading := "Why a line was not paid in full (the numbers in the Why column):"
 		textW := pageW - marginL - marginR - noteLabel
 		for i, t := range ns.texts {
-			lines := wrapCell(pdf, tr(t), textW)
+			lines := wrapCell(c, tr(t), textW)
 			h := float64(len(lines)) * noteLine
 			if i == 0 {
 				h += noteLine + 0.04 // the heading stays with the first note
@@ -455,7 +469,7 @@ func (s *LetterStyle) table(pdf *fpdf.Fpdf, family string, tr func(string) strin
 			pdf.CellFormat(noteLabel, noteLine, strconv.Itoa(i+1)+".", "", 0, "L", false, 0, "")
 			for j, t := range lines {
 				pdf.SetXY(marginL+noteLabel, y+float64(j)*noteLine)
-				pdf.CellFormat(textW, noteLine, t, "", 0, "L", false, 0, "")
+				c.cell(textW, noteLine, t, 0, "L")
 			}
 			pdf.SetXY(marginL, y+float64(len(lines))*noteLine)
 		}

@@ -177,22 +177,30 @@ func wordBoxes(t *testing.T, pdf []byte) []word {
 // poppler and checks that no two words overlap, that every word of the
 // table of lines lies inside one column (none runs into the next, as an
 // employee's name did into the care type), and that the notes keep their
-// indent on every page.
+// indent on every page; also with names in a fallback font, which wrap
+// as measured in it.
 func TestLetterWordsDoNotOverlap(t *testing.T) {
 	crowded := providerLetter()
 	crowded.Lines[0].Employee, crowded.Lines[0].Dependent = "Maria-Fernanda Castellanos", "Guillermina"
 	crowded.Lines[1].CareType = "family_child_care"
+	fallbackCrowded := providerLetter()
+	fallbackCrowded.Lines[0].Employee, fallbackCrowded.Lines[0].Dependent = "Անահիտ Սարգսյան-Պետրոսյան", "שרה כהן"
+	fallbackCrowded.Lines[1].Dependent = "ნინო"
+	dejavu := dejavuSans(t)
 	for _, tt := range []struct {
-		name   string
-		letter *Letter
-		notes  int
+		name      string
+		letter    *Letter
+		notes     int
+		fallbacks []string
 	}{
-		{"provider", crowded, 1},
-		{"employee-three-rejected", rejectedThreeWays(), 5},
-		{"employee-two-pages", longLetter(), 8},
+		{"provider", crowded, 1, nil},
+		{"employee-three-rejected", rejectedThreeWays(), 5, nil},
+		{"employee-two-pages", longLetter(), 8, nil},
+		{"provider-fallback-fonts", fallbackCrowded, 1, []string{dejavu}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			words := wordBoxes(t, renderLetter(t, tt.letter))
+			pdf, _ := renderWith(t, tt.letter, tt.fallbacks...)
+			words := wordBoxes(t, pdf)
 			for i, a := range words {
 				for _, b := range words[i+1:] {
 					if a.Page == b.Page && a.XMin < b.XMax-0.1 && b.XMin < a.XMax-0.1 && a.YMin < b.YMax-0.1 && b.YMin < a.YMax-0.1 {
@@ -366,7 +374,7 @@ func TestWrapCell(t *testing.T) {
 		{"WWWWWWWWWWWWWWWWWWWW", 0.5, nil}, // broken between characters; checked below
 	}
 	for _, tt := range tests {
-		got := wrapCell(pdf, tt.text, tt.w)
+		got := wrapCell(&cells{pdf: pdf}, tt.text, tt.w)
 		if tt.want != nil && !slices.Equal(got, tt.want) {
 			t.Errorf("wrapCell(%q, %.2f) = %q, want %q", tt.text, tt.w, got, tt.want)
 		}

@@ -75,7 +75,10 @@ func TestLettersReadByPoppler(t *testing.T) {
 	}
 
 	var batch bytes.Buffer
-	pb := NewPrintBatch(&batch, first.Date)
+	pb, err := NewPrintBatch(&batch, first.Date, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i := range files {
 		if err := pb.Add(bytes.NewReader(files[i]), spans[i], fonts); err != nil {
 			t.Fatal(err)

@@ -75,7 +75,7 @@ func (r *LetterRenderer) RenderStatement(s *Statement) (*RenderedLetter, error) 
 	tr := func(t string) string { return r.fonts.text(t, &out.Fonts, &out.Transliterated) }
 	var err error
 	tpl := r.doc.CreateTemplate(func(t *fpdf.Tpl) {
-		r.style.statementLayout(&t.Fpdf, fontFamily, tr, s)
+		r.style.statementLayout(&cells{pdf: &t.Fpdf, lf: r.fonts}, fontFamily, tr, s)
 		err = t.Error()
 	})
 	if err != nil {
@@ -89,34 +89,35 @@ func (r *LetterRenderer) RenderStatement(s *Statement) (*RenderedLetter, error) 
 
 // statementLayout draws the statement: the letter's heading and window
 // address, then compact tables.
-func (st *LetterStyle) statementLayout(pdf *fpdf.Fpdf, family string, tr func(string) string, s *Statement) {
+func (st *LetterStyle) statementLayout(c *cells, family string, tr func(string) string, s *Statement) {
+	pdf := c.pdf
 	pdf.SetMargins(marginL, 0.5, 0.75)
 	pdf.SetAutoPageBreak(true, 0.75)
 	pdf.SetFont(family, "", 9)
 	pdf.SetXY(0.5, 0.5)
 	for _, r := range st.ReturnAddress {
 		pdf.SetX(0.5)
-		pdf.CellFormat(3.5, 0.16, tr(r), "", 1, "L", false, 0, "")
+		c.cell(3.5, 0.16, tr(r), 1, "L")
 	}
 	pdf.SetFont(family, "", 11)
 	pdf.SetXY(marginL, windowTop)
 	for _, r := range addressLines(s.Name, s.Address) {
 		pdf.SetX(marginL)
-		pdf.CellFormat(4.0, lineHeight, tr(r), "", 1, "L", false, 0, "")
+		c.cell(4.0, lineHeight, tr(r), 1, "L")
 	}
 	pdf.SetXY(marginL, 3.4)
 	pdf.SetFont(family, "B", 11)
-	pdf.CellFormat(0, lineHeight, tr(fmt.Sprintf("Your dependent care benefits for %d", s.Year)), "", 1, "L", false, 0, "")
+	c.cell(0, lineHeight, tr(fmt.Sprintf("Your dependent care benefits for %d", s.Year)), 1, "L")
 	pdf.SetFont(family, "", 10)
 	pdf.Ln(0.1)
 	para := func(t string) {
-		pdf.MultiCell(0, 0.18, tr(t), "", "L", false)
+		c.para(0.18, tr(t))
 		pdf.Ln(0.06)
 	}
 	heading := func(t string) {
 		pdf.Ln(0.04)
 		pdf.SetFont(family, "B", 10)
-		pdf.CellFormat(0, 0.2, tr(t), "", 1, "L", false, 0, "")
+		c.cell(0, 0.2, tr(t), 1, "L")
 		pdf.SetFont(family, "", 10)
 	}
 	para(fmt.Sprintf("Dear %s,", s.Name))
@@ -131,15 +132,15 @@ func (st *LetterStyle) statementLayout(pdf *fpdf.Fpdf, family string, tr func(st
 		{"Employer paid", 0.9, "R"}, {"Status", 0.7, "L"}}
 	row := func(cells []string, style string) {
 		pdf.SetFont(family, style, 8)
-		for i, c := range cols {
-			pdf.CellFormat(c.w, 0.17, tr(cutRunes(cells[i], 26)), "", 0, c.align, false, 0, "")
+		for i, col := range cols {
+			c.cell(col.w, 0.17, tr(cutRunes(cells[i], 26)), 0, col.align)
 		}
 		pdf.Ln(-1)
 	}
 	header := func() {
 		pdf.SetFont(family, "B", 8)
-		for _, c := range cols {
-			pdf.CellFormat(c.w, 0.19, tr(c.title), "B", 0, c.align, false, 0, "")
+		for _, col := range cols {
+			pdf.CellFormat(col.w, 0.19, tr(col.title), "B", 0, col.align, false, 0, "")
 		}
 		pdf.Ln(-1)
 	}
@@ -171,12 +172,12 @@ func (st *LetterStyle) statementLayout(pdf *fpdf.Fpdf, family string, tr func(st
 	heading(fmt.Sprintf("Totals for %d", s.Year))
 	pdf.SetFont(family, "", 9)
 	for _, p := range s.ByPlan {
-		pdf.CellFormat(4.2, 0.18, tr("Paid under plan "+p.Plan), "", 0, "L", false, 0, "")
-		pdf.CellFormat(1.0, 0.18, tr(p.Amount.Dollars()), "", 1, "R", false, 0, "")
+		c.cell(4.2, 0.18, tr("Paid under plan "+p.Plan), 0, "L")
+		c.cell(1.0, 0.18, tr(p.Amount.Dollars()), 1, "R")
 	}
 	pdf.SetFont(family, "B", 9)
-	pdf.CellFormat(4.2, 0.18, tr("Employer-provided dependent care benefits"), "", 0, "L", false, 0, "")
-	pdf.CellFormat(1.0, 0.18, tr(s.Total.Dollars()), "", 1, "R", false, 0, "")
+	c.cell(4.2, 0.18, tr("Employer-provided dependent care benefits"), 0, "L")
+	c.cell(1.0, 0.18, tr(s.Total.Dollars()), 1, "R")
 	pdf.SetFont(family, "", 10)
 	if len(s.Refused) > 0 {
 		heading("Not paid")
@@ -195,7 +196,7 @@ func (st *LetterStyle) statementLayout(pdf *fpdf.Fpdf, family string, tr func(st
 			if words == "" {
 				words = r
 			}
-			pdf.MultiCell(0, 0.16, tr("- "+words), "", "L", false)
+			c.para(0.16, tr("- "+words))
 		}
 		pdf.SetFont(family, "", 10)
 	}

@@ -191,7 +191,7 @@ func measure(ctx context.Context, cfg *config.Config, o options, stdout io.Write
 		MaxLineCharge: cfg.Limits.MaxLineCharge,
 		Payout:        batch.PayoutOf(cfg.Payout, cfg.Limits, cfg.Returns, cfg.ACH),
 		Checks:        batch.ChecksOf(cfg.Checks),
-		ReturnAddress: cfg.Letters.ReturnAddress, PrintBatchSize: cfg.Letters.PrintBatchSize,
+		ReturnAddress: cfg.Letters.ReturnAddress, PrintBatchSize: cfg.Letters.PrintBatchSize, FallbackFonts: fallbackFonts(cfg),
 		Stage: func(name string, _ time.Duration) {
 			peaks[name] = max(peaks[name], readPeak())
 			resetPeak()
@@ -315,6 +315,16 @@ func (m *measurement) printScaling(w io.Writer, small *measurement) {
 		fmt.Fprintf(w, "| %s | %s | %s | %.1fx |\n", s.name, secs(small.stages[i].took), secs(s.took), s.took.Seconds()/small.stages[i].took.Seconds())
 	}
 	fmt.Fprintf(w, "| whole run | %s | %s | %.1fx |\n", secs(small.whole), secs(m.whole), m.whole.Seconds()/small.whole.Seconds())
+}
+
+// fallbackFonts returns the letters' fallback font files, resolved
+// against the config file as carepay resolves them.
+func fallbackFonts(cfg *config.Config) []string {
+	var out []string
+	for _, f := range cfg.Letters.FallbackFonts {
+		out = append(out, cfg.Resolve(f))
+	}
+	return out
 }
 
 func secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }

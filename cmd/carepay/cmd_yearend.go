@@ -104,7 +104,7 @@ func yearEnd(ctx context.Context, cfg *config.Config, lg *ledger.Ledger, year in
 	defer release()
 	return batch.YearEnd(ctx, lg, batch.YearEndOptions{
 		Year: year, OutDir: out, Plans: cfg.Plans, Limit: limit, EarningCode: cfg.YearEnd.EarningCode,
-		ReturnAddress: cfg.Letters.ReturnAddress, PrintBatchSize: cfg.Letters.PrintBatchSize,
+		ReturnAddress: cfg.Letters.ReturnAddress, PrintBatchSize: cfg.Letters.PrintBatchSize, FallbackFonts: fallbackFonts(cfg),
 		Date: core.DateOf(now.In(cfg.Location())), Now: func() time.Time { return now }, Logger: log,
 	})
 }

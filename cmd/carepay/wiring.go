@@ -77,7 +77,17 @@ func newSource(cfg *config.Config, s config.Source) (ingest.Source, error) {
 func options(cfg *config.Config, w *wiring, asOf core.Date, out string, log *slog.Logger) batch.Options {
 	return batch.Options{AsOf: asOf, OutDir: out, Sources: w.sources, Plans: cfg.Plans, Logger: log, MaxLineCharge: cfg.Limits.MaxLineCharge,
 		Payout: batch.PayoutOf(cfg.Payout, cfg.Limits, cfg.Returns, cfg.ACH), Checks: batch.ChecksOf(cfg.Checks), ReturnAddress: cfg.Letters.ReturnAddress, PrintBatchSize: cfg.Letters.PrintBatchSize,
-		Sinks: w.sinks, Mailer: w.mailer, EmailLetter: emailLetter(cfg)}
+		FallbackFonts: fallbackFonts(cfg), Sinks: w.sinks, Mailer: w.mailer, EmailLetter: emailLetter(cfg)}
+}
+
+// fallbackFonts returns the letters' fallback font files, resolved
+// against the config file.
+func fallbackFonts(cfg *config.Config) []string {
+	var out []string
+	for _, f := range cfg.Letters.FallbackFonts {
+		out = append(out, cfg.Resolve(f))
+	}
+	return out
 }
 
 // emailLetter says which letters go by email rather than by post.

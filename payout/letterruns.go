@@ -1,0 +1,236 @@
+package payout
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+
+	"codeberg.org/go-pdf/fpdf"
+	"golang.org/x/text/unicode/bidi"
+)
+
+// cells writes the text of a letter's cells. fpdf knows the Go fonts
+// only, and sets a cell in one font: text that holds characters of a
+// fallback font is measured and written here instead, as runs of one font
+// each (the Go face of the current style, or the fallback font that
+// prints the run; a fallback font serves bold text as it is). Every other
+// text goes to fpdf as before, so that letters with no fallback character
+// are laid out, and cost, as without fallback fonts.
+type cells struct {
+	pdf *fpdf.Fpdf
+	lf  *letterFonts // nil where fpdf's own fonts set every text (WriteLetterCoreFont)
+	buf []byte
+}
+
+// mixed reports whether s holds a character set in a fallback font.
+func (c *cells) mixed(s string) bool {
+	if c.lf == nil || c.lf.fallbackOf == nil {
+		return false
+	}
+	for _, r := range s {
+		if r >= 0x80 && c.lf.fallback(r) != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// runs calls fn with each run of s in one font: 0 for the current Go
+// face, else the fallback font (1-based).
+func (c *cells) runs(s string, fn func(font int, run string)) {
+	start, cur := 0, -1
+	for i, r := range s {
+		f := c.lf.fallback(r)
+		if f != cur {
+			if cur >= 0 {
+				fn(cur, s[start:i])
+			}
+			start, cur = i, f
+		}
+	}
+	if cur >= 0 {
+		fn(cur, s[start:])
+	}
+}
+
+// width is how wide s is set in the current font, in user units.
+func (c *cells) width(s string) float64 {
+	if !c.mixed(s) {
+		return c.pdf.GetStringWidth(s)
+	}
+	_, size := c.pdf.GetFontSize()
+	w := 0.0
+	c.runs(s, func(font int, run string) {
+		if font == 0 {
+			w += c.pdf.GetStringWidth(run)
+			return
+		}
+		widths := c.lf.fallbacks[font-1].widths
+		n := 0
+		for _, r := range run {
+			n += int(widths[r])
+		}
+		w += float64(n) * size / 1000
+	})
+	return w
+}
+
+// cell writes s in a cell as fpdf's CellFormat does, with no border or
+// fill; w 0 reaches the right margin.
+func (c *cells) cell(w, h float64, s string, ln int, align string) {
+	pdf := c.pdf
+	if !c.mixed(s) {
+		pdf.CellFormat(w, h, s, "", ln, align, false, 0, "")
+		return
+	}
+	x := pdf.GetX()
+	pw, ph := pdf.GetPageSize()
+	if w == 0 {
+		_, _, right, _ := pdf.GetMargins()
+		w = pw - right - x
+	}
+	// An empty cell breaks the page where the text would, and moves on.
+	pdf.CellFormat(w, h, "", "", ln, align, false, 0, "")
+	y := pdf.GetY()
+	if ln > 0 {
+		y -= h
+	}
+	dx := pdf.GetCellMargin()
+	if strings.Contains(align, "R") {
+		dx = w - dx - c.width(s)
+	}
+	k := pdf.GetConversionRatio()
+	pt, size := pdf.GetFontSize()
+	goFace := c.lf.names[0]
+	if strings.Contains(pdf.GetFontStyle(), "B") {
+		goFace = c.lf.names[1]
+	}
+	s = visual(s)
+	// q and Q keep fpdf's font for the text that follows.
+	b := append(c.buf[:0], "q BT "...)
+	b = appendFixed(b, (x+dx)*k)
+	b = append(b, ' ')
+	b = appendFixed(b, (ph-(y+.5*h+.3*size))*k)
+	b = append(b, " Td"...)
+	c.runs(s, func(font int, run string) {
+		if font == 0 {
+			b = append(b, " /F"...)
+			b = append(b, goFace...)
+		} else {
+			b = append(b, " /"...)
+			b = append(b, fallbackResource(font)...)
+		}
+		b = append(b, ' ')
+		b = appendFixed(b, pt)
+		b = append(b, " Tf <"...)
+		for _, r := range run {
+			b = append(b, hexDigits[r>>12&15], hexDigits[r>>8&15], hexDigits[r>>4&15], hexDigits[r&15])
+		}
+		b = append(b, "> Tj"...)
+	})
+	b = append(b, " ET Q"...)
+	pdf.RawWriteStr(string(b))
+	c.buf = b
+}
+
+const hexDigits = "0123456789ABCDEF"
+
+// appendFixed appends v with two decimals, as fpdf writes coordinates.
+func appendFixed(b []byte, v float64) []byte {
+	return strconv.AppendFloat(b, v, 'f', 2, 64)
+}
+
+// para writes s as fpdf's MultiCell(0, h, s, "", "L", false) does: lines
+// wrapped between words to the right margin, each ending where the next
+// starts.
+func (c *cells) para(h float64, s string) {
+	pdf := c.pdf
+	if !c.mixed(s) {
+		pdf.MultiCell(0, h, s, "", "L", false)
+		return
+	}
+	x := pdf.GetX()
+	pw, _ := pdf.GetPageSize()
+	_, _, right, _ := pdf.GetMargins()
+	w := pw - right - x
+	for _, part := range strings.Split(s, "\n") {
+		lines := wrapCell(c, part, w)
+		if len(lines) == 0 {
+			lines = []string{""}
+		}
+		for _, l := range lines {
+			pdf.SetX(x)
+			c.cell(w, h, l, 1, "L")
+		}
+	}
+}
+
+// visual returns the line s in the order its characters are drawn, left
+// to right, in a left-to-right letter: each stretch of right-to-left
+// text (a Hebrew name, say, with the spaces and numbers between its
+// words) is reversed, its numbers kept left to right and combining marks
+// with their letters. This is the Unicode bidirectional algorithm for a
+// line of a left-to-right paragraph with no explicit embeddings. Only
+// lines that hold fallback characters need it: the Go fonts have no
+// right-to-left script.
+func visual(s string) string {
+	class := func(r rune) bidi.Class {
+		p, _ := bidi.LookupRune(r)
+		return p.Class()
+	}
+	rs := []rune(s)
+	if !slices.ContainsFunc(rs, func(r rune) bool { c := class(r); return c == bidi.R || c == bidi.AL }) {
+		return s
+	}
+	out := make([]rune, 0, len(rs))
+	for i := 0; i < len(rs); {
+		if c := class(rs[i]); c != bidi.R && c != bidi.AL {
+			out = append(out, rs[i])
+			i++
+			continue
+		}
+		// The stretch ends after its last right-to-left letter (and
+		// the marks on it): neutrals and numbers after it stay where
+		// they are.
+		end := i
+		for k := i; k < len(rs); k++ {
+			switch class(rs[k]) {
+			case bidi.R, bidi.AL:
+				end = k + 1
+				continue
+			case bidi.NSM:
+				if end == k {
+					end = k + 1
+				}
+				continue
+			case bidi.L:
+			default:
+				continue
+			}
+			break
+		}
+		// Its units, reversed: a letter with its marks, a number, or
+		// one neutral character.
+		var units [][]rune
+		for k := i; k < end; k++ {
+			c := class(rs[k])
+			digit := c == bidi.EN || c == bidi.AN
+			if n := len(units); n > 0 && (c == bidi.NSM || digit && isDigitUnit(units[n-1], class)) {
+				units[n-1] = append(units[n-1], rs[k])
+				continue
+			}
+			units = append(units, []rune{rs[k]})
+		}
+		for u := len(units) - 1; u >= 0; u-- {
+			out = append(out, units[u]...)
+		}
+		i = end
+	}
+	return string(out)
+}
+
+// isDigitUnit reports whether u is a number, for visual.
+func isDigitUnit(u []rune, class func(rune) bidi.Class) bool {
+	c := class(u[0])
+	return c == bidi.EN || c == bidi.AN
+}
