@@ -3,6 +3,7 @@ package ledger
 import (
 	"database/sql/driver"
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -33,7 +34,19 @@ type inserter struct {
 	// a row twice).
 	keyCols int
 	keys    map[string]bool
+	// limit is how many rows a batch holds: batchSize, or pgCopyBatch for
+	// a raw inserter on PostgreSQL, which writes with COPY (copyTable,
+	// copyCols) instead of INSERT.
+	limit     int
+	copyTable string
+	copyCols  []string
 }
+
+// pgCopyBatch is how many rows one COPY of a run's bulk inserts carries
+// on PostgreSQL.
+const pgCopyBatch = 4096
+
+var insertInto = regexp.MustCompile(`INTO (\w+) \(([^)]*)\)`)
 
 // newUpsert is newInserter for rows that replace the table's row of the
 // same key: the first len(keys) of cols.
@@ -50,13 +63,22 @@ func newUpsert(t *Tx, table string, keys []string, cols ...string) *inserter {
 }
 
 func newInserter(t *Tx, prefix string, cols int) *inserter {
-	return &inserter{t: t, prefix: prefix, cols: cols, args: make([]any, 0, cols*batchSize)}
+	return &inserter{t: t, prefix: prefix, cols: cols, args: make([]any, 0, cols*batchSize), limit: batchSize}
 }
 
 // newRawInserter is newInserter for the bulk inserts of a run (see
-// Tx.rawExec).
+// Tx.rawExec); on PostgreSQL its rows go by COPY (Tx.copyRows).
 func newRawInserter(t *Tx, prefix string, cols int) *inserter {
-	return &inserter{t: t, prefix: prefix, cols: cols, raw: true, nv: make([]driver.NamedValue, 0, cols*batchSize)}
+	in := &inserter{t: t, prefix: prefix, cols: cols, raw: true, limit: batchSize}
+	if t.l.pg {
+		m := insertInto.FindStringSubmatch(prefix)
+		in.copyTable, in.limit = m[1], pgCopyBatch
+		for _, c := range strings.Split(m[2], ",") {
+			in.copyCols = append(in.copyCols, strings.TrimSpace(c))
+		}
+	}
+	in.nv = make([]driver.NamedValue, 0, cols*in.limit)
+	return in
 }
 
 // driverValue is v as a database driver takes it.
@@ -99,7 +121,7 @@ func (in *inserter) add(row ...any) error {
 		in.args = append(in.args, row...)
 	}
 	in.rows++
-	if in.rows == batchSize {
+	if in.rows == in.limit {
 		return in.flush()
 	}
 	return nil
@@ -111,7 +133,11 @@ func (in *inserter) flush() error {
 		return nil
 	}
 	var err error
-	if in.raw {
+	if in.copyTable != "" {
+		err = in.t.copyRows(in.copyTable, in.copyCols, in.nv)
+		clear(in.nv)
+		in.nv = in.nv[:0]
+	} else if in.raw {
 		err = in.t.rawExec(in.sql(in.rows), in.nv)
 		clear(in.nv) // let go of the row's strings
 		in.nv = in.nv[:0]

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"carepay/core"
 )
 
@@ -211,6 +213,28 @@ func (t *Tx) rawExec(query string, args []driver.NamedValue) error {
 		}
 		_, err := st.(driver.StmtExecContext).ExecContext(t.ctx, args)
 		return err
+	})
+}
+
+// copyRows writes rows (the values of len(cols) columns each, in order)
+// into table with PostgreSQL's COPY, on the run's connection, inside its
+// transaction.
+func (t *Tx) copyRows(table string, cols []string, values []driver.NamedValue) error {
+	rows := make([][]any, len(values)/len(cols))
+	for i := range rows {
+		row := make([]any, len(cols))
+		for j := range row {
+			row[j] = values[i*len(cols)+j].Value
+		}
+		rows[i] = row
+	}
+	t.connMu.Lock()
+	defer t.connMu.Unlock()
+	return t.conn.Raw(func(dc any) error {
+		if _, err := dc.(*pgConn).pgx().CopyFrom(t.ctx, pgx.Identifier{table}, cols, pgx.CopyFromRows(rows)); err != nil {
+			return fmt.Errorf("copying into %s: %w", table, err)
+		}
+		return nil
 	})
 }
 

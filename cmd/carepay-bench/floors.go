@@ -18,11 +18,15 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"codeberg.org/go-pdf/fpdf"
+	"github.com/jackc/pgx/v5"
 	"github.com/moov-io/ach"
 	"github.com/xuri/excelize/v2"
 	_ "modernc.org/sqlite"
+
+	"carepay/ledger"
 )
 
 // csvFloor reads every CSV file of the drop with encoding/csv and returns
@@ -356,3 +360,110 @@ func excelizeFloor(dir string, sample []registerRow, n int) error {
 
 // cents marks a money value of a floor's register row.
 type cents int64
+
+// benchSchema makes a new schema in the PostgreSQL database at url for
+// one measurement, dropped when the process ends unless keep, and
+// returns the URL of connections working in it.
+func benchSchema(ctx context.Context, url string, keep bool, stdout io.Writer) (string, error) {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return "", fmt.Errorf("connecting to %s: %w", ledger.PostgresName(url), err)
+	}
+	defer conn.Close(ctx)
+	schema := fmt.Sprintf("carepay_bench_%d_%d", os.Getpid(), time.Now().UnixNano())
+	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+schema); err != nil {
+		return "", fmt.Errorf("creating schema %s: %w", schema, err)
+	}
+	if keep {
+		fmt.Fprintf(stdout, "keeping schema %s\n", schema)
+	} else {
+		dropSchemas = append(dropSchemas, func() {
+			ctx := context.Background()
+			if c, err := pgx.Connect(ctx, url); err == nil {
+				c.Exec(ctx, `DROP SCHEMA `+schema+` CASCADE`)
+				c.Close(ctx)
+			}
+		})
+	}
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	return url + sep + "search_path=" + schema, nil
+}
+
+// dropSchemas drop the measurements' schemas (see benchSchema).
+var dropSchemas []func()
+
+// samplePostgresLines reads up to n rows of the ledger's lines table in
+// PostgreSQL, with their column names.
+func samplePostgresLines(ctx context.Context, lg *ledger.Ledger, n int) (cols []string, rows [][]any, err error) {
+	q, err := lg.DB().QueryContext(ctx, `SELECT * FROM lines ORDER BY id LIMIT ?`, n)
+	if err != nil {
+		return nil, nil, fmt.Errorf("sampling lines: %w", err)
+	}
+	defer q.Close()
+	if cols, err = q.Columns(); err != nil {
+		return nil, nil, err
+	}
+	for q.Next() {
+		row := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range row {
+			ptrs[i] = &row[i]
+		}
+		if err := q.Scan(ptrs...); err != nil {
+			return nil, nil, err
+		}
+		rows = append(rows, row)
+	}
+	return cols, rows, q.Err()
+}
+
+// postgresFloor copies n rows, cycling through sample, with pgx's
+// CopyFrom into a new table shaped like the ledger's lines table (LIKE:
+// its columns, no index), in one transaction.
+func postgresFloor(ctx context.Context, url string, cols []string, sample [][]any, n int) error {
+	if len(sample) == 0 {
+		return fmt.Errorf("no lines to insert")
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `CREATE TABLE floor_lines (LIKE lines)`); err != nil {
+		return fmt.Errorf("creating the floor's table: %w", err)
+	}
+	ids := []int{}
+	for i, c := range cols {
+		if c == "id" || c == "rowid" {
+			ids = append(ids, i)
+		}
+	}
+	i := 0
+	row := make([]any, len(cols))
+	src := pgx.CopyFromFunc(func() ([]any, error) {
+		if i == n {
+			return nil, nil
+		}
+		copy(row, sample[i%len(sample)])
+		for _, c := range ids {
+			row[c] = int64(i + 1)
+		}
+		i++
+		return row, nil
+	})
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"floor_lines"}, cols, src); err != nil {
+		return fmt.Errorf("copying: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `DROP TABLE floor_lines`); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}

@@ -46,13 +46,15 @@ import (
 	"carepay/report"
 )
 
-const usage = `Usage: carepay-bench [--lines N] [--letters N] [--config FILE] [--scaling] [--dir DIR] [--keep]
+const usage = `Usage: carepay-bench [--lines N] [--letters N] [--config FILE] [--scaling] [--dir DIR] [--keep] [--postgres URL]
 
 Generates a drop, runs it through carepay (a fresh ledger in a temporary
 folder) and prints, per stage, carepay's time and rate next to its
 library's alone on the same data, their ratio and the peak resident
 memory. --scaling first runs a tenth of the lines and letters and prints
-how each stage grew.
+how each stage grew. --postgres keeps the ledger in a new schema of that
+PostgreSQL database (dropped after), and the floor of deciding and
+committing is pgx's COPY of the same rows into a table without indexes.
 `
 
 type options struct {
@@ -62,12 +64,16 @@ type options struct {
 	dir            string
 	keep           bool
 	scaling        bool
+	postgres       string // a PostgreSQL URL: the ledger lives there
 }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
+	for _, drop := range dropSchemas {
+		drop()
+	}
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 	case err != nil:
@@ -87,6 +93,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.dir, "dir", "", "make the temporary folder under `DIR` (default: the system's)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary folder (drop, ledger, out/)")
 	fs.BoolVar(&o.scaling, "scaling", false, "first run a tenth of the lines and letters, and print how each stage grew")
+	fs.StringVar(&o.postgres, "postgres", "", "keep the ledger in a new schema of the PostgreSQL database at `URL` instead of a SQLite file")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usage, "\nOptions:\n")
 		fs.PrintDefaults()
@@ -172,6 +179,11 @@ func measure(ctx context.Context, cfg *config.Config, o options, stdout io.Write
 		return nil, err
 	}
 	dbPath := filepath.Join(dir, "ledger.db")
+	if o.postgres != "" {
+		if dbPath, err = benchSchema(ctx, o.postgres, o.keep, stdout); err != nil {
+			return nil, err
+		}
+	}
 	lg, err := ledger.Open(ctx, dbPath, key)
 	if err != nil {
 		return nil, err
@@ -218,7 +230,14 @@ func measure(ctx context.Context, cfg *config.Config, o options, stdout io.Write
 	}
 
 	// The floors, on data of the same size and shape.
-	create, sample, err := sampleLines(ctx, dbPath, 10_000)
+	var create string
+	var sample [][]any
+	var cols []string
+	if o.postgres != "" {
+		cols, sample, err = samplePostgresLines(ctx, lg, 10_000)
+	} else {
+		create, sample, err = sampleLines(ctx, dbPath, 10_000)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -236,7 +255,12 @@ func measure(ctx context.Context, cfg *config.Config, o options, stdout io.Write
 		fn func() error
 	}{
 		{func() (err error) { csvRows, err = csvFloor(drop); return err }},
-		{func() error { return sqliteFloor(ctx, dir, create, sample, res.Lines) }},
+		{func() error {
+			if o.postgres != "" {
+				return postgresFloor(ctx, dbPath, cols, sample, res.Lines)
+			}
+			return sqliteFloor(ctx, dir, create, sample, res.Lines)
+		}},
 		{func() error { return achFloor(dir, payments) }},
 		{func() error { return lettersFloor(dir, res.Letters, letterRows) }},
 		{func() error { return printBatchFloor(dir, sum.Letters.Postal, letterRows, volume) }},
