@@ -1,0 +1,220 @@
+package ledger
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"carepay/internal/ledgertest"
+)
+
+// TestChecksumEncoding: NULL, empty text and empty bytes are three
+// different values; a value cannot run into the next; and a value reads
+// the same from either driver (an integer, text held as bytes).
+func TestChecksumEncoding(t *testing.T) {
+	sum := func(vals []any, classes string) string {
+		h := sha256.New()
+		if err := checksumRow(h, vals, []byte(classes)); err != nil {
+			t.Fatal(err)
+		}
+		return string(h.Sum(nil))
+	}
+	distinct := []string{
+		sum([]any{nil}, "t"),
+		sum([]any{""}, "t"),
+		sum([]any{[]byte{}}, "b"),
+		sum([]any{"ab", "c"}, "tt"),
+		sum([]any{"a", "bc"}, "tt"),
+		sum([]any{int64(12)}, "i"),
+		sum([]any{"12"}, "t"),
+	}
+	seen := map[string]int{}
+	for i, s := range distinct {
+		if j, ok := seen[s]; ok {
+			t.Errorf("values %d and %d have the same checksum", j, i)
+		}
+		seen[s] = i
+	}
+	if sum([]any{nil}, "t") == sum([]any{[]byte{}}, "t") {
+		t.Error("NULL and empty bytes in a text column agree")
+	}
+	// What SQLite may hand back for what PostgreSQL hands back typed.
+	if sum([]any{[]byte("x"), "12", "\x01"}, "tib") != sum([]any{"x", int64(12), []byte{1}}, "tib") {
+		t.Error("one value read two ways has two checksums")
+	}
+	h := sha256.New()
+	if err := checksumRow(h, []any{"abc"}, []byte("i")); err == nil {
+		t.Error("text in an integer column was taken")
+	}
+}
+
+// filled is a ledger at target with account numbers, a payment and
+// notices, and its census.
+func filled(t *testing.T, target string) Census {
+	t.Helper()
+	l := open(t, target)
+	fillSealed(t, l)
+	ctx := context.Background()
+	c, err := l.Census(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	return c
+}
+
+func rowsOf(c Census, table string) int64 {
+	for _, tc := range c.Tables {
+		if tc.Name == table {
+			return tc.Rows
+		}
+	}
+	return -1
+}
+
+// TestCopyRoundTrip copies a SQLite ledger to PostgreSQL and back: the
+// census (identity, counts, checksums) is the source's at each step, the
+// sealed account numbers open with the key, the rowids are kept, and the
+// copy takes new rows after the copied ones.
+func TestCopyRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	key := mustKey(t, hexKey)
+	file := filepath.Join(t.TempDir(), "l.db")
+	want := filled(t, file)
+	if rowsOf(want, "payments") != 1 || rowsOf(want, "employees") != 2 {
+		t.Fatalf("fixture: %+v", want.Tables)
+	}
+	orig := open(t, file)
+	wantSealed := sealedValues(t, orig)
+	orig.Close()
+
+	pg := ledgertest.Postgres(t)
+	rep, err := Copy(ctx, file, pg, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := want.Diff(rep.Census); len(d) > 0 {
+		t.Fatalf("the PostgreSQL copy differs: %v", d)
+	}
+	if strings.Contains(rep.To, "search_path") {
+		t.Errorf("the report names the destination with its parameters: %s", rep.To)
+	}
+	cp := open(t, pg)
+	if cp.ID() != want.LedgerID {
+		t.Errorf("the copy's ledger_id is %s, not %s", cp.ID(), want.LedgerID)
+	}
+	if got := sealedValues(t, cp); len(got) != len(wantSealed) || len(got) == 0 {
+		t.Errorf("sealed values %v, want %v", got, wantSealed)
+	} else {
+		for k, v := range wantSealed {
+			if got[k] != v {
+				t.Errorf("%s: %q, want %q", k, got[k], v)
+			}
+		}
+	}
+	// The next payment id and employee rowid follow the copied ones.
+	var next, rowid int64
+	if err := cp.db.QueryRow(`INSERT INTO bank_blocks (payee_type, payee_id, routing_number, account_sealed, code, payment_id, run_id) VALUES ('p', 'P1', '0', ?, 'R01', 1, 'r') RETURNING id`, []byte{1}).Scan(&next); err != nil {
+		t.Fatal(err)
+	}
+	if err := cp.db.QueryRow(`SELECT MAX(rowid) FROM employees`).Scan(&rowid); err != nil || rowid != 2 {
+		t.Errorf("employees' rowids end at %d (%v), want 2", rowid, err)
+	}
+	if _, err := cp.db.Exec(`INSERT INTO runs (id, as_of, started_at, state) VALUES ('x', '2026-05-01', 'now', 'decided')`); err != nil {
+		t.Errorf("a new run after the copy: %v", err)
+	}
+	var runRowid int64
+	cp.db.QueryRow(`SELECT rowid FROM runs WHERE id = 'x'`).Scan(&runRowid)
+	var maxCopied int64
+	cp.db.QueryRow(`SELECT COALESCE(MAX(rowid), 0) FROM runs WHERE id != 'x'`).Scan(&maxCopied)
+	if runRowid != maxCopied+1 {
+		t.Errorf("the new run has rowid %d after %d", runRowid, maxCopied)
+	}
+	if _, err := cp.db.Exec(`DELETE FROM runs WHERE id = 'x'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cp.db.Exec(`DELETE FROM bank_blocks WHERE id = ?`, next); err != nil {
+		t.Fatal(err)
+	}
+	cp.Close()
+
+	back := filepath.Join(t.TempDir(), "back.db")
+	rep2, err := Copy(ctx, pg, back, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := want.Diff(rep2.Census); len(d) > 0 {
+		t.Fatalf("the copy back differs: %v", d)
+	}
+	b := open(t, back)
+	var ids []int64
+	rows, err := b.db.Query(`SELECT rowid FROM employees ORDER BY rowid`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id int64
+		rows.Scan(&id)
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if !slices.Equal(ids, []int64{1, 2}) {
+		t.Errorf("employees' rowids %v", ids)
+	}
+}
+
+// TestCopyRefusesANonEmptyDestination: a destination holding a ledger,
+// or one of carepay's tables, is refused and left as it was; so is a
+// wrong key, before anything is made.
+func TestCopyRefusesANonEmptyDestination(t *testing.T) {
+	ctx := context.Background()
+	key := mustKey(t, hexKey)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "l.db")
+	want := filled(t, file)
+
+	other := filepath.Join(dir, "other.db")
+	otherCensus := filled(t, other)
+	if _, err := Copy(ctx, file, other, key); !errors.Is(err, ErrNotEmpty) {
+		t.Errorf("copy onto a SQLite ledger: %v", err)
+	}
+	o := open(t, other)
+	if c, err := o.Census(ctx); err != nil || len(otherCensus.Diff(c)) > 0 {
+		t.Errorf("the refused destination changed: %v %v", err, otherCensus.Diff(c))
+	}
+	o.Close()
+
+	pg := ledgertest.Postgres(t)
+	pgCensus := filled(t, pg)
+	if _, err := Copy(ctx, file, pg, key); !errors.Is(err, ErrNotEmpty) {
+		t.Errorf("copy onto a PostgreSQL ledger: %v", err)
+	}
+	p := open(t, pg)
+	if c, err := p.Census(ctx); err != nil || len(pgCensus.Diff(c)) > 0 || c.LedgerID == want.LedgerID {
+		t.Errorf("the refused destination changed: %v %v", err, pgCensus.Diff(c))
+	}
+	// A schema holding one of carepay's tables but no ledger.
+	if _, err := p.db.Exec(`DROP TABLE schema_migrations`); err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
+	_, err := Copy(ctx, file, pg, key)
+	if !errors.Is(err, ErrNotEmpty) || !strings.Contains(err.Error(), "its schema holds carepay's tables (") {
+		t.Errorf("copy into a schema with carepay's tables: %v", err)
+	}
+
+	// A wrong key: refused, nothing made.
+	wrong := mustKey(t, strings.Repeat("ab", 32))
+	fresh := filepath.Join(dir, "fresh.db")
+	if _, err := Copy(ctx, file, fresh, wrong); !errors.Is(err, ErrWrongKey) {
+		t.Errorf("copy with a wrong key: %v", err)
+	}
+	if _, err := os.Stat(fresh); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a refused copy made %s: %v", fresh, err)
+	}
+}
