@@ -54,6 +54,9 @@ type Census struct {
 	// final_status, employee_share, employer_share and payment_id, in id
 	// order.
 	Lines string
+	// Runs is the SHA-256 (hex) of every run's rowid, id, as_of and
+	// state, in rowid order: year-end reports name runs by rowid.
+	Runs string
 	// Meta is the SHA-256 (hex) of ledger_meta (identity and key
 	// fingerprint), in name order.
 	Meta string
@@ -687,6 +690,7 @@ func (l *Ledger) Census(ctx context.Context) (Census, error) {
 	}{
 		{&c.Payments, "payments", "id", payCols},
 		{&c.Lines, "lines", "id", []string{"id", "status", "final_status", "employee_share", "employer_share", "payment_id"}},
+		{&c.Runs, "runs", "rowid", []string{"rowid", "id", "as_of", "state"}},
 		{&c.Meta, "ledger_meta", "name", []string{"name", "value"}},
 	} {
 		if *s.sum, err = tableChecksum(ctx, tx, tables[s.table], s.cols, s.order); err != nil {
@@ -704,8 +708,14 @@ func tableChecksum(ctx context.Context, q querier, t *copyTable, cols []string, 
 	for i, c := range cols {
 		quoted[i] = `"` + c + `"`
 		classes[i] = t.class[c]
+		if c == "rowid" { // SQLite's rowid, PostgreSQL's rowid column
+			quoted[i], classes[i] = c, 'i'
+		}
 	}
-	rows, err := q.QueryContext(ctx, `SELECT `+strings.Join(quoted, ", ")+` FROM "`+t.name+`" ORDER BY "`+order+`"`)
+	if order != "rowid" {
+		order = `"` + order + `"`
+	}
+	rows, err := q.QueryContext(ctx, `SELECT `+strings.Join(quoted, ", ")+` FROM "`+t.name+`" ORDER BY `+order)
 	if err != nil {
 		return "", fmt.Errorf("checksum of %s: %w", t.name, err)
 	}
@@ -800,6 +810,7 @@ func (c Census) Diff(o Census) []string {
 	for _, s := range []struct{ what, a, b string }{
 		{"payments", c.Payments, o.Payments},
 		{"lines", c.Lines, o.Lines},
+		{"runs", c.Runs, o.Runs},
 		{"ledger_meta", c.Meta, o.Meta},
 	} {
 		if s.a != s.b {

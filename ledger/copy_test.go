@@ -89,7 +89,15 @@ func TestCopyRoundTrip(t *testing.T) {
 	if rowsOf(want, "payments") != 1 || rowsOf(want, "employees") != 2 {
 		t.Fatalf("fixture: %+v", want.Tables)
 	}
+	// A run whose rowid is not the next: the copy keeps rowids.
 	orig := open(t, file)
+	if _, err := orig.db.Exec(`INSERT INTO runs (rowid, id, as_of, started_at, state) VALUES (7, 'r7', '2026-04-11', 'then', 'written')`); err != nil {
+		t.Fatal(err)
+	}
+	want, err := orig.Census(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	wantSealed := sealedValues(t, orig)
 	orig.Close()
 
@@ -117,13 +125,13 @@ func TestCopyRoundTrip(t *testing.T) {
 			}
 		}
 	}
-	// The next payment id and employee rowid follow the copied ones.
+	// The next payment id and run rowid follow the copied ones.
 	var next, rowid int64
-	if err := cp.db.QueryRow(`INSERT INTO bank_blocks (payee_type, payee_id, routing_number, account_sealed, code, payment_id, run_id) VALUES ('p', 'P1', '0', ?, 'R01', 1, 'r') RETURNING id`, []byte{1}).Scan(&next); err != nil {
-		t.Fatal(err)
+	if err := cp.db.QueryRow(`INSERT INTO payments (run_id, payee_type, payee_id, payee_name, method, amount, lines, refs) VALUES ('x', 'provider', 'P1', 'Care', 'check', 1, 1, '') RETURNING id`).Scan(&next); err != nil || next != 2 {
+		t.Errorf("a new payment after the copy: id %d (%v), want 2", next, err)
 	}
-	if err := cp.db.QueryRow(`SELECT MAX(rowid) FROM employees`).Scan(&rowid); err != nil || rowid != 2 {
-		t.Errorf("employees' rowids end at %d (%v), want 2", rowid, err)
+	if err := cp.db.QueryRow(`SELECT rowid FROM runs WHERE id = 'r7'`).Scan(&rowid); err != nil || rowid != 7 {
+		t.Errorf("run r7 has rowid %d (%v), want 7", rowid, err)
 	}
 	if _, err := cp.db.Exec(`INSERT INTO runs (id, as_of, started_at, state) VALUES ('x', '2026-05-01', 'now', 'decided')`); err != nil {
 		t.Errorf("a new run after the copy: %v", err)
@@ -132,13 +140,13 @@ func TestCopyRoundTrip(t *testing.T) {
 	cp.db.QueryRow(`SELECT rowid FROM runs WHERE id = 'x'`).Scan(&runRowid)
 	var maxCopied int64
 	cp.db.QueryRow(`SELECT COALESCE(MAX(rowid), 0) FROM runs WHERE id != 'x'`).Scan(&maxCopied)
-	if runRowid != maxCopied+1 {
+	if maxCopied != 7 || runRowid != 8 {
 		t.Errorf("the new run has rowid %d after %d", runRowid, maxCopied)
 	}
 	if _, err := cp.db.Exec(`DELETE FROM runs WHERE id = 'x'`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cp.db.Exec(`DELETE FROM bank_blocks WHERE id = ?`, next); err != nil {
+	if _, err := cp.db.Exec(`DELETE FROM payments WHERE id = ?`, next); err != nil {
 		t.Fatal(err)
 	}
 	cp.Close()
@@ -153,7 +161,7 @@ func TestCopyRoundTrip(t *testing.T) {
 	}
 	b := open(t, back)
 	var ids []int64
-	rows, err := b.db.Query(`SELECT rowid FROM employees ORDER BY rowid`)
+	rows, err := b.db.Query(`SELECT rowid FROM runs ORDER BY rowid`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,8 +171,8 @@ func TestCopyRoundTrip(t *testing.T) {
 		ids = append(ids, id)
 	}
 	rows.Close()
-	if !slices.Equal(ids, []int64{1, 2}) {
-		t.Errorf("employees' rowids %v", ids)
+	if !slices.Equal(ids, []int64{1, 7}) {
+		t.Errorf("runs' rowids %v, want [1 7]", ids)
 	}
 }
 
