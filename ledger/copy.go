@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Copying a ledger between SQLite and PostgreSQL (`carepay ledger copy`).
@@ -124,6 +126,9 @@ func Copy(ctx context.Context, from, to string, key *Key) (CopyReport, error) {
 	census, err := copyInto(ctx, src, dst, to, rep)
 	if err != nil {
 		dst.Close()
+		if errors.Is(err, ErrNotEmpty) {
+			return rep, err // another process's ledger appeared there: leave it be
+		}
 		if rerr := removeTarget(to); rerr != nil {
 			return rep, fmt.Errorf("%w (and removing the partial copy failed: %v)", err, rerr)
 		}
@@ -252,9 +257,18 @@ func removeTarget(target string) error {
 		return err
 	}
 	defer db.Close()
+	// Only the current schema's tables, named with it: a table of the
+	// same name further down the search_path is another ledger's.
+	var schema sql.NullString
+	if err := db.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		return fmt.Errorf("removing the partial copy at %s: %w", PostgresName(target), err)
+	}
+	if !schema.Valid {
+		return nil // no schema: nothing was made
+	}
 	tables := append(ledgerTables(), "schema_migrations")
 	for i := range tables {
-		tables[i] = `"` + tables[i] + `"`
+		tables[i] = pgx.Identifier{schema.String, tables[i]}.Sanitize()
 	}
 	if _, err := db.ExecContext(ctx, `DROP TABLE IF EXISTS `+strings.Join(tables, ", ")); err != nil {
 		return fmt.Errorf("removing the partial copy at %s: %w", PostgresName(target), err)
@@ -436,6 +450,16 @@ func copyRows(ctx context.Context, src, dst *Ledger, srcTables, dstTables map[st
 	for _, name := range ledgerTables() {
 		if copySkipped[name] {
 			continue
+		}
+		// Open made the destination: only ledger_meta holds rows, unless
+		// another process wrote a ledger there since it was found empty.
+		var held int
+		err := out.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM "`+name+`" LIMIT 1) x`).Scan(&held)
+		if err != nil {
+			return fmt.Errorf("table %s: %w", name, err)
+		}
+		if held > 0 {
+			return fmt.Errorf("%w: table %s has rows another process wrote", ErrNotEmpty, name)
 		}
 		if err := copyTableRows(ctx, in, out, srcTables[name], dstTables[name], dst.pg); err != nil {
 			return fmt.Errorf("table %s: %w", name, err)

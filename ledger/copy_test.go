@@ -226,3 +226,54 @@ func TestCopyRefusesANonEmptyDestination(t *testing.T) {
 		t.Errorf("a refused copy made %s: %v", fresh, err)
 	}
 }
+
+// TestCopyFailureLeavesNothing: a copy that fails halfway (a value the
+// destination cannot take) leaves no ledger and no table behind, so that
+// the copy can be made again once the source is put right.
+func TestCopyFailureLeavesNothing(t *testing.T) {
+	ctx := context.Background()
+	key := mustKey(t, hexKey)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "l.db")
+	filled(t, file)
+	l := open(t, file)
+	if _, err := l.db.Exec(`INSERT INTO runs (id, as_of, started_at, state, line_from) VALUES ('bad', '2026-04-11', 'then', 'written', 'not a number')`); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+
+	pg := ledgertest.Postgres(t)
+	_, err := Copy(ctx, file, pg, key)
+	if err == nil || !strings.Contains(err.Error(), "table runs: column \"line_from\"") || !strings.Contains(err.Error(), "nothing was copied") {
+		t.Fatalf("copy of a bad value: %v", err)
+	}
+	if ok, err := ExistsAt(ctx, pg); ok || err != nil {
+		t.Errorf("a failed copy left a ledger at the destination (%v)", err)
+	}
+	db, err := openPostgresDB(pg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var tables int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema()`).Scan(&tables); err != nil || tables != 0 {
+		t.Errorf("a failed copy left %d tables (%v)", tables, err)
+	}
+	sqlite := filepath.Join(dir, "copy.db")
+	if _, err := Copy(ctx, file, sqlite, key); err == nil {
+		t.Fatal("copy of a bad value to SQLite succeeded")
+	}
+	if _, err := os.Stat(sqlite); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a failed copy left %s (%v)", sqlite, err)
+	}
+
+	// Put right, the copy goes through.
+	l = open(t, file)
+	if _, err := l.db.Exec(`DELETE FROM runs WHERE id = 'bad'`); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	if _, err := Copy(ctx, file, pg, key); err != nil {
+		t.Errorf("copy again: %v", err)
+	}
+}
