@@ -151,8 +151,13 @@ func TestCopyRoundTrip(t *testing.T) {
 	}
 	cp.Close()
 
+	// Schema to schema, and back to SQLite.
+	pg2 := ledgertest.Postgres(t)
+	if rep, err := Copy(ctx, pg, pg2, key); err != nil || len(want.Diff(rep.Census)) > 0 {
+		t.Fatalf("copy between schemas: %v %v", err, want.Diff(rep.Census))
+	}
 	back := filepath.Join(t.TempDir(), "back.db")
-	rep2, err := Copy(ctx, pg, back, key)
+	rep2, err := Copy(ctx, pg2, back, key)
 	if err != nil {
 		t.Fatal(err)
 	}
