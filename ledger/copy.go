@@ -97,7 +97,7 @@ func targetName(target string) string {
 // SQLite path or a PostgreSQL URL. It holds the source's run lock
 // throughout, writes the destination in one transaction, and then reads
 // both afresh: their censuses (identity, schema version, row counts,
-// checksums of payments, lines and ledger_meta) must be equal. A copy
+// checksums of payments, lines, runs and ledger_meta) must be equal. A copy
 // that fails, at any step, removes the ledger it made at to.
 func Copy(ctx context.Context, from, to string, key *Key) (CopyReport, error) {
 	start := time.Now()
@@ -120,7 +120,11 @@ func Copy(ctx context.Context, from, to string, key *Key) (CopyReport, error) {
 	}
 	dst, err := Open(ctx, to, key)
 	if err != nil {
-		removeTarget(to)
+		// A ledger of another key is not one Open made: a process made it
+		// since the destination was found empty.
+		if !errors.Is(err, ErrWrongKey) {
+			removeTarget(to)
+		}
 		return rep, fmt.Errorf("copying to %s: %w", rep.To, err)
 	}
 	census, err := copyInto(ctx, src, dst, to, rep)
