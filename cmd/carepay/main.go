@@ -11,6 +11,7 @@
 //	carepay year-end [--config FILE] [--db PATH] [--out DIR] --year YYYY
 //	carepay serve    [--config FILE] [--db PATH]
 //	carepay rekey    [--config FILE] [--db PATH] (--new-key-env NAME | --new-key-file PATH)
+//	carepay ledger copy [--config FILE] --from TARGET --to TARGET
 //
 // Exit status: 0 when the command completed (whatever lines were
 // rejected); 1 when it could not complete, or validate found a problem;
@@ -44,7 +45,7 @@ type command struct {
 	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
-var commands = []command{runCmd, serveCmd, validateCmd, approveCmd, voidCmd, explainCmd, yearEndCmd, rekeyCmd}
+var commands = []command{runCmd, serveCmd, validateCmd, approveCmd, voidCmd, explainCmd, yearEndCmd, rekeyCmd, ledgerCmd}
 
 // usageError is a mistake in how a command was called.
 type usageError struct{ msg string }
