@@ -88,15 +88,15 @@ func TestPragmas(t *testing.T) {
 }
 
 func TestLedgerIdentity(t *testing.T) {
-	dir := t.TempDir()
-	a := open(t, filepath.Join(dir, "a.db"))
-	b := open(t, filepath.Join(dir, "b.db"))
+	pathA := ledgertest.Target(t, "a.db")
+	a := open(t, pathA)
+	b := open(t, ledgertest.Target(t, "b.db"))
 	if !regexp.MustCompile(`^[0-9a-f]{32}$`).MatchString(a.ID()) || a.ID() == b.ID() {
 		t.Fatalf("ids %q %q", a.ID(), b.ID())
 	}
 	id := a.ID()
 	a.Close()
-	if again := open(t, filepath.Join(dir, "a.db")); again.ID() != id {
+	if again := open(t, pathA); again.ID() != id {
 		t.Errorf("reopened ledger is %s, was %s", again.ID(), id)
 	}
 }
@@ -332,7 +332,7 @@ func fillSealed(t *testing.T, l *Ledger) {
 // reads the same.
 func TestRekey(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "l.db")
+	path := ledgertest.Target(t, "l.db")
 	l := open(t, path)
 	fillSealed(t, l)
 	cols, err := l.sealedColumns(ctx, l.db)
@@ -376,7 +376,7 @@ func TestRekey(t *testing.T) {
 // re-keying, and the ledger stays wholly under the old key.
 func TestRekeyIsOneTransaction(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "l.db")
+	path := ledgertest.Target(t, "l.db")
 	l := open(t, path)
 	fillSealed(t, l)
 	before := sealedValues(t, l)
