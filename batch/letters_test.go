@@ -151,21 +151,7 @@ func TestLetterExplainsEachLine(t *testing.T) {
 // P01, whose care E301 claimed.
 func TestLetterNameTransliterated(t *testing.T) {
 	e := newEnv(t)
-	drop := filepath.Join(e.dir, "drop")
-	entries, err := os.ReadDir("../fixtures/drop")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, en := range entries {
-		b, err := os.ReadFile(filepath.Join("../fixtures/drop", en.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if en.Name() == "01-employees.csv" {
-			b = []byte(strings.Replace(strings.Replace(string(b), "E301,Ivy,Ito,", "E301,伟,张,", 1), "E302,Jon,James,", "E302,Ελένη,James,", 1))
-		}
-		writeFile(t, filepath.Join(drop, en.Name()), b)
-	}
+	drop := fixtureDropRenamed(t, e, strings.NewReplacer("E301,Ivy,Ito,", "E301,伟,张,", "E302,Jon,James,", "E302,Ελένη,James,"))
 	res := e.run(drop, fixtureDay)
 	if !strings.Contains(res.Summary, "; 2 with a name or address transliterated (no letter font has its script): employee E301, provider P01\n") {
 		t.Errorf("summary:\n%s", res.Summary)
@@ -198,21 +184,7 @@ func TestLetterNameTransliterated(t *testing.T) {
 // font).
 func TestLetterNameInFallbackFont(t *testing.T) {
 	e := newEnv(t)
-	drop := filepath.Join(e.dir, "drop")
-	entries, err := os.ReadDir("../fixtures/drop")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, en := range entries {
-		b, err := os.ReadFile(filepath.Join("../fixtures/drop", en.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if en.Name() == "01-employees.csv" {
-			b = []byte(strings.Replace(string(b), "E301,Ivy,Ito,", "E301,Անահիտ,Սարգսյան,", 1))
-		}
-		writeFile(t, filepath.Join(drop, en.Name()), b)
-	}
+	drop := fixtureDropRenamed(t, e, strings.NewReplacer("E301,Ivy,Ito,", "E301,Անահիտ,Սարգսյան,"))
 	font := filepath.Join(e.dir, "DejaVuSans.ttf")
 	writeFile(t, font, dejavusans.TTF)
 	res, err := Run(context.Background(), e.lg, Options{
@@ -246,4 +218,26 @@ func TestLetterNameInFallbackFont(t *testing.T) {
 			}
 		}
 	}
+}
+
+// fixtureDropRenamed copies the fixture drop into the test's folder with
+// its roster (01-employees.csv) rewritten by names, and returns the copy.
+func fixtureDropRenamed(t *testing.T, e *env, names *strings.Replacer) string {
+	t.Helper()
+	drop := filepath.Join(e.dir, "drop")
+	entries, err := os.ReadDir("../fixtures/drop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, en := range entries {
+		b, err := os.ReadFile(filepath.Join("../fixtures/drop", en.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if en.Name() == "01-employees.csv" {
+			b = []byte(names.Replace(string(b)))
+		}
+		writeFile(t, filepath.Join(drop, en.Name()), b)
+	}
+	return drop
 }

@@ -86,19 +86,7 @@ func TestFallbackFontsPrintNames(t *testing.T) {
 			t.Errorf("pdftotext does not read %q in the letter:\n%s", want, got)
 		}
 	}
-	path := filepath.Join("testdata", "employee-fallback-scripts.golden.txt")
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Errorf("pdftotext of the letter differs from %s; got:\n%s", path, got)
-	}
+	checkGolden(t, "employee-fallback-scripts", got)
 }
 
 // TestFallbackFontsTransliterate checks which characters are still

@@ -111,20 +111,7 @@ func TestLetterGolden(t *testing.T) {
 		{"employee-five-scripts", fiveScripts},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			got := pdftotext(t, renderLetter(t, tt.letter()))
-			path := filepath.Join("testdata", tt.name+".golden.txt")
-			if *update {
-				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got != string(want) {
-				t.Errorf("pdftotext of the letter differs from %s; got:\n%s", path, got)
-			}
+			checkGolden(t, tt.name, pdftotext(t, renderLetter(t, tt.letter())))
 		})
 	}
 }
@@ -411,5 +398,24 @@ func TestAddressLines(t *testing.T) {
 				t.Errorf("addressLines = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// checkGolden compares the pdftotext of a letter with
+// testdata/NAME.golden.txt (rewritten with -update).
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden.txt")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("pdftotext of the letter differs from %s; got:\n%s", path, got)
 	}
 }

@@ -71,14 +71,18 @@ func sampleLines(ctx context.Context, ledgerPath string, n int) (create string, 
 	if err := db.QueryRowContext(ctx, `SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'lines'`).Scan(&create); err != nil {
 		return "", nil, fmt.Errorf("reading the lines table's schema: %w", err)
 	}
-	q, err := db.QueryContext(ctx, `SELECT * FROM lines ORDER BY id LIMIT ?`, n)
+	_, rows, err = scanSample(db.QueryContext(ctx, `SELECT * FROM lines ORDER BY id LIMIT ?`, n))
+	return create, rows, err
+}
+
+// scanSample reads every row of a query's result, with its column names.
+func scanSample(q *sql.Rows, err error) (cols []string, rows [][]any, _ error) {
 	if err != nil {
-		return "", nil, fmt.Errorf("sampling lines: %w", err)
+		return nil, nil, fmt.Errorf("sampling lines: %w", err)
 	}
 	defer q.Close()
-	cols, err := q.Columns()
-	if err != nil {
-		return "", nil, err
+	if cols, err = q.Columns(); err != nil {
+		return nil, nil, err
 	}
 	for q.Next() {
 		row := make([]any, len(cols))
@@ -87,11 +91,11 @@ func sampleLines(ctx context.Context, ledgerPath string, n int) (create string, 
 			ptrs[i] = &row[i]
 		}
 		if err := q.Scan(ptrs...); err != nil {
-			return "", nil, err
+			return nil, nil, err
 		}
 		rows = append(rows, row)
 	}
-	return create, rows, q.Err()
+	return cols, rows, q.Err()
 }
 
 // sqliteFloor inserts n rows, cycling through sample, into a new
@@ -398,26 +402,7 @@ var dropSchemas []func()
 // samplePostgresLines reads up to n rows of the ledger's lines table in
 // PostgreSQL, with their column names.
 func samplePostgresLines(ctx context.Context, lg *ledger.Ledger, n int) (cols []string, rows [][]any, err error) {
-	q, err := lg.DB().QueryContext(ctx, `SELECT * FROM lines ORDER BY id LIMIT ?`, n)
-	if err != nil {
-		return nil, nil, fmt.Errorf("sampling lines: %w", err)
-	}
-	defer q.Close()
-	if cols, err = q.Columns(); err != nil {
-		return nil, nil, err
-	}
-	for q.Next() {
-		row := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range row {
-			ptrs[i] = &row[i]
-		}
-		if err := q.Scan(ptrs...); err != nil {
-			return nil, nil, err
-		}
-		rows = append(rows, row)
-	}
-	return cols, rows, q.Err()
+	return scanSample(lg.DB().QueryContext(ctx, `SELECT * FROM lines ORDER BY id LIMIT ?`, n))
 }
 
 // postgresFloor copies n rows, cycling through sample, with pgx's

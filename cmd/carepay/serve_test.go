@@ -34,24 +34,7 @@ func testDaemon(t *testing.T, jobs string) (*daemon, string) {
 		then := time.Now().Add(-time.Minute)
 		os.Chtimes(filepath.Join(inbox, e.Name()), then, then)
 	}
-	text, err := os.ReadFile("../../config.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := strings.Replace(string(text), `path = "drop/inbox"`, `path = "`+inbox+`"`, 1)
-	s = strings.Replace(s, `archive = "drop/archive"`, `archive = "`+filepath.Join(dir, "archive")+`"`, 1)
-	s = strings.Replace(s, `reports = "drop/reports"`, `reports = "`+filepath.Join(dir, "reports")+`"`, 1)
-	s = strings.Replace(s, `out = "out"`, `out = "`+filepath.Join(dir, "out")+`"`, 1)
-	s = strings.Replace(s, `key_file = "fixtures/demo-ledger.key"`, `key_file = "`+filepath.Join(mustAbs(t, "../../fixtures"), "demo-ledger.key")+`"`, 1)
-	// Replace the shipped [serve] section with the test's jobs.
-	if i, j := strings.Index(s, "[serve]"), strings.Index(s, "[letters]"); i >= 0 && j > i {
-		s = s[:i] + s[j:]
-	}
-	s += "\n[serve]\n" + jobs
-	path := filepath.Join(dir, "config.toml")
-	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path := serveConfig(t, dir, inbox, jobs)
 	cfg, err := config.Load(path)
 	if err != nil {
 		t.Fatal(err)
@@ -65,6 +48,33 @@ func testDaemon(t *testing.T, jobs string) (*daemon, string) {
 	d := &daemon{cfg: cfg, lg: lg, log: c.logger(io.Discard), metrics: newMetrics()}
 	d.runJob = d.run
 	return d, dir
+}
+
+// serveConfig writes dir/config.toml: the shipped config with the drop
+// folder inbox, archive, reports and out/ under dir, the demo key, and
+// jobs (TOML [[serve.jobs]] entries) in place of the shipped [serve]
+// section.
+func serveConfig(t *testing.T, dir, inbox, jobs string) string {
+	t.Helper()
+	text, err := os.ReadFile("../../config.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := strings.Replace(string(text), `path = "drop/inbox"`, `path = "`+inbox+`"`, 1)
+	s = strings.Replace(s, `archive = "drop/archive"`, `archive = "`+filepath.Join(dir, "archive")+`"`, 1)
+	s = strings.Replace(s, `reports = "drop/reports"`, `reports = "`+filepath.Join(dir, "reports")+`"`, 1)
+	s = strings.Replace(s, `out = "out"`, `out = "`+filepath.Join(dir, "out")+`"`, 1)
+	s = strings.Replace(s, `key_file = "fixtures/demo-ledger.key"`, `key_file = "`+filepath.Join(mustAbs(t, "../../fixtures"), "demo-ledger.key")+`"`, 1)
+	i, j := strings.Index(s, "[serve]"), strings.Index(s, "[letters]")
+	if i < 0 || j < i {
+		t.Fatal("config.toml: no [serve] section before [letters]")
+	}
+	s = s[:i] + s[j:] + "\n[serve]\n" + jobs
+	path := filepath.Join(dir, "config.toml")
+	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 func mustAbs(t *testing.T, p string) string {

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -77,7 +76,7 @@ func takeover(t *testing.T, when string) {
 			}
 		}
 	}
-	cfgPath := takeoverConfig(t, tmp, inbox)
+	cfgPath := serveConfig(t, tmp, inbox, "[[serve.jobs]]\nname = \"pay\"\nschedule = \"@every 1s\"\npay = true\n")
 	cfg, err := config.Load(cfgPath)
 	if err != nil {
 		t.Fatal(err)
@@ -263,29 +262,4 @@ func takeoverDropGone(left []os.DirEntry) bool {
 		}
 	}
 	return true
-}
-
-// takeoverConfig writes the shipped config with the drop folder, outputs
-// and key of the test, and one paying job every second.
-func takeoverConfig(t *testing.T, dir, inbox string) string {
-	t.Helper()
-	text, err := os.ReadFile("../../config.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := strings.Replace(string(text), `path = "drop/inbox"`, `path = "`+inbox+`"`, 1)
-	s = strings.Replace(s, `archive = "drop/archive"`, `archive = "`+filepath.Join(dir, "archive")+`"`, 1)
-	s = strings.Replace(s, `reports = "drop/reports"`, `reports = "`+filepath.Join(dir, "reports")+`"`, 1)
-	s = strings.Replace(s, `out = "out"`, `out = "`+filepath.Join(dir, "out")+`"`, 1)
-	s = strings.Replace(s, `key_file = "fixtures/demo-ledger.key"`, `key_file = "`+filepath.Join(mustAbs(t, "../../fixtures"), "demo-ledger.key")+`"`, 1)
-	i, j := strings.Index(s, "[serve]"), strings.Index(s, "[letters]")
-	if i < 0 || j < i {
-		t.Fatal("config.toml: no [serve] section before [letters]")
-	}
-	s = s[:i] + s[j:] + fmt.Sprintf("\n[serve]\n[[serve.jobs]]\nname = %q\nschedule = %q\npay = true\n", "pay", "@every 1s")
-	path := filepath.Join(dir, "config.toml")
-	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
 }
