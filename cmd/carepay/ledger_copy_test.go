@@ -86,9 +86,15 @@ func TestLedgerCopy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u.User = url.UserPassword(u.User.Username(), "hunter2-secret")
+	// The test server's own password (CI), or one a server that trusts
+	// loopback ignores.
+	secret, ok := u.User.Password()
+	if !ok {
+		secret = "hunter2-secret"
+		u.User = url.UserPassword(u.User.Username(), secret)
+	}
 	code, stdout, errs = carepay(t, append([]string{"ledger", "copy", "--from", orig, "--to", u.String()}, cfg...)...)
-	if code != exitFailed || !strings.Contains(errs, "not empty") || strings.Contains(stdout+errs, "hunter2") {
+	if code != exitFailed || !strings.Contains(errs, "not empty") || strings.Contains(stdout+errs, secret) {
 		t.Errorf("copy onto the PostgreSQL ledger, password in the URL: exit %d %q %q", code, stdout, errs)
 	}
 	fresh := filepath.Join(dir, "fresh.db")
