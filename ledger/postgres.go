@@ -182,11 +182,12 @@ func (c *pgConn) Begin() (driver.Tx, error) {
 	return c.BeginTx(context.Background(), driver.TxOptions{})
 }
 
-// BeginTx begins a transaction and takes the ledger's writer lock.
+// BeginTx begins a transaction and, unless it is read-only, takes the
+// ledger's writer lock.
 func (c *pgConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
 	tx, err := c.Conn.BeginTx(ctx, opts)
-	if err != nil {
-		return nil, err
+	if err != nil || opts.ReadOnly {
+		return tx, err
 	}
 	if _, err := c.Conn.ExecContext(ctx, pgWriterLock, nil); err != nil {
 		tx.Rollback()
