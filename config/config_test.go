@@ -97,6 +97,10 @@ func TestErrorsNameFileLineAndKey(t *testing.T) {
 		{"cleared_columns_same_name", `cleared_date = "cleared_date"`, `cleared_date = "AMOUNT"`, "checks.cleared_columns.cleared_date"},
 		{"positive_pay_cannot_tell_voids", `positive_pay_columns = ["account", "check_number", "amount", "issue_date", "payee", "issue_flag"]`,
 			`positive_pay_columns = ["account", "check_number", "amount", "issue_date", "payee"]`, "payout.positive_pay_columns"},
+		{"ledger_driver_unknown", `driver = "sqlite"`, `driver = "mysql"`, "ledger.driver"},
+		{"postgres_without_dsn", `driver = "sqlite"`, "driver = \"postgres\"\ndsn = \"\"", "ledger.dsn"},
+		{"postgres_dsn_not_a_url", `driver = "sqlite"`, "driver = \"postgres\"\ndsn = \"host=db dbname=payments\"", "ledger.dsn"},
+		{"postgres_password_in_config", `driver = "sqlite"`, "driver = \"postgres\"\ndsn = \"postgres://carepay:s3cret@db.example.com/payments\"", "ledger.dsn"},
 		{"fallback_font_missing", "print_batch_size = 5000", "print_batch_size = 5000\nfallback_fonts = [\"no-such-font.ttf\"]", "letters.fallback_fonts"},
 		{"positive_pay_unknown_column", `positive_pay_columns = ["account", "check_number", "amount", "issue_date", "payee", "issue_flag"]`,
 			`positive_pay_columns = ["account", "check_number", "memo", "issue_flag"]`, "payout.positive_pay_columns"},
@@ -312,6 +316,36 @@ func TestFallbackFonts(t *testing.T) {
 			}
 			if msg := err.Error(); !strings.Contains(msg, "letters.fallback_fonts: ") || !strings.Contains(msg, tt.says) {
 				t.Errorf("error %q does not name letters.fallback_fonts and say %q", msg, tt.says)
+			}
+		})
+	}
+}
+
+// TestLedgerTarget: the SQLite path resolved against the config's folder;
+// the PostgreSQL URL with the password from password_env (which wins) or
+// password_file put in, and left as written with neither.
+func TestLedgerTarget(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "pw"), []byte("from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const dsn = "postgres://carepay@db.example.com:5432/payments?sslmode=verify-full"
+	t.Setenv("CAREPAY_TEST_PW", "from-env")
+	for _, c := range []struct {
+		name   string
+		ledger Ledger
+		want   string
+	}{
+		{"sqlite", Ledger{Driver: "sqlite", Path: "carepay.db"}, filepath.Join(dir, "carepay.db")},
+		{"postgres_env", Ledger{Driver: "postgres", DSN: dsn, PasswordEnv: "CAREPAY_TEST_PW", PasswordFile: "pw"}, "postgres://carepay:from-env@db.example.com:5432/payments?sslmode=verify-full"},
+		{"postgres_file", Ledger{Driver: "postgres", DSN: dsn, PasswordEnv: "CAREPAY_TEST_UNSET", PasswordFile: "pw"}, "postgres://carepay:from-file@db.example.com:5432/payments?sslmode=verify-full"},
+		{"postgres_neither", Ledger{Driver: "postgres", DSN: dsn}, dsn},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := &Config{Ledger: c.ledger, path: filepath.Join(dir, "config.toml")}
+			got, err := cfg.LedgerTarget()
+			if err != nil || got != c.want {
+				t.Errorf("LedgerTarget() = %q, %v; want %q", got, err, c.want)
 			}
 		})
 	}
