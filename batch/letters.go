@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"slices"
 	"strings"
 	"sync"
@@ -182,17 +183,36 @@ func writeLetter(ctx context.Context, r *payout.LetterRenderer, buf *bytes.Buffe
 	return rl.Transliterated, nil
 }
 
+// letterHeadroom is how far the heap may grow past what is live while
+// letters are written before the collector runs (see tuneGCForLetters).
+const letterHeadroom = 160 << 20
+
 // tuneGCForLetters lets the heap grow during the letter phase, which
 // allocates much and keeps little: under a memory limit the collector
-// runs only near it, otherwise at five times the live heap. It returns
-// the function that restores the setting.
+// runs only when the heap is letterHeadroom above what was live when
+// the phase began (or at the limit, if lower), otherwise at five times
+// the live heap. A collection then marks little, and costs little, while
+// the process stays far below the limit (waiting for the limit itself
+// made the letter phase the run's peak of memory). It returns the
+// function that restores the settings.
 func tuneGCForLetters() func() {
-	pct := 400
-	if debug.SetMemoryLimit(-1) < math.MaxInt64 {
-		pct = -1
+	limit := debug.SetMemoryLimit(-1)
+	if limit == math.MaxInt64 {
+		old := debug.SetGCPercent(400)
+		return func() { debug.SetGCPercent(old) }
 	}
-	old := debug.SetGCPercent(pct)
-	return func() { debug.SetGCPercent(old) }
+	live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(live)
+	cap := limit
+	if live[0].Value.Kind() == metrics.KindUint64 {
+		cap = min(limit, int64(live[0].Value.Uint64())+letterHeadroom)
+	}
+	debug.SetMemoryLimit(cap)
+	old := debug.SetGCPercent(-1)
+	return func() {
+		debug.SetGCPercent(old)
+		debug.SetMemoryLimit(limit)
+	}
 }
 
 // DefaultPrintBatchSize is how many letters one print batch file holds.
