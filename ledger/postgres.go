@@ -54,7 +54,7 @@ func openPostgresDB(dsn string) (*sql.DB, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		// pgx's message may quote the DSN, password and all.
-		return nil, errors.New("ledger.dsn is not a valid PostgreSQL connection URL")
+		return nil, errors.New("the PostgreSQL URL (--db or ledger.dsn) does not parse: want postgres://USER@HOST:PORT/DATABASE?PARAMETERS")
 	}
 	if cfg.RuntimeParams == nil {
 		cfg.RuntimeParams = map[string]string{}
