@@ -96,7 +96,9 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer lg.Close()
-	release, err := lg.Lock(ctx, fmt.Sprintf("carepay run, pid %d", os.Getpid()))
+	// On PostgreSQL ctx ends if the connection holding the run lock
+	// fails: the run stops as if killed (see ledger.LockContext).
+	ctx, release, err := lg.LockContext(ctx, fmt.Sprintf("carepay run, pid %d", os.Getpid()))
 	if err != nil {
 		return err
 	}
@@ -118,6 +120,9 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	res, err := batch.Run(ctx, lg, opt)
+	if cause := context.Cause(ctx); err != nil && cause != nil && cause != ctx.Err() {
+		err = fmt.Errorf("%w (%v)", err, cause)
+	}
 	if perr := stopProfiles(); err == nil {
 		err = perr
 	}
