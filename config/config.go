@@ -465,7 +465,7 @@ func (c *Config) Validate() error {
 			bad("ledger.dsn", "empty: driver postgres needs a URL such as postgres://carepay@db.example.com:5432/carepay?sslmode=verify-full")
 		case err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql"):
 			bad("ledger.dsn", "not a postgres:// URL")
-		case u.User != nil && func() bool { _, ok := u.User.Password(); return ok }():
+		case u.User != nil && func() bool { _, ok := u.User.Password(); return ok }(), u.Query().Has("password"):
 			bad("ledger.dsn", "holds a password: put it in a file (ledger.password_file) or an environment variable (ledger.password_env), never in the config")
 		}
 	default:

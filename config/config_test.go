@@ -101,6 +101,7 @@ func TestErrorsNameFileLineAndKey(t *testing.T) {
 		{"postgres_without_dsn", `driver = "sqlite"`, "driver = \"postgres\"\ndsn = \"\"", "ledger.dsn"},
 		{"postgres_dsn_not_a_url", `driver = "sqlite"`, "driver = \"postgres\"\ndsn = \"host=db dbname=payments\"", "ledger.dsn"},
 		{"postgres_password_in_config", `driver = "sqlite"`, "driver = \"postgres\"\ndsn = \"postgres://carepay:s3cret@db.example.com/payments\"", "ledger.dsn"},
+		{"postgres_password_parameter", `driver = "sqlite"`, "driver = \"postgres\"\ndsn = \"postgres://carepay@db.example.com/payments?password=s3cret\"", "ledger.dsn"},
 		{"fallback_font_missing", "print_batch_size = 5000", "print_batch_size = 5000\nfallback_fonts = [\"no-such-font.ttf\"]", "letters.fallback_fonts"},
 		{"positive_pay_unknown_column", `positive_pay_columns = ["account", "check_number", "amount", "issue_date", "payee", "issue_flag"]`,
 			`positive_pay_columns = ["account", "check_number", "memo", "issue_flag"]`, "payout.positive_pay_columns"},

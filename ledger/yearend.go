@@ -251,7 +251,7 @@ SELECT CAST(substr(ri.as_of, 1, 4) AS INTEGER), l.id, l.employee_id, l.plan_id, 
  JOIN lines l ON l.id = rl.line_id JOIN runs cur ON cur.id = rl.run_id
  WHERE rl.run_id = ?1
  AND EXISTS (SELECT 1 FROM year_end_reports y WHERE y.year = CAST(substr(ri.as_of, 1, 4) AS INTEGER) AND y.runs_known < cur.rowid)
-ORDER BY 1, 3, 2`, runID)
+ORDER BY 1, 3, 2, 6, 7`, runID) // kind and payment break ties, the same on every driver
 	if err != nil {
 		return nil, fmt.Errorf("reading changes to reported years by run %s: %w", runID, err)
 	}
