@@ -56,6 +56,9 @@ func deliver(ctx context.Context, lg *ledger.Ledger, runID, dir string, sinks []
 			if err != nil {
 				return err
 			}
+			if err := lg.CheckRunLock(ctx); err != nil {
+				return fmt.Errorf("delivering %s to %s: %w", remote, sink.Name(), err)
+			}
 			there, size, err := sink.Exists(ctx, remote)
 			if err != nil {
 				return fmt.Errorf("delivering %s to %s: %w", remote, sink.Name(), err)

@@ -3,6 +3,7 @@ package batch
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -12,6 +13,9 @@ import (
 	"time"
 
 	"carepay/ingest"
+	"carepay/internal/ledgertest"
+	"carepay/ledger"
+	"carepay/payout"
 )
 
 // memSink is payroll's folder in memory; puts counts every upload.
@@ -164,5 +168,39 @@ func TestPullThenPay(t *testing.T) {
 	}
 	if last, err := e.lg.LastRun(context.Background(), "pull"); err != nil || last.IsZero() {
 		t.Errorf("last pull run: %v %v", last, err)
+	}
+}
+
+// TestNothingLeavesWhenTheRunLockGoes: a process whose run lock went (its
+// PostgreSQL connection cut, or on SQLite the lock taken over) sends no
+// payment file and emails no letter, since the process that holds the lock
+// now completes the run's outputs: nothing reaches the bank twice.
+func TestNothingLeavesWhenTheRunLockGoes(t *testing.T) {
+	e := newEnv(t)
+	res := e.runWith("../fixtures/drop", Options{})
+	ctx, release, err := e.lg.LockContext(context.Background(), "a run whose lock goes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	ledgertest.StealRunLock(t, e.db)
+
+	sink := &memSink{files: map[string][]byte{}}
+	if err := deliver(ctx, e.lg, res.RunID, res.OutDir, []Sink{sink}); !errors.Is(err, ledger.ErrLockLost) {
+		t.Fatalf("delivering after the lock went: %v, want ErrLockLost", err)
+	}
+	if sink.puts != 0 {
+		t.Errorf("%d files uploaded after the lock went", sink.puts)
+	}
+	if done, err := e.lg.Delivered(context.Background(), res.RunID, "payroll", res.RunID+"-payments.ach"); err != nil || done {
+		t.Errorf("payments.ach recorded as delivered: %v %v", done, err)
+	}
+	mailer := &memMailer{}
+	letter := &payout.Letter{Kind: "employee", ID: "E100", Name: "Dana Reyes", Email: "dana@example.com"}
+	if err := mailLetter(ctx, e.lg, mailer, res.RunID, letter, "E100.pdf", []byte("%PDF-1.7")); !errors.Is(err, ledger.ErrLockLost) {
+		t.Fatalf("emailing after the lock went: %v, want ErrLockLost", err)
+	}
+	if len(mailer.sent) != 0 {
+		t.Errorf("emailed after the lock went: %v", mailer.sent)
 	}
 }

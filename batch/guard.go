@@ -96,7 +96,7 @@ func CheckOutputs(ctx context.Context, lg *ledger.Ledger, opt Options) error {
 			return err
 		}
 		if maxCheck >= next {
-			return fmt.Errorf("%w: %s holds check %d but this ledger (%s) would number its next check %d, issuing that number again: the ledger is older than out/ or not the one that paid; point --db (ledger.path) at the ledger that made out/, or restore its newest copy",
+			return fmt.Errorf("%w: %s holds check %d but this ledger (%s) would number its next check %d, issuing that number again: the ledger is older than out/ or not the one that paid; point --db (ledger.path, or ledger.dsn on PostgreSQL) at the ledger that made out/, or restore its newest copy",
 				ErrNotThisLedger, maxCheckIn, maxCheck, lg.ID(), next)
 		}
 	}
@@ -127,7 +127,7 @@ func CheckOutputs(ctx context.Context, lg *ledger.Ledger, opt Options) error {
 		}
 		if len(unknown) > 0 {
 			sort.Strings(unknown)
-			return fmt.Errorf("%w: delivery target %s holds the payment files of %s, which this ledger (%s) did not make: it is new, emptied, replaced or older than its deliveries; point --db (ledger.path) at the ledger that made them, or restore its newest copy",
+			return fmt.Errorf("%w: delivery target %s holds the payment files of %s, which this ledger (%s) did not make: it is new, emptied, replaced or older than its deliveries; point --db (ledger.path, or ledger.dsn on PostgreSQL) at the ledger that made them, or restore its newest copy",
 				ErrNotThisLedger, s.Name(), runList(unknown), lg.ID())
 		}
 	}
@@ -201,7 +201,7 @@ func CheckNewLedger(ctx context.Context, path string, opt Options) error {
 		if owner != "" {
 			by = " of ledger " + owner
 		}
-		return fmt.Errorf("%w: %s under %s holds outputs%s, but %s (it is new, emptied or replaced, or --db is mistyped) and a new ledger would pay again what was paid; point --db (ledger.path) at the ledger that made out/, or restore its newest copy (nothing was created)",
+		return fmt.Errorf("%w: %s under %s holds outputs%s, but %s (it is new, emptied or replaced, or --db is mistyped) and a new ledger would pay again what was paid; point --db (ledger.path, or ledger.dsn on PostgreSQL) at the ledger that made out/, or restore its newest copy (nothing was created)",
 			ErrNotThisLedger, runList(runs), opt.OutDir, by, none)
 	}
 	for _, s := range opt.Sinks {
@@ -223,7 +223,7 @@ func CheckNewLedger(ctx context.Context, path string, opt Options) error {
 		}
 		if len(delivered) > 0 {
 			sort.Strings(delivered)
-			return fmt.Errorf("%w: delivery target %s holds the payment files of %s, but %s (it is new, emptied or replaced, or --db is mistyped) and a new ledger would pay again what was paid; point --db (ledger.path) at the ledger that made them, or restore its newest copy (nothing was created)",
+			return fmt.Errorf("%w: delivery target %s holds the payment files of %s, but %s (it is new, emptied or replaced, or --db is mistyped) and a new ledger would pay again what was paid; point --db (ledger.path, or ledger.dsn on PostgreSQL) at the ledger that made them, or restore its newest copy (nothing was created)",
 				ErrNotThisLedger, s.Name(), runList(delivered), none)
 		}
 	}
@@ -291,11 +291,11 @@ func checkOutDir(ctx context.Context, lg *ledger.Ledger, out string) (int64, str
 		if len(foreign) > 1 {
 			was = "were"
 		}
-		return 0, "", fmt.Errorf("%w: %s under %s %s made by ledger %s, not by this ledger %s (it is new, emptied or replaced) and it would pay again what was paid; point --db (ledger.path) at the ledger that made out/, or restore its newest copy",
+		return 0, "", fmt.Errorf("%w: %s under %s %s made by ledger %s, not by this ledger %s (it is new, emptied or replaced) and it would pay again what was paid; point --db (ledger.path, or ledger.dsn on PostgreSQL) at the ledger that made out/, or restore its newest copy",
 			ErrNotThisLedger, runList(foreign), out, was, foreignID, lg.ID())
 	}
 	if len(unknown) > 0 {
-		return 0, "", fmt.Errorf("%w: %s holds %s, which this ledger (%s) does not know: it is older than out/ (restored from a backup?) or not the one that made them; point --db (ledger.path) at the ledger that made them, or restore its newest copy",
+		return 0, "", fmt.Errorf("%w: %s holds %s, which this ledger (%s) does not know: it is older than out/ (restored from a backup?) or not the one that made them; point --db (ledger.path, or ledger.dsn on PostgreSQL) at the ledger that made them, or restore its newest copy",
 			ErrNotThisLedger, out, runList(unknown), lg.ID())
 	}
 	return maxCheck, maxIn, nil

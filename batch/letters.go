@@ -545,6 +545,9 @@ func mailLetter(ctx context.Context, lg *ledger.Ledger, m Mailer, runID string, 
 	if err != nil || sent {
 		return err
 	}
+	if err := lg.CheckRunLock(ctx); err != nil {
+		return fmt.Errorf("emailing the letter to %s %s: %w", l.Kind, l.ID, err)
+	}
 	body := fmt.Sprintf("Dear %s,\n\nYour remittance letter for payment run %s is attached.\n\nBenefits Operations\n", l.Name, runID)
 	if err := m.SendLetter(ctx, l.Email, "Backup care remittance "+runID, body, name, pdf); err != nil {
 		return fmt.Errorf("emailing the letter to %s %s: %w", l.Kind, l.ID, err)

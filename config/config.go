@@ -684,15 +684,25 @@ func (c *Config) LedgerTarget() (string, error) {
 	pw, ok := "", false
 	if c.Ledger.PasswordEnv != "" {
 		pw, ok = os.LookupEnv(c.Ledger.PasswordEnv)
+		if ok && pw == "" {
+			return "", fmt.Errorf("ledger password: environment variable %s is set but empty; set it to the password, or unset it to use ledger.password_file", c.Ledger.PasswordEnv)
+		}
 	}
-	if !ok && c.Ledger.PasswordFile != "" {
+	switch {
+	case ok:
+	case c.Ledger.PasswordFile != "":
 		b, err := os.ReadFile(c.Resolve(c.Ledger.PasswordFile))
 		if err != nil {
 			return "", fmt.Errorf("ledger password: reading ledger.password_file: %w", err)
 		}
-		pw, ok = strings.TrimRight(string(b), "\r\n"), true
-	}
-	if !ok {
+		if pw, ok = strings.TrimRight(string(b), "\r\n"), true; pw == "" {
+			return "", fmt.Errorf("ledger password: ledger.password_file %s is empty", c.Resolve(c.Ledger.PasswordFile))
+		}
+	case c.Ledger.PasswordEnv != "":
+		return "", fmt.Errorf("ledger password: environment variable %s is not set and ledger.password_file is not configured (name neither to use PGPASSWORD or ~/.pgpass)", c.Ledger.PasswordEnv)
+	default:
+		// Neither named: libpq's own PGPASSWORD or ~/.pgpass, or no
+		// password (peer or certificate authentication).
 		return c.Ledger.DSN, nil
 	}
 	u, err := url.Parse(c.Ledger.DSN)

@@ -350,4 +350,28 @@ func TestLedgerTarget(t *testing.T) {
 			}
 		})
 	}
+	// A password source named but giving nothing is an error, never a
+	// quiet connection without the password (or with another).
+	if err := os.WriteFile(filepath.Join(dir, "empty"), []byte("\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("CAREPAY_TEST_EMPTY", "")
+	for _, c := range []struct {
+		name   string
+		ledger Ledger
+		want   string
+	}{
+		{"env_set_empty", Ledger{Driver: "postgres", DSN: dsn, PasswordEnv: "CAREPAY_TEST_EMPTY", PasswordFile: "pw"}, "environment variable CAREPAY_TEST_EMPTY is set but empty"},
+		{"env_unset_no_file", Ledger{Driver: "postgres", DSN: dsn, PasswordEnv: "CAREPAY_TEST_UNSET"}, "environment variable CAREPAY_TEST_UNSET is not set and ledger.password_file is not configured"},
+		{"file_empty", Ledger{Driver: "postgres", DSN: dsn, PasswordFile: "empty"}, "ledger.password_file " + filepath.Join(dir, "empty") + " is empty"},
+		{"file_missing", Ledger{Driver: "postgres", DSN: dsn, PasswordFile: "missing"}, "reading ledger.password_file"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := &Config{Ledger: c.ledger, path: filepath.Join(dir, "config.toml")}
+			got, err := cfg.LedgerTarget()
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("LedgerTarget() = %q, %v; want an error saying %q", got, err, c.want)
+			}
+		})
+	}
 }

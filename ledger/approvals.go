@@ -60,7 +60,7 @@ func (l *Ledger) Approve(ctx context.Context, refs []string, by string, at time.
 func (l *Ledger) ApproveRefs(ctx context.Context, refs []string, by string, at time.Time) ([]Approval, error) {
 	tx, err := l.db.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("approving: %w", err)
+		return nil, fmt.Errorf("approving: %w", busy(err))
 	}
 	defer tx.Rollback()
 	stamp := at.UTC().Format(time.RFC3339)

@@ -119,9 +119,9 @@ func notVoidable(c *IssuedCheck) string {
 // (ErrUnknownCheck), or a check already voided, cleared by the bank or
 // returned (ErrCheckNotVoidable) is refused, and nothing is recorded.
 func (l *Ledger) VoidCheck(ctx context.Context, number int64, reason, by string, at time.Time) (*IssuedCheck, error) {
-	tx, err := l.db.BeginTx(ctx, nil)
+	tx, err := l.beginLocked(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("voiding check %d: %w", number, err)
+		return nil, fmt.Errorf("voiding check %d: %w", number, busy(err))
 	}
 	defer tx.Rollback()
 	c, err := checkByNumber(ctx, tx, number)

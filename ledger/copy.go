@@ -10,6 +10,7 @@ import (
 	"hash"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -38,6 +39,9 @@ type CopyReport struct {
 	Census Census
 	// Elapsed is how long the copy and its verification took.
 	Elapsed time.Duration
+	// ReplacedUnfinished is set when the destination held an unfinished
+	// copy (one stopped before it finished), which this copy replaced.
+	ReplacedUnfinished bool
 }
 
 // Census is what two copies of one ledger must agree on: its identity,
@@ -110,15 +114,29 @@ func Copy(ctx context.Context, from, to string, key *Key) (CopyReport, error) {
 		return rep, fmt.Errorf("copying from %s: %w", rep.From, err)
 	}
 	defer src.Close()
-	release, err := src.Lock(ctx, fmt.Sprintf("carepay ledger copy, pid %d", os.Getpid()))
+	// The copy stops, as if killed, if the lock goes (see LockContext).
+	ctx, release, err := src.LockContext(ctx, fmt.Sprintf("carepay ledger copy, pid %d", os.Getpid()))
 	if err != nil {
 		return rep, fmt.Errorf("copying from %s: %w", rep.From, err)
 	}
 	defer release()
+	if !IsPostgres(to) {
+		// A mistyped path is not taken for a new place: a copy makes no
+		// folder.
+		dir := filepath.Dir(to)
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			return rep, fmt.Errorf("copying to %s: the folder %s does not exist: create it first, or check --to", rep.To, dir)
+		}
+	}
+	replaced, err := removeUnfinishedCopy(ctx, to)
+	if err != nil {
+		return rep, err
+	}
+	rep.ReplacedUnfinished = replaced
 	if err := checkEmptyTarget(ctx, to); err != nil {
 		return rep, err
 	}
-	dst, err := Open(ctx, to, key)
+	dst, err := openLedger(ctx, to, key, openCopyTarget)
 	if err != nil {
 		// A ledger of another key is not one Open made: a process made it
 		// since the destination was found empty.
@@ -239,6 +257,64 @@ func checkEmptyTarget(ctx context.Context, to string) error {
 		return fmt.Errorf("copying to %s: %w: its schema holds carepay's tables (%s); nothing was copied", name, ErrNotEmpty, strings.Join(found, ", "))
 	}
 	return nil
+}
+
+// removeUnfinishedCopy removes the ledger at target when it is the
+// unfinished copy of a copy that was stopped (see openCopyTarget), and
+// reports whether it did.
+func removeUnfinishedCopy(ctx context.Context, target string) (bool, error) {
+	name := targetName(target)
+	exists, err := ExistsAt(ctx, target)
+	if err != nil || !exists {
+		return false, err
+	}
+	var l *Ledger
+	if IsPostgres(target) {
+		db, err := openPostgresDB(target)
+		if err != nil {
+			return false, err
+		}
+		l = &Ledger{db: db, pg: true}
+	} else {
+		db, err := sql.Open("sqlite", "file:"+target+"?mode=rw&_busy_timeout=10000")
+		if err != nil {
+			return false, fmt.Errorf("copying to %s: %w", name, err)
+		}
+		l = &Ledger{db: db}
+	}
+	v, err := l.schemaVersion(ctx, l.db)
+	if err == nil && v == 0 && !l.pg {
+		// A SQLite file with no table at all holds nothing: what a copy
+		// killed while it created the destination leaves.
+		var tables int
+		err = l.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master`).Scan(&tables)
+		l.Close()
+		if err != nil || tables > 0 {
+			return false, nil
+		}
+		if err := removeTarget(target); err != nil {
+			return false, fmt.Errorf("copying to %s: removing the empty file there: %w", name, err)
+		}
+		return true, nil
+	}
+	if err != nil || v != len(migrations)-1 {
+		// Not a ledger a copy made (a copy makes the newest schema); the
+		// emptiness check says what it is.
+		l.Close()
+		return false, nil
+	}
+	unfinished, err := markedUnfinished(ctx, l.db)
+	l.Close()
+	if err != nil {
+		return false, fmt.Errorf("copying to %s: %w", name, err)
+	}
+	if !unfinished {
+		return false, nil
+	}
+	if err := removeTarget(target); err != nil {
+		return false, fmt.Errorf("copying to %s: removing the unfinished copy there: %w", name, err)
+	}
+	return true, nil
 }
 
 // removeTarget removes the ledger a failed copy made at target: a SQLite
@@ -446,8 +522,9 @@ func copyRows(ctx context.Context, src, dst *Ledger, srcTables, dstTables map[st
 		return fmt.Errorf("writing the destination: %w", err)
 	}
 	defer out.Rollback()
-	// Open wrote the destination an identity and a key fingerprint of its
-	// own: the source's replace them.
+	// Open wrote the destination an identity, a key fingerprint and the
+	// mark of an unfinished copy (see openCopyTarget): the source's rows
+	// replace them, which clears the mark when this transaction commits.
 	if _, err := out.ExecContext(ctx, `DELETE FROM ledger_meta`); err != nil {
 		return fmt.Errorf("clearing ledger_meta: %w", err)
 	}

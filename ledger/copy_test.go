@@ -3,7 +3,9 @@ package ledger
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"errors"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -109,8 +111,14 @@ func TestCopyRoundTrip(t *testing.T) {
 	if d := want.Diff(rep.Census); len(d) > 0 {
 		t.Fatalf("the PostgreSQL copy differs: %v", d)
 	}
-	if strings.Contains(rep.To, "search_path") {
-		t.Errorf("the report names the destination with its parameters: %s", rep.To)
+	// The report names the schema, and no other parameter.
+	if rep.To != PostgresName(pg) || !strings.Contains(rep.To, "?search_path=t") {
+		t.Errorf("the report names the destination %s", rep.To)
+	}
+	if u, err := url.Parse(pg); err != nil {
+		t.Fatal(err)
+	} else if pw, ok := u.User.Password(); ok && strings.Contains(rep.To, pw) {
+		t.Errorf("the report shows the password: %s", rep.To)
 	}
 	cp := open(t, pg)
 	if cp.ID() != want.LedgerID {
@@ -303,5 +311,119 @@ func TestLedgerTablesAreTheSchemas(t *testing.T) {
 	}
 	if got := ledgerTables(); !slices.Equal(got, have) || len(got) < 20 {
 		t.Errorf("ledgerTables() = %v\nthe schema has %v", got, have)
+	}
+}
+
+// TestCopyStoppedHalfWay: a copy killed after it made the destination and
+// before its one data transaction committed leaves a ledger marked
+// unfinished. Nothing opens it as a ledger (a run there would start with
+// no history and pay again), and the same copy run again replaces it.
+// Runs on both drivers (the destination is the suite's).
+func TestCopyStoppedHalfWay(t *testing.T) {
+	ctx := context.Background()
+	key := mustKey(t, hexKey)
+	src := filepath.Join(t.TempDir(), "l.db")
+	want := filled(t, src)
+	dst := ledgertest.Target(t, "copy.db")
+
+	// What the killed copy left: the destination made, migrated, marked.
+	half, err := openLedger(ctx, dst, key, openCopyTarget)
+	if err != nil {
+		t.Fatal(err)
+	}
+	halfID := half.ID()
+	half.Close()
+	if halfID == want.LedgerID {
+		t.Fatal("the unfinished copy has the source's identity already")
+	}
+	if exists, err := ExistsAt(ctx, dst); err != nil || !exists {
+		t.Fatalf("the unfinished copy is not there: %v %v", exists, err)
+	}
+	for name, openIt := range map[string]func(context.Context, string, *Key) (*Ledger, error){"Open": Open, "OpenExisting": OpenExisting} {
+		if l, err := openIt(ctx, dst, key); !errors.Is(err, ErrUnfinishedCopy) {
+			if l != nil {
+				l.Close()
+			}
+			t.Errorf("%s of an unfinished copy: %v, want ErrUnfinishedCopy", name, err)
+		}
+	}
+
+	rep, err := Copy(ctx, src, dst, key)
+	if err != nil {
+		t.Fatalf("copying again over the unfinished copy: %v", err)
+	}
+	if !rep.ReplacedUnfinished {
+		t.Error("the report does not say the unfinished copy was replaced")
+	}
+	if d := want.Diff(rep.Census); len(d) > 0 {
+		t.Fatalf("the copy differs from the source: %v", d)
+	}
+	cp := open(t, dst)
+	if cp.ID() != want.LedgerID {
+		t.Errorf("the copy's identity is %s, want the source's %s", cp.ID(), want.LedgerID)
+	}
+	// A finished copy is a ledger: copying onto it again is refused.
+	cp.Close()
+	if rep, err := Copy(ctx, src, dst, key); !errors.Is(err, ErrNotEmpty) || rep.ReplacedUnfinished {
+		t.Errorf("copy onto a finished copy: %v (replaced %v)", err, rep.ReplacedUnfinished)
+	}
+}
+
+// TestCopyOverAnEmptySQLiteFile: a SQLite file with no table in it (a copy
+// killed while it created the destination) holds nothing: a copy takes its
+// place. A file with a table of someone else's is refused.
+func TestCopyOverAnEmptySQLiteFile(t *testing.T) {
+	ctx := context.Background()
+	key := mustKey(t, hexKey)
+	dir := t.TempDir()
+	src := filepath.Join(dir, "l.db")
+	want := filled(t, src)
+	dst := filepath.Join(dir, "copy.db")
+	db, err := sql.Open("sqlite", "file:"+dst+"?_journal_mode=WAL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`PRAGMA user_version = 1`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if exists, err := Exists(dst); err != nil || !exists {
+		t.Fatalf("the empty database is not there: %v %v", exists, err)
+	}
+	rep, err := Copy(ctx, src, dst, key)
+	if err != nil {
+		t.Fatalf("copying over an empty database: %v", err)
+	}
+	if !rep.ReplacedUnfinished || len(want.Diff(rep.Census)) > 0 {
+		t.Errorf("replaced %v, differences %v", rep.ReplacedUnfinished, want.Diff(rep.Census))
+	}
+
+	theirs := filepath.Join(dir, "theirs.db")
+	db, err = sql.Open("sqlite", "file:"+theirs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`CREATE TABLE notes (x TEXT)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, err := Copy(ctx, src, theirs, key); !errors.Is(err, ErrNotEmpty) {
+		t.Errorf("copy over a database with a table: %v, want ErrNotEmpty", err)
+	}
+}
+
+// TestCopyMakesNoFolder: a destination in a folder that does not exist (a
+// mistyped --to) is refused, and nothing is made.
+func TestCopyMakesNoFolder(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	src := filepath.Join(dir, "l.db")
+	filled(t, src)
+	to := filepath.Join(dir, "bakcups", "l.db")
+	if _, err := Copy(ctx, src, to, mustKey(t, hexKey)); err == nil || !strings.Contains(err.Error(), "the folder "+filepath.Join(dir, "bakcups")+" does not exist") {
+		t.Fatalf("copy into a missing folder: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "bakcups")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the copy made the folder: %v", err)
 	}
 }

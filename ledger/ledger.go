@@ -8,7 +8,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -23,6 +25,12 @@ type Ledger struct {
 	id  string // ledger_meta.ledger_id
 	// pg is set for a ledger in PostgreSQL (see postgres.go).
 	pg bool
+	// copyTarget is set for a ledger Copy opens to fill (openCopyTarget).
+	copyTarget bool
+	// lock is the run lock this Ledger holds (nil when none): see
+	// CheckRunLock.
+	lockMu sync.Mutex
+	lock   *heldLock
 }
 
 // ErrNoLedger is returned by OpenExisting when there is no ledger at the
@@ -36,24 +44,46 @@ var ErrNoLedger = errors.New("no ledger")
 // (postgres://...; see IsPostgres) whose database exists: the ledger's
 // tables are made in its current schema.
 func Open(ctx context.Context, target string, key *Key) (*Ledger, error) {
-	return openLedger(ctx, target, key, true)
+	return openLedger(ctx, target, key, openCreate)
 }
 
 // OpenExisting opens the ledger at target like Open, but never creates
 // one: with no ledger there it returns ErrNoLedger and leaves no file (or
 // table) behind.
 func OpenExisting(ctx context.Context, target string, key *Key) (*Ledger, error) {
-	return openLedger(ctx, target, key, false)
+	return openLedger(ctx, target, key, openExisting)
 }
 
-func openLedger(ctx context.Context, path string, key *Key, create bool) (*Ledger, error) {
+// openMode says what openLedger may do.
+type openMode int
+
+const (
+	// openExisting opens a ledger that is there.
+	openExisting openMode = iota
+	// openCreate creates the ledger when there is none.
+	openCreate
+	// openCopyTarget creates the ledger for Copy: a ledger it creates is
+	// marked unfinished (ledger_meta copy_incomplete) in the transaction
+	// that creates it, and the copy's own transaction, which replaces
+	// ledger_meta, clears the mark. Open refuses a marked ledger: a copy
+	// killed half-way leaves no empty ledger that a run would take for a
+	// new one, and Copy replaces it.
+	openCopyTarget
+)
+
+// ErrUnfinishedCopy is returned by Open for a ledger that `carepay ledger
+// copy` was filling when it stopped.
+var ErrUnfinishedCopy = errors.New("it is an unfinished copy: carepay ledger copy was stopped before it finished; run the same copy again, which replaces it")
+
+func openLedger(ctx context.Context, path string, key *Key, mode openMode) (*Ledger, error) {
 	if key == nil {
 		return nil, errors.New("opening ledger: no encryption key")
 	}
 	if IsPostgres(path) {
-		return openPostgres(ctx, path, key, create)
+		return openPostgres(ctx, path, key, mode)
 	}
-	mode, creating := "rwc", false
+	create := mode != openExisting
+	access, creating := "rwc", false
 	if create {
 		if err := safefile.MkdirAll(filepath.Dir(path)); err != nil {
 			return nil, fmt.Errorf("opening ledger %s: %w", path, err)
@@ -87,14 +117,14 @@ func openLedger(ctx context.Context, path string, key *Key, create bool) (*Ledge
 		if _, werr := os.Stat(path + "-wal"); !st.Mode().IsRegular() || (st.Size() == 0 && werr != nil) {
 			return nil, fmt.Errorf("%w at %s: the file is not a carepay ledger", ErrNoLedger, path)
 		}
-		mode = "rw"
+		access = "rw"
 	}
 	// 16 KiB pages suit rows of a few hundred bytes with their explanation
 	// (measured 10% faster than 4 KiB). The page size of a new file is
 	// fixed once it turns to WAL: the driver runs the _pragma list (sorted
 	// by name) before the _journal_mode key, so page_size goes in the list
 	// and WAL in the key.
-	dsn := "file:" + path + "?mode=" + mode + "&_busy_timeout=10000&_pragma=page_size(16384)&_pragma=cache_size(-32768)&_pragma=temp_store(file)" +
+	dsn := "file:" + path + "?mode=" + access + "&_busy_timeout=" + strconv.FormatInt(writerWait.Milliseconds(), 10) + "&_pragma=page_size(16384)&_pragma=cache_size(-32768)&_pragma=temp_store(file)" +
 		"&_foreign_keys=1&_journal_mode=WAL&_synchronous=FULL&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -104,7 +134,7 @@ func openLedger(ctx context.Context, path string, key *Key, create bool) (*Ledge
 	// outputs read with a cursor open while looking up more, so a few
 	// connections (WAL readers) are allowed. SQLite has one writer at a time.
 	db.SetMaxOpenConns(4)
-	l := &Ledger{db: db, key: key}
+	l := &Ledger{db: db, key: key, copyTarget: mode == openCopyTarget}
 	if !create {
 		if v, err := l.schemaVersion(ctx, db); err != nil || v == 0 {
 			db.Close()
@@ -137,6 +167,15 @@ func (l *Ledger) ready(ctx context.Context, name string) error {
 	}
 	if err := l.db.QueryRowContext(ctx, `SELECT value FROM ledger_meta WHERE name = 'ledger_id'`).Scan(&l.id); err != nil {
 		return fmt.Errorf("opening ledger %s: reading its identity: %w", name, err)
+	}
+	if !l.copyTarget {
+		unfinished, err := markedUnfinished(ctx, l.db)
+		if err != nil {
+			return fmt.Errorf("opening ledger %s: %w", name, err)
+		}
+		if unfinished {
+			return fmt.Errorf("opening ledger %s: %w (or remove it)", name, ErrUnfinishedCopy)
+		}
 	}
 	if err := l.adoptKey(ctx); err != nil {
 		return fmt.Errorf("ledger %s: %w", name, err)
@@ -225,10 +264,25 @@ func (l *Ledger) migrate(ctx context.Context) error {
 			return fmt.Errorf("recording migration %d: %w", v, err)
 		}
 	}
+	if have == 0 && l.copyTarget {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO ledger_meta (name, value) VALUES ('copy_incomplete', ?)`, time.Now().UTC().Format(time.RFC3339)); err != nil {
+			return fmt.Errorf("marking the copy unfinished: %w", err)
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("migrating to version %d: %w", latest, err)
 	}
 	return nil
+}
+
+// markedUnfinished reports whether a ledger carries the mark of a copy not
+// finished (see openCopyTarget).
+func markedUnfinished(ctx context.Context, q querierRow) (bool, error) {
+	var n int
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM ledger_meta WHERE name = 'copy_incomplete'`).Scan(&n); err != nil {
+		return false, fmt.Errorf("reading ledger_meta: %w", err)
+	}
+	return n > 0, nil
 }
 
 // SchemaVersion returns the version of the newest applied migration.

@@ -261,3 +261,24 @@ func TestRunLockPostgres(t *testing.T) {
 		t.Fatal("the old holder's context was not cancelled when its lock connection died")
 	}
 }
+
+// TestPostgresName: a URL in a message keeps who, where, which database
+// and which schema (search_path), and loses the password and every other
+// parameter.
+func TestPostgresName(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"postgres://carepay:s3cret@db.example:5432/benefits?sslmode=verify-full&search_path=acme", "postgres://carepay@db.example:5432/benefits?search_path=acme"},
+		{"postgres://carepay@db.example/benefits", "postgres://carepay@db.example/benefits"},
+		{"postgresql://db.example/benefits?password=s3cret&search_path=a%2Cb", "postgresql://db.example/benefits?search_path=a%2Cb"},
+		{"postgres://carepay:s3cret@db.example/benefits#frag", "postgres://carepay@db.example/benefits"},
+		{"postgres://[::1:5432/x", "(a PostgreSQL URL that does not parse)"},
+	}
+	for _, c := range cases {
+		if got := PostgresName(c.in); got != c.want {
+			t.Errorf("PostgresName(%q) = %q, want %q", c.in, got, c.want)
+		}
+		if strings.Contains(PostgresName(c.in), "s3cret") {
+			t.Errorf("PostgresName(%q) shows the password", c.in)
+		}
+	}
+}

@@ -11,6 +11,10 @@ import (
 	"time"
 
 	"carepay/safefile"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // processAlive reports whether a process of this machine is running.
@@ -50,6 +54,91 @@ func lockCreation(path string) (unlock func(), err error) {
 // ErrLocked is returned by Lock when another process holds the run lock.
 var ErrLocked = errors.New("another carepay process is running on this ledger")
 
+// ErrBusy is returned by work that waited its time (10 s) for the
+// ledger's writer lock while a run's transaction held it.
+var ErrBusy = errors.New("the ledger is busy: a run is writing it and holds it until it commits; retry after the run commits")
+
+// busy returns err as ErrBusy when it is the writer lock's wait running
+// out (SQLite's SQLITE_BUSY, PostgreSQL's lock_timeout), else err.
+func busy(err error) error {
+	var se *sqlite.Error
+	var pe *pgconn.PgError
+	if errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY || errors.As(err, &pe) && pe.Code == "55P03" {
+		return fmt.Errorf("%w (%v)", ErrBusy, err)
+	}
+	return err
+}
+
+// ErrLockLost is returned when work that needs the run lock finds that
+// this process no longer holds it: its connection to PostgreSQL failed, or
+// (on SQLite) its heartbeat stalled long enough for another process to
+// take the lock over. The work stops as if killed; the process that holds
+// the lock now finishes it.
+var ErrLockLost = errors.New("this process lost the ledger's run lock")
+
+// heldLock is the run lock this Ledger holds, for CheckRunLock.
+type heldLock struct {
+	holder string
+	conn   *sql.Conn // PostgreSQL: the connection holding the advisory lock
+	pid    int       // PostgreSQL: that connection's backend process
+}
+
+// CheckRunLock returns ErrLockLost (wrapped) when this Ledger took the run
+// lock and no longer holds it, and nil when it holds it or never took it.
+// Work that acts outside the ledger under the lock (a file sent to a bank,
+// a letter emailed) checks first, so that a process whose lock went does
+// not do it alongside the one that took the lock over.
+func (l *Ledger) CheckRunLock(ctx context.Context) error {
+	return l.checkRunLock(ctx, l.db)
+}
+
+// checkRunLock is CheckRunLock through q: inside a writing transaction,
+// whose writer lock keeps every other run from writing until it ends, the
+// check fences the commit (a lock lost after it still loses no write).
+func (l *Ledger) checkRunLock(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}) error {
+	l.lockMu.Lock()
+	h := l.lock
+	l.lockMu.Unlock()
+	if h == nil {
+		return nil
+	}
+	var held bool
+	var err error
+	if l.pg {
+		err = q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
+ AND pid = ? AND classid = ? AND objid = (hashtext(current_schema()))::oid AND objsubid = 2)`, h.pid, pgRunLockClass).Scan(&held)
+	} else {
+		var who string
+		err = q.QueryRowContext(ctx, `SELECT COALESCE(MAX(holder), '') FROM locks WHERE name = 'run'`).Scan(&who)
+		held = who == h.holder
+	}
+	if err != nil {
+		return fmt.Errorf("checking the run lock: %w", err)
+	}
+	if !held {
+		return fmt.Errorf("%w (held as %q)", ErrLockLost, h.holder)
+	}
+	return nil
+}
+
+// beginLocked begins a writing transaction that is fenced by the run lock
+// when this Ledger holds one: once the transaction holds the ledger's
+// writer lock no other run can write until it ends, so a run lock still
+// held at its start is held, for every other process, until its commit.
+func (l *Ledger) beginLocked(ctx context.Context) (*sql.Tx, error) {
+	tx, err := l.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := l.checkRunLock(ctx, tx); err != nil {
+		tx.Rollback()
+		return nil, err
+	}
+	return tx, nil
+}
+
 // staleAfter is how long a lock may go without a heartbeat before another
 // process takes it over: its holder was killed.
 const staleAfter = 2 * time.Minute
@@ -81,7 +170,19 @@ func (l *Ledger) LockContext(ctx context.Context, holder string) (context.Contex
 	if err != nil {
 		return nil, nil, err
 	}
-	return ctx, release, nil
+	l.setLock(&heldLock{holder: holder})
+	return ctx, func() { l.setLock(nil); release() }, nil
+}
+
+// WithLockCause returns err, adding why ctx (a context from LockContext)
+// ended when it ended for a reason of its own, such as the failure of the
+// connection holding the lock: the bare "context canceled" of the work
+// stopped by it says nothing.
+func WithLockCause(ctx context.Context, err error) error {
+	if cause := context.Cause(ctx); err != nil && cause != nil && cause != ctx.Err() && !errors.Is(err, cause) {
+		return fmt.Errorf("%w (%v)", err, cause)
+	}
+	return err
 }
 
 func (l *Ledger) sqliteLock(ctx context.Context, holder string) (release func(), err error) {
@@ -191,9 +292,33 @@ func (l *Ledger) RecordLetterSent(ctx context.Context, runID, kind, id, email st
 	return nil
 }
 
+// beatInTx refreshes the SQLite run lock's heartbeat inside a writing
+// transaction: the heartbeat's own writes wait (and give up) while a long
+// run's transaction holds the ledger, so its commit must not leave a
+// heartbeat that looks stale to another process.
+func (l *Ledger) beatInTx(ctx context.Context, tx *sql.Tx) error {
+	l.lockMu.Lock()
+	h := l.lock
+	l.lockMu.Unlock()
+	if h == nil || l.pg {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE locks SET heartbeat = ? WHERE name = 'run' AND holder = ?`, time.Now().UTC().Format(time.RFC3339Nano), h.holder); err != nil {
+		return fmt.Errorf("refreshing the run lock: %w", err)
+	}
+	return nil
+}
+
+func (l *Ledger) setLock(h *heldLock) {
+	l.lockMu.Lock()
+	l.lock = h
+	l.lockMu.Unlock()
+}
+
 // pgWatch is how often the connection holding a PostgreSQL run lock is
-// checked.
-var pgWatch = 5 * time.Second
+// checked. Between checks, the commit's fence and the check before each
+// delivery (CheckRunLock) catch a lock that went.
+var pgWatch = time.Second
 
 // pgLock takes the run lock of a ledger in PostgreSQL: the advisory lock
 // (pgRunLockClass, the ledger's schema) on a connection kept for it. The
@@ -204,7 +329,8 @@ func (l *Ledger) pgLock(ctx context.Context, holder string) (context.Context, fu
 		return nil, nil, fmt.Errorf("taking the run lock: %w", err)
 	}
 	var got bool
-	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock(?, hashtext(current_schema()))`, pgRunLockClass).Scan(&got); err != nil {
+	var pid int
+	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock(?, hashtext(current_schema())), pg_backend_pid()`, pgRunLockClass).Scan(&got, &pid); err != nil {
 		conn.Close()
 		return nil, nil, fmt.Errorf("taking the run lock: %w", err)
 	}
@@ -223,6 +349,7 @@ func (l *Ledger) pgLock(ctx context.Context, holder string) (context.Context, fu
 		return nil, nil, fmt.Errorf("recording the run lock's holder: %w", err)
 	}
 	held, lost := context.WithCancelCause(ctx)
+	l.setLock(&heldLock{holder: holder, conn: conn, pid: pid})
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -250,6 +377,7 @@ func (l *Ledger) pgLock(ctx context.Context, holder string) (context.Context, fu
 		once.Do(func() {
 			close(stop)
 			wg.Wait()
+			l.setLock(nil)
 			bg := context.Background()
 			conn.ExecContext(bg, `DELETE FROM locks WHERE name = 'run' AND holder = ?`, holder)
 			conn.ExecContext(bg, `SELECT pg_advisory_unlock(?, hashtext(current_schema()))`, pgRunLockClass)

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -26,7 +27,7 @@ import (
 //
 // Writers take turns as on SQLite, where every transaction begins
 // IMMEDIATE: each transaction takes a transaction-level advisory lock of
-// the ledger first (pgWriterLock), waiting at most pgLockTimeout as SQLite
+// the ledger first (pgWriterLock), waiting at most writerWait as SQLite
 // waits its busy timeout. Transactions run at READ COMMITTED: taken after
 // the lock, every statement sees all that earlier writers committed.
 
@@ -42,8 +43,11 @@ func IsPostgres(target string) bool {
 const (
 	pgLockClass    = 0x43504159
 	pgRunLockClass = pgLockClass + 1
-	pgLockTimeout  = "10s"
 )
+
+// writerWait is how long a transaction waits for the ledger's writer lock
+// (SQLite's busy timeout, PostgreSQL's lock_timeout) before ErrBusy.
+var writerWait = 10 * time.Second
 
 // pgWriterLock is the first statement of every transaction.
 var pgWriterLock = fmt.Sprintf(`SELECT pg_advisory_xact_lock(%d, hashtext(current_schema()))`, pgLockClass)
@@ -61,7 +65,7 @@ func openPostgresDB(dsn string) (*sql.DB, error) {
 	}
 	// Text compares byte by byte, as in SQLite, whatever the database's
 	// default collation: the columns are COLLATE "C" (see pgDDL).
-	cfg.RuntimeParams["lock_timeout"] = pgLockTimeout
+	cfg.RuntimeParams["lock_timeout"] = strconv.FormatInt(writerWait.Milliseconds(), 10) + "ms"
 	cfg.RuntimeParams["application_name"] = "carepay"
 	return sql.OpenDB(pgConnector{stdlib.GetConnector(*cfg)}), nil
 }
@@ -301,7 +305,8 @@ func pgDDL(m string) string {
 }
 
 // openPostgres opens the ledger in the PostgreSQL database dsn names.
-func openPostgres(ctx context.Context, dsn string, key *Key, create bool) (*Ledger, error) {
+func openPostgres(ctx context.Context, dsn string, key *Key, mode openMode) (*Ledger, error) {
+	create := mode != openExisting
 	name := PostgresName(dsn)
 	db, err := openPostgresDB(dsn)
 	if err != nil {
@@ -311,7 +316,7 @@ func openPostgres(ctx context.Context, dsn string, key *Key, create bool) (*Ledg
 	// lock (see Lock); outputs read with a cursor open while looking up
 	// more.
 	db.SetMaxOpenConns(6)
-	l := &Ledger{db: db, key: key, pg: true}
+	l := &Ledger{db: db, key: key, pg: true, copyTarget: mode == openCopyTarget}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("opening ledger %s: %w", name, err)
@@ -339,8 +344,8 @@ func openPostgres(ctx context.Context, dsn string, key *Key, create bool) (*Ledg
 	return l, nil
 }
 
-// PostgresName is a PostgreSQL URL without its password or parameters,
-// for messages and logs.
+// PostgresName is a PostgreSQL URL without its password or parameters
+// other than search_path (the ledger's schema), for messages and logs.
 func PostgresName(dsn string) string {
 	u, err := url.Parse(dsn)
 	if err != nil {
@@ -349,6 +354,12 @@ func PostgresName(dsn string) string {
 	if u.User != nil {
 		u.User = url.User(u.User.Username())
 	}
-	u.RawQuery, u.Fragment = "", ""
+	// The schema says which ledger of the database it is; every other
+	// parameter (sslmode, a password someone put there) is left out.
+	q := url.Values{}
+	if sp := u.Query().Get("search_path"); sp != "" {
+		q.Set("search_path", sp)
+	}
+	u.RawQuery, u.Fragment = q.Encode(), ""
 	return u.String()
 }

@@ -20,7 +20,7 @@ func (l *Ledger) Rekey(ctx context.Context, newKey *Key) (int, error) {
 	if newKey.fingerprint == l.key.fingerprint {
 		return 0, errors.New("re-keying: the new key is the key the ledger already has")
 	}
-	tx, err := l.db.BeginTx(ctx, nil)
+	tx, err := l.beginLocked(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("re-keying: %w", err)
 	}

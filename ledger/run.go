@@ -82,6 +82,12 @@ func (l *Ledger) begin(ctx context.Context, conn *sql.Conn, asOf core.Date, now 
 	if err != nil {
 		return nil, fmt.Errorf("starting run: %w", err)
 	}
+	// The run's transaction holds the writer lock from here to its commit:
+	// a run lock held now fences it (see beginLocked).
+	if err := l.checkRunLock(ctx, tx); err != nil {
+		tx.Rollback()
+		return nil, fmt.Errorf("starting run: %w", err)
+	}
 	if err := checkRunDate(ctx, tx, asOf); err != nil {
 		tx.Rollback()
 		return nil, err
@@ -252,6 +258,9 @@ func (t *Tx) Commit(summary []byte) error {
 	if _, err := t.tx.ExecContext(t.ctx, `UPDATE runs SET summary = ?, line_from = ?, line_to = (SELECT COALESCE(MAX(id), ?) FROM lines) WHERE id = ?`,
 		string(summary), t.base+1, t.base, t.RunID); err != nil {
 		return fmt.Errorf("saving run summary: %w", err)
+	}
+	if err := t.l.beatInTx(t.ctx, t.tx); err != nil {
+		return err
 	}
 	t.closeRaw()
 	err := t.tx.Commit()

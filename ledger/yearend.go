@@ -203,7 +203,7 @@ func (l *Ledger) LastYearReport(ctx context.Context, year int) (*YearReport, err
 // RecordYearReport records a report of year with its figures, as the
 // year's next report, and returns its number.
 func (l *Ledger) RecordYearReport(ctx context.Context, year int, at time.Time, figures []byte) (int, error) {
-	tx, err := l.db.BeginTx(ctx, nil)
+	tx, err := l.beginLocked(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("recording the year-end report of %d: %w", year, err)
 	}

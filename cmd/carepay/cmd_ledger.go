@@ -101,6 +101,9 @@ func targetName(target string) string {
 
 func printCopyReport(w io.Writer, rep ledger.CopyReport) {
 	c := rep.Census
+	if rep.ReplacedUnfinished {
+		fmt.Fprintf(w, "replaced the unfinished copy at %s (a copy stopped before it finished)\n", rep.To)
+	}
 	fmt.Fprintf(w, "copied ledger %s (schema version %d)\n  from %s\n  to   %s\n\n", c.LedgerID, c.SchemaVersion, rep.From, rep.To)
 	width := len("table")
 	for _, t := range c.Tables {

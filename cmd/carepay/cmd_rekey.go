@@ -64,7 +64,8 @@ func runRekey(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer lg.Close()
-	release, err := lg.Lock(ctx, fmt.Sprintf("carepay rekey, pid %d", os.Getpid()))
+	// The work stops, as if killed, if the lock goes (see LockContext).
+	ctx, release, err := lg.LockContext(ctx, fmt.Sprintf("carepay rekey, pid %d", os.Getpid()))
 	if err != nil {
 		return err
 	}
@@ -74,7 +75,7 @@ func runRekey(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	n, err := lg.Rekey(ctx, newKey)
 	if err != nil {
-		return err
+		return ledger.WithLockCause(ctx, err)
 	}
 	fmt.Fprintf(stdout, "re-sealed %d account numbers under the new key (fingerprint %s); the old key no longer opens this ledger: give carepay the new key before the next run\n",
 		n, newKey.Fingerprint()[:12])

@@ -10,6 +10,7 @@ import (
 
 	"carepay/batch"
 	"carepay/core"
+	"carepay/ledger"
 )
 
 const runUsage = `Usage: carepay run [--config FILE] [--inbox DIR] [--out DIR] [--db PATH] [--as-of YYYY-MM-DD]
@@ -120,9 +121,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	res, err := batch.Run(ctx, lg, opt)
-	if cause := context.Cause(ctx); err != nil && cause != nil && cause != ctx.Err() {
-		err = fmt.Errorf("%w (%v)", err, cause)
-	}
+	err = ledger.WithLockCause(ctx, err)
 	if perr := stopProfiles(); err == nil {
 		err = perr
 	}

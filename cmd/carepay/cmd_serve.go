@@ -206,7 +206,8 @@ func (d *daemon) run(ctx context.Context, job config.Job) (*batch.Result, error)
 	asOf := core.DateOf(time.Now().In(d.cfg.Location()))
 	opt := options(d.cfg, w, asOf, d.cfg.Resolve(d.cfg.Run.Out), d.log.With("job", job.Name))
 	opt.Job, opt.NoPayments = job.Name, !job.Pay
-	return batch.Run(ctx, d.lg, opt)
+	res, err := batch.Run(ctx, d.lg, opt)
+	return res, ledger.WithLockCause(ctx, err)
 }
 
 // errRanElsewhere says a job's activation was run already, by another

@@ -97,16 +97,18 @@ func yearEnd(ctx context.Context, cfg *config.Config, lg *ledger.Ledger, year in
 	if !ok {
 		return nil, fmt.Errorf("year_end.exclusion_limits has no limit for %d: add \"%d\" = \"AMOUNT\" to the config", year, year)
 	}
-	release, err := lg.Lock(ctx, fmt.Sprintf("carepay year-end %d, pid %d", year, os.Getpid()))
+	// The work stops, as if killed, if the lock goes (see LockContext).
+	ctx, release, err := lg.LockContext(ctx, fmt.Sprintf("carepay year-end %d, pid %d", year, os.Getpid()))
 	if err != nil {
 		return nil, err
 	}
 	defer release()
-	return batch.YearEnd(ctx, lg, batch.YearEndOptions{
+	res, err := batch.YearEnd(ctx, lg, batch.YearEndOptions{
 		Year: year, OutDir: out, Plans: cfg.Plans, Limit: limit, EarningCode: cfg.YearEnd.EarningCode,
 		ReturnAddress: cfg.Letters.ReturnAddress, PrintBatchSize: cfg.Letters.PrintBatchSize, FallbackFonts: fallbackFonts(cfg),
 		Date: core.DateOf(now.In(cfg.Location())), Now: func() time.Time { return now }, Logger: log,
 	})
+	return res, ledger.WithLockCause(ctx, err)
 }
 
 func printYearEnd(w io.Writer, res *batch.YearEndResult) {

@@ -7,6 +7,7 @@ package ledgertest
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -91,4 +92,46 @@ func Postgres(t testing.TB) string {
 		sep = "&"
 	}
 	return base + sep + "search_path=" + schema
+}
+
+// StealRunLock makes the process holding the run lock of the ledger at
+// target lose it, as it would in production: on PostgreSQL the server ends
+// the connections holding an advisory lock of the ledger's schema (a cut
+// network, a restarted server); on SQLite another process takes the lock
+// over (as after a heartbeat gone stale). The ledger package must be
+// linked in (it registers the SQLite driver).
+func StealRunLock(t testing.TB, target string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if !strings.HasPrefix(target, "postgres://") && !strings.HasPrefix(target, "postgresql://") {
+		db, err := sql.Open("sqlite", "file:"+target+"?mode=rw&_busy_timeout=10000")
+		if err != nil {
+			t.Fatalf("stealing the run lock: %v", err)
+		}
+		defer db.Close()
+		res, err := db.ExecContext(ctx, `UPDATE locks SET holder = 'another process (a test)', pid = 0, heartbeat = ? WHERE name = 'run'`,
+			time.Now().UTC().Format(time.RFC3339Nano))
+		if err != nil {
+			t.Fatalf("stealing the run lock: %v", err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			t.Fatalf("stealing the run lock: no process holds it")
+		}
+		return
+	}
+	conn, err := pgx.Connect(ctx, target)
+	if err != nil {
+		t.Fatalf("stealing the run lock: %v", err)
+	}
+	defer conn.Close(ctx)
+	var n int
+	// Only the run lock is an advisory lock held between transactions.
+	if err := conn.QueryRow(ctx, `SELECT COUNT(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory' AND granted
+ AND objsubid = 2 AND objid = (hashtext(current_schema()))::oid AND pid <> pg_backend_pid()`).Scan(&n); err != nil {
+		t.Fatalf("stealing the run lock: %v", err)
+	}
+	if n == 0 {
+		t.Fatalf("stealing the run lock: no connection holds it")
+	}
 }
