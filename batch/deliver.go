@@ -56,14 +56,16 @@ func deliver(ctx context.Context, lg *ledger.Ledger, runID, dir string, sinks []
 			if err != nil {
 				return err
 			}
-			if err := lg.CheckRunLock(ctx); err != nil {
-				return fmt.Errorf("delivering %s to %s: %w", remote, sink.Name(), err)
-			}
 			there, size, err := sink.Exists(ctx, remote)
 			if err != nil {
 				return fmt.Errorf("delivering %s to %s: %w", remote, sink.Name(), err)
 			}
 			if !there || size != st.Size() {
+				// The last moment before the upload: a process whose run
+				// lock went sends nothing (see ledger.CheckRunLock).
+				if err := lg.CheckRunLock(ctx); err != nil {
+					return fmt.Errorf("delivering %s to %s: %w", remote, sink.Name(), err)
+				}
 				f, err := os.Open(path)
 				if err != nil {
 					return fmt.Errorf("delivering %s: %w", name, err)

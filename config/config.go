@@ -685,7 +685,11 @@ func (c *Config) LedgerTarget() (string, error) {
 	if c.Ledger.PasswordEnv != "" {
 		pw, ok = os.LookupEnv(c.Ledger.PasswordEnv)
 		if ok && pw == "" {
-			return "", fmt.Errorf("ledger password: environment variable %s is set but empty; set it to the password, or unset it to use ledger.password_file", c.Ledger.PasswordEnv)
+			or := ""
+			if c.Ledger.PasswordFile != "" {
+				or = ", or unset it to use ledger.password_file"
+			}
+			return "", fmt.Errorf("ledger password: environment variable %s is set but empty; set it to the password%s", c.Ledger.PasswordEnv, or)
 		}
 	}
 	switch {

@@ -15,7 +15,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
+
+	"carepay/safefile"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -128,6 +131,11 @@ func Copy(ctx context.Context, from, to string, key *Key) (CopyReport, error) {
 			return rep, fmt.Errorf("copying to %s: the folder %s does not exist: create it first, or check --to", rep.To, dir)
 		}
 	}
+	unlock, err := lockCopyTarget(ctx, to)
+	if err != nil {
+		return rep, err
+	}
+	defer unlock()
 	replaced, err := removeUnfinishedCopy(ctx, to)
 	if err != nil {
 		return rep, err
@@ -260,8 +268,11 @@ func checkEmptyTarget(ctx context.Context, to string) error {
 }
 
 // removeUnfinishedCopy removes the ledger at target when it is the
-// unfinished copy of a copy that was stopped (see openCopyTarget), and
-// reports whether it did.
+// unfinished copy of a copy that was stopped (see openCopyTarget), of any
+// schema version, or a SQLite database with nothing in it (no table, no
+// user_version or application_id: what a copy killed while creating the
+// file leaves), and reports whether it did. Copy holds the destination's
+// lock (lockCopyTarget) meanwhile.
 func removeUnfinishedCopy(ctx context.Context, target string) (bool, error) {
 	name := targetName(target)
 	exists, err := ExistsAt(ctx, target)
@@ -282,31 +293,18 @@ func removeUnfinishedCopy(ctx context.Context, target string) (bool, error) {
 		}
 		l = &Ledger{db: db}
 	}
-	v, err := l.schemaVersion(ctx, l.db)
-	if err == nil && v == 0 && !l.pg {
-		// A SQLite file with no table at all holds nothing: what a copy
-		// killed while it created the destination leaves.
-		var tables int
-		err = l.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master`).Scan(&tables)
-		l.Close()
-		if err != nil || tables > 0 {
-			return false, nil
+	unfinished, err := l.markedUnfinished(ctx)
+	if err == nil && !unfinished && !l.pg {
+		var tables, version, app int
+		if err := l.db.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM sqlite_master), (SELECT user_version FROM pragma_user_version), (SELECT application_id FROM pragma_application_id)`).Scan(&tables, &version, &app); err == nil {
+			unfinished = tables == 0 && version == 0 && app == 0
 		}
-		if err := removeTarget(target); err != nil {
-			return false, fmt.Errorf("copying to %s: removing the empty file there: %w", name, err)
-		}
-		return true, nil
 	}
-	if err != nil || v != len(migrations)-1 {
-		// Not a ledger a copy made (a copy makes the newest schema); the
-		// emptiness check says what it is.
-		l.Close()
-		return false, nil
-	}
-	unfinished, err := markedUnfinished(ctx, l.db)
 	l.Close()
 	if err != nil {
-		return false, fmt.Errorf("copying to %s: %w", name, err)
+		// Not a ledger, nor a database: the emptiness check says what
+		// it is.
+		return false, nil
 	}
 	if !unfinished {
 		return false, nil
@@ -317,13 +315,61 @@ func removeUnfinishedCopy(ctx context.Context, target string) (bool, error) {
 	return true, nil
 }
 
+// lockCopyTarget keeps other processes from making a ledger at target
+// while a copy inspects, removes and fills it: on SQLite the exclusive
+// flock a new ledger's creation takes (lockCreation), on PostgreSQL a
+// session advisory lock of the schema. A second copy into target is
+// refused at once.
+func lockCopyTarget(ctx context.Context, target string) (release func(), err error) {
+	name := targetName(target)
+	if !IsPostgres(target) {
+		f, err := os.OpenFile(target+"-lock", os.O_CREATE|os.O_RDWR, safefile.Perm())
+		if err != nil {
+			return nil, fmt.Errorf("copying to %s: %w", name, err)
+		}
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("copying to %s: another process is creating a ledger or copying there (%s is locked): %w", name, f.Name(), err)
+		}
+		return func() {
+			syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+			f.Close()
+		}, nil
+	}
+	db, err := openPostgresDB(target)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("copying to %s: %w", name, err)
+	}
+	var got bool
+	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock(?, hashtext(current_schema()))`, pgCopyLockClass).Scan(&got); err != nil || !got {
+		conn.Close()
+		db.Close()
+		if err == nil {
+			err = errors.New("another carepay ledger copy into it is running")
+		}
+		return nil, fmt.Errorf("copying to %s: %w", name, err)
+	}
+	return func() {
+		conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock(?, hashtext(current_schema()))`, pgCopyLockClass)
+		conn.Close()
+		db.Close()
+	}, nil
+}
+
 // removeTarget removes the ledger a failed copy made at target: a SQLite
 // file with its WAL, or carepay's tables in a PostgreSQL schema (which
 // held none before: see checkEmptyTarget).
 func removeTarget(target string) error {
 	if !IsPostgres(target) {
 		var errs []error
-		for _, suffix := range []string{"", "-wal", "-shm", "-lock"} {
+		// The -lock file stays: a copy holds it (lockCopyTarget), and
+		// Open makes one beside every ledger.
+		for _, suffix := range []string{"", "-wal", "-shm"} {
 			if err := os.Remove(target + suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				errs = append(errs, err)
 			}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"errors"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -348,6 +349,39 @@ func TestCopyStoppedHalfWay(t *testing.T) {
 		}
 	}
 
+	// Made by an older carepay (one migration fewer): still refused,
+	// before anything is written, and still replaced by a copy.
+	raw := &Ledger{pg: IsPostgres(dst)}
+	if raw.pg {
+		raw.db, err = openPostgresDB(dst)
+	} else {
+		raw.db, err = sql.Open("sqlite", "file:"+dst)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	latest := len(migrations) - 1
+	if _, err := raw.db.Exec(`DELETE FROM schema_migrations WHERE version = ?`, latest); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(ctx, dst, key); !errors.Is(err, ErrUnfinishedCopy) {
+		t.Errorf("Open of an older unfinished copy: %v, want ErrUnfinishedCopy", err)
+	}
+	if v, err := raw.schemaVersion(ctx, raw.db); err != nil || v != latest-1 {
+		t.Errorf("the refused copy was migrated: version %d, %v", v, err)
+	}
+	raw.Close()
+
+	// A second copy into the same place while one is at work is refused.
+	unlock, err := lockCopyTarget(ctx, dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Copy(ctx, src, dst, key); err == nil || !strings.Contains(err.Error(), "another") {
+		t.Errorf("a copy into a destination another copy holds: %v", err)
+	}
+	unlock()
+
 	rep, err := Copy(ctx, src, dst, key)
 	if err != nil {
 		t.Fatalf("copying again over the unfinished copy: %v", err)
@@ -379,11 +413,13 @@ func TestCopyOverAnEmptySQLiteFile(t *testing.T) {
 	src := filepath.Join(dir, "l.db")
 	want := filled(t, src)
 	dst := filepath.Join(dir, "copy.db")
-	db, err := sql.Open("sqlite", "file:"+dst+"?_journal_mode=WAL")
+	db, err := sql.Open("sqlite", "file:"+dst)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Exec(`PRAGMA user_version = 1`); err != nil {
+	// What a copy killed while creating the file leaves: WAL mode set,
+	// nothing committed.
+	if _, err := db.Exec(`PRAGMA journal_mode = WAL`); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
@@ -398,17 +434,24 @@ func TestCopyOverAnEmptySQLiteFile(t *testing.T) {
 		t.Errorf("replaced %v, differences %v", rep.ReplacedUnfinished, want.Diff(rep.Census))
 	}
 
-	theirs := filepath.Join(dir, "theirs.db")
-	db, err = sql.Open("sqlite", "file:"+theirs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec(`CREATE TABLE notes (x TEXT)`); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	if _, err := Copy(ctx, src, theirs, key); !errors.Is(err, ErrNotEmpty) {
-		t.Errorf("copy over a database with a table: %v, want ErrNotEmpty", err)
+	// A database with a table, or marked by another program, is not ours
+	// to remove.
+	for i, stmt := range []string{`CREATE TABLE notes (x TEXT)`, `PRAGMA user_version = 1`, `PRAGMA application_id = 7`} {
+		theirs := filepath.Join(dir, fmt.Sprintf("theirs%d.db", i))
+		db, err = sql.Open("sqlite", "file:"+theirs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(stmt); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		if _, err := Copy(ctx, src, theirs, key); !errors.Is(err, ErrNotEmpty) {
+			t.Errorf("copy over a database after %s: %v, want ErrNotEmpty", stmt, err)
+		}
+		if _, err := os.Stat(theirs); err != nil {
+			t.Errorf("the database after %s is gone: %v", stmt, err)
+		}
 	}
 }
 

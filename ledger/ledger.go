@@ -88,11 +88,14 @@ func openLedger(ctx context.Context, path string, key *Key, mode openMode) (*Led
 		if err := safefile.MkdirAll(filepath.Dir(path)); err != nil {
 			return nil, fmt.Errorf("opening ledger %s: %w", path, err)
 		}
-		unlock, err := lockCreation(path)
-		if err != nil {
-			return nil, err
+		// A copy holds the creation lock already (lockCopyTarget).
+		if mode != openCopyTarget {
+			unlock, err := lockCreation(path)
+			if err != nil {
+				return nil, err
+			}
+			defer unlock()
 		}
-		defer unlock()
 		// SQLite gives its -wal and -shm files the mode of the database
 		// file: create it private before SQLite does. Only a new file is
 		// opened here: closing a descriptor of a file that connections of
@@ -162,20 +165,21 @@ func openLedger(ctx context.Context, path string, key *Key, mode openMode) (*Led
 // ready brings an open ledger's schema up to date, reads its identity
 // and checks its key.
 func (l *Ledger) ready(ctx context.Context, name string) error {
-	if err := l.migrate(ctx); err != nil {
-		return fmt.Errorf("opening ledger %s: %w", name, err)
-	}
-	if err := l.db.QueryRowContext(ctx, `SELECT value FROM ledger_meta WHERE name = 'ledger_id'`).Scan(&l.id); err != nil {
-		return fmt.Errorf("opening ledger %s: reading its identity: %w", name, err)
-	}
+	// An unfinished copy is refused before anything is written to it.
 	if !l.copyTarget {
-		unfinished, err := markedUnfinished(ctx, l.db)
+		unfinished, err := l.markedUnfinished(ctx)
 		if err != nil {
 			return fmt.Errorf("opening ledger %s: %w", name, err)
 		}
 		if unfinished {
 			return fmt.Errorf("opening ledger %s: %w (or remove it)", name, ErrUnfinishedCopy)
 		}
+	}
+	if err := l.migrate(ctx); err != nil {
+		return fmt.Errorf("opening ledger %s: %w", name, err)
+	}
+	if err := l.db.QueryRowContext(ctx, `SELECT value FROM ledger_meta WHERE name = 'ledger_id'`).Scan(&l.id); err != nil {
+		return fmt.Errorf("opening ledger %s: reading its identity: %w", name, err)
 	}
 	if err := l.adoptKey(ctx); err != nil {
 		return fmt.Errorf("ledger %s: %w", name, err)
@@ -275,11 +279,18 @@ func (l *Ledger) migrate(ctx context.Context) error {
 	return nil
 }
 
-// markedUnfinished reports whether a ledger carries the mark of a copy not
-// finished (see openCopyTarget).
-func markedUnfinished(ctx context.Context, q querierRow) (bool, error) {
+// markedUnfinished reports whether a ledger, of any schema version,
+// carries the mark of a copy not finished (see openCopyTarget).
+func (l *Ledger) markedUnfinished(ctx context.Context) (bool, error) {
 	var n int
-	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM ledger_meta WHERE name = 'copy_incomplete'`).Scan(&n); err != nil {
+	catalogue := `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'ledger_meta'`
+	if l.pg {
+		catalogue = `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'ledger_meta'`
+	}
+	if err := l.db.QueryRowContext(ctx, catalogue).Scan(&n); err != nil || n == 0 {
+		return false, err
+	}
+	if err := l.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM ledger_meta WHERE name = 'copy_incomplete'`).Scan(&n); err != nil {
 		return false, fmt.Errorf("reading ledger_meta: %w", err)
 	}
 	return n > 0, nil

@@ -257,6 +257,11 @@ func TestRunLockPostgres(t *testing.T) {
 		if !strings.Contains(context.Cause(held).Error(), "run lock failed") {
 			t.Errorf("cause: %v", context.Cause(held))
 		}
+		// The watch has seen it: the lock is lost, whatever a query on
+		// a cancelled context would say.
+		if err := a.CheckRunLock(held); !errors.Is(err, ErrLockLost) {
+			t.Errorf("CheckRunLock once the watch saw the connection fail: %v, want ErrLockLost", err)
+		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the old holder's context was not cancelled when its lock connection died")
 	}

@@ -78,10 +78,21 @@ var ErrLockLost = errors.New("this process lost the ledger's run lock")
 
 // heldLock is the run lock this Ledger holds, for CheckRunLock.
 type heldLock struct {
-	holder string
-	conn   *sql.Conn // PostgreSQL: the connection holding the advisory lock
-	pid    int       // PostgreSQL: that connection's backend process
+	// holder, host and pid are the locks row's: on SQLite the lock is
+	// still ours while the row names all three (a holder's text alone is
+	// the same in every container whose process is pid 1).
+	holder, host string
+	// pid is this process's (SQLite) or, on PostgreSQL, the backend
+	// process of the connection holding the advisory lock.
+	pid int
+	// ctx is the lock's context (PostgreSQL): once its watch has seen the
+	// connection fail, the lock is lost whatever a query would say.
+	ctx context.Context
 }
+
+// errLockConn is the cause of a lock's context when the connection
+// holding the lock failed.
+var errLockConn = errors.New("the connection holding the ledger's run lock failed")
 
 // CheckRunLock returns ErrLockLost (wrapped) when this Ledger took the run
 // lock and no longer holds it, and nil when it holds it or never took it.
@@ -104,15 +115,18 @@ func (l *Ledger) checkRunLock(ctx context.Context, q interface {
 	if h == nil {
 		return nil
 	}
+	if h.ctx != nil && errors.Is(context.Cause(h.ctx), errLockConn) {
+		return fmt.Errorf("%w (held as %q): %v", ErrLockLost, h.holder, context.Cause(h.ctx))
+	}
 	var held bool
 	var err error
 	if l.pg {
 		err = q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
  AND pid = ? AND classid = ? AND objid = (hashtext(current_schema()))::oid AND objsubid = 2)`, h.pid, pgRunLockClass).Scan(&held)
 	} else {
-		var who string
-		err = q.QueryRowContext(ctx, `SELECT COALESCE(MAX(holder), '') FROM locks WHERE name = 'run'`).Scan(&who)
-		held = who == h.holder
+		var n int
+		err = q.QueryRowContext(ctx, `SELECT COUNT(*) FROM locks WHERE name = 'run' AND holder = ? AND host = ? AND pid = ?`, h.holder, h.host, h.pid).Scan(&n)
+		held = n == 1
 	}
 	if err != nil {
 		return fmt.Errorf("checking the run lock: %w", err)
@@ -166,11 +180,11 @@ func (l *Ledger) LockContext(ctx context.Context, holder string) (context.Contex
 	if l.pg {
 		return l.pgLock(ctx, holder)
 	}
-	release, err := l.sqliteLock(ctx, holder)
+	h, release, err := l.sqliteLock(ctx, holder)
 	if err != nil {
 		return nil, nil, err
 	}
-	l.setLock(&heldLock{holder: holder})
+	l.setLock(h)
 	return ctx, func() { l.setLock(nil); release() }, nil
 }
 
@@ -185,14 +199,14 @@ func WithLockCause(ctx context.Context, err error) error {
 	return err
 }
 
-func (l *Ledger) sqliteLock(ctx context.Context, holder string) (release func(), err error) {
+func (l *Ledger) sqliteLock(ctx context.Context, holder string) (h *heldLock, release func(), err error) {
 	now := time.Now().UTC()
 	host, _ := os.Hostname()
 	var oldHost string
 	var oldPID int
 	err = l.db.QueryRowContext(ctx, `SELECT host, pid FROM locks WHERE name = 'run'`).Scan(&oldHost, &oldPID)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("reading the run lock: %w", err)
+		return nil, nil, fmt.Errorf("reading the run lock: %w", err)
 	}
 	staleBefore := now.Add(-staleAfter)
 	if err == nil && oldHost == host && !processAlive(oldPID) {
@@ -203,13 +217,14 @@ func (l *Ledger) sqliteLock(ctx context.Context, holder string) (release func(),
  WHERE locks.heartbeat < ?`,
 		holder, host, os.Getpid(), now.Format(time.RFC3339Nano), staleBefore.Format(time.RFC3339Nano))
 	if err != nil {
-		return nil, fmt.Errorf("taking the run lock: %w", err)
+		return nil, nil, fmt.Errorf("taking the run lock: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		var who, beat string
 		l.db.QueryRowContext(ctx, `SELECT holder, heartbeat FROM locks WHERE name = 'run'`).Scan(&who, &beat)
-		return nil, fmt.Errorf("%w (%s, last seen %s)", ErrLocked, who, beat)
+		return nil, nil, fmt.Errorf("%w (%s, last seen %s)", ErrLocked, who, beat)
 	}
+	h = &heldLock{holder: holder, host: host, pid: os.Getpid()}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -222,16 +237,17 @@ func (l *Ledger) sqliteLock(ctx context.Context, holder string) (release func(),
 			case <-stop:
 				return
 			case <-t.C:
-				l.db.Exec(`UPDATE locks SET heartbeat = ? WHERE name = 'run' AND holder = ?`, time.Now().UTC().Format(time.RFC3339Nano), holder)
+				l.db.Exec(`UPDATE locks SET heartbeat = ? WHERE name = 'run' AND holder = ? AND host = ? AND pid = ?`,
+					time.Now().UTC().Format(time.RFC3339Nano), holder, h.host, h.pid)
 			}
 		}
 	}()
 	var once sync.Once
-	return func() {
+	return h, func() {
 		once.Do(func() {
 			close(stop)
 			wg.Wait()
-			l.db.Exec(`DELETE FROM locks WHERE name = 'run' AND holder = ?`, holder)
+			l.db.Exec(`DELETE FROM locks WHERE name = 'run' AND holder = ? AND host = ? AND pid = ?`, holder, h.host, h.pid)
 		})
 	}, nil
 }
@@ -303,7 +319,8 @@ func (l *Ledger) beatInTx(ctx context.Context, tx *sql.Tx) error {
 	if h == nil || l.pg {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE locks SET heartbeat = ? WHERE name = 'run' AND holder = ?`, time.Now().UTC().Format(time.RFC3339Nano), h.holder); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE locks SET heartbeat = ? WHERE name = 'run' AND holder = ? AND host = ? AND pid = ?`,
+		time.Now().UTC().Format(time.RFC3339Nano), h.holder, h.host, h.pid); err != nil {
 		return fmt.Errorf("refreshing the run lock: %w", err)
 	}
 	return nil
@@ -349,7 +366,7 @@ func (l *Ledger) pgLock(ctx context.Context, holder string) (context.Context, fu
 		return nil, nil, fmt.Errorf("recording the run lock's holder: %w", err)
 	}
 	held, lost := context.WithCancelCause(ctx)
-	l.setLock(&heldLock{holder: holder, conn: conn, pid: pid})
+	l.setLock(&heldLock{holder: holder, host: host, pid: pid, ctx: held})
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -366,7 +383,7 @@ func (l *Ledger) pgLock(ctx context.Context, holder string) (context.Context, fu
 				err := conn.PingContext(ping)
 				cancel()
 				if err != nil {
-					lost(fmt.Errorf("the connection holding the ledger's run lock failed: %w", err))
+					lost(fmt.Errorf("%w: %w", errLockConn, err))
 					return
 				}
 			}

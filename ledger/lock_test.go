@@ -19,6 +19,9 @@ import (
 // emails call first, says the lock was lost. With no lock taken there is
 // nothing to check. Runs on both drivers.
 func TestRunLockFence(t *testing.T) {
+	if ledgertest.RunLockClass != pgRunLockClass {
+		t.Fatalf("ledgertest.RunLockClass %d is not the run lock's class %d", ledgertest.RunLockClass, pgRunLockClass)
+	}
 	target := ledgertest.Target(t, "ledger.db")
 	l := open(t, target)
 	ctx := context.Background()
@@ -55,6 +58,9 @@ func TestRunLockFence(t *testing.T) {
 			tx.Rollback()
 		}
 		t.Fatalf("a run began after the lock went: %v", err)
+	}
+	if _, err := l.VoidCheck(ctx, 1001, "lost", "ops@example.com", time.Now()); !errors.Is(err, ErrLockLost) {
+		t.Fatalf("a check voided after the lock went: %v", err)
 	}
 	if _, err := l.Rekey(ctx, mustKey(t, otherHexKey)); !errors.Is(err, ErrLockLost) {
 		t.Fatalf("re-keyed after the lock went: %v", err)

@@ -43,6 +43,8 @@ func IsPostgres(target string) bool {
 const (
 	pgLockClass    = 0x43504159
 	pgRunLockClass = pgLockClass + 1
+	// pgCopyLockClass is held by a ledger copy on its destination.
+	pgCopyLockClass = pgLockClass + 2
 )
 
 // writerWait is how long a transaction waits for the ledger's writer lock

@@ -94,6 +94,10 @@ func Postgres(t testing.TB) string {
 	return base + sep + "search_path=" + schema
 }
 
+// RunLockClass is the first key of the PostgreSQL run lock (the ledger
+// package's pgRunLockClass; a ledger test checks they agree).
+const RunLockClass = 0x43504159 + 1
+
 // StealRunLock makes the process holding the run lock of the ledger at
 // target lose it, as it would in production: on PostgreSQL the server ends
 // the connections holding an advisory lock of the ledger's schema (a cut
@@ -110,7 +114,9 @@ func StealRunLock(t testing.TB, target string) {
 			t.Fatalf("stealing the run lock: %v", err)
 		}
 		defer db.Close()
-		res, err := db.ExecContext(ctx, `UPDATE locks SET holder = 'another process (a test)', pid = 0, heartbeat = ? WHERE name = 'run'`,
+		// The same holder's text and pid on another host (a container
+		// whose process is pid 1 too): only the host tells them apart.
+		res, err := db.ExecContext(ctx, `UPDATE locks SET host = 'another-host', heartbeat = ? WHERE name = 'run'`,
 			time.Now().UTC().Format(time.RFC3339Nano))
 		if err != nil {
 			t.Fatalf("stealing the run lock: %v", err)
@@ -126,9 +132,8 @@ func StealRunLock(t testing.TB, target string) {
 	}
 	defer conn.Close(ctx)
 	var n int
-	// Only the run lock is an advisory lock held between transactions.
 	if err := conn.QueryRow(ctx, `SELECT COUNT(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory' AND granted
- AND objsubid = 2 AND objid = (hashtext(current_schema()))::oid AND pid <> pg_backend_pid()`).Scan(&n); err != nil {
+ AND classid = $1 AND objsubid = 2 AND objid = (hashtext(current_schema()))::oid AND pid <> pg_backend_pid()`, RunLockClass).Scan(&n); err != nil {
 		t.Fatalf("stealing the run lock: %v", err)
 	}
 	if n == 0 {
