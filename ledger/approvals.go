@@ -99,9 +99,19 @@ func (l *Ledger) approveOne(ctx context.Context, tx *sql.Tx, ref, by, stamp stri
 		}
 		return l.approvePayment(ctx, tx, id, by, stamp)
 	}
-	var total, held, uncovered int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COUNT(CASE WHEN status = 'held' THEN 1 END), COUNT(CASE WHEN status = 'held' AND approval_id IS NULL THEN 1 END)
- FROM lines WHERE kind = 'statement' AND ref = ?`, ref).Scan(&total, &held, &uncovered); err != nil {
+	ids, err := docLineIDs(ctx, tx, "statement", ref)
+	if err != nil {
+		return Approval{}, err
+	}
+	total, held, uncovered := len(ids), 0, 0
+	err = eachIDChunk(ids, nil, func(marks string, args []any) error {
+		var h, u int
+		err := tx.QueryRowContext(ctx, `SELECT COUNT(CASE WHEN status = 'held' THEN 1 END), COUNT(CASE WHEN status = 'held' AND approval_id IS NULL THEN 1 END)
+ FROM lines WHERE id IN (`+marks+`)`, args...).Scan(&h, &u)
+		held, uncovered = held+h, uncovered+u
+		return err
+	})
+	if err != nil {
 		return Approval{}, err
 	}
 	if isPayment && kind == "" {
@@ -119,7 +129,7 @@ func (l *Ledger) approveOne(ctx context.Context, tx *sql.Tx, ref, by, stamp stri
 	}
 	if total == 0 {
 		var invoice bool
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM lines WHERE ref = ? AND kind = 'invoice')`, ref).Scan(&invoice); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM doc_lines WHERE kind = 'invoice' AND ref = ?)`, ref).Scan(&invoice); err != nil {
 			return Approval{}, err
 		}
 		if invoice {
@@ -140,11 +150,15 @@ func (l *Ledger) approveOne(ctx context.Context, tx *sql.Tx, ref, by, stamp stri
 		return Approval{}, fmt.Errorf("it has no held lines (%d lines, none awaiting approval)", total)
 	}
 	var approval int64
-	err := tx.QueryRowContext(ctx, `INSERT INTO approvals (kind, ref, approved_by, approved_at, lines) VALUES ('statement', ?, ?, ?, ?) RETURNING id`, ref, by, stamp, uncovered).Scan(&approval)
+	err = tx.QueryRowContext(ctx, `INSERT INTO approvals (kind, ref, approved_by, approved_at, lines) VALUES ('statement', ?, ?, ?, ?) RETURNING id`, ref, by, stamp, uncovered).Scan(&approval)
 	if err != nil {
 		return Approval{}, err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE lines SET approval_id = ? WHERE kind = 'statement' AND ref = ? AND status = 'held' AND approval_id IS NULL`, approval, ref); err != nil {
+	err = eachIDChunk(ids, []any{approval}, func(marks string, args []any) error {
+		_, err := tx.ExecContext(ctx, `UPDATE lines SET approval_id = ? WHERE id IN (`+marks+`) AND status = 'held' AND approval_id IS NULL`, args...)
+		return err
+	})
+	if err != nil {
 		return Approval{}, err
 	}
 	return Approval{Ref: ref, Kind: ApproveStatement, Lines: uncovered}, nil

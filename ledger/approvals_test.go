@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,16 +17,30 @@ import (
 // insertLine adds a decided statement line straight into the ledger.
 func insertLine(t *testing.T, db *sql.DB, ref, status string) {
 	t.Helper()
+	id := insertLineOnly(t, db, ref, status)
+	// As a run records it (see docs.go).
+	if _, err := db.Exec(`INSERT INTO doc_lines (kind, ref, run_id, ids, accepted) VALUES ('statement', ?, '20260410-001', ?, 1)
+ ON CONFLICT (kind, ref, run_id) DO UPDATE SET ids = doc_lines.ids || ',' || excluded.ids, accepted = doc_lines.accepted + 1`, ref, fmt.Sprint(id)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// insertLineOnly adds the line and nothing else, as in a ledger from
+// before doc_lines (schema 14), and returns its id.
+func insertLineOnly(t *testing.T, db *sql.DB, ref, status string) int64 {
+	t.Helper()
 	final := any(nil)
 	if status == "held" {
 		final = "approved"
 	}
-	if _, err := db.Exec(`INSERT INTO lines (run_id, source, row, kind, ref, plan_id, employee_id, dependent_id, provider_id, care_type, service_date,
+	var id int64
+	if err := db.QueryRow(`INSERT INTO lines (run_id, source, row, kind, ref, plan_id, employee_id, dependent_id, provider_id, care_type, service_date,
  charged, units, employee_share, employer_share, status, final_status, reasons, payee_type, payee_id, care_day, day_used, placements, steps)
  VALUES ('20260410-001', 's.csv', 2, 'statement', ?, 'pinch-hourly', 'E1', 'D1', 'P1', 'in_home', '2026-03-02',
- 7000, '5', 3000, 4000, ?, ?, 'AWAITING_APPROVAL', 'employee', 'E1', 1, 0, 1, 'decided')`, ref, status, final); err != nil {
+ 7000, '5', 3000, 4000, ?, ?, 'AWAITING_APPROVAL', 'employee', 'E1', 1, 0, 1, 'decided') RETURNING id`, ref, status, final).Scan(&id); err != nil {
 		t.Fatal(err)
 	}
+	return id
 }
 
 // TestMigrationKeepsApprovalsGiven opens a ledger of schema 3 holding an
@@ -49,9 +64,9 @@ INSERT INTO approvals VALUES ('ST-1', 'ops-lead', '2026-04-10T09:00:00Z');
 INSERT INTO payments (id, run_id, payee_type, payee_id, payee_name, method, amount, lines, refs) VALUES (1, '20260410-001', 'employee', 'E9', 'X', 'check', 100, 1, 'INV-1');`); err != nil {
 		t.Fatal(err)
 	}
-	insertLine(t, db, "ST-1", "held")
-	insertLine(t, db, "ST-1", "held")
-	insertLine(t, db, "ST-2", "held")
+	insertLineOnly(t, db, "ST-1", "held")
+	insertLineOnly(t, db, "ST-1", "held")
+	insertLineOnly(t, db, "ST-2", "held")
 	db.Close()
 
 	l := open(t, path)

@@ -317,22 +317,39 @@ type ExplainedLine struct {
 // Explain returns every line of an invoice or statement with the steps of
 // its decision, in decision order.
 func (l *Ledger) Explain(ctx context.Context, ref string) ([]ExplainedLine, error) {
-	rows, err := l.db.QueryContext(ctx, `SELECT run_id, COALESCE(released_run, ''), source, row, kind, ref, status, COALESCE(final_status, ''), reasons, employee_share, employer_share, steps FROM lines WHERE ref = ? ORDER BY id`, ref)
+	// One snapshot for the document's rows and its lines.
+	tx, err := l.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, fmt.Errorf("explaining %s: %w", ref, err)
 	}
-	defer rows.Close()
-	var out []ExplainedLine
-	for rows.Next() {
-		var e ExplainedLine
-		var steps string
-		if err := rows.Scan(&e.RunID, &e.ReleasedRun, &e.Source, &e.Row, &e.Kind, &e.Ref, &e.Status, &e.Final, &e.Reasons, &e.EmployeeShare, &e.EmployerShare, &steps); err != nil {
-			return nil, fmt.Errorf("explaining %s: %w", ref, err)
-		}
-		e.Steps = strings.Split(steps, "\n")
-		out = append(out, e)
+	defer tx.Rollback()
+	ids, err := docLineIDs(ctx, tx, "", ref)
+	if err != nil {
+		return nil, fmt.Errorf("explaining %s: %w", ref, err)
 	}
-	return out, rows.Err()
+	var out []ExplainedLine
+	err = eachIDChunk(ids, nil, func(marks string, args []any) error {
+		rows, err := tx.QueryContext(ctx, `SELECT run_id, COALESCE(released_run, ''), source, row, kind, ref, status, COALESCE(final_status, ''), reasons, employee_share, employer_share, steps
+ FROM lines WHERE id IN (`+marks+`) ORDER BY id`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var e ExplainedLine
+			var steps string
+			if err := rows.Scan(&e.RunID, &e.ReleasedRun, &e.Source, &e.Row, &e.Kind, &e.Ref, &e.Status, &e.Final, &e.Reasons, &e.EmployeeShare, &e.EmployerShare, &steps); err != nil {
+				return err
+			}
+			e.Steps = strings.Split(steps, "\n")
+			out = append(out, e)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("explaining %s: %w", ref, err)
+	}
+	return out, nil
 }
 
 // DB gives read access to the database for reports and tests.

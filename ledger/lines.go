@@ -13,7 +13,9 @@ import (
 // correction and is decided afresh.
 func (t *Tx) InvoiceSeen(ref string) (bool, error) {
 	var seen bool
-	if err := t.scanRow(`SELECT EXISTS (SELECT 1 FROM lines WHERE ref = ? AND kind = 'invoice' AND status != 'rejected' AND id <= ?)`, []any{ref, t.base}, &seen); err != nil {
+	// doc_lines holds earlier runs' rows only: a run writes its own at
+	// its commit.
+	if err := t.scanRow(`SELECT EXISTS (SELECT 1 FROM doc_lines WHERE kind = 'invoice' AND ref = ? AND accepted > 0)`, []any{ref}, &seen); err != nil {
 		return false, fmt.Errorf("looking up invoice %s: %w", ref, err)
 	}
 	return seen, nil
@@ -27,12 +29,11 @@ func (t *Tx) InvoicesSeen(refs []string) (map[string]bool, error) {
 	const chunk = 500
 	for len(refs) > 0 {
 		n := min(len(refs), chunk)
-		args := make([]any, 0, n+1)
-		args = append(args, t.base)
+		args := make([]any, 0, n)
 		for _, r := range refs[:n] {
 			args = append(args, r)
 		}
-		rows, err := t.tx.QueryContext(t.ctx, `SELECT DISTINCT ref FROM lines WHERE kind = 'invoice' AND status != 'rejected' AND id <= ? AND ref IN (`+
+		rows, err := t.tx.QueryContext(t.ctx, `SELECT DISTINCT ref FROM doc_lines WHERE kind = 'invoice' AND accepted > 0 AND ref IN (`+
 			strings.TrimSuffix(strings.Repeat("?,", n), ",")+`)`, args...)
 		if err != nil {
 			return nil, fmt.Errorf("looking up invoices: %w", err)
@@ -93,7 +94,9 @@ func (t *Tx) PutDecision(l *core.Line, d *core.Decision, paymentID int64) error 
 	// numbers them, on every driver (a PostgreSQL sequence skips what
 	// rolled back runs took).
 	t.lineSeq++
-	err := t.decided.add(t.base+t.lineSeq, t.RunID, l.Source, l.Row, string(l.Kind), l.Ref, l.LineID, d.PlanID, l.EmployeeID, l.DependentID, l.ProviderID,
+	id := t.base + t.lineSeq
+	t.keepDoc(l, id, d.Status)
+	err := t.decided.add(id, t.RunID, l.Source, l.Row, string(l.Kind), l.Ref, l.LineID, d.PlanID, l.EmployeeID, l.DependentID, l.ProviderID,
 		l.CareType, l.ServiceDate.String(), hours, dateArg(l.ReceivedOn), int64(l.Charged), d.Units, int64(d.EmployeeShare), int64(d.EmployerShare),
 		string(d.Status), final, d.ReasonList(), d.PayeeType, d.PayeeID, d.CareDay, d.DayUsed, d.Placements, d.Explanation, payment,
 		errColumn, errValue, errMsg)

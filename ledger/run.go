@@ -59,6 +59,9 @@ type Tx struct {
 	// The run's lines that count, for table usage (written at the
 	// commit).
 	used usageLog
+	// docs are the run's lines by invoice and statement, for doc_lines
+	// (written at the commit).
+	docs map[docKey]*docLines
 }
 
 // Begin starts a run on day asOf and allocates its ID, YYYYMMDD-NNN. A
@@ -253,6 +256,9 @@ func (t *Tx) Commit(summary []byte) error {
 	// comes back into memory.
 	t.emps, t.deps, t.provs, t.priorIDs, t.texts = nil, nil, nil, nil, nil
 	if err := t.putUsage(); err != nil {
+		return err
+	}
+	if err := t.putDocs(); err != nil {
 		return err
 	}
 	if _, err := t.tx.ExecContext(t.ctx, `UPDATE runs SET summary = ?, line_from = ?, line_to = (SELECT COALESCE(MAX(id), ?) FROM lines) WHERE id = ?`,

@@ -392,10 +392,25 @@ CREATE TABLE year_end_reports (
 	PRIMARY KEY (year, seq)
 );
 `,
+	// 14: the lines of each invoice and statement, per run, in place of
+	// an index of every line by ref (see docs.go); the rows of earlier
+	// runs are filled from their lines by backfillDocLines.
+	14: `
+CREATE TABLE doc_lines (
+	kind     TEXT NOT NULL,             -- invoice or statement
+	ref      TEXT NOT NULL,
+	run_id   TEXT NOT NULL,
+	ids      TEXT NOT NULL,             -- the run's line ids of it, ascending, comma-separated
+	accepted INTEGER NOT NULL,          -- how many of them were not rejected
+	PRIMARY KEY (kind, ref, run_id)
+) WITHOUT ROWID;
+DROP INDEX lines_ref;
+`,
 }
 
 // migrationCode runs after the SQL of the migration of the same version,
 // in the same transaction, for what SQL alone cannot do.
 var migrationCode = map[int]func(ctx context.Context, tx *sql.Tx) error{
-	7: backfillUsage,
+	7:  backfillUsage,
+	14: backfillDocLines,
 }
