@@ -26,6 +26,10 @@ type decided struct {
 	d    core.Decision
 }
 
+// decideWindow is how many lines are decided between two prefetches of
+// their families.
+const decideWindow = 1024
+
 // decide runs every spooled line through the rules in decision order. The
 // rules run on one goroutine and the ledger inserts and decisions.csv on
 // another, so that the two cores share the work.
@@ -74,26 +78,53 @@ func decide(ctx context.Context, tx *ledger.Tx, opt Options, lines *spool.Sorter
 	go func() {
 		defer close(out)
 		n := 0
-		errc <- lines.Each(func(l *core.Line) error {
-			n++
-			if n%8192 == 0 {
-				opt.Progress("lines", n, total)
+		// Lines are decided a window at a time: the families of a window
+		// are looked up together first (Tx.Prefetch), a few queries
+		// instead of two per family, each holding the run's connection
+		// that the inserts need too.
+		window := make([]*core.Line, 0, decideWindow)
+		ids := make([]string, 0, decideWindow)
+		each := func() error {
+			ids = ids[:0]
+			for _, l := range window {
+				ids = append(ids, l.EmployeeID)
 			}
-			inv, err := invoiceOf(tx, invoices, l)
-			if err != nil {
+			if err := tx.Prefetch(ids); err != nil {
 				return err
 			}
-			d, err := engine.Decide(l, inv)
-			if err != nil {
-				return err
+			for _, l := range window {
+				n++
+				if n%8192 == 0 {
+					opt.Progress("lines", n, total)
+				}
+				inv, err := invoiceOf(tx, invoices, l)
+				if err != nil {
+					return err
+				}
+				d, err := engine.Decide(l, inv)
+				if err != nil {
+					return err
+				}
+				select {
+				case out <- decided{l, d}:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
 			}
-			select {
-			case out <- decided{l, d}:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
+			clear(window)
+			window = window[:0]
+			return nil
+		}
+		err := lines.Each(func(l *core.Line) error {
+			if window = append(window, l); len(window) == decideWindow {
+				return each()
 			}
+			return nil
 		})
+		if err == nil {
+			err = each()
+		}
+		errc <- err
 	}()
 	var werr error
 	for x := range out {

@@ -4,6 +4,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"carepay/core"
 )
@@ -168,4 +170,110 @@ func (t *Tx) Provider(id string) (*core.Provider, bool, error) {
 	}
 	t.provs[id] = &p
 	return &p, true, nil
+}
+
+// prefetchChunk is how many ids one prefetch query names.
+const prefetchChunk = 256
+
+// Prefetch looks up, prefetchChunk at a time, the employees of ids that
+// are not cached yet, with every dependent of each (sorted, one query per
+// table and chunk), so that deciding a
+// window of lines costs a few queries rather than two per family; what it
+// finds, and what it does not, Employee and Dependent then answer from
+// the cache.
+func (t *Tx) Prefetch(ids []string) error {
+	var want []string
+	for _, id := range ids {
+		if _, ok := t.emps[id]; !ok {
+			want = append(want, id)
+		}
+	}
+	if len(want) == 0 {
+		return nil
+	}
+	if err := t.flushRegistry(); err != nil {
+		return err
+	}
+	slices.Sort(want)
+	want = slices.Compact(want)
+	for len(want) > 0 {
+		n := min(len(want), prefetchChunk)
+		if err := t.prefetch(want[:n]); err != nil {
+			return err
+		}
+		want = want[n:]
+	}
+	return nil
+}
+
+func (t *Tx) prefetch(ids []string) error {
+	// Always prefetchChunk parameters (the last id repeated): one
+	// prepared statement per query serves every call.
+	args := make([]any, prefetchChunk)
+	for i := range args {
+		args[i] = ids[min(i, len(ids)-1)]
+	}
+	marks := strings.TrimSuffix(strings.Repeat("?,", prefetchChunk), ",")
+	empQ, err := t.stmt(`SELECT employee_id, plan_id, employment_type, annual_income, enrolled_on, payment_method, other_benefits, leave_status, last_used_on
+ FROM employees WHERE employee_id IN (` + marks + `)`)
+	if err != nil {
+		return err
+	}
+	depQ, err := t.stmt(`SELECT employee_id, dependent_id, birth_date, relationship, incapable, registered_on FROM dependents WHERE employee_id IN (` + marks + `)`)
+	if err != nil {
+		return err
+	}
+	t.connMu.Lock()
+	defer t.connMu.Unlock()
+	rows, err := empQ.QueryContext(t.ctx, args...)
+	if err != nil {
+		return fmt.Errorf("looking up employees: %w", err)
+	}
+	for rows.Next() {
+		e := &core.Employee{}
+		var income, other int64
+		var enrolled string
+		var lastUsed sql.NullString
+		if err := rows.Scan(&e.ID, &e.PlanID, &e.EmploymentType, &income, &enrolled, &e.PaymentMethod, &other, &e.LeaveStatus, &lastUsed); err != nil {
+			rows.Close()
+			return fmt.Errorf("looking up employees: %w", err)
+		}
+		e.PlanID, e.EmploymentType, e.PaymentMethod, e.LeaveStatus = t.intern(e.PlanID), t.intern(e.EmploymentType), t.intern(e.PaymentMethod), t.intern(e.LeaveStatus)
+		e.AnnualIncome, e.OtherBenefits = core.Cents(income), core.Cents(other)
+		e.EnrolledOn = pd(enrolled)
+		e.LastUsedOn = parseDate(lastUsed)
+		t.emps[e.ID] = e
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("looking up employees: %w", err)
+	}
+	for _, id := range ids {
+		if _, ok := t.emps[id]; !ok {
+			t.emps[id] = nil // no such employee
+		}
+	}
+	rows, err = depQ.QueryContext(t.ctx, args...)
+	if err != nil {
+		return fmt.Errorf("looking up dependents: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		d := &core.Dependent{}
+		var birth string
+		var reg sql.NullString
+		if err := rows.Scan(&d.EmployeeID, &d.ID, &birth, &d.Relationship, &d.IncapableOfSelf, &reg); err != nil {
+			return fmt.Errorf("looking up dependents: %w", err)
+		}
+		d.Relationship = t.intern(d.Relationship)
+		d.BirthDate = pd(birth)
+		d.RegisteredOn = parseDate(reg)
+		t.deps[[2]string{d.EmployeeID, d.ID}] = d
+	}
+	// A dependent not found here (a line naming one the roster lacks) is
+	// looked up alone, and found missing, by Dependent.
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("looking up dependents: %w", err)
+	}
+	return nil
 }
