@@ -27,7 +27,9 @@ func (t *stageTimer) done(stage string, start time.Time) {
 	}
 	took := time.Since(start)
 	t.timings.Add(stage, took)
-	t.log.Info("stage done", "stage", stage, "seconds", took.Round(time.Millisecond).Seconds())
+	// Whole milliseconds over 1000 print as 1.965; Duration.Seconds of a
+	// rounded duration can print 1.9649999999999999.
+	t.log.Info("stage done", "stage", stage, "seconds", float64(took.Milliseconds())/1000)
 	if t.hook != nil {
 		t.hook(stage, took)
 	}
