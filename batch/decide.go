@@ -31,8 +31,8 @@ type decided struct {
 const decideWindow = 1024
 
 // decide runs every spooled line through the rules in decision order. The
-// rules run on one goroutine and the ledger inserts and decisions.csv on
-// another, so that the two cores share the work.
+// rules run on one goroutine, the ledger inserts on another and
+// decisions.csv on a third, so that the two cores share the work.
 func decide(ctx context.Context, tx *ledger.Tx, opt Options, lines *spool.Sorter, invoices map[string]*invoice, pay *payer, log *slog.Logger) (*liveOutputs, error) {
 	// A run killed before its commit left its temporary files here; its
 	// run ID is used again now.
@@ -126,6 +126,20 @@ func decide(ctx context.Context, tx *ledger.Tx, opt Options, lines *spool.Sorter
 		}
 		errc <- err
 	}()
+	// decisions.csv and the summary are written on a goroutine of their
+	// own, in decision order, so that the ledger's inserts do not wait
+	// for them.
+	toWrite := make(chan decided, 4096)
+	written := make(chan error, 1)
+	go func() {
+		var err error
+		for x := range toWrite {
+			if err == nil {
+				err = write(x.line, &x.d)
+			}
+		}
+		written <- err
+	}()
 	var werr error
 	for x := range out {
 		if werr != nil {
@@ -144,11 +158,14 @@ func decide(ctx context.Context, tx *ledger.Tx, opt Options, lines *spool.Sorter
 			continue
 		}
 		if werr = tx.PutDecision(x.line, &x.d, paymentID); werr == nil {
-			werr = write(x.line, &x.d)
-		}
-		if werr != nil {
+			toWrite <- x
+		} else {
 			cancel()
 		}
+	}
+	close(toWrite)
+	if err := <-written; err != nil && werr == nil {
+		werr = err
 	}
 	if err := <-errc; err != nil && werr == nil {
 		werr = err

@@ -59,7 +59,7 @@ func (t *Tx) putDocs() error {
 		}
 		return strings.Compare(a.ref, b.ref)
 	})
-	in := newInserter(t, `INSERT INTO doc_lines (kind, ref, run_id, ids, accepted) VALUES `, 5)
+	in := newRawInserter(t, `INSERT INTO doc_lines (kind, ref, run_id, ids, accepted) VALUES `, 5)
 	for _, k := range keys {
 		d := t.docs[k]
 		if err := in.add(k.kind, k.ref, t.RunID, string(d.ids), d.accepted); err != nil {
