@@ -99,6 +99,11 @@ func ParseDate(s string) (Date, error) {
 	var y, m, d int
 	var err error
 	switch {
+	case len(t) == 10 && t[4] == '-' && t[7] == '-' && allDigits(t[:4]) && allDigits(t[5:7]) && allDigits(t[8:]):
+		// The common form, read without splitting (every line has dates).
+		y = int(t[0]-'0')*1000 + int(t[1]-'0')*100 + int(t[2]-'0')*10 + int(t[3]-'0')
+		m = int(t[5]-'0')*10 + int(t[6]-'0')
+		d = int(t[8]-'0')*10 + int(t[9]-'0')
 	case strings.Count(t, "-") == 2:
 		p := strings.Split(t, "-")
 		if len(p[0]) != 4 || len(p[1]) != 2 || len(p[2]) != 2 {
@@ -120,11 +125,24 @@ func ParseDate(s string) (Date, error) {
 	if m < 1 || m > 12 || d < 1 || d > 31 || y < 1900 || y > 2999 {
 		return 0, fmt.Errorf("%q is not a calendar date", s)
 	}
-	out := NewDate(y, time.Month(m), d)
-	if _, mm, dd := out.YMD(); int(mm) != m || dd != d {
+	if d > daysIn(y, m) {
 		return 0, fmt.Errorf("%q is not a calendar date", s)
 	}
-	return out, nil
+	return NewDate(y, time.Month(m), d), nil
+}
+
+// daysIn is the number of days of month m of year y (Gregorian).
+func daysIn(y, m int) int {
+	switch m {
+	case 2:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
 }
 
 func atoi3(a, b, c string) (int, int, int, error) {

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"time"
 
@@ -30,6 +31,14 @@ type Sorter struct {
 	buf     []*core.Line
 	runs    []*os.File
 	n       int
+	// pending is the run being written in the background, if any.
+	pending chan spilled
+}
+
+// spilled is a run written to its file, or why it could not be.
+type spilled struct {
+	f   *os.File
+	err error
 }
 
 // New returns a Sorter that writes its runs under dir (the system's
@@ -56,39 +65,51 @@ func Less(a, b *core.Line) bool {
 	return a.Row < b.Row
 }
 
-// Add keeps l (the Sorter takes ownership of it).
+// Add keeps l (the Sorter takes ownership of it). A full run is sorted
+// and written on a goroutine of its own while the next fills, so that
+// reading the drop and spooling it share the two cores: memory holds at
+// most two runs.
 func (s *Sorter) Add(l *core.Line) error {
 	s.buf = append(s.buf, l)
 	s.n++
 	if len(s.buf) >= s.runSize {
-		return s.spill()
+		if err := s.wait(); err != nil {
+			return err
+		}
+		buf := s.buf
+		s.buf = make([]*core.Line, 0, s.runSize)
+		ch := make(chan spilled, 1)
+		s.pending = ch
+		go func() {
+			f, err := s.write(buf)
+			ch <- spilled{f, err}
+		}()
 	}
 	return nil
 }
 
+// wait waits for the run being written, if any, and keeps its file.
+func (s *Sorter) wait() error {
+	if s.pending == nil {
+		return nil
+	}
+	r := <-s.pending
+	s.pending = nil
+	if r.err != nil {
+		return r.err
+	}
+	s.runs = append(s.runs, r.f)
+	return nil
+}
+
+// spill writes the lines gathered as a run, now.
 func (s *Sorter) spill() error {
-	sort.SliceStable(s.buf, func(i, j int) bool { return Less(s.buf[i], s.buf[j]) })
-	f, err := os.CreateTemp(s.dir, "carepay-spool-*")
+	if err := s.wait(); err != nil {
+		return err
+	}
+	f, err := s.write(s.buf)
 	if err != nil {
-		return fmt.Errorf("spooling lines: %w", err)
-	}
-	// The file is only ever read through this handle.
-	os.Remove(f.Name())
-	w := bufio.NewWriterSize(f, 256<<10)
-	var e encoder
-	for _, l := range s.buf {
-		if err := e.write(w, l); err != nil {
-			f.Close()
-			return fmt.Errorf("spooling lines: %w", err)
-		}
-	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return fmt.Errorf("spooling lines: %w", err)
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		f.Close()
-		return fmt.Errorf("spooling lines: %w", err)
+		return err
 	}
 	s.runs = append(s.runs, f)
 	clear(s.buf)
@@ -96,9 +117,49 @@ func (s *Sorter) spill() error {
 	return nil
 }
 
+// write sorts buf and writes it to a new run file, which it returns
+// positioned at its start.
+func (s *Sorter) write(buf []*core.Line) (*os.File, error) {
+	slices.SortStableFunc(buf, func(a, b *core.Line) int {
+		switch {
+		case Less(a, b):
+			return -1
+		case Less(b, a):
+			return 1
+		}
+		return 0
+	})
+	f, err := os.CreateTemp(s.dir, "carepay-spool-*")
+	if err != nil {
+		return nil, fmt.Errorf("spooling lines: %w", err)
+	}
+	// The file is only ever read through this handle.
+	os.Remove(f.Name())
+	w := bufio.NewWriterSize(f, 256<<10)
+	var e encoder
+	for _, l := range buf {
+		if err := e.write(w, l); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("spooling lines: %w", err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("spooling lines: %w", err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("spooling lines: %w", err)
+	}
+	return f, nil
+}
+
 // Each calls fn for every line in decision order. It may be called once.
 func (s *Sorter) Each(fn func(*core.Line) error) error {
 	defer s.Close()
+	if err := s.wait(); err != nil {
+		return err
+	}
 	if len(s.runs) == 0 {
 		sort.SliceStable(s.buf, func(i, j int) bool { return Less(s.buf[i], s.buf[j]) })
 		for _, l := range s.buf {
@@ -146,6 +207,12 @@ func (s *Sorter) Each(fn func(*core.Line) error) error {
 // Close releases the run files.
 func (s *Sorter) Close() error {
 	var errs []error
+	if s.pending != nil {
+		if r := <-s.pending; r.f != nil {
+			errs = append(errs, r.f.Close())
+		}
+		s.pending = nil
+	}
 	for _, f := range s.runs {
 		errs = append(errs, f.Close())
 	}
