@@ -18,8 +18,6 @@ import (
 	"syscall"
 	"time"
 
-	"carepay/safefile"
-
 	"github.com/jackc/pgx/v5"
 )
 
@@ -323,18 +321,11 @@ func removeUnfinishedCopy(ctx context.Context, target string) (bool, error) {
 func lockCopyTarget(ctx context.Context, target string) (release func(), err error) {
 	name := targetName(target)
 	if !IsPostgres(target) {
-		f, err := os.OpenFile(target+"-lock", os.O_CREATE|os.O_RDWR, safefile.Perm())
+		unlock, err := flock(target+"-lock", syscall.LOCK_EX|syscall.LOCK_NB)
 		if err != nil {
-			return nil, fmt.Errorf("copying to %s: %w", name, err)
+			return nil, fmt.Errorf("copying to %s: another process is creating a ledger or copying there: %w", name, err)
 		}
-		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("copying to %s: another process is creating a ledger or copying there (%s is locked): %w", name, f.Name(), err)
-		}
-		return func() {
-			syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-			f.Close()
-		}, nil
+		return unlock, nil
 	}
 	db, err := openPostgresDB(target)
 	if err != nil {

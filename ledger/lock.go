@@ -37,13 +37,23 @@ func lockCreation(path string) (unlock func(), err error) {
 	if st, err := os.Stat(path); err == nil && st.Size() > 0 {
 		return func() {}, nil
 	}
-	f, err := os.OpenFile(path+"-lock", os.O_CREATE|os.O_RDWR, safefile.Perm())
+	unlock, err = flock(path+"-lock", syscall.LOCK_EX)
 	if err != nil {
 		return nil, fmt.Errorf("creating ledger %s: %w", path, err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+	return unlock, nil
+}
+
+// flock opens (making it) the lock file at path and takes its flock with
+// how (LOCK_EX, with LOCK_NB not to wait).
+func flock(path string, how int) (unlock func(), err error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, safefile.Perm())
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), how); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("creating ledger %s: locking %s: %w", path, f.Name(), err)
+		return nil, fmt.Errorf("locking %s: %w", path, err)
 	}
 	return func() {
 		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
