@@ -71,7 +71,8 @@ func decide(ctx context.Context, tx *ledger.Tx, opt Options, lines *spool.Sorter
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	out := make(chan decided, 4096)
+	// Decided lines go to the inserts a window at a time.
+	out := make(chan []decided, 4)
 	errc := make(chan error, 1)
 	engine := rules.NewEngine(opt.Plans, tx, tx)
 	total := lines.Len()
@@ -85,6 +86,7 @@ func decide(ctx context.Context, tx *ledger.Tx, opt Options, lines *spool.Sorter
 		window := make([]*core.Line, 0, decideWindow)
 		ids := make([]string, 0, decideWindow)
 		each := func() error {
+			batch := make([]decided, 0, len(window))
 			ids = ids[:0]
 			for _, l := range window {
 				ids = append(ids, l.EmployeeID)
@@ -105,8 +107,11 @@ func decide(ctx context.Context, tx *ledger.Tx, opt Options, lines *spool.Sorter
 				if err != nil {
 					return err
 				}
+				batch = append(batch, decided{l, d})
+			}
+			if len(batch) > 0 {
 				select {
-				case out <- decided{l, d}:
+				case out <- batch:
 				case <-ctx.Done():
 					return ctx.Err()
 				}
@@ -141,26 +146,29 @@ func decide(ctx context.Context, tx *ledger.Tx, opt Options, lines *spool.Sorter
 		written <- err
 	}()
 	var werr error
-	for x := range out {
+	var payees [][2]string
+	for batch := range out {
 		if werr != nil {
 			continue // drain so that the producer can finish
 		}
-		var paymentID int64
-		if pay != nil && (x.d.Status == core.Approved || x.d.Status == core.Partial) {
-			paymentID, werr = pay.assign(x.d.PayeeType, x.d.PayeeID, x.line.Ref, x.d.EmployerShare)
-			if werr == nil && paymentID == 0 {
-				// Approved, but its payee's payment waits for bank details.
-				x.d.Add(core.PaymentDetails)
+		// The window's payees the payer has not met, looked up together.
+		if pay != nil {
+			payees = payees[:0]
+			for i := range batch {
+				if d := &batch[i].d; (d.Status == core.Approved || d.Status == core.Partial) && !pay.met(d.PayeeType, d.PayeeID) {
+					payees = append(payees, [2]string{d.PayeeType, d.PayeeID})
+				}
+			}
+			if werr = tx.PrefetchPayees(payees); werr != nil {
+				cancel()
+				continue
 			}
 		}
-		if werr != nil {
-			cancel()
-			continue
-		}
-		if werr = tx.PutDecision(x.line, &x.d, paymentID); werr == nil {
-			toWrite <- x
-		} else {
-			cancel()
+		for _, x := range batch {
+			if werr = decideOne(tx, pay, x, toWrite); werr != nil {
+				cancel()
+				break
+			}
 		}
 	}
 	close(toWrite)
@@ -180,6 +188,27 @@ func decide(ctx context.Context, tx *ledger.Tx, opt Options, lines *spool.Sorter
 	opt.Progress("lines", total, total)
 	log.Info("lines decided", "lines", total)
 	return live, nil
+}
+
+// decideOne puts a decided line on its payee's payment, records it in the
+// ledger and hands it to decisions.csv.
+func decideOne(tx *ledger.Tx, pay *payer, x decided, toWrite chan<- decided) error {
+	var paymentID int64
+	if pay != nil && (x.d.Status == core.Approved || x.d.Status == core.Partial) {
+		var err error
+		if paymentID, err = pay.assign(x.d.PayeeType, x.d.PayeeID, x.line.Ref, x.d.EmployerShare); err != nil {
+			return err
+		}
+		if paymentID == 0 {
+			// Approved, but its payee's payment waits for bank details.
+			x.d.Add(core.PaymentDetails)
+		}
+	}
+	if err := tx.PutDecision(x.line, &x.d, paymentID); err != nil {
+		return err
+	}
+	toWrite <- x
+	return nil
 }
 
 // invoiceOf returns the summary of l's invoice, asking the ledger once per

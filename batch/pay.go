@@ -71,6 +71,12 @@ func newPayer(tx *ledger.Tx, asOf core.Date, po Payout) (*payer, error) {
 		prenote: po.Prenote, prenoteDays: days, asOf: asOf, prenotes: map[[2]string]*core.Payment{}}, nil
 }
 
+// met reports whether the payer has opened the payee already (assign
+// looks a payee up only the first time).
+func (p *payer) met(payeeType, payeeID string) bool {
+	return p.payees[[2]string{payeeType, payeeID}] != nil
+}
+
 // assign puts a payable line on its payee's payment and returns the
 // payment's ID, or 0 when the payee's payment is held (PAYMENT_DETAILS).
 func (p *payer) assign(payeeType, payeeID, ref string, amount core.Cents) (int64, error) {

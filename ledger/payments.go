@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"carepay/core"
@@ -14,23 +15,17 @@ import (
 // (account number unsealed, in memory only), address and email. ok is
 // false when the payee is not in the registry.
 func (t *Tx) Payee(payeeType, id string) (*core.Payment, bool, error) {
-	var q string
-	switch payeeType {
-	case core.PayeeEmployee:
-		q = `SELECT first_name || ' ' || last_name, payment_method, COALESCE(routing_number,''), account_sealed, COALESCE(account_type,''),
- COALESCE(address_line1,''), COALESCE(address_line2,''), COALESCE(city,''), COALESCE(state,''), COALESCE(postal_code,''), COALESCE(email,'')
- FROM employees WHERE employee_id = ?`
-	case core.PayeeProvider:
-		q = `SELECT name, payment_method, COALESCE(routing_number,''), account_sealed, COALESCE(account_type,''),
- COALESCE(address_line1,''), COALESCE(address_line2,''), COALESCE(city,''), COALESCE(state,''), COALESCE(postal_code,''), COALESCE(email,'')
- FROM providers WHERE provider_id = ?`
-	default:
-		return nil, false, fmt.Errorf("unknown payee type %q", payeeType)
+	if p, ok := t.payees[[2]string{payeeType, id}]; ok {
+		delete(t.payees, [2]string{payeeType, id}) // the caller keeps it
+		return p, p != nil, nil
 	}
-	p := &core.Payment{PayeeType: payeeType, PayeeID: id}
+	q, err := payeeQuery(payeeType, "= ?")
+	if err != nil {
+		return nil, false, err
+	}
+	p := &core.Payment{PayeeType: payeeType}
 	var sealed []byte
-	a := &p.Address
-	err := t.scanRow(q, []any{id}, &p.Name, &p.Method, &p.Bank.Routing, &sealed, &p.Bank.Type, &a.Line1, &a.Line2, &a.City, &a.State, &a.PostalCode, &p.Email)
+	err = t.scanRow(q, []any{id}, payeeColumns(p, &sealed)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, nil
 	}
@@ -41,6 +36,105 @@ func (t *Tx) Payee(payeeType, id string) (*core.Payment, bool, error) {
 		return nil, false, fmt.Errorf("payee %s %s: %w", payeeType, id, err)
 	}
 	return p, true, nil
+}
+
+// payeeQuery is the query of a payee of payeeType whose id matches match
+// ("= ?", "IN (...)"), for payeeColumns.
+func payeeQuery(payeeType, match string) (string, error) {
+	switch payeeType {
+	case core.PayeeEmployee:
+		return `SELECT employee_id, first_name || ' ' || last_name, payment_method, COALESCE(routing_number,''), account_sealed, COALESCE(account_type,''),
+ COALESCE(address_line1,''), COALESCE(address_line2,''), COALESCE(city,''), COALESCE(state,''), COALESCE(postal_code,''), COALESCE(email,'')
+ FROM employees WHERE employee_id ` + match, nil
+	case core.PayeeProvider:
+		return `SELECT provider_id, name, payment_method, COALESCE(routing_number,''), account_sealed, COALESCE(account_type,''),
+ COALESCE(address_line1,''), COALESCE(address_line2,''), COALESCE(city,''), COALESCE(state,''), COALESCE(postal_code,''), COALESCE(email,'')
+ FROM providers WHERE provider_id ` + match, nil
+	}
+	return "", fmt.Errorf("unknown payee type %q", payeeType)
+}
+
+// payeeColumns are where payeeQuery's columns go.
+func payeeColumns(p *core.Payment, sealed *[]byte) []any {
+	a := &p.Address
+	return []any{&p.PayeeID, &p.Name, &p.Method, &p.Bank.Routing, sealed, &p.Bank.Type, &a.Line1, &a.Line2, &a.City, &a.State, &a.PostalCode, &p.Email}
+}
+
+// PrefetchPayees looks up, prefetchChunk per query, the payees of keys
+// (payee type, id) for the calls of Payee that follow, which take each
+// from the cache once. Deciding asks it for a window of lines at a time:
+// a few queries instead of one per payee.
+func (t *Tx) PrefetchPayees(keys [][2]string) error {
+	byType := map[string][]string{}
+	for _, k := range keys {
+		if _, ok := t.payees[k]; !ok {
+			byType[k[0]] = append(byType[k[0]], k[1])
+		}
+	}
+	for _, typ := range []string{core.PayeeEmployee, core.PayeeProvider} {
+		ids := byType[typ]
+		if len(ids) == 0 {
+			continue
+		}
+		if err := t.flushRegistry(); err != nil {
+			return err
+		}
+		slices.Sort(ids)
+		ids = slices.Compact(ids)
+		for len(ids) > 0 {
+			n := min(len(ids), prefetchChunk)
+			if err := t.prefetchPayees(typ, ids[:n]); err != nil {
+				return err
+			}
+			ids = ids[n:]
+		}
+	}
+	return nil
+}
+
+func (t *Tx) prefetchPayees(payeeType string, ids []string) error {
+	q, err := payeeQuery(payeeType, "IN ("+strings.TrimSuffix(strings.Repeat("?,", prefetchChunk), ",")+")")
+	if err != nil {
+		return err
+	}
+	st, err := t.stmt(q)
+	if err != nil {
+		return err
+	}
+	args := make([]any, prefetchChunk) // the last id repeated: one statement
+	for i := range args {
+		args[i] = ids[min(i, len(ids)-1)]
+	}
+	if t.payees == nil {
+		t.payees = map[[2]string]*core.Payment{}
+	}
+	t.connMu.Lock()
+	defer t.connMu.Unlock()
+	rows, err := st.QueryContext(t.ctx, args...)
+	if err != nil {
+		return fmt.Errorf("looking up payees: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		p := &core.Payment{PayeeType: payeeType}
+		var sealed []byte
+		if err := rows.Scan(payeeColumns(p, &sealed)...); err != nil {
+			return fmt.Errorf("looking up payees: %w", err)
+		}
+		if p.Bank.Number, err = t.l.key.open(sealed); err != nil {
+			return fmt.Errorf("payee %s %s: %w", payeeType, p.PayeeID, err)
+		}
+		t.payees[[2]string{payeeType, p.PayeeID}] = p
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("looking up payees: %w", err)
+	}
+	for _, id := range ids {
+		if _, ok := t.payees[[2]string{payeeType, id}]; !ok {
+			t.payees[[2]string{payeeType, id}] = nil // not in the registry
+		}
+	}
+	return nil
 }
 
 // Unpaid is a line approved in an earlier run (or released from hold in

@@ -87,3 +87,67 @@ func TestPrefetchAnswersAsLookups(t *testing.T) {
 		t.Errorf("answers: E0601 %v, E0001 %v, E0002 %v", got["E0601"].emp, got["E0001"].emp, got["E0002"].deps)
 	}
 }
+
+// TestPrefetchPayeesAnswersAsLookups: after PrefetchPayees, Payee answers
+// as a lookup alone does (account numbers unsealed), employees and
+// providers, found and not, across several queries; each prefetched payee
+// is answered from the cache once. Runs on both drivers.
+func TestPrefetchPayeesAnswersAsLookups(t *testing.T) {
+	l := open(t, ledgertest.Target(t, "l.db"))
+	ctx := context.Background()
+	tx, err := l.Begin(ctx, core.NewDate(2026, 4, 10), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 300
+	for i := range n {
+		e := &core.Employee{ID: fmt.Sprintf("E%04d", i), FirstName: "A", LastName: fmt.Sprint(i), PlanID: "p", EmploymentType: core.RegularFullTime,
+			EnrolledOn: core.NewDate(2025, 1, 1), PaymentMethod: core.MethodACH, Email: fmt.Sprintf("e%d@example.com", i),
+			Bank: core.BankAccount{Routing: "011000015", Number: fmt.Sprintf("1000%04d", i), Type: "checking"}}
+		if err := tx.PutEmployee(e); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.PutProvider(&core.Provider{ID: fmt.Sprintf("P%04d", i), Name: fmt.Sprint("Care ", i), PaymentMethod: core.MethodCheck,
+			Address: core.Address{Line1: "1 Main St", City: "Springfield", State: "IL", PostalCode: "62701"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var keys [][2]string
+	for i := range n + 10 {
+		keys = append(keys, [2]string{core.PayeeEmployee, fmt.Sprintf("E%04d", i)}, [2]string{core.PayeeProvider, fmt.Sprintf("P%04d", i)})
+	}
+	keys = append(keys, keys[:20]...) // repeats
+	if err := tx.PrefetchPayees(keys); err != nil {
+		t.Fatal(err)
+	}
+	ask := func(tx *Tx) map[[2]string]*core.Payment {
+		out := map[[2]string]*core.Payment{}
+		for _, k := range keys[:2*(n+10)] {
+			p, ok, err := tx.Payee(k[0], k[1])
+			if err != nil || ok != (p != nil) {
+				t.Fatalf("%v: %v %v %v", k, p, ok, err)
+			}
+			out[k] = p
+		}
+		return out
+	}
+	got := ask(tx)
+	if len(tx.payees) != 0 {
+		t.Errorf("%d prefetched payees left in the cache after each was asked once", len(tx.payees))
+	}
+	if err := tx.Commit(nil); err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := l.Begin(ctx, core.NewDate(2026, 4, 11), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.Rollback()
+	if want := ask(fresh); !reflect.DeepEqual(got, want) {
+		t.Errorf("answers after PrefetchPayees differ from lookups one by one")
+	}
+	e := got[[2]string{core.PayeeEmployee, "E0299"}]
+	if e == nil || e.Bank.Number != "10000299" || e.Name != "A 299" || got[[2]string{core.PayeeEmployee, "E0300"}] != nil || got[[2]string{core.PayeeProvider, "P0007"}].Address.City != "Springfield" {
+		t.Errorf("answers: E0299 %+v", e)
+	}
+}

@@ -62,6 +62,9 @@ type Tx struct {
 	// docs are the run's lines by invoice and statement, for doc_lines
 	// (written at the commit).
 	docs map[docKey]*docLines
+	// payees are payees prefetched for the payer, each taken once by
+	// Payee (see PrefetchPayees).
+	payees map[[2]string]*core.Payment
 }
 
 // Begin starts a run on day asOf and allocates its ID, YYYYMMDD-NNN. A
@@ -254,7 +257,7 @@ func (t *Tx) Commit(summary []byte) error {
 	}
 	// The rules are done with the registry: let go of it before the usage
 	// comes back into memory.
-	t.emps, t.deps, t.provs, t.priorIDs, t.texts = nil, nil, nil, nil, nil
+	t.emps, t.deps, t.provs, t.priorIDs, t.texts, t.payees = nil, nil, nil, nil, nil, nil
 	if err := t.putUsage(); err != nil {
 		return err
 	}
