@@ -93,7 +93,7 @@ func (t *Tx) PrefetchPayees(keys [][2]string) error {
 }
 
 func (t *Tx) prefetchPayees(payeeType string, ids []string) error {
-	q, err := payeeQuery(payeeType, "IN ("+strings.TrimSuffix(strings.Repeat("?,", prefetchChunk), ",")+")")
+	q, err := payeeQuery(payeeType, "IN ("+prefetchMarks+")")
 	if err != nil {
 		return err
 	}
@@ -101,10 +101,7 @@ func (t *Tx) prefetchPayees(payeeType string, ids []string) error {
 	if err != nil {
 		return err
 	}
-	args := make([]any, prefetchChunk) // the last id repeated: one statement
-	for i := range args {
-		args[i] = ids[min(i, len(ids)-1)]
-	}
+	args := prefetchArgs(ids)
 	if t.payees == nil {
 		t.payees = map[[2]string]*core.Payment{}
 	}

@@ -206,14 +206,21 @@ func (t *Tx) Prefetch(ids []string) error {
 	return nil
 }
 
-func (t *Tx) prefetch(ids []string) error {
-	// Always prefetchChunk parameters (the last id repeated): one
-	// prepared statement per query serves every call.
+// prefetchMarks and prefetchArgs are a prefetch query's IN list: always
+// prefetchChunk parameters (the last id repeated), so that one prepared
+// statement per query serves every call.
+var prefetchMarks = strings.TrimSuffix(strings.Repeat("?,", prefetchChunk), ",")
+
+func prefetchArgs(ids []string) []any {
 	args := make([]any, prefetchChunk)
 	for i := range args {
 		args[i] = ids[min(i, len(ids)-1)]
 	}
-	marks := strings.TrimSuffix(strings.Repeat("?,", prefetchChunk), ",")
+	return args
+}
+
+func (t *Tx) prefetch(ids []string) error {
+	args, marks := prefetchArgs(ids), prefetchMarks
 	empQ, err := t.stmt(`SELECT employee_id, plan_id, employment_type, annual_income, enrolled_on, payment_method, other_benefits, leave_status, last_used_on
  FROM employees WHERE employee_id IN (` + marks + `)`)
 	if err != nil {
