@@ -139,4 +139,18 @@ func StealRunLock(t testing.TB, target string) {
 	if n == 0 {
 		t.Fatalf("stealing the run lock: no connection holds it")
 	}
+	// pg_terminate_backend only signals: the lock goes when the backend
+	// has exited. Wait for that, as another process would.
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if err := conn.QueryRow(ctx, `SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND granted
+ AND classid = $1 AND objsubid = 2 AND objid = (hashtext(current_schema()))::oid`, RunLockClass).Scan(&n); err != nil {
+			t.Fatalf("stealing the run lock: %v", err)
+		}
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stealing the run lock: its connection still holds it 20 s after it was ended")
+		}
+	}
 }
