@@ -55,19 +55,22 @@ type Recipient struct {
 	OtherBenefits core.Cents
 }
 
-const letterColumns = `l.id, l.employee_id, COALESCE(e.first_name || ' ' || e.last_name, l.employee_id), l.dependent_id, COALESCE(d.first_name, l.dependent_id),
- l.plan_id, l.provider_id, l.payee_type, l.payee_id, COALESCE(l.payment_id, 0), l.service_date, l.care_type, l.units, l.charged,
- l.employee_share, l.employer_share, l.status, l.reasons, l.care_day, l.day_used, l.placements, d.first_name IS NOT NULL,
- COALESCE(l.error_column, ''), COALESCE(l.error_value, ''), l.error_msg`
+// letterColumns are a letter's line columns, read without joins: the
+// roster's names and addresses are looked up once per employee, a batch
+// of employees at a time (see letterNames), instead of joined to every
+// line and carried through the sort.
+const letterColumns = `l.id, l.employee_id, l.dependent_id, l.plan_id, l.provider_id, l.payee_type, l.payee_id, COALESCE(l.payment_id, 0),
+ l.service_date, l.care_type, l.units, l.charged, l.employee_share, l.employer_share, l.status, l.reasons, l.care_day, l.day_used,
+ l.placements, COALESCE(l.error_column, ''), COALESCE(l.error_value, ''), l.error_msg FROM lines l`
 
-const recipientColumns = `, e.employee_id IS NOT NULL, COALESCE(e.address_line1,''), COALESCE(e.address_line2,''), COALESCE(e.city,''),
- COALESCE(e.state,''), COALESCE(e.postal_code,''), COALESCE(e.email,''), COALESCE(e.other_benefits,0)`
+// letterBatch is how many rows letterRows gathers (whole groups) before
+// it looks up their names and hands the groups on. A variable for tests.
+var letterBatch = 4096
 
-const letterJoins = ` FROM lines l LEFT JOIN employees e ON e.employee_id = l.employee_id
- LEFT JOIN dependents d ON d.employee_id = l.employee_id AND d.dependent_id = l.dependent_id`
-
-// letterRows runs query (columns letterColumns, then recipientColumns
-// when rcp is set) and calls fn with each group of rows of the same key.
+// letterRows runs query (columns letterColumns, sorted so that the rows
+// of one key are together) and calls fn with each group of rows of the
+// same key, with the names of their employees and dependents filled in,
+// and, when rcp is set, the roster row of the group's employee.
 func (l *Ledger) letterRows(ctx context.Context, query string, args []any, key func(*LetterRow) string, rcp bool,
 	fn func(key string, r *Recipient, rows []LetterRow) error) error {
 	rows, err := l.db.QueryContext(ctx, query, args...)
@@ -75,23 +78,42 @@ func (l *Ledger) letterRows(ctx context.Context, query string, args []any, key f
 		return fmt.Errorf("reading lines for letters: %w", err)
 	}
 	defer rows.Close()
-	var group []LetterRow
-	var cur string
-	var who, next Recipient
+	var (
+		buf    []LetterRow // groups of rows; the last may still grow
+		starts []int       // where each group in buf begins
+		names  = &letterNames{l: l}
+	)
+	flush := func() error {
+		if err := names.fill(ctx, buf); err != nil {
+			return err
+		}
+		for i, from := range starts {
+			to := len(buf)
+			if i+1 < len(starts) {
+				to = starts[i+1]
+			}
+			g := buf[from:to]
+			var who *Recipient
+			if rcp {
+				who = names.recipient(g[0].EmployeeID)
+			}
+			if err := fn(key(&g[0]), who, g); err != nil { // fn may not keep the rows
+				return err
+			}
+		}
+		buf, starts = buf[:0], starts[:0]
+		return nil
+	}
+	cur := ""
 	for rows.Next() {
 		var r LetterRow
 		var date, reasons string
-		var charged, es, er, other int64
+		var charged, es, er int64
 		var re core.RowError
 		var msg sql.NullString
-		dest := []any{&r.ID, &r.EmployeeID, &r.EmployeeName, &r.DependentID, &r.Dependent, &r.PlanID, &r.ProviderID, &r.PayeeType, &r.PayeeID,
-			&r.PaymentID, &date, &r.CareType, &r.Units, &charged, &es, &er, &r.Status, &reasons, &r.CareDay, &r.DayUsed, &r.Placements,
-			&r.DependentKnown, &re.Column, &re.Value, &msg}
-		if rcp {
-			a := &next.Address
-			dest = append(dest, &next.InRoster, &a.Line1, &a.Line2, &a.City, &a.State, &a.PostalCode, &next.Email, &other)
-		}
-		if err := rows.Scan(dest...); err != nil {
+		if err := rows.Scan(&r.ID, &r.EmployeeID, &r.DependentID, &r.PlanID, &r.ProviderID, &r.PayeeType, &r.PayeeID,
+			&r.PaymentID, &date, &r.CareType, &r.Units, &charged, &es, &er, &r.Status, &reasons, &r.CareDay, &r.DayUsed,
+			&r.Placements, &re.Column, &re.Value, &msg); err != nil {
 			return fmt.Errorf("reading lines for letters: %w", err)
 		}
 		r.ServiceDate, r.Charged, r.EmployeeShare, r.EmployerShare = pd(date), core.Cents(charged), core.Cents(es), core.Cents(er)
@@ -102,30 +124,112 @@ func (l *Ledger) letterRows(ctx context.Context, query string, args []any, key f
 			re.Msg = msg.String
 			r.RowError = &re
 		}
-		k := key(&r)
-		if k != cur || len(group) == 0 {
-			if len(group) > 0 {
-				if err := fn(cur, &who, group); err != nil {
+		if k := key(&r); k != cur || len(buf) == 0 {
+			// A new group: the one before it is whole.
+			if len(buf) >= letterBatch {
+				if err := flush(); err != nil {
 					return err
 				}
 			}
-			group = group[:0] // fn may not keep the rows
+			starts = append(starts, len(buf))
 			cur = k
-			if rcp {
-				who = next
-				who.Name, who.OtherBenefits = r.EmployeeName, core.Cents(other)
-			}
 		}
-		group = append(group, r)
+		buf = append(buf, r)
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("reading lines for letters: %w", err)
 	}
-	if len(group) > 0 {
-		return fn(cur, &who, group)
+	return flush()
+}
+
+// letterNames looks up the roster rows a batch of letter rows names.
+type letterNames struct {
+	l    *Ledger
+	emps map[string]*Recipient // by employee ID; InRoster false when missing
+	deps map[[2]string]string  // first names, by employee and dependent ID
+	ids  []string
+}
+
+// fill looks up the employees and dependents of rows and sets each row's
+// EmployeeName (the employee ID when the roster has no such employee),
+// Dependent (the ID when unregistered) and DependentKnown.
+func (n *letterNames) fill(ctx context.Context, rows []LetterRow) error {
+	if n.emps == nil {
+		n.emps, n.deps = map[string]*Recipient{}, map[[2]string]string{}
+	}
+	clear(n.emps)
+	clear(n.deps)
+	n.ids = n.ids[:0]
+	for i := range rows {
+		if id := rows[i].EmployeeID; n.emps[id] == nil {
+			n.emps[id] = &Recipient{Name: id}
+			n.ids = append(n.ids, id)
+		}
+	}
+	for ids := n.ids; len(ids) > 0; {
+		k := min(len(ids), prefetchChunk)
+		if err := n.lookUp(ctx, ids[:k]); err != nil {
+			return err
+		}
+		ids = ids[k:]
+	}
+	for i := range rows {
+		r := &rows[i]
+		r.EmployeeName = n.emps[r.EmployeeID].Name
+		r.Dependent, r.DependentKnown = n.deps[[2]string{r.EmployeeID, r.DependentID}]
+		if !r.DependentKnown {
+			r.Dependent = r.DependentID
+		}
 	}
 	return nil
 }
+
+// lookUp reads the roster rows of up to prefetchChunk employees.
+func (n *letterNames) lookUp(ctx context.Context, ids []string) error {
+	args := prefetchArgs(ids)
+	rows, err := n.l.db.QueryContext(ctx, `SELECT employee_id, first_name || ' ' || last_name, COALESCE(address_line1,''), COALESCE(address_line2,''),
+ COALESCE(city,''), COALESCE(state,''), COALESCE(postal_code,''), COALESCE(email,''), COALESCE(other_benefits,0)
+ FROM employees WHERE employee_id IN (`+prefetchMarks+`)`, args...)
+	if err != nil {
+		return fmt.Errorf("reading employees for letters: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var other int64
+		who := Recipient{InRoster: true}
+		a := &who.Address
+		if err := rows.Scan(&id, &who.Name, &a.Line1, &a.Line2, &a.City, &a.State, &a.PostalCode, &who.Email, &other); err != nil {
+			return fmt.Errorf("reading employees for letters: %w", err)
+		}
+		who.OtherBenefits = core.Cents(other)
+		*n.emps[id] = who
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("reading employees for letters: %w", err)
+	}
+	rows.Close()
+	rows, err = n.l.db.QueryContext(ctx, `SELECT employee_id, dependent_id, first_name FROM dependents WHERE employee_id IN (`+prefetchMarks+`)`, args...)
+	if err != nil {
+		return fmt.Errorf("reading dependents for letters: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k [2]string
+		var name string
+		if err := rows.Scan(&k[0], &k[1], &name); err != nil {
+			return fmt.Errorf("reading dependents for letters: %w", err)
+		}
+		n.deps[k] = name
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("reading dependents for letters: %w", err)
+	}
+	return nil
+}
+
+// recipient returns the roster row of an employee fill saw.
+func (n *letterNames) recipient(id string) *Recipient { return n.emps[id] }
 
 // EachEmployeeLetter calls fn once per employee with a line decided in the
 // run (or released from hold in it, or paid in it after an earlier run
@@ -140,11 +244,11 @@ func (l *Ledger) EachEmployeeLetter(ctx context.Context, runID string, fn func(e
 	// Three ranges, each read by its own index, none twice: the run's
 	// lines, lines of earlier runs released in it, and lines of earlier
 	// runs paid in it.
-	sel := `SELECT ` + letterColumns + recipientColumns + letterJoins
+	sel := `SELECT ` + letterColumns
 	q := sel + ` WHERE l.id BETWEEN ?1 AND ?2
  UNION ALL ` + sel + ` WHERE l.released_run = ?3 AND l.id NOT BETWEEN ?1 AND ?2
  UNION ALL ` + sel + ` WHERE l.paid_run = ?3 AND l.id NOT BETWEEN ?1 AND ?2 AND (l.released_run IS NULL OR l.released_run != ?3)
- ORDER BY 2, 11, 1`
+ ORDER BY 2, 9, 1`
 	return l.letterRows(ctx, q, []any{from, to, runID}, func(r *LetterRow) string { return r.EmployeeID }, true, fn)
 }
 
@@ -155,10 +259,10 @@ func (l *Ledger) EachProviderLetter(ctx context.Context, runID string, fn func(p
 	if err != nil {
 		return err
 	}
-	sel := `SELECT ` + letterColumns + letterJoins + ` WHERE l.payee_type = 'provider' AND l.status IN ('approved', 'partial')`
+	sel := `SELECT ` + letterColumns + ` WHERE l.payee_type = 'provider' AND l.status IN ('approved', 'partial')`
 	q := sel + ` AND l.id BETWEEN ?1 AND ?2
  UNION ALL ` + sel + ` AND l.paid_run = ?3 AND l.id NOT BETWEEN ?1 AND ?2
- ORDER BY 9, 11, 1`
+ ORDER BY 7, 9, 1`
 	return l.letterRows(ctx, q, []any{from, to, runID}, func(r *LetterRow) string { return r.PayeeID }, false,
 		func(id string, _ *Recipient, rows []LetterRow) error { return fn(id, rows) })
 }

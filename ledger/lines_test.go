@@ -1,13 +1,15 @@
 package ledger
 
 import (
-	"carepay/internal/ledgertest"
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"carepay/core"
+	"carepay/internal/ledgertest"
 )
 
 // TestInvoicesSeen checks that the many-invoice lookup a run makes before
@@ -263,5 +265,102 @@ func TestDocLines(t *testing.T) {
 	}
 	if got := rowsOf(); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("doc_lines from the backfill:\n%v\nwant\n%v", got, want)
+	}
+}
+
+// TestLetterRowsInBatches: the letters' rows come grouped by employee (and
+// by provider) in service order, with each employee's name and roster row
+// and each dependent's first name looked up a batch of groups at a time:
+// the same whatever the batch size, with the ID standing in for a name
+// the roster lacks. Runs on both drivers.
+func TestLetterRowsInBatches(t *testing.T) {
+	l := open(t, ledgertest.Target(t, "l.db"))
+	ctx := context.Background()
+	tx, err := l.Begin(ctx, core.NewDate(2026, 4, 10), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range []*core.Employee{
+		{ID: "E1", FirstName: "Ada", LastName: "Lee", Address: core.Address{Line1: "1 Elm St", City: "Austin", State: "TX", PostalCode: "73301"},
+			Email: "ada@example.com", OtherBenefits: 12_50},
+		{ID: "E2", FirstName: "Bo", LastName: "Ng"},
+	} {
+		e.PlanID, e.EmploymentType, e.EnrolledOn, e.PaymentMethod = "jitc-invoice", "full_time", core.NewDate(2025, 1, 1), "payroll"
+		if err := tx.PutEmployee(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, d := range []*core.Dependent{{EmployeeID: "E1", ID: "D1", FirstName: "Cy"}, {EmployeeID: "E2", ID: "D1", FirstName: "Di"}} {
+		d.LastName, d.BirthDate, d.Relationship = "X", core.NewDate(2020, 1, 1), "child"
+		if err := tx.PutDependent(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Lines out of order: E3 has no roster row, D9 is nobody's dependent.
+	for i, x := range []struct {
+		emp, dep, provider string
+		day                int
+	}{{"E2", "D1", "P2", 5}, {"E1", "D1", "P1", 9}, {"E3", "D1", "P1", 1}, {"E1", "D9", "P2", 2}, {"E2", "D1", "P1", 3}, {"E1", "D1", "P1", 2}} {
+		ln := core.Line{Kind: core.Invoice, Source: "f.csv", Row: 2 + i, Ref: "INV-" + x.emp, EmployeeID: x.emp, DependentID: x.dep,
+			ProviderID: x.provider, CareType: "center", ServiceDate: core.NewDate(2026, 3, x.day), Charged: 100}
+		d := core.Decision{Status: core.Approved, PlanID: "jitc-invoice", Units: "1", PayeeType: "provider", PayeeID: x.provider, EmployerShare: 100}
+		if err := tx.PutDecision(&ln, &d, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runID := tx.RunID
+	if err := tx.Commit(nil); err != nil {
+		t.Fatal(err)
+	}
+	// Each group: its key, then per row: date, employee name, dependent, known.
+	wantEmployees := []string{
+		"E1 Ada Lee|1 Elm St|Austin|ada@example.com|$12.50: 03-02 Ada Lee D9 false; 03-02 Ada Lee Cy true; 03-09 Ada Lee Cy true",
+		"E2 Bo Ng||||$0.00: 03-03 Bo Ng Di true; 03-05 Bo Ng Di true",
+		"E3 not in roster E3: 03-01 E3 D1 false",
+	}
+	wantProviders := []string{
+		"P1: 03-01 E3 D1 false; 03-02 Ada Lee Cy true; 03-03 Bo Ng Di true; 03-09 Ada Lee Cy true",
+		"P2: 03-02 Ada Lee D9 false; 03-05 Bo Ng Di true",
+	}
+	row := func(rows []LetterRow) string {
+		var b strings.Builder
+		for i, r := range rows {
+			if i > 0 {
+				b.WriteString("; ")
+			}
+			fmt.Fprintf(&b, "%s %s %s %v", r.ServiceDate.String()[5:], r.EmployeeName, r.Dependent, r.DependentKnown)
+		}
+		return b.String()
+	}
+	defer func(n int) { letterBatch = n }(letterBatch)
+	for _, batch := range []int{1, 2, 3, 4096} {
+		letterBatch = batch
+		var got []string
+		err := l.EachEmployeeLetter(ctx, runID, func(id string, who *Recipient, rows []LetterRow) error {
+			if !who.InRoster {
+				got = append(got, id+" not in roster "+who.Name+": "+row(rows))
+				return nil
+			}
+			got = append(got, fmt.Sprintf("%s %s|%s|%s|%s|%s: %s", id, who.Name, who.Address.Line1, who.Address.City, who.Email,
+				who.OtherBenefits.Dollars(), row(rows)))
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, wantEmployees) {
+			t.Errorf("batch %d: employee letters\n%s\nwant\n%s", batch, strings.Join(got, "\n"), strings.Join(wantEmployees, "\n"))
+		}
+		got = nil
+		err = l.EachProviderLetter(ctx, runID, func(id string, rows []LetterRow) error {
+			got = append(got, id+": "+row(rows))
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, wantProviders) {
+			t.Errorf("batch %d: provider letters\n%s\nwant\n%s", batch, strings.Join(got, "\n"), strings.Join(wantProviders, "\n"))
+		}
 	}
 }
