@@ -83,6 +83,7 @@ func (l *Ledger) letterRows(ctx context.Context, query string, args []any, key f
 		starts []int       // where each group in buf begins
 		names  = &letterNames{l: l}
 	)
+	defer names.close()
 	flush := func() error {
 		if err := names.fill(ctx, buf); err != nil {
 			return err
@@ -144,7 +145,8 @@ func (l *Ledger) letterRows(ctx context.Context, query string, args []any, key f
 
 // letterNames looks up the roster rows a batch of letter rows names.
 type letterNames struct {
-	l    *Ledger
+	l          *Ledger
+	empQ, depQ *sql.Stmt // prepared at the first lookUp
 	emps map[string]*Recipient // by employee ID; InRoster false when missing
 	deps map[[2]string]string  // first names, by employee and dependent ID
 	ids  []string
@@ -186,10 +188,20 @@ func (n *letterNames) fill(ctx context.Context, rows []LetterRow) error {
 
 // lookUp reads the roster rows of up to prefetchChunk employees.
 func (n *letterNames) lookUp(ctx context.Context, ids []string) error {
+	if n.empQ == nil {
+		var err error
+		if n.empQ, err = n.l.db.PrepareContext(ctx, `SELECT employee_id, first_name || ' ' || last_name, COALESCE(address_line1,''),
+ COALESCE(address_line2,''), COALESCE(city,''), COALESCE(state,''), COALESCE(postal_code,''), COALESCE(email,''), COALESCE(other_benefits,0)
+ FROM employees WHERE employee_id IN (`+prefetchMarks+`)`); err != nil {
+			return fmt.Errorf("reading employees for letters: %w", err)
+		}
+		if n.depQ, err = n.l.db.PrepareContext(ctx, `SELECT employee_id, dependent_id, first_name FROM dependents
+ WHERE employee_id IN (`+prefetchMarks+`)`); err != nil {
+			return fmt.Errorf("reading dependents for letters: %w", err)
+		}
+	}
 	args := prefetchArgs(ids)
-	rows, err := n.l.db.QueryContext(ctx, `SELECT employee_id, first_name || ' ' || last_name, COALESCE(address_line1,''), COALESCE(address_line2,''),
- COALESCE(city,''), COALESCE(state,''), COALESCE(postal_code,''), COALESCE(email,''), COALESCE(other_benefits,0)
- FROM employees WHERE employee_id IN (`+prefetchMarks+`)`, args...)
+	rows, err := n.empQ.QueryContext(ctx, args...)
 	if err != nil {
 		return fmt.Errorf("reading employees for letters: %w", err)
 	}
@@ -209,7 +221,7 @@ func (n *letterNames) lookUp(ctx context.Context, ids []string) error {
 		return fmt.Errorf("reading employees for letters: %w", err)
 	}
 	rows.Close()
-	rows, err = n.l.db.QueryContext(ctx, `SELECT employee_id, dependent_id, first_name FROM dependents WHERE employee_id IN (`+prefetchMarks+`)`, args...)
+	rows, err = n.depQ.QueryContext(ctx, args...)
 	if err != nil {
 		return fmt.Errorf("reading dependents for letters: %w", err)
 	}
@@ -226,6 +238,15 @@ func (n *letterNames) lookUp(ctx context.Context, ids []string) error {
 		return fmt.Errorf("reading dependents for letters: %w", err)
 	}
 	return nil
+}
+
+// close closes the prepared statements.
+func (n *letterNames) close() {
+	for _, q := range []*sql.Stmt{n.empQ, n.depQ} {
+		if q != nil {
+			q.Close()
+		}
+	}
 }
 
 // recipient returns the roster row of an employee fill saw.
