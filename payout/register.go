@@ -208,14 +208,10 @@ func (b *workbook) sheet(name string, widths []float64, header []string) (*sheet
 	return w, nil
 }
 
-// finish drops the sheet a new workbook starts with and puts the sheets in
-// order: continuations after the sheets they continue.
+// finish puts the sheets in order: continuations after the sheets they
+// continue.
 func (b *workbook) finish() error {
-	if err := b.f.DeleteSheet("Sheet1"); err != nil {
-		return fmt.Errorf("register: %w", err)
-	}
 	if slices.Equal(b.order, b.made) {
-		b.f.SetActiveSheet(0)
 		return nil
 	}
 	for i := len(b.order) - 1; i > 0; i-- {
@@ -230,7 +226,6 @@ func (b *workbook) finish() error {
 			return fmt.Errorf("register sheet %s: %w", name, err)
 		}
 	}
-	b.f.SetActiveSheet(0)
 	return nil
 }
 
@@ -267,6 +262,15 @@ func (w *sheetWriter) open() error {
 	b.made = append(b.made, w.name)
 	if _, err := b.f.NewSheet(w.name); err != nil {
 		return fmt.Errorf("register sheet %s: %w", w.name, err)
+	}
+	if len(b.made) == 1 {
+		// Drop the sheet a new workbook starts with now, while no sheet
+		// is streamed: excelize then reads every sheet to make the first
+		// one active, and would parse back each streamed sheet still in
+		// memory (seconds, at a million lines) to change nothing.
+		if err := b.f.DeleteSheet("Sheet1"); err != nil {
+			return fmt.Errorf("register: %w", err)
+		}
 	}
 	sw, err := b.f.NewStreamWriter(w.name)
 	if err != nil {

@@ -1,7 +1,9 @@
 package payout
 
 import (
+	"archive/zip"
 	"bytes"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -45,7 +47,7 @@ func TestRegisterSheetsMoneyAndFormulaSafety(t *testing.T) {
 	if err := WriteRegister(&buf, r); err != nil {
 		t.Fatal(err)
 	}
-	f, err := excelize.OpenReader(&buf)
+	f, err := excelize.OpenReader(bytes.NewReader(buf.Bytes()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,6 +55,7 @@ func TestRegisterSheetsMoneyAndFormulaSafety(t *testing.T) {
 	if got := f.GetSheetList(); !slices.Equal(got, []string{"Summary", "Payments", "Reconciliation", "Decisions", "Exceptions"}) {
 		t.Fatalf("sheets %v", got)
 	}
+	opensOnSummary(t, f, buf.Bytes())
 	for _, c := range []struct{ sheet, cell, want string }{
 		{"Decisions", "D2", "'=HYPERLINK(\"http://x\")"}, // a formula kept as text
 		{"Decisions", "F2", "'+E1"},
@@ -144,6 +147,7 @@ func TestRegisterSheetOverflow(t *testing.T) {
 	if got := f.GetSheetList(); !slices.Equal(got, want) {
 		t.Fatalf("sheets %q, want %q", got, want)
 	}
+	opensOnSummary(t, f, buf.Bytes())
 	refs := map[string][]string{
 		"Decisions": {"S0", "S1"}, "Decisions 2": {"S2", "S3"}, "Decisions 3": {"S4"},
 		"Exceptions": {"", "S0"}, "Exceptions 2": {"S2", "S4"},
@@ -187,5 +191,42 @@ func TestRegisterSheetOverflow(t *testing.T) {
 	}
 	if !bytes.Equal(buf.Bytes(), again.Bytes()) {
 		t.Error("register.xlsx is not deterministic")
+	}
+}
+
+// opensOnSummary checks that the register opens on its first sheet,
+// Summary: the workbook's active tab, and the only sheet selected (the
+// one whose header starts "item").
+func opensOnSummary(t *testing.T, f *excelize.File, xlsx []byte) {
+	t.Helper()
+	if i := f.GetActiveSheetIndex(); i != 0 {
+		t.Errorf("active sheet %d, want 0 (Summary)", i)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(xlsx), int64(len(xlsx)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var selected []string
+	for _, part := range zr.File {
+		if !strings.HasPrefix(part.Name, "xl/worksheets/sheet") {
+			continue
+		}
+		r, err := part.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(b, []byte(`tabSelected="true"`)) || bytes.Contains(b, []byte(`tabSelected="1"`)) {
+			selected = append(selected, part.Name)
+			if !bytes.Contains(b, []byte(`<t>item</t>`)) {
+				t.Errorf("%s is selected, not Summary", part.Name)
+			}
+		}
+	}
+	if len(selected) != 1 {
+		t.Errorf("selected sheets %v, want Summary alone", selected)
 	}
 }
