@@ -345,7 +345,7 @@ func (s *letterSource) each(ctx context.Context, fn func(*payout.Letter) error) 
 	if s.history != nil {
 		defer s.history.close()
 	}
-	err := s.lg.EachEmployeeLetter(ctx, s.run.ID, func(id string, who *ledger.Recipient, rows []ledger.LetterRow) error {
+	return s.lg.EachLetter(ctx, s.run.ID, func(id string, who *ledger.Recipient, rows []ledger.LetterRow) error {
 		if !who.InRoster {
 			// Nobody to write to. Its lines are in decisions.csv and the
 			// acknowledgement of the file.
@@ -356,11 +356,7 @@ func (s *letterSource) each(ctx context.Context, fn func(*payout.Letter) error) 
 			return err
 		}
 		return fn(l)
-	})
-	if err != nil {
-		return err
-	}
-	return s.lg.EachProviderLetter(ctx, s.run.ID, func(id string, rows []ledger.LetterRow) error {
+	}, func(id string, rows []ledger.LetterRow) error {
 		name, addr, email, err := s.lg.Contact(ctx, core.PayeeProvider, id)
 		if err != nil {
 			return err

@@ -67,16 +67,33 @@ const letterColumns = `l.id, l.employee_id, l.dependent_id, l.plan_id, l.provide
 // it looks up their names and hands the groups on. A variable for tests.
 var letterBatch = 4096
 
-// letterRows runs query (columns letterColumns, sorted so that the rows
+// sortedRows is a letter query run up to its first row, which is when the
+// database sorts the whole result.
+type sortedRows struct {
+	rows  *sql.Rows
+	first bool // rows.Next's answer for the first row
+	err   error
+}
+
+// sortLetters runs query up to its first row.
+func (l *Ledger) sortLetters(ctx context.Context, query string, args ...any) sortedRows {
+	rows, err := l.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return sortedRows{err: fmt.Errorf("reading lines for letters: %w", err)}
+	}
+	return sortedRows{rows: rows, first: rows.Next()}
+}
+
+// letterRows reads sorted (columns letterColumns, sorted so that the rows
 // of one key are together) and calls fn with each group of rows of the
 // same key, with the names of their employees and dependents filled in,
 // and, when rcp is set, the roster row of the group's employee.
-func (l *Ledger) letterRows(ctx context.Context, query string, args []any, key func(*LetterRow) string, rcp bool,
+func (l *Ledger) letterRows(ctx context.Context, sorted sortedRows, key func(*LetterRow) string, rcp bool,
 	fn func(key string, r *Recipient, rows []LetterRow) error) error {
-	rows, err := l.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return fmt.Errorf("reading lines for letters: %w", err)
+	if sorted.err != nil {
+		return sorted.err
 	}
+	rows := sorted.rows
 	defer rows.Close()
 	var (
 		buf    []LetterRow // groups of rows; the last may still grow
@@ -106,7 +123,7 @@ func (l *Ledger) letterRows(ctx context.Context, query string, args []any, key f
 		return nil
 	}
 	cur := ""
-	for rows.Next() {
+	for more := sorted.first; more; more = rows.Next() {
 		var r LetterRow
 		var date, reasons string
 		var charged, es, er int64
@@ -146,10 +163,10 @@ func (l *Ledger) letterRows(ctx context.Context, query string, args []any, key f
 // letterNames looks up the roster rows a batch of letter rows names.
 type letterNames struct {
 	l          *Ledger
-	empQ, depQ *sql.Stmt // prepared at the first lookUp
-	emps map[string]*Recipient // by employee ID; InRoster false when missing
-	deps map[[2]string]string  // first names, by employee and dependent ID
-	ids  []string
+	empQ, depQ *sql.Stmt             // prepared at the first lookUp
+	emps       map[string]*Recipient // by employee ID; InRoster false when missing
+	deps       map[[2]string]string  // first names, by employee and dependent ID
+	ids        []string
 }
 
 // fill looks up the employees and dependents of rows and sets each row's
@@ -252,40 +269,50 @@ func (n *letterNames) close() {
 // recipient returns the roster row of an employee fill saw.
 func (n *letterNames) recipient(id string) *Recipient { return n.emps[id] }
 
-// EachEmployeeLetter calls fn once per employee with a line decided in the
+// The letters' queries, each with the arguments line_from, line_to and
+// the run's ID. Employees' letters: the run's lines, lines of earlier runs
+// released in it, and lines of earlier runs paid in it, each range read
+// by its own index and none twice, in service order by employee.
+// Providers' letters: the lines paid (or held for bank details) in the
+// run, in service order by provider.
+const (
+	employeeLetters = `SELECT ` + letterColumns + ` WHERE l.id BETWEEN ?1 AND ?2
+ UNION ALL SELECT ` + letterColumns + ` WHERE l.released_run = ?3 AND l.id NOT BETWEEN ?1 AND ?2
+ UNION ALL SELECT ` + letterColumns + ` WHERE l.paid_run = ?3 AND l.id NOT BETWEEN ?1 AND ?2 AND (l.released_run IS NULL OR l.released_run != ?3)
+ ORDER BY 2, 9, 1`
+	providerLines   = ` WHERE l.payee_type = 'provider' AND l.status IN ('approved', 'partial')`
+	providerLetters = `SELECT ` + letterColumns + providerLines + ` AND l.id BETWEEN ?1 AND ?2
+ UNION ALL SELECT ` + letterColumns + providerLines + ` AND l.paid_run = ?3 AND l.id NOT BETWEEN ?1 AND ?2
+ ORDER BY 7, 9, 1`
+)
+
+// EachLetter calls employee once per employee with a line decided in the
 // run (or released from hold in it, or paid in it after an earlier run
 // decided it), with the employee's roster row and those lines in service
-// order. One query reads them, sorted by employee, so memory holds one
-// employee's lines at a time.
-func (l *Ledger) EachEmployeeLetter(ctx context.Context, runID string, fn func(employeeID string, r *Recipient, rows []LetterRow) error) error {
+// order; then provider once per provider with a line paid (or held for
+// bank details) in the run. Each is one query, sorted by the database, so
+// memory holds a batch of letters' lines at a time; the providers' query
+// is sorted while the employees' rows are read, on another connection.
+func (l *Ledger) EachLetter(ctx context.Context, runID string, employee func(employeeID string, r *Recipient, rows []LetterRow) error,
+	provider func(providerID string, rows []LetterRow) error) error {
 	from, to, err := l.runRange(ctx, runID)
 	if err != nil {
 		return err
 	}
-	// Three ranges, each read by its own index, none twice: the run's
-	// lines, lines of earlier runs released in it, and lines of earlier
-	// runs paid in it.
-	sel := `SELECT ` + letterColumns
-	q := sel + ` WHERE l.id BETWEEN ?1 AND ?2
- UNION ALL ` + sel + ` WHERE l.released_run = ?3 AND l.id NOT BETWEEN ?1 AND ?2
- UNION ALL ` + sel + ` WHERE l.paid_run = ?3 AND l.id NOT BETWEEN ?1 AND ?2 AND (l.released_run IS NULL OR l.released_run != ?3)
- ORDER BY 2, 9, 1`
-	return l.letterRows(ctx, q, []any{from, to, runID}, func(r *LetterRow) string { return r.EmployeeID }, true, fn)
-}
-
-// EachProviderLetter calls fn once per provider with a line paid (or held
-// for bank details) in the run.
-func (l *Ledger) EachProviderLetter(ctx context.Context, runID string, fn func(providerID string, rows []LetterRow) error) error {
-	from, to, err := l.runRange(ctx, runID)
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ahead := make(chan sortedRows, 1)
+	go func() { ahead <- l.sortLetters(pctx, providerLetters, from, to, runID) }()
+	err = l.letterRows(ctx, l.sortLetters(ctx, employeeLetters, from, to, runID), func(r *LetterRow) string { return r.EmployeeID }, true, employee)
 	if err != nil {
+		cancel()
+		if providers := <-ahead; providers.rows != nil {
+			providers.rows.Close()
+		}
 		return err
 	}
-	sel := `SELECT ` + letterColumns + ` WHERE l.payee_type = 'provider' AND l.status IN ('approved', 'partial')`
-	q := sel + ` AND l.id BETWEEN ?1 AND ?2
- UNION ALL ` + sel + ` AND l.paid_run = ?3 AND l.id NOT BETWEEN ?1 AND ?2
- ORDER BY 7, 9, 1`
-	return l.letterRows(ctx, q, []any{from, to, runID}, func(r *LetterRow) string { return r.PayeeID }, false,
-		func(id string, _ *Recipient, rows []LetterRow) error { return fn(id, rows) })
+	return l.letterRows(ctx, <-ahead, func(r *LetterRow) string { return r.PayeeID }, false,
+		func(id string, _ *Recipient, rows []LetterRow) error { return provider(id, rows) })
 }
 
 // RunRange returns the IDs of the lines decided in a run: from <= id <= to.

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -144,7 +145,7 @@ func TestUnreadableValueKept(t *testing.T) {
 	if seen != 4 {
 		t.Fatalf("RunLines gave %d lines, want 4", seen)
 	}
-	err = l.EachEmployeeLetter(ctx, runID, func(_ string, _ *Recipient, rows []LetterRow) error {
+	err = l.EachLetter(ctx, runID, func(_ string, _ *Recipient, rows []LetterRow) error {
 		if len(rows) != 4 {
 			t.Fatalf("%d rows, want 4", len(rows))
 		}
@@ -162,7 +163,7 @@ func TestUnreadableValueKept(t *testing.T) {
 			}
 		}
 		return nil
-	})
+	}, func(string, []LetterRow) error { return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,32 +336,38 @@ func TestLetterRowsInBatches(t *testing.T) {
 	defer func(n int) { letterBatch = n }(letterBatch)
 	for _, batch := range []int{1, 2, 3, 4096} {
 		letterBatch = batch
-		var got []string
-		err := l.EachEmployeeLetter(ctx, runID, func(id string, who *Recipient, rows []LetterRow) error {
+		var employees, providers []string
+		err := l.EachLetter(ctx, runID, func(id string, who *Recipient, rows []LetterRow) error {
 			if !who.InRoster {
-				got = append(got, id+" not in roster "+who.Name+": "+row(rows))
+				employees = append(employees, id+" not in roster "+who.Name+": "+row(rows))
 				return nil
 			}
-			got = append(got, fmt.Sprintf("%s %s|%s|%s|%s|%s: %s", id, who.Name, who.Address.Line1, who.Address.City, who.Email,
+			employees = append(employees, fmt.Sprintf("%s %s|%s|%s|%s|%s: %s", id, who.Name, who.Address.Line1, who.Address.City, who.Email,
 				who.OtherBenefits.Dollars(), row(rows)))
 			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !slices.Equal(got, wantEmployees) {
-			t.Errorf("batch %d: employee letters\n%s\nwant\n%s", batch, strings.Join(got, "\n"), strings.Join(wantEmployees, "\n"))
-		}
-		got = nil
-		err = l.EachProviderLetter(ctx, runID, func(id string, rows []LetterRow) error {
-			got = append(got, id+": "+row(rows))
+		}, func(id string, rows []LetterRow) error {
+			providers = append(providers, id+": "+row(rows))
 			return nil
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !slices.Equal(got, wantProviders) {
-			t.Errorf("batch %d: provider letters\n%s\nwant\n%s", batch, strings.Join(got, "\n"), strings.Join(wantProviders, "\n"))
+		if !slices.Equal(employees, wantEmployees) {
+			t.Errorf("batch %d: employee letters\n%s\nwant\n%s", batch, strings.Join(employees, "\n"), strings.Join(wantEmployees, "\n"))
 		}
+		if !slices.Equal(providers, wantProviders) {
+			t.Errorf("batch %d: provider letters\n%s\nwant\n%s", batch, strings.Join(providers, "\n"), strings.Join(wantProviders, "\n"))
+		}
+	}
+	// A letter that fails stops the letters: the providers' query, sorted
+	// ahead, is closed, and no provider letter is asked for.
+	stop := errors.New("stop")
+	err = l.EachLetter(ctx, runID, func(string, *Recipient, []LetterRow) error { return stop },
+		func(string, []LetterRow) error {
+			t.Error("a provider letter after a failed employee letter")
+			return nil
+		})
+	if !errors.Is(err, stop) {
+		t.Errorf("EachLetter: %v, want the letter's error", err)
 	}
 }
