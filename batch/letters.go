@@ -185,7 +185,9 @@ func writeLetter(ctx context.Context, r *payout.LetterRenderer, buf *bytes.Buffe
 
 // letterHeadroom is how far the heap may grow past what is live while
 // letters are written before the collector runs (see tuneGCForLetters).
-const letterHeadroom = 160 << 20
+// The register is written meanwhile and keeps about 100 MiB live (its
+// sheets' buffers): with 160 MiB the collector ran twice a second.
+const letterHeadroom = 320 << 20
 
 // tuneGCForLetters lets the heap grow during the letter phase, which
 // allocates much and keeps little: under a memory limit the collector

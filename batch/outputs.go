@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"carepay/core"
 	"carepay/ingest"
 	"carepay/ledger"
@@ -137,17 +139,43 @@ func writeOutputs(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, op
 		return nil, err
 	}
 	opt.timer.done(report.StagePaymentFiles, start)
-	letters, err := writeLetters(ctx, lg, run, opt, dir)
-	if err != nil {
+	// The register is written beside the letters, which leave a core
+	// partly idle; it waits for them only to count them in its Summary.
+	// The first to fail stops the other.
+	g, gctx := errgroup.WithContext(ctx)
+	lettersDone := make(chan struct{})
+	g.Go(func() error {
+		start := time.Now()
+		var waited time.Duration
+		err := writeRegister(gctx, lg, run, dir, sum.Reconciliation, payments, holds, fileExceptions, func(r *payout.Register) error {
+			from := time.Now()
+			select {
+			case <-lettersDone:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+			waited = time.Since(from)
+			r.Summary, r.LettersHeld = sum.Rows(), sum.Letters.NoAddress
+			return nil
+		})
+		if err == nil {
+			opt.timer.took(report.StageRegister, time.Since(start)-waited)
+		}
+		return err
+	})
+	g.Go(func() error {
+		letters, err := writeLetters(gctx, lg, run, opt, dir)
+		if err != nil {
+			return err
+		}
+		sum.Letters = report.LetterCounts{Written: letters.Written, Postal: letters.Postal, Emailed: letters.Emailed, NoAddress: letters.NoAddress,
+			Transliterated: letters.Transliterated}
+		close(lettersDone)
+		return nil
+	})
+	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	sum.Letters = report.LetterCounts{Written: letters.Written, Postal: letters.Postal, Emailed: letters.Emailed, NoAddress: letters.NoAddress,
-		Transliterated: letters.Transliterated}
-	start = time.Now()
-	if err := writeRegister(ctx, lg, run, dir, sum, payments, holds, fileExceptions); err != nil {
-		return nil, err
-	}
-	opt.timer.done(report.StageRegister, start)
 	start = time.Now()
 	if err := deliver(ctx, lg, run.ID, dir, opt.Sinks); err != nil {
 		return nil, err
@@ -357,23 +385,23 @@ func checksReport(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, su
 	return voids, nil
 }
 
-// writeRegister writes register.xlsx from the summary, the payments (with
-// their trace numbers) and the run's lines in the ledger.
-func writeRegister(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, dir string, sum *report.Summary, payments []*core.Payment,
-	holds []core.PaymentHold, fileExceptions [][]any) error {
+// writeRegister writes register.xlsx from the reconciliation, the
+// payments (with their trace numbers) and the run's lines in the ledger;
+// wait gives it the summary (see payout.Register.Wait).
+func writeRegister(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, dir string, recon []core.ReconItem, payments []*core.Payment,
+	holds []core.PaymentHold, fileExceptions [][]any, wait func(*payout.Register) error) error {
 	words, err := templates.Reasons()
 	if err != nil {
 		return err
 	}
 	reg := payout.Register{
 		Date:           run.AsOf,
-		Summary:        sum.Rows(),
-		Reconciliation: sum.Reconciliation,
+		Reconciliation: recon,
 		FileExceptions: fileExceptions,
 		Payments:       payments,
 		Holds:          holds,
 		ReasonWords:    words,
-		LettersHeld:    sum.Letters.NoAddress,
+		Wait:           wait,
 		EachDecision: func(fn func(*core.Line, *core.Decision) error) error {
 			return lg.RunLines(ctx, run.ID, fn)
 		},

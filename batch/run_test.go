@@ -2,9 +2,9 @@ package batch
 
 import (
 	"bytes"
-	"carepay/internal/ledgertest"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -15,6 +15,7 @@ import (
 	"carepay/config"
 	"carepay/core"
 	"carepay/ingest"
+	"carepay/internal/ledgertest"
 	"carepay/ledger"
 	"carepay/report"
 )
@@ -411,5 +412,51 @@ func TestFolderSourceArchivesAfterCommit(t *testing.T) {
 		if err != nil || !strings.Contains(string(ack), "status: taken") {
 			t.Errorf("ack of %s: %q %v", n, ack, err)
 		}
+	}
+}
+
+// TestRegisterFailureStopsTheOutputs: the register is written beside the
+// letters; when it cannot be written the run fails with its error (not
+// the cancellation it causes in the letters), stays pending, and the next
+// run completes every output as the first would have.
+func TestRegisterFailureStopsTheOutputs(t *testing.T) {
+	e := newEnv(t)
+	res := e.run("../fixtures/drop", fixtureDay)
+	want, err := os.ReadFile(filepath.Join(res.OutDir, "letters", "employee-E100.pdf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(res.OutDir); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.lg.MarkPending(context.Background(), res.RunID); err != nil {
+		t.Fatal(err)
+	}
+	// A folder where register.xlsx goes: it cannot be replaced.
+	blocker := filepath.Join(res.OutDir, "register.xlsx")
+	if err := os.MkdirAll(filepath.Join(blocker, "x"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Run(context.Background(), e.lg, Options{
+		AsOf: fixtureDay, OutDir: filepath.Join(e.dir, "out"), Plans: e.cfg.Plans,
+		Payout: PayoutOf(e.cfg.Payout, e.cfg.Limits, e.cfg.Returns, e.cfg.ACH), Checks: ChecksOf(e.cfg.Checks),
+		Now: func() time.Time { return time.Date(2026, 4, 10, 9, 0, 0, 0, time.UTC) },
+	})
+	if err == nil || !strings.Contains(err.Error(), "register.xlsx") || errors.Is(err, context.Canceled) {
+		t.Fatalf("run with an unwritable register: %v, want the register's error", err)
+	}
+	if err := os.RemoveAll(blocker); err != nil {
+		t.Fatal(err)
+	}
+	next := e.run("../fixtures/drop", fixtureDay)
+	if len(next.Recovered) != 1 || next.Recovered[0] != res.RunID {
+		t.Fatalf("recovered %v", next.Recovered)
+	}
+	got, err := os.ReadFile(filepath.Join(res.OutDir, "letters", "employee-E100.pdf"))
+	if err != nil || !bytes.Equal(got, want) {
+		t.Errorf("letter after completing the run: %v, same bytes %v", err, bytes.Equal(got, want))
+	}
+	if _, err := os.Stat(filepath.Join(res.OutDir, "register.xlsx")); err != nil {
+		t.Error(err)
 	}
 }

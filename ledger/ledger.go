@@ -133,10 +133,12 @@ func openLedger(ctx context.Context, path string, key *Key, mode openMode) (*Led
 	if err != nil {
 		return nil, fmt.Errorf("opening ledger %s: %w", path, err)
 	}
-	// A run's transaction holds one connection for its reads and writes;
-	// outputs read with a cursor open while looking up more, so a few
-	// connections (WAL readers) are allowed. SQLite has one writer at a time.
-	db.SetMaxOpenConns(4)
+	// A run's transaction holds one connection for its reads and writes.
+	// Its outputs hold up to four cursors open at once (the letters' two
+	// queries and their usage history, the register's lines) while looking
+	// up more, so a few connections (WAL readers) are allowed. SQLite has
+	// one writer at a time.
+	db.SetMaxOpenConns(6)
 	l := &Ledger{db: db, key: key, copyTarget: mode == openCopyTarget}
 	if !create {
 		if v, err := l.schemaVersion(ctx, db); err != nil || v == 0 {

@@ -315,9 +315,10 @@ func openPostgres(ctx context.Context, dsn string, key *Key, mode openMode) (*Le
 		return nil, err
 	}
 	// A run holds one connection for its transaction and one for the run
-	// lock (see Lock); outputs read with a cursor open while looking up
-	// more.
-	db.SetMaxOpenConns(6)
+	// lock (see Lock). Its outputs hold up to four cursors open at once
+	// (the letters' two queries and their usage history, the register's
+	// lines) while looking up more.
+	db.SetMaxOpenConns(8)
 	l := &Ledger{db: db, key: key, pg: true, copyTarget: mode == openCopyTarget}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()

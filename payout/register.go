@@ -25,6 +25,7 @@ type Register struct {
 	// same run is byte-identical.
 	Date core.Date
 	// Summary rows: a label and a value (text, a number or core.Cents).
+	// Read after Wait.
 	Summary [][2]any
 	// Payments and Holds of the run.
 	Payments []*core.Payment
@@ -33,8 +34,14 @@ type Register struct {
 	// Decisions sheet, and a rejected or partial one to Exceptions too.
 	EachDecision func(fn func(*core.Line, *core.Decision) error) error
 	ReasonWords  map[string]string
-	// LettersHeld names letters that could not go by post.
+	// LettersHeld names letters that could not go by post. Read after
+	// Wait.
 	LettersHeld []string
+	// Wait, when set, is called once every line is written, and may set
+	// Summary and LettersHeld: a run writes its register while its
+	// letters are written, and the Summary counts them. The Summary sheet
+	// still comes first, and letters held end the Exceptions sheet.
+	Wait func(*Register) error
 	// Reconciliation says what became of the money as of the run.
 	Reconciliation []core.ReconItem
 	// FileExceptions are rows of the Exceptions sheet for what the run's
@@ -72,16 +79,9 @@ func writeRegister(out io.Writer, r Register, maxRows int) error {
 	}
 	book := &workbook{f: f, money: money, bold: bold, maxRows: maxRows}
 
+	// Summary is the first sheet, filled last: see Wait.
 	summary, err := book.sheet("Summary", []float64{34, 20}, []string{"item", "value"})
 	if err != nil {
-		return err
-	}
-	for _, row := range r.Summary {
-		if err := summary.write(row[0], row[1]); err != nil {
-			return err
-		}
-	}
-	if err := summary.close(); err != nil {
 		return err
 	}
 
@@ -141,11 +141,6 @@ func writeRegister(out io.Writer, r Register, maxRows int) error {
 			return err
 		}
 	}
-	for _, id := range r.LettersHeld {
-		if err := exceptions.write("letter held", "", "", "", id, "", "no postal address"); err != nil {
-			return err
-		}
-	}
 	var why strings.Builder
 	err = r.EachDecision(func(l *core.Line, d *core.Decision) error {
 		if err := decisions.write(l.Source, l.Row, string(l.Kind), l.Ref, d.PlanID, l.EmployeeID, l.DependentID, l.ProviderID, l.CareType,
@@ -176,7 +171,25 @@ func writeRegister(out io.Writer, r Register, maxRows int) error {
 	if err := decisions.close(); err != nil {
 		return err
 	}
+	if r.Wait != nil {
+		if err := r.Wait(&r); err != nil {
+			return err
+		}
+	}
+	for _, id := range r.LettersHeld {
+		if err := exceptions.write("letter held", "", "", "", id, "", "no postal address"); err != nil {
+			return err
+		}
+	}
 	if err := exceptions.close(); err != nil {
+		return err
+	}
+	for _, row := range r.Summary {
+		if err := summary.write(row[0], row[1]); err != nil {
+			return err
+		}
+	}
+	if err := summary.close(); err != nil {
 		return err
 	}
 	if err := book.finish(); err != nil {

@@ -3,6 +3,7 @@ package payout
 import (
 	"archive/zip"
 	"bytes"
+	"errors"
 	"io"
 	"slices"
 	"strconv"
@@ -63,12 +64,13 @@ func TestRegisterSheetsMoneyAndFormulaSafety(t *testing.T) {
 		{"Payments", "C2", "'-P1"},
 		{"Payments", "I2", "****6789"}, // masked, never the number
 		{"Exceptions", "A2", "payment held"},
-		{"Exceptions", "A3", "letter held"},
-		{"Exceptions", "G4", "LATE: The claim arrived after the deadline for submission."},
+		{"Exceptions", "G3", "LATE: The claim arrived after the deadline for submission."},
 		// An unreadable line says which value and what was wrong;
 		// Decisions keeps the code alone.
-		{"Exceptions", "G5", `INVALID_ROW: A value on this line could not be read. Column amount_charged, value "12,3x": want an amount like 123.45.`},
+		{"Exceptions", "G4", `INVALID_ROW: A value on this line could not be read. Column amount_charged, value "12,3x": want an amount like 123.45.`},
 		{"Decisions", "P4", "INVALID_ROW"},
+		{"Exceptions", "A5", "letter held"}, // letters held end the sheet
+		{"Exceptions", "E5", "provider P4"},
 	} {
 		got, err := f.GetCellValue(c.sheet, c.cell)
 		if err != nil || got != c.want {
@@ -228,5 +230,61 @@ func opensOnSummary(t *testing.T, f *excelize.File, xlsx []byte) {
 	}
 	if len(selected) != 1 {
 		t.Errorf("selected sheets %v, want Summary alone", selected)
+	}
+}
+
+// TestRegisterWaits: a register written while the letters are asks for
+// its Summary and the letters held once every line is written, and puts
+// them where they belong: Summary first, letters held after the lines.
+func TestRegisterWaits(t *testing.T) {
+	linesDone := false
+	r := Register{
+		Date: core.NewDate(2026, 4, 10),
+		EachDecision: func(fn func(*core.Line, *core.Decision) error) error {
+			err := fn(&core.Line{Source: "a.csv", Row: 2, Kind: core.Invoice, Ref: "INV-1", EmployeeID: "E1", Charged: 100},
+				&core.Decision{Status: core.Rejected, Reasons: []core.Reason{core.Late}})
+			linesDone = true
+			return err
+		},
+		ReasonWords: map[string]string{"LATE": "Late."},
+		Wait: func(r *Register) error {
+			if !linesDone {
+				t.Error("Wait called before the lines were written")
+			}
+			r.Summary = [][2]any{{"letters written", 3}}
+			r.LettersHeld = []string{"employee E9"}
+			return nil
+		},
+	}
+	var buf bytes.Buffer
+	if err := WriteRegister(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if got := f.GetSheetList(); !slices.Equal(got, []string{"Summary", "Payments", "Reconciliation", "Decisions", "Exceptions"}) {
+		t.Fatalf("sheets %v", got)
+	}
+	opensOnSummary(t, f, buf.Bytes())
+	for _, c := range []struct{ sheet, cell, want string }{
+		{"Summary", "A2", "letters written"},
+		{"Summary", "B2", "3"},
+		{"Exceptions", "A2", "line rejected"},
+		{"Exceptions", "A3", "letter held"},
+		{"Exceptions", "E3", "employee E9"},
+		{"Exceptions", "A4", ""},
+	} {
+		if got, err := f.GetCellValue(c.sheet, c.cell); err != nil || got != c.want {
+			t.Errorf("%s!%s = %q (%v), want %q", c.sheet, c.cell, got, err, c.want)
+		}
+	}
+	// A Wait that fails fails the register.
+	stop := errors.New("letters failed")
+	r.Wait = func(*Register) error { return stop }
+	if err := WriteRegister(io.Discard, r); !errors.Is(err, stop) {
+		t.Errorf("WriteRegister: %v, want Wait's error", err)
 	}
 }
