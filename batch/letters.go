@@ -190,13 +190,14 @@ func writeLetter(ctx context.Context, r *payout.LetterRenderer, buf *bytes.Buffe
 const letterHeadroom = 320 << 20
 
 // tuneGCForLetters lets the heap grow during the letter phase, which
-// allocates much and keeps little: under a memory limit the collector
-// runs only when the heap is letterHeadroom above what was live when
-// the phase began (or at the limit, if lower), otherwise at five times
-// the live heap. A collection then marks little, and costs little, while
-// the process stays far below the limit (waiting for the limit itself
-// made the letter phase the run's peak of memory). It returns the
-// function that restores the settings.
+// allocates much and keeps little: the collector runs at five times the
+// live heap and, under a memory limit, by the time the heap is
+// letterHeadroom above what was live when the phase began (or at the
+// limit, if lower). A collection then marks little, and costs little,
+// while the process stays far below the limit (waiting for the limit
+// itself made the letter phase the run's peak of memory), and a small
+// run's heap stays small. It returns the function that restores the
+// settings.
 func tuneGCForLetters() func() {
 	limit := debug.SetMemoryLimit(-1)
 	if limit == math.MaxInt64 {
@@ -210,7 +211,7 @@ func tuneGCForLetters() func() {
 		cap = min(limit, int64(live[0].Value.Uint64())+letterHeadroom)
 	}
 	debug.SetMemoryLimit(cap)
-	old := debug.SetGCPercent(-1)
+	old := debug.SetGCPercent(400)
 	return func() {
 		debug.SetGCPercent(old)
 		debug.SetMemoryLimit(limit)

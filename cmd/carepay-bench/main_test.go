@@ -17,7 +17,8 @@ func TestSmallRunPrintsEveryStage(t *testing.T) {
 		t.Fatalf("%v\n%s", err, errb.String())
 	}
 	for _, want := range []string{"| pull (read + parse the drop) |", "| decide + commit |", "| payment files |", "| letters |",
-		"| print batch |", "| register.xlsx |", "| whole run |", "scaling: 2000 lines against 200"} {
+		"| print batch |", "| register.xlsx |", "| whole run |", "scaling: 2000 lines against 200",
+		"letters, print batch and register.xlsx took "} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
