@@ -57,6 +57,14 @@ func CheckACHAmount(a core.Cents) string {
 // 张伟 -> ZHANGWEI, Юлия -> YULIYA): a name in any script is written, never
 // left blank. Emoji and other symbols are dropped; runs of space collapse.
 func ASCII(s string) string {
+	if out, ok := plainASCII(s); ok {
+		return out
+	}
+	return transliterate(s)
+}
+
+// transliterate is ASCII for any text.
+func transliterate(s string) string {
 	var b strings.Builder
 	for _, r := range norm.NFC.String(s) {
 		switch {
@@ -77,6 +85,35 @@ func ASCII(s string) string {
 		}
 	}
 	return strings.Join(strings.Fields(string(out)), " ")
+}
+
+// plainASCII is ASCII for text with no byte outside ASCII, most names:
+// the same result without composing or transliterating. The symbols ^
+// and ` (Unicode modifier symbols) and control characters become spaces.
+func plainASCII(s string) (string, bool) {
+	out := make([]byte, 0, len(s))
+	space := true // at the start, or after a space: spaces collapse
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 0x80:
+			return "", false
+		case c <= ' ' || c == 0x7f || c == '^' || c == '`':
+			if !space {
+				out = append(out, ' ')
+			}
+			space = true
+			continue
+		case 'a' <= c && c <= 'z':
+			c -= 'a' - 'A'
+		}
+		out = append(out, c)
+		space = false
+	}
+	if n := len(out); n > 0 && out[n-1] == ' ' {
+		out = out[:n-1]
+	}
+	return string(out), true
 }
 
 func cut(s string, n int) string {

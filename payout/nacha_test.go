@@ -3,6 +3,7 @@ package payout
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"testing"
@@ -462,5 +463,35 @@ func TestWriteNACHANoACH(t *testing.T) {
 				t.Errorf("wrote %q", buf.String())
 			}
 		})
+	}
+}
+
+// TestPlainASCIIIsTransliterate: the fast path for ASCII text gives what
+// the full transliteration gives, for every string of one or two ASCII
+// bytes and for longer random ones.
+func TestPlainASCIIIsTransliterate(t *testing.T) {
+	check := func(s string) {
+		t.Helper()
+		got, ok := plainASCII(s)
+		if want := transliterate(s); !ok || got != want {
+			t.Fatalf("plainASCII(%q) = %q, %v; transliterate gives %q", s, got, ok, want)
+		}
+	}
+	for a := 0; a < 0x80; a++ {
+		check(string(rune(a)))
+		for b := 0; b < 0x80; b++ {
+			check(string([]byte{byte(a), byte(b)}))
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		b := make([]byte, 1+rng.IntN(40))
+		for i := range b {
+			b[i] = byte(rng.IntN(0x80))
+		}
+		check(string(b))
+	}
+	if _, ok := plainASCII("José"); ok {
+		t.Error("plainASCII took text with a byte outside ASCII")
 	}
 }
