@@ -44,19 +44,7 @@ func TestRegisterSheetsMoneyAndFormulaSafety(t *testing.T) {
 		ReasonWords: map[string]string{"LATE": "The claim arrived after the deadline for submission.", "INVALID_ROW": "A value on this line could not be read."},
 		LettersHeld: []string{"provider P4"},
 	}
-	var buf bytes.Buffer
-	if err := WriteRegister(&buf, r); err != nil {
-		t.Fatal(err)
-	}
-	f, err := excelize.OpenReader(bytes.NewReader(buf.Bytes()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if got := f.GetSheetList(); !slices.Equal(got, []string{"Summary", "Payments", "Reconciliation", "Decisions", "Exceptions"}) {
-		t.Fatalf("sheets %v", got)
-	}
-	opensOnSummary(t, f, buf.Bytes())
+	f := writeAndOpen(t, r)
 	for _, c := range []struct{ sheet, cell, want string }{
 		{"Decisions", "D2", "'=HYPERLINK(\"http://x\")"}, // a formula kept as text
 		{"Decisions", "F2", "'+E1"},
@@ -256,19 +244,7 @@ func TestRegisterWaits(t *testing.T) {
 			return nil
 		},
 	}
-	var buf bytes.Buffer
-	if err := WriteRegister(&buf, r); err != nil {
-		t.Fatal(err)
-	}
-	f, err := excelize.OpenReader(bytes.NewReader(buf.Bytes()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if got := f.GetSheetList(); !slices.Equal(got, []string{"Summary", "Payments", "Reconciliation", "Decisions", "Exceptions"}) {
-		t.Fatalf("sheets %v", got)
-	}
-	opensOnSummary(t, f, buf.Bytes())
+	f := writeAndOpen(t, r)
 	for _, c := range []struct{ sheet, cell, want string }{
 		{"Summary", "A2", "letters written"},
 		{"Summary", "B2", "3"},
@@ -287,4 +263,24 @@ func TestRegisterWaits(t *testing.T) {
 	if err := WriteRegister(io.Discard, r); !errors.Is(err, stop) {
 		t.Errorf("WriteRegister: %v, want Wait's error", err)
 	}
+}
+
+// writeAndOpen writes r and opens it, checking its five sheets and that
+// it opens on Summary.
+func writeAndOpen(t *testing.T, r Register) *excelize.File {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := WriteRegister(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	if got := f.GetSheetList(); !slices.Equal(got, []string{"Summary", "Payments", "Reconciliation", "Decisions", "Exceptions"}) {
+		t.Fatalf("sheets %v", got)
+	}
+	opensOnSummary(t, f, buf.Bytes())
+	return f
 }
