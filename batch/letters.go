@@ -551,5 +551,7 @@ func mailLetter(ctx context.Context, lg *ledger.Ledger, m Mailer, runID string, 
 	if err := m.SendLetter(ctx, l.Email, "Backup care remittance "+runID, body, name, pdf); err != nil {
 		return fmt.Errorf("emailing the letter to %s %s: %w", l.Kind, l.ID, err)
 	}
-	return lg.RecordLetterSent(ctx, runID, l.Kind, l.ID, l.Email)
+	// Sent: record it even if the run is being stopped, or the next run
+	// would send it again.
+	return lg.RecordLetterSent(context.WithoutCancel(ctx), runID, l.Kind, l.ID, l.Email)
 }

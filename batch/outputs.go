@@ -141,7 +141,9 @@ func writeOutputs(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, op
 	opt.timer.done(report.StagePaymentFiles, start)
 	// The register is written beside the letters, which leave a core
 	// partly idle; it waits for them only to count them in its Summary.
-	// The first to fail stops the other.
+	// Letters that fail stop the register; a register that fails lets the
+	// letters finish (one may be on its way to a mail server), and the
+	// run reports the first failure.
 	g, gctx := errgroup.WithContext(ctx)
 	lettersDone := make(chan struct{})
 	g.Go(func() error {
@@ -164,7 +166,7 @@ func writeOutputs(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, op
 		return err
 	})
 	g.Go(func() error {
-		letters, err := writeLetters(gctx, lg, run, opt, dir)
+		letters, err := writeLetters(ctx, lg, run, opt, dir)
 		if err != nil {
 			return err
 		}

@@ -53,7 +53,9 @@ type Options struct {
 	// Now gives the wall clock (tests fix it).
 	Now func() time.Time
 	// Stage, when set, is told as each stage of the run ends
-	// (report.Stages) and how long it took.
+	// (report.Stages) and how long it took. The register's stage ends
+	// beside the letters': Stage may be called from two goroutines, never
+	// at once, and holds up the other stage while it runs.
 	Stage func(stage string, took time.Duration)
 	// SpoolDir holds the sorted runs of lines of a large drop (default:
 	// the system's temporary folder).

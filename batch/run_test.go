@@ -416,9 +416,9 @@ func TestFolderSourceArchivesAfterCommit(t *testing.T) {
 }
 
 // TestRegisterFailureStopsTheOutputs: the register is written beside the
-// letters; when it cannot be written the run fails with its error (not
-// the cancellation it causes in the letters), stays pending, and the next
-// run completes every output as the first would have.
+// letters; when it cannot be written the run fails with its error, stays
+// pending, and the next run completes every output as the first would
+// have.
 func TestRegisterFailureStopsTheOutputs(t *testing.T) {
 	e := newEnv(t)
 	res := e.run("../fixtures/drop", fixtureDay)
@@ -459,4 +459,38 @@ func TestRegisterFailureStopsTheOutputs(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(res.OutDir, "register.xlsx")); err != nil {
 		t.Error(err)
 	}
+}
+
+// TestLettersFailureStopsTheRegister: letters that fail (here, the mail
+// server refuses them) stop the register waiting for them, and the run
+// reports the letters' error, not the cancellation it caused.
+func TestLettersFailureStopsTheRegister(t *testing.T) {
+	e := newEnv(t)
+	res := e.run("../fixtures/drop", fixtureDay)
+	if err := os.RemoveAll(res.OutDir); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.lg.MarkPending(context.Background(), res.RunID); err != nil {
+		t.Fatal(err)
+	}
+	mailDown := errors.New("mail server refused")
+	_, err := Run(context.Background(), e.lg, Options{
+		AsOf: fixtureDay, OutDir: filepath.Join(e.dir, "out"), Plans: e.cfg.Plans,
+		Payout: PayoutOf(e.cfg.Payout, e.cfg.Limits, e.cfg.Returns, e.cfg.ACH), Checks: ChecksOf(e.cfg.Checks),
+		Now:    func() time.Time { return time.Date(2026, 4, 10, 9, 0, 0, 0, time.UTC) },
+		Mailer: failingMailer{mailDown}, EmailLetter: func(kind, _ string) bool { return kind == "employee" },
+	})
+	if !errors.Is(err, mailDown) || errors.Is(err, context.Canceled) {
+		t.Fatalf("run whose letters cannot be emailed: %v, want the mailer's error", err)
+	}
+	if _, err := os.Stat(filepath.Join(res.OutDir, "register.xlsx")); !os.IsNotExist(err) {
+		t.Errorf("register.xlsx written while the letters failed: %v", err)
+	}
+}
+
+// failingMailer refuses every letter with err.
+type failingMailer struct{ err error }
+
+func (m failingMailer) SendLetter(context.Context, string, string, string, string, []byte) error {
+	return m.err
 }

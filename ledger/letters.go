@@ -55,11 +55,11 @@ type Recipient struct {
 	OtherBenefits core.Cents
 }
 
-// letterColumns are a letter's line columns, read without joins: the
+// letterLines selects a letter's line columns from lines, without joins: the
 // roster's names and addresses are looked up once per employee, a batch
 // of employees at a time (see letterNames), instead of joined to every
 // line and carried through the sort.
-const letterColumns = `l.id, l.employee_id, l.dependent_id, l.plan_id, l.provider_id, l.payee_type, l.payee_id, COALESCE(l.payment_id, 0),
+const letterLines = `l.id, l.employee_id, l.dependent_id, l.plan_id, l.provider_id, l.payee_type, l.payee_id, COALESCE(l.payment_id, 0),
  l.service_date, l.care_type, l.units, l.charged, l.employee_share, l.employer_share, l.status, l.reasons, l.care_day, l.day_used,
  l.placements, COALESCE(l.error_column, ''), COALESCE(l.error_value, ''), l.error_msg FROM lines l`
 
@@ -70,21 +70,23 @@ var letterBatch = 4096
 // sortedRows is a letter query run up to its first row, which is when the
 // database sorts the whole result.
 type sortedRows struct {
+	what  string // whose letters, for messages
 	rows  *sql.Rows
 	first bool // rows.Next's answer for the first row
 	err   error
 }
 
-// sortLetters runs query up to its first row.
-func (l *Ledger) sortLetters(ctx context.Context, query string, args ...any) sortedRows {
+// sortLetters runs query, which reads the lines of what's letters, up to
+// its first row.
+func (l *Ledger) sortLetters(ctx context.Context, what, query string, args ...any) sortedRows {
 	rows, err := l.db.QueryContext(ctx, query, args...)
 	if err != nil {
-		return sortedRows{err: fmt.Errorf("reading lines for letters: %w", err)}
+		return sortedRows{what: what, err: fmt.Errorf("reading lines for %s: %w", what, err)}
 	}
-	return sortedRows{rows: rows, first: rows.Next()}
+	return sortedRows{what: what, rows: rows, first: rows.Next()}
 }
 
-// letterRows reads sorted (columns letterColumns, sorted so that the rows
+// letterRows reads sorted (columns letterLines, sorted so that the rows
 // of one key are together) and calls fn with each group of rows of the
 // same key, with the names of their employees and dependents filled in,
 // and, when rcp is set, the roster row of the group's employee.
@@ -132,7 +134,7 @@ func (l *Ledger) letterRows(ctx context.Context, sorted sortedRows, key func(*Le
 		if err := rows.Scan(&r.ID, &r.EmployeeID, &r.DependentID, &r.PlanID, &r.ProviderID, &r.PayeeType, &r.PayeeID,
 			&r.PaymentID, &date, &r.CareType, &r.Units, &charged, &es, &er, &r.Status, &reasons, &r.CareDay, &r.DayUsed,
 			&r.Placements, &re.Column, &re.Value, &msg); err != nil {
-			return fmt.Errorf("reading lines for letters: %w", err)
+			return fmt.Errorf("reading lines for %s: %w", sorted.what, err)
 		}
 		r.ServiceDate, r.Charged, r.EmployeeShare, r.EmployerShare = pd(date), core.Cents(charged), core.Cents(es), core.Cents(er)
 		if reasons != "" {
@@ -155,7 +157,7 @@ func (l *Ledger) letterRows(ctx context.Context, sorted sortedRows, key func(*Le
 		buf = append(buf, r)
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("reading lines for letters: %w", err)
+		return fmt.Errorf("reading lines for %s: %w", sorted.what, err)
 	}
 	return flush()
 }
@@ -232,7 +234,9 @@ func (n *letterNames) lookUp(ctx context.Context, ids []string) error {
 			return fmt.Errorf("reading employees for letters: %w", err)
 		}
 		who.OtherBenefits = core.Cents(other)
-		*n.emps[id] = who
+		if r := n.emps[id]; r != nil { // the database returns the IDs asked for
+			*r = who
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("reading employees for letters: %w", err)
@@ -276,13 +280,13 @@ func (n *letterNames) recipient(id string) *Recipient { return n.emps[id] }
 // Providers' letters: the lines paid (or held for bank details) in the
 // run, in service order by provider.
 const (
-	employeeLetters = `SELECT ` + letterColumns + ` WHERE l.id BETWEEN ?1 AND ?2
- UNION ALL SELECT ` + letterColumns + ` WHERE l.released_run = ?3 AND l.id NOT BETWEEN ?1 AND ?2
- UNION ALL SELECT ` + letterColumns + ` WHERE l.paid_run = ?3 AND l.id NOT BETWEEN ?1 AND ?2 AND (l.released_run IS NULL OR l.released_run != ?3)
+	employeeLetters = `SELECT ` + letterLines + ` WHERE l.id BETWEEN ?1 AND ?2
+ UNION ALL SELECT ` + letterLines + ` WHERE l.released_run = ?3 AND l.id NOT BETWEEN ?1 AND ?2
+ UNION ALL SELECT ` + letterLines + ` WHERE l.paid_run = ?3 AND l.id NOT BETWEEN ?1 AND ?2 AND (l.released_run IS NULL OR l.released_run != ?3)
  ORDER BY 2, 9, 1`
 	providerLines   = ` WHERE l.payee_type = 'provider' AND l.status IN ('approved', 'partial')`
-	providerLetters = `SELECT ` + letterColumns + providerLines + ` AND l.id BETWEEN ?1 AND ?2
- UNION ALL SELECT ` + letterColumns + providerLines + ` AND l.paid_run = ?3 AND l.id NOT BETWEEN ?1 AND ?2
+	providerLetters = `SELECT ` + letterLines + providerLines + ` AND l.id BETWEEN ?1 AND ?2
+ UNION ALL SELECT ` + letterLines + providerLines + ` AND l.paid_run = ?3 AND l.id NOT BETWEEN ?1 AND ?2
  ORDER BY 7, 9, 1`
 )
 
@@ -302,8 +306,8 @@ func (l *Ledger) EachLetter(ctx context.Context, runID string, employee func(emp
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ahead := make(chan sortedRows, 1)
-	go func() { ahead <- l.sortLetters(pctx, providerLetters, from, to, runID) }()
-	err = l.letterRows(ctx, l.sortLetters(ctx, employeeLetters, from, to, runID), func(r *LetterRow) string { return r.EmployeeID }, true, employee)
+	go func() { ahead <- l.sortLetters(pctx, "providers' letters", providerLetters, from, to, runID) }()
+	err = l.letterRows(ctx, l.sortLetters(ctx, "employees' letters", employeeLetters, from, to, runID), func(r *LetterRow) string { return r.EmployeeID }, true, employee)
 	if err != nil {
 		cancel()
 		if providers := <-ahead; providers.rows != nil {

@@ -370,4 +370,58 @@ func TestLetterRowsInBatches(t *testing.T) {
 	if !errors.Is(err, stop) {
 		t.Errorf("EachLetter: %v, want the letter's error", err)
 	}
+	if n := l.db.Stats().InUse; n != 0 {
+		t.Errorf("%d connections still in use after EachLetter failed", n)
+	}
+}
+
+// TestLetterNamesPastOneQuery: a batch of letters naming more employees
+// than one lookup takes (prefetchChunk) finds every name, and says which
+// employees the roster lacks.
+func TestLetterNamesPastOneQuery(t *testing.T) {
+	l := open(t, ledgertest.Target(t, "l.db"))
+	ctx := context.Background()
+	tx, err := l.Begin(ctx, core.NewDate(2026, 4, 10), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 2*prefetchChunk + 100 // three lookups; every third employee is not in the roster
+	for i := range n {
+		id := fmt.Sprintf("E%04d", i)
+		if i%3 != 0 {
+			if err := tx.PutEmployee(&core.Employee{ID: id, FirstName: "F" + id, LastName: "L", PlanID: "jitc-invoice", EmploymentType: "full_time",
+				EnrolledOn: core.NewDate(2025, 1, 1), PaymentMethod: "payroll"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ln := core.Line{Kind: core.Invoice, Source: "f.csv", Row: 2 + i, Ref: "INV-" + id, EmployeeID: id, DependentID: "D1", ProviderID: "P1",
+			CareType: "center", ServiceDate: core.NewDate(2026, 3, 2), Charged: 100}
+		if err := tx.PutDecision(&ln, &core.Decision{Status: core.Rejected, Reasons: []core.Reason{core.NotEnrolled}, Units: "1"}, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runID := tx.RunID
+	if err := tx.Commit(nil); err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	err = l.EachLetter(ctx, runID, func(id string, who *Recipient, rows []LetterRow) error {
+		i := seen
+		seen++
+		want := fmt.Sprintf("E%04d", i)
+		wantName := "F" + want + " L"
+		if i%3 == 0 {
+			wantName = want
+		}
+		if id != want || who.InRoster != (i%3 != 0) || who.Name != wantName || len(rows) != 1 || rows[0].EmployeeName != wantName {
+			t.Errorf("letter %d: %s in roster %v, name %q, %d rows; want %s, %v, %q", i, id, who.InRoster, who.Name, len(rows), want, i%3 != 0, wantName)
+		}
+		return nil
+	}, func(string, []LetterRow) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seen != n {
+		t.Errorf("%d employees' letters, want %d", seen, n)
+	}
 }
