@@ -18,24 +18,20 @@ const maxCents = 1_000_000_000_000_00
 // String formats c with two decimals and no currency sign, as payroll files
 // and decisions.csv expect: 1234.5 dollars is "1234.50".
 func (c Cents) String() string {
-	neg := c < 0
-	if neg {
+	var b [24]byte
+	return string(c.Append(b[:0]))
+}
+
+// Append appends the amount to b as String writes it.
+func (c Cents) Append(b []byte) []byte {
+	// Every decided line formats several amounts: no fmt here.
+	if c < 0 {
+		b = append(b, '-')
 		c = -c
 	}
-	// Every decided line formats several amounts: no fmt here.
-	var b [24]byte
-	i := len(b)
+	b = strconv.AppendInt(b, int64(c)/100, 10)
 	cents := int64(c) % 100
-	b[i-1], b[i-2], b[i-3] = byte('0'+cents%10), byte('0'+cents/10), '.'
-	i -= 3
-	b2 := strconv.AppendInt(b[:0:0], int64(c)/100, 10)
-	i -= len(b2)
-	copy(b[i:], b2)
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
+	return append(b, '.', byte('0'+cents/10), byte('0'+cents%10))
 }
 
 // Dollars formats c for people: "$1,234.50".

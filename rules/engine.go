@@ -70,14 +70,15 @@ func stepf(b *strings.Builder, format string, a ...any) {
 		fmt.Fprintf(b, format, a...)
 		return
 	}
-	n := 0
+	n, lit := 0, 0 // lit: where the text not yet written begins
+	var num [24]byte
 	for i := 0; i < len(format); i++ {
-		c := format[i]
-		if c != '%' {
-			b.WriteByte(c)
+		if format[i] != '%' {
 			continue
 		}
+		b.WriteString(format[lit:i])
 		i++
+		lit = i + 1
 		if format[i] == '%' {
 			b.WriteByte('%')
 			continue
@@ -85,19 +86,21 @@ func stepf(b *strings.Builder, format string, a ...any) {
 		arg := a[n]
 		n++
 		if format[i] == 'd' {
-			var num [24]byte
 			b.Write(strconv.AppendInt(num[:0], reflect.ValueOf(arg).Int(), 10))
 			continue
 		}
 		switch v := arg.(type) {
 		case string:
 			b.WriteString(v)
+		case core.Cents:
+			b.Write(v.Append(num[:0]))
 		case fmt.Stringer:
 			b.WriteString(v.String())
 		default:
 			b.WriteString(reflect.ValueOf(arg).String())
 		}
 	}
+	b.WriteString(format[lit:])
 }
 
 // plainFormat reports whether stepf can write format with a itself: only

@@ -34,6 +34,7 @@ func TestStepfIsFprintf(t *testing.T) {
 		{"billed hours %s raised to the minimum %s", []any{core.Hours(150), core.Hours(400)}},
 		{"day %d of %d for %s in plan year %d", []any{int64(3), int32(10), plainKind("E100/D1"), 2026}},
 		{"%s is a %s", []any{core.NewDate(2026, 4, 4), time.Saturday}},
+		{"%s, %s, %s and %s%%%%", []any{core.Cents(0), core.Cents(-5), core.Cents(7), core.Cents(100_000_000_00)}},
 		{"%d as a Stringer's number", []any{countStringer(7)}},
 		{"%s as a Stringer", []any{countStringer(7)}},
 		{"%s prefers Error", []any{errStringer{}}},
@@ -57,7 +58,7 @@ func TestStepfIsFprintf(t *testing.T) {
 		}
 	}
 	// The common formats take the fast path.
-	for _, c := range cases[:6] {
+	for _, c := range cases[:7] {
 		if !plainFormat(c.format, c.args) {
 			t.Errorf("%q goes to fmt", c.format)
 		}
