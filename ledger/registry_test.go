@@ -71,15 +71,7 @@ func TestPrefetchAnswersAsLookups(t *testing.T) {
 	}
 	got := ask(tx)
 	// The same answers, looked up one by one by a fresh run.
-	if err := tx.Commit(nil); err != nil {
-		t.Fatal(err)
-	}
-	fresh, err := l.Begin(ctx, core.NewDate(2026, 4, 11), time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fresh.Rollback()
-	want := ask(fresh)
+	want := ask(nextRun(t, l, tx))
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("answers after Prefetch differ from lookups one by one")
 	}
@@ -135,19 +127,26 @@ func TestPrefetchPayeesAnswersAsLookups(t *testing.T) {
 	if len(tx.payees) != 0 {
 		t.Errorf("%d prefetched payees left in the cache after each was asked once", len(tx.payees))
 	}
-	if err := tx.Commit(nil); err != nil {
-		t.Fatal(err)
-	}
-	fresh, err := l.Begin(ctx, core.NewDate(2026, 4, 11), time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fresh.Rollback()
-	if want := ask(fresh); !reflect.DeepEqual(got, want) {
+	if want := ask(nextRun(t, l, tx)); !reflect.DeepEqual(got, want) {
 		t.Errorf("answers after PrefetchPayees differ from lookups one by one")
 	}
 	e := got[[2]string{core.PayeeEmployee, "E0299"}]
 	if e == nil || e.Bank.Number != "10000299" || e.Name != "A 299" || got[[2]string{core.PayeeEmployee, "E0300"}] != nil || got[[2]string{core.PayeeProvider, "P0007"}].Address.City != "Springfield" {
 		t.Errorf("answers: E0299 %+v", e)
 	}
+}
+
+// nextRun commits tx and begins the next day's run, rolled back when the
+// test ends: lookups there go to the ledger, not to tx's caches.
+func nextRun(t *testing.T, l *Ledger, tx *Tx) *Tx {
+	t.Helper()
+	if err := tx.Commit(nil); err != nil {
+		t.Fatal(err)
+	}
+	next, err := l.Begin(context.Background(), core.NewDate(2026, 4, 11), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { next.Rollback() })
+	return next
 }
