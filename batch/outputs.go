@@ -149,7 +149,7 @@ func writeOutputs(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, op
 	g.Go(func() error {
 		start := time.Now()
 		var waited time.Duration
-		err := writeRegister(gctx, lg, run, dir, sum.Reconciliation, payments, holds, fileExceptions, func(r *payout.Register) error {
+		err := writeRegister(gctx, lg, run, dir, opt.SpoolDir, sum.Reconciliation, payments, holds, fileExceptions, func(r *payout.Register) error {
 			from := time.Now()
 			select {
 			case <-lettersDone:
@@ -389,8 +389,9 @@ func checksReport(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, su
 
 // writeRegister writes register.xlsx from the reconciliation, the
 // payments (with their trace numbers) and the run's lines in the ledger;
-// wait gives it the summary (see payout.Register.Wait).
-func writeRegister(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, dir string, recon []core.ReconItem, payments []*core.Payment,
+// wait gives it the summary (see payout.Register.Wait). Its sheets are
+// compressed into temporary files in tempDir while they are written.
+func writeRegister(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, dir, tempDir string, recon []core.ReconItem, payments []*core.Payment,
 	holds []core.PaymentHold, fileExceptions [][]any, wait func(*payout.Register) error) error {
 	words, err := templates.Reasons()
 	if err != nil {
@@ -404,6 +405,7 @@ func writeRegister(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, d
 		Holds:          holds,
 		ReasonWords:    words,
 		Wait:           wait,
+		TempDir:        tempDir,
 		EachDecision: func(fn func(*core.Line, *core.Decision) error) error {
 			return lg.RunLines(ctx, run.ID, fn)
 		},

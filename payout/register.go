@@ -1,14 +1,10 @@
 package payout
 
 import (
-	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/xuri/excelize/v2"
 
 	"carepay/core"
 )
@@ -44,6 +40,9 @@ type Register struct {
 	Wait func(*Register) error
 	// Reconciliation says what became of the money as of the run.
 	Reconciliation []core.ReconItem
+	// TempDir holds the sheets while they are written, compressed (the
+	// system's temporary folder when empty).
+	TempDir string
 	// FileExceptions are rows of the Exceptions sheet for what the run's
 	// files did not give (tables rejected whole, registry rows and bank
 	// entries rejected): what, source, row, ref, who, amount, why.
@@ -62,31 +61,18 @@ func WriteRegister(out io.Writer, r Register) error {
 // writeRegister is WriteRegister with the row limit of a sheet as a
 // parameter, so that tests can overflow a sheet with a few rows.
 func writeRegister(out io.Writer, r Register, maxRows int) error {
-	f := excelize.NewFile()
-	defer f.Close()
 	stamp := r.Date.Time().Add(12 * time.Hour).Format(time.RFC3339)
-	if err := f.SetDocProps(&excelize.DocProperties{Created: stamp, Modified: stamp, Creator: "carepay", Title: "carepay register"}); err != nil {
-		return fmt.Errorf("register properties: %w", err)
-	}
-	format := `"$"#,##0.00;[Red]\-"$"#,##0.00`
-	money, err := f.NewStyle(&excelize.Style{CustomNumFmt: &format})
-	if err != nil {
-		return fmt.Errorf("register money style: %w", err)
-	}
-	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
-	if err != nil {
-		return fmt.Errorf("register header style: %w", err)
-	}
-	book := &workbook{f: f, money: money, bold: bold, maxRows: maxRows}
+	book := newXLSXBook(r.TempDir, "carepay register", stamp)
+	defer book.close()
 
 	// Summary is the first sheet, filled last: see Wait.
-	summary, err := book.sheet("Summary", []float64{34, 20}, []string{"item", "value"})
+	summary, err := book.sheet("Summary", []float64{34, 20}, []string{"item", "value"}, maxRows)
 	if err != nil {
 		return err
 	}
 
 	payments, err := book.sheet("Payments", []float64{8, 10, 12, 30, 9, 14, 7, 12, 12, 18, 40},
-		[]string{"payment", "payee_type", "payee_id", "payee", "method", "amount", "lines", "check_number", "account", "trace_number", "remittance"})
+		[]string{"payment", "payee_type", "payee_id", "payee", "method", "amount", "lines", "check_number", "account", "trace_number", "remittance"}, maxRows)
 	if err != nil {
 		return err
 	}
@@ -105,7 +91,7 @@ func writeRegister(out io.Writer, r Register, maxRows int) error {
 	}
 
 	recon, err := book.sheet("Reconciliation", []float64{18, 10, 10, 12, 9, 14, 12, 18, 60},
-		[]string{"what", "payment", "payee_type", "payee_id", "method", "amount", "date", "check_or_trace", "detail"})
+		[]string{"what", "payment", "payee_type", "payee_id", "method", "amount", "date", "check_or_trace", "detail"}, maxRows)
 	if err != nil {
 		return err
 	}
@@ -122,12 +108,12 @@ func writeRegister(out io.Writer, r Register, maxRows int) error {
 	// Decisions and Exceptions fill together, from one pass over the lines.
 	decisions, err := book.sheet("Decisions", []float64{26, 9, 10, 16, 14, 10, 10, 10, 16, 11, 7, 11, 11, 11, 9, 30, 9, 10},
 		[]string{"source", "row", "kind", "ref", "plan_id", "employee_id", "dependent_id", "provider_id", "care_type", "service_date",
-			"units", "charged", "employee_share", "employer_share", "status", "reasons", "payee_type", "payee_id"})
+			"units", "charged", "employee_share", "employer_share", "status", "reasons", "payee_type", "payee_id"}, maxRows)
 	if err != nil {
 		return err
 	}
 	exceptions, err := book.sheet("Exceptions", []float64{12, 26, 9, 16, 12, 11, 60},
-		[]string{"what", "source", "row", "ref", "who", "amount", "why"})
+		[]string{"what", "source", "row", "ref", "who", "amount", "why"}, maxRows)
 	if err != nil {
 		return err
 	}
@@ -192,126 +178,56 @@ func writeRegister(out io.Writer, r Register, maxRows int) error {
 	if err := summary.close(); err != nil {
 		return err
 	}
-	if err := book.finish(); err != nil {
-		return err
-	}
-	return writeZip(f, out)
+	return book.writeTo(out)
 }
 
-// workbook makes the register's sheets and keeps their order: a sheet
-// continued past maxRows is placed right after the one it continues.
-type workbook struct {
-	f           *excelize.File
-	money, bold int
-	maxRows     int
-	order       []string          // the sheets in the order they are shown
-	made        []string          // the sheets in the order they were made
-	filters     map[string]string // each sheet's filtered range
-}
-
-// sheet starts a sheet with its column widths and a bold header row.
-func (b *workbook) sheet(name string, widths []float64, header []string) (*sheetWriter, error) {
-	if b.filters == nil {
-		b.filters = map[string]string{}
-	}
-	w := &sheetWriter{book: b, base: name, widths: widths, header: header, part: 1}
-	if err := w.open(); err != nil {
-		return nil, err
-	}
-	return w, nil
-}
-
-// finish puts the sheets in order: continuations after the sheets they
-// continue.
-func (b *workbook) finish() error {
-	if slices.Equal(b.order, b.made) {
-		return nil
-	}
-	for i := len(b.order) - 1; i > 0; i-- {
-		if err := b.f.MoveSheet(b.order[i-1], b.order[i]); err != nil {
-			return fmt.Errorf("register: ordering sheet %s: %w", b.order[i-1], err)
-		}
-	}
-	// A filter is named by the position of its sheet, which MoveSheet
-	// leaves as it was: name each again at its sheet's new position.
-	for _, name := range b.order {
-		if err := b.f.AutoFilter(name, b.filters[name], nil); err != nil {
-			return fmt.Errorf("register sheet %s: %w", name, err)
-		}
-	}
-	return nil
+// sheet starts a sheet of the workbook, continued in another past maxRows
+// rows.
+func (b *xlsxBook) sheet(name string, widths []float64, header []string, maxRows int) (*sheetWriter, error) {
+	w := &sheetWriter{book: b, base: name, widths: widths, header: header, part: 1, maxRows: maxRows}
+	return w, w.open()
 }
 
 // sheetWriter streams the rows of one sheet of the register, going on in
 // a new sheet (Decisions 2, ...) when one is full.
 type sheetWriter struct {
-	book   *workbook
-	base   string
-	widths []float64
-	header []string
-	part   int // 1: the sheet named base; n: base + " n"
+	book    *xlsxBook
+	base    string
+	widths  []float64
+	header  []string
+	maxRows int
+	part    int // 1: the sheet named base; n: base + " n"
 
-	name  string
-	sw    *excelize.StreamWriter
-	row   int
+	sheet *xlsxSheet
 	cells []any
 }
 
+// open starts the sheet's next part, shown right after the parts before
+// it: continuations of Decisions come before Exceptions, which was
+// started alongside.
 func (w *sheetWriter) open() error {
-	w.name = w.base
+	name := w.base
 	if w.part > 1 {
-		w.name = w.base + " " + strconv.Itoa(w.part)
+		name = w.base + " " + strconv.Itoa(w.part)
 	}
-	b := w.book
-	// The sheets are ordered once written: continuations of Decisions
-	// belong before Exceptions, which was started alongside.
-	pos := len(b.order)
-	for i, n := range b.order {
-		if n == w.base || strings.HasPrefix(n, w.base+" ") {
+	pos := len(w.book.sheets)
+	for i, s := range w.book.sheets {
+		if s.name == w.base || strings.HasPrefix(s.name, w.base+" ") {
 			pos = i + 1
 		}
 	}
-	b.order = slices.Insert(b.order, pos, w.name)
-	b.made = append(b.made, w.name)
-	if _, err := b.f.NewSheet(w.name); err != nil {
-		return fmt.Errorf("register sheet %s: %w", w.name, err)
-	}
-	if len(b.made) == 1 {
-		// Drop the sheet a new workbook starts with now, while no sheet
-		// is streamed: excelize then reads every sheet to make the first
-		// one active, and would parse back each streamed sheet still in
-		// memory (seconds, at a million lines) to change nothing.
-		if err := b.f.DeleteSheet("Sheet1"); err != nil {
-			return fmt.Errorf("register: %w", err)
-		}
-	}
-	sw, err := b.f.NewStreamWriter(w.name)
+	s, err := w.book.addSheet(pos, name, w.widths, w.header)
 	if err != nil {
-		return fmt.Errorf("register sheet %s: %w", w.name, err)
+		return err
 	}
-	w.sw, w.row = sw, 1
-	for i, wd := range w.widths {
-		if err := sw.SetColWidth(i+1, i+1, wd); err != nil {
-			return fmt.Errorf("register sheet %s: %w", w.name, err)
-		}
-	}
-	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
-		return fmt.Errorf("register sheet %s: %w", w.name, err)
-	}
-	cells := make([]any, len(w.header))
-	for i, h := range w.header {
-		cells[i] = excelize.Cell{StyleID: b.bold, Value: h}
-	}
-	if err := sw.SetRow("A1", cells); err != nil {
-		return fmt.Errorf("register sheet %s: %w", w.name, err)
-	}
+	w.sheet = s
 	return nil
 }
 
 // write adds a row: money in the currency format, text made safe from
 // being read as a formula.
 func (w *sheetWriter) write(values ...any) error {
-	if w.row >= w.book.maxRows {
+	if w.sheet.rows >= w.maxRows {
 		if err := w.close(); err != nil {
 			return err
 		}
@@ -320,37 +236,16 @@ func (w *sheetWriter) write(values ...any) error {
 			return err
 		}
 	}
-	w.row++
 	cells := w.cells[:0]
 	for _, v := range values {
-		switch x := v.(type) {
-		case core.Cents:
-			v = excelize.Cell{StyleID: w.book.money, Value: float64(x) / 100}
-		case string:
+		if x, ok := v.(string); ok {
 			v = CellSafe(x)
 		}
 		cells = append(cells, v)
 	}
 	w.cells = cells
-	if err := w.sw.SetRow("A"+strconv.Itoa(w.row), cells); err != nil {
-		return fmt.Errorf("register sheet %s row %d: %w", w.name, w.row, err)
-	}
-	return nil
+	return w.sheet.row(styleNone, cells)
 }
 
 // close ends the sheet: the header's filter spans its rows.
-func (w *sheetWriter) close() error {
-	last, err := excelize.CoordinatesToCellName(len(w.header), max(w.row, 2))
-	if err == nil {
-		// Set before Flush, which writes the sheet's autoFilter element.
-		w.book.filters[w.name] = "A1:" + last
-		err = w.book.f.AutoFilter(w.name, "A1:"+last, nil)
-	}
-	if err == nil {
-		err = w.sw.Flush()
-	}
-	if err != nil {
-		return fmt.Errorf("register sheet %s: %w", w.name, err)
-	}
-	return nil
-}
+func (w *sheetWriter) close() error { return w.sheet.finish() }

@@ -138,6 +138,7 @@ func TestRegisterSheetOverflow(t *testing.T) {
 		t.Fatalf("sheets %q, want %q", got, want)
 	}
 	opensOnSummary(t, f, buf.Bytes())
+	wellFormed(t, buf.Bytes())
 	refs := map[string][]string{
 		"Decisions": {"S0", "S1"}, "Decisions 2": {"S2", "S3"}, "Decisions 3": {"S4"},
 		"Exceptions": {"", "S0"}, "Exceptions 2": {"S2", "S4"},
@@ -282,5 +283,6 @@ func writeAndOpen(t *testing.T, r Register) *excelize.File {
 		t.Fatalf("sheets %v", got)
 	}
 	opensOnSummary(t, f, buf.Bytes())
+	wellFormed(t, buf.Bytes())
 	return f
 }

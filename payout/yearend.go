@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/xuri/excelize/v2"
-
 	"carepay/core"
 )
 
@@ -127,29 +125,15 @@ type YearEndBook struct {
 // dependent-care-w2.csv, money as numbers, a Totals sheet, and a
 // Corrections sheet when the year was reported before.
 func WriteYearEndBook(out io.Writer, y YearEndBook) error {
-	f := excelize.NewFile()
-	defer f.Close()
 	stamp := y.Date.Time().Add(12 * time.Hour).Format(time.RFC3339)
-	if err := f.SetDocProps(&excelize.DocProperties{Created: stamp, Modified: stamp, Creator: "carepay",
-		Title: "carepay year end " + strconv.Itoa(y.Year)}); err != nil {
-		return fmt.Errorf("year-end.xlsx properties: %w", err)
-	}
-	format := `"$"#,##0.00;[Red]\-"$"#,##0.00`
-	money, err := f.NewStyle(&excelize.Style{CustomNumFmt: &format})
-	if err != nil {
-		return fmt.Errorf("year-end.xlsx money style: %w", err)
-	}
-	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
-	if err != nil {
-		return fmt.Errorf("year-end.xlsx header style: %w", err)
-	}
-	book := &workbook{f: f, money: money, bold: bold, maxRows: MaxSheetRows}
+	book := newXLSXBook("", "carepay year end "+strconv.Itoa(y.Year), stamp)
+	defer book.close()
 	cols := w2Columns(y.Plans)
 	widths := make([]float64, len(cols))
 	for i := range widths {
 		widths[i] = 16
 	}
-	sheet, err := book.sheet("W-2", widths, cols)
+	sheet, err := book.sheet("W-2", widths, cols, MaxSheetRows)
 	if err != nil {
 		return err
 	}
@@ -169,7 +153,7 @@ func WriteYearEndBook(out io.Writer, y YearEndBook) error {
 	if err := sheet.close(); err != nil {
 		return err
 	}
-	totals, err := book.sheet("Totals", []float64{34, 20}, []string{"item", "value"})
+	totals, err := book.sheet("Totals", []float64{34, 20}, []string{"item", "value"}, MaxSheetRows)
 	if err != nil {
 		return err
 	}
@@ -187,7 +171,7 @@ func WriteYearEndBook(out io.Writer, y YearEndBook) error {
 		return err
 	}
 	if y.Corrections != nil {
-		c, err := book.sheet("Corrections", append(widths, 16, 16, 16), append(cols, CorrectionColumns...))
+		c, err := book.sheet("Corrections", append(widths, 16, 16, 16), append(cols, CorrectionColumns...), MaxSheetRows)
 		if err != nil {
 			return err
 		}
@@ -201,10 +185,7 @@ func WriteYearEndBook(out io.Writer, y YearEndBook) error {
 			return err
 		}
 	}
-	if err := book.finish(); err != nil {
-		return err
-	}
-	return writeZip(f, out)
+	return book.writeTo(out)
 }
 
 func w2Values(plans []string, r *W2Row) []any {
