@@ -4,8 +4,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
-
-	"github.com/gocarina/gocsv"
+	"strconv"
 
 	"carepay/core"
 	"carepay/payout"
@@ -45,44 +44,50 @@ func NewDecisionRow(runID string, l *core.Line, d *core.Decision) DecisionRow {
 	}
 }
 
-// DecisionsWriter streams decisions.csv: rows are buffered in small batches
-// and marshalled by gocsv, the header written once.
+// decisionColumns is decisions.csv's header: DecisionRow's fields, in
+// order.
+var decisionColumns = []string{"run_id", "source", "row", "kind", "ref", "plan_id", "employee_id", "dependent_id",
+	"provider_id", "care_type", "service_date", "units", "charged", "employee_share", "employer_share", "status",
+	"reasons", "payee_type", "payee_id"}
+
+// DecisionsWriter streams decisions.csv, the header written once.
 type DecisionsWriter struct {
-	out     *gocsv.SafeCSVWriter
-	batch   []DecisionRow
+	out     *csv.Writer
+	record  []string
 	started bool
 }
 
 // NewDecisionsWriter writes decisions.csv to w.
 func NewDecisionsWriter(w io.Writer) *DecisionsWriter {
-	return &DecisionsWriter{out: gocsv.NewSafeCSVWriter(csv.NewWriter(w))}
+	return &DecisionsWriter{out: csv.NewWriter(w), record: make([]string, 0, len(decisionColumns))}
 }
 
 // Write adds a row. Text cells are escaped so that no spreadsheet opening
 // decisions.csv runs one as a formula (payout.CellSafe).
 func (d *DecisionsWriter) Write(r DecisionRow) error {
-	for _, c := range []*string{&r.RunID, &r.Source, &r.Kind, &r.Ref, &r.PlanID, &r.EmployeeID, &r.DependentID,
-		&r.ProviderID, &r.CareType, &r.ServiceDate, &r.Units, &r.Charged, &r.EmployeeShare, &r.EmployerShare,
-		&r.Status, &r.Reasons, &r.PayeeType, &r.PayeeID} {
-		*c = payout.CellSafe(*c)
+	if err := d.header(); err != nil {
+		return err
 	}
-	d.batch = append(d.batch, r)
-	if len(d.batch) >= 1024 {
-		return d.flush()
+	rec := append(d.record[:0], r.RunID, r.Source, strconv.Itoa(r.Row), r.Kind, r.Ref, r.PlanID, r.EmployeeID, r.DependentID,
+		r.ProviderID, r.CareType, r.ServiceDate, r.Units, r.Charged, r.EmployeeShare, r.EmployerShare, r.Status,
+		r.Reasons, r.PayeeType, r.PayeeID)
+	for i := range rec {
+		if i != 2 { // the row number
+			rec[i] = payout.CellSafe(rec[i])
+		}
+	}
+	if err := d.out.Write(rec); err != nil {
+		return fmt.Errorf("writing decisions.csv: %w", err)
 	}
 	return nil
 }
 
-func (d *DecisionsWriter) flush() error {
-	var err error
-	if !d.started {
-		err = gocsv.MarshalCSV(d.batch, d.out)
-		d.started = true
-	} else if len(d.batch) > 0 {
-		err = gocsv.MarshalCSVWithoutHeaders(d.batch, d.out)
+func (d *DecisionsWriter) header() error {
+	if d.started {
+		return nil
 	}
-	d.batch = d.batch[:0]
-	if err != nil {
+	d.started = true
+	if err := d.out.Write(decisionColumns); err != nil {
 		return fmt.Errorf("writing decisions.csv: %w", err)
 	}
 	return nil
@@ -90,9 +95,12 @@ func (d *DecisionsWriter) flush() error {
 
 // Close writes what is buffered (and the header, for a run with no lines).
 func (d *DecisionsWriter) Close() error {
-	if err := d.flush(); err != nil {
+	if err := d.header(); err != nil {
 		return err
 	}
 	d.out.Flush()
-	return d.out.Error()
+	if err := d.out.Error(); err != nil {
+		return fmt.Errorf("writing decisions.csv: %w", err)
+	}
+	return nil
 }

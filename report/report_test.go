@@ -213,3 +213,16 @@ func TestSummaryListsPrenotesAndFallbacks(t *testing.T) {
 		t.Error("the account number is shown unmasked")
 	}
 }
+
+// TestDecisionColumnsAreTheRowsFields: the header names DecisionRow's
+// fields in order, as SPEC.md lists decisions.csv's columns.
+func TestDecisionColumnsAreTheRowsFields(t *testing.T) {
+	rt := reflect.TypeOf(DecisionRow{})
+	var tags []string
+	for i := 0; i < rt.NumField(); i++ {
+		tags = append(tags, rt.Field(i).Tag.Get("csv"))
+	}
+	if !reflect.DeepEqual(tags, decisionColumns) {
+		t.Errorf("header %q, fields %q", decisionColumns, tags)
+	}
+}
