@@ -250,7 +250,7 @@ func lettersFloor(dir string, n, rows int) error {
 	if err := os.MkdirAll(out, 0o700); err != nil {
 		return err
 	}
-	defer os.RemoveAll(out)
+	// The letters stay until the command ends and removes dir (see run).
 	jobs := make(chan int, 64)
 	errs := make(chan error, 2)
 	var wg sync.WaitGroup

@@ -63,6 +63,7 @@ type options struct {
 	configPath     string
 	dir            string
 	keep           bool
+	tempDirs       *[]string // removed when the command ends
 	scaling        bool
 	postgres       string // a PostgreSQL URL: the ledger lives there
 }
@@ -117,6 +118,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		limit = "run.memory_limit " + cfg.Run.MemoryLimit
 	}
 	fmt.Fprintf(stdout, "carepay-bench: GOMAXPROCS %d, %s, %s\n", runtime.GOMAXPROCS(0), limit, runtime.Version())
+	// Every run's folder is removed at the end, not as each run ends: on
+	// some file systems (ext4 without a journal) creating files within a
+	// few minutes of deleting many costs several times more, and the big
+	// run's letters would pay for the small run's cleanup.
+	var dirs []string
+	defer func() {
+		for _, d := range dirs {
+			os.RemoveAll(d)
+		}
+	}()
+	o.tempDirs = &dirs
 	var small *measurement
 	if o.scaling {
 		so := o
@@ -166,7 +178,7 @@ func measure(ctx context.Context, cfg *config.Config, o options, stdout io.Write
 	if o.keep {
 		fmt.Fprintf(stdout, "keeping %s\n", dir)
 	} else {
-		defer os.RemoveAll(dir)
+		*o.tempDirs = append(*o.tempDirs, dir)
 	}
 	drop := filepath.Join(dir, "drop")
 	start := time.Now()
