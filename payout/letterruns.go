@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"codeberg.org/go-pdf/fpdf"
 	"golang.org/x/text/unicode/bidi"
@@ -80,7 +81,9 @@ func (c *cells) width(s string) float64 {
 func (c *cells) cell(w, h float64, s string, ln int, align string) {
 	pdf := c.pdf
 	if !c.mixed(s) {
-		pdf.CellFormat(w, h, s, "", ln, align, false, 0, "")
+		if !c.plainCell(w, h, s, ln, align) {
+			pdf.CellFormat(w, h, s, "", ln, align, false, 0, "")
+		}
 		return
 	}
 	x := pdf.GetX()
@@ -131,6 +134,83 @@ func (c *cells) cell(w, h float64, s string, ln int, align string) {
 	b = append(b, " ET Q"...)
 	pdf.RawWriteStr(string(b))
 	c.buf = b
+}
+
+// plainCellOff turns plainCell off, for the test that compares it with
+// CellFormat.
+var plainCellOff = false
+
+// plainCell writes s in a cell of the Go face as CellFormat(w, h, s, "",
+// ln, align, false, 0, "") does, byte for byte, without its formatting
+// through fmt and its bookkeeping of the characters used (the letters'
+// fonts are subset from the run's FontSet, not from fpdf's): a third of
+// the cost of a letter went there. It reports false, writing nothing,
+// where CellFormat does more than set text: a page break, a width to the
+// margin, vertical alignment, underline or strikeout, a text colour, a
+// core font, or a character outside the Basic Multilingual Plane (which
+// fpdf would garble, and the Go fonts do not have).
+func (c *cells) plainCell(w, h float64, s string, ln int, align string) bool {
+	pdf := c.pdf
+	if plainCellOff || c.lf == nil || s == "" || w <= 0 || pdf.Err() {
+		return false
+	}
+	switch align {
+	case "", "L", "R", "C":
+	default:
+		return false
+	}
+	if style := pdf.GetFontStyle(); strings.ContainsAny(style, "US") {
+		return false
+	}
+	if tr, tg, tb := pdf.GetTextColor(); true {
+		if fr, fg, fb := pdf.GetFillColor(); tr != fr || tg != fg || tb != fb {
+			return false
+		}
+	}
+	x, y := pdf.GetXY()
+	if auto, _ := pdf.GetAutoPageBreak(); auto && y+h > pageBottom(pdf) {
+		return false
+	}
+	for _, r := range s {
+		if r >= 0x10000 || r == utf8.RuneError {
+			return false
+		}
+	}
+	dx := pdf.GetCellMargin()
+	switch align {
+	case "R":
+		dx = w - dx - pdf.GetStringWidth(s)
+	case "C":
+		dx = (w - pdf.GetStringWidth(s)) / 2
+	}
+	k := pdf.GetConversionRatio()
+	_, ph := pdf.GetPageSize()
+	_, size := pdf.GetFontSize()
+	b := append(c.buf[:0], "BT "...)
+	b = appendFixed(b, (x+dx)*k)
+	b = append(b, ' ')
+	b = appendFixed(b, (ph-(y+.5*h+.3*size))*k)
+	b = append(b, " Td ("...)
+	// UTF-16BE, escaped as fpdf escapes it: a backslash before \, ( and
+	// ) and \r for a carriage return, wherever those bytes fall.
+	for _, r := range s {
+		for _, u := range [2]byte{byte(r >> 8), byte(r)} {
+			switch u {
+			case '\\', '(', ')':
+				b = append(b, '\\', u)
+			case '\r':
+				b = append(b, '\\', 'r')
+			default:
+				b = append(b, u)
+			}
+		}
+	}
+	b = append(b, ")Tj ET"...)
+	pdf.RawWriteStr(string(b))
+	c.buf = b
+	// An empty cell moves on as the cell would, and writes nothing.
+	pdf.CellFormat(w, h, "", "", ln, align, false, 0, "")
+	return true
 }
 
 const hexDigits = "0123456789ABCDEF"

@@ -419,3 +419,38 @@ func checkGolden(t *testing.T, name, got string) {
 		t.Errorf("pdftotext of the letter differs from %s; got:\n%s", path, got)
 	}
 }
+
+// TestPlainCellIsCellFormat renders letters with cells.plainCell and
+// with fpdf's CellFormat alone: the PDFs are the same bytes, for text
+// whose UTF-16 holds the bytes fpdf escapes (Ĩ is 01 28, a parenthesis
+// in its low byte; ℜ 21 1C; ⌜ 23 1C; ܩ 07 29), parentheses and
+// backslashes, right-aligned money, a table that breaks onto a second
+// page, and names in fallback scripts.
+func TestPlainCellIsCellFormat(t *testing.T) {
+	tricky := employeeLetter()
+	tricky.Name = `Ĩ(x) \y`
+	tricky.Lines[0].Dependent = `Ĩñigo (Jr.) \ ℜ`
+	tricky.Lines[0].CareType = "center(a)"
+	tricky.Lines[1].Dependent = "⌜Ana⌝ ܩ"
+	tricky.Lines[1].Units = "1.5)"
+	for _, tt := range []struct {
+		name   string
+		letter *Letter
+	}{
+		{"rejected", rejectedThreeWays()},
+		{"provider", noAddressProvider()},
+		{"two pages", longLetter()},
+		{"scripts", fiveScripts()},
+		{"tricky", tricky},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			fast := renderLetter(t, tt.letter)
+			plainCellOff = true
+			defer func() { plainCellOff = false }()
+			slow := renderLetter(t, tt.letter)
+			if !bytes.Equal(fast, slow) {
+				t.Errorf("the letter differs from CellFormat's (%d and %d bytes)", len(fast), len(slow))
+			}
+		})
+	}
+}
