@@ -81,7 +81,7 @@ func (c *cells) width(s string) float64 {
 func (c *cells) cell(w, h float64, s string, ln int, align string) {
 	pdf := c.pdf
 	if !c.mixed(s) {
-		if !c.plainCell(w, h, s, ln, align) {
+		if !c.plainCell(w, h, s, "", ln, align) {
 			pdf.CellFormat(w, h, s, "", ln, align, false, 0, "")
 		}
 		return
@@ -140,18 +140,19 @@ func (c *cells) cell(w, h float64, s string, ln int, align string) {
 // CellFormat.
 var plainCellOff = false
 
-// plainCell writes s in a cell of the Go face as CellFormat(w, h, s, "",
-// ln, align, false, 0, "") does, byte for byte, without its formatting
+// plainCell writes s in a cell of the Go face as CellFormat(w, h, s,
+// border, ln, align, false, 0, "") does, byte for byte, without its formatting
 // through fmt and its bookkeeping of the characters used (the letters'
 // fonts are subset from the run's FontSet, not from fpdf's): a third of
 // the cost of a letter went there. It reports false, writing nothing,
-// where CellFormat does more than set text: a page break, a width to the
+// where CellFormat does more than set text and a bottom border (border
+// "" or "B"): a page break, a width to the
 // margin, vertical alignment, underline or strikeout, a text colour, a
 // core font, or a character outside the Basic Multilingual Plane (which
 // fpdf would garble, and the Go fonts do not have).
-func (c *cells) plainCell(w, h float64, s string, ln int, align string) bool {
+func (c *cells) plainCell(w, h float64, s, border string, ln int, align string) bool {
 	pdf := c.pdf
-	if plainCellOff || c.lf == nil || s == "" || w <= 0 || pdf.Err() {
+	if plainCellOff || c.lf == nil || s == "" || w <= 0 || pdf.Err() || border != "" && border != "B" {
 		return false
 	}
 	switch align {
@@ -186,7 +187,19 @@ func (c *cells) plainCell(w, h float64, s string, ln int, align string) bool {
 	k := pdf.GetConversionRatio()
 	_, ph := pdf.GetPageSize()
 	_, size := pdf.GetFontSize()
-	b := append(c.buf[:0], "BT "...)
+	b := c.buf[:0]
+	if border == "B" {
+		bottom := (ph - (y + h)) * k
+		b = appendFixed(b, x*k)
+		b = append(b, ' ')
+		b = appendFixed(b, bottom)
+		b = append(b, " m "...)
+		b = appendFixed(b, (x+w)*k)
+		b = append(b, ' ')
+		b = appendFixed(b, bottom)
+		b = append(b, " l S "...)
+	}
+	b = append(b, "BT "...)
 	b = appendFixed(b, (x+dx)*k)
 	b = append(b, ' ')
 	b = appendFixed(b, (ph-(y+.5*h+.3*size))*k)

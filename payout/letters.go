@@ -404,7 +404,9 @@ func (s *LetterStyle) table(c *cells, family string, tr func(string) string, l *
 		pdf.SetFont(family, "B", 8)
 		pdf.SetX(marginL)
 		for _, col := range cols {
-			pdf.CellFormat(col.w, 0.2, col.title, "B", 0, col.align, false, 0, "")
+			if !c.plainCell(col.w, 0.2, col.title, "B", 0, col.align) {
+				pdf.CellFormat(col.w, 0.2, col.title, "B", 0, col.align, false, 0, "")
+			}
 		}
 		pdf.Ln(-1)
 		pdf.SetFont(family, "", 8)
