@@ -247,6 +247,24 @@ func exceptionsOf(rep *ingest.FileReport) [][]any {
 // payments.ach (when anything goes by ACH, prenotes included), checks.csv, positive-pay.csv
 // and payroll.csv.
 func writePayments(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, opt Options, dir string, sum *report.Summary) ([]*core.Payment, []core.PaymentHold, error) {
+	// The reconciliation reads as much as the payments do, and nothing
+	// here changes what it reads: it is read on another connection
+	// meanwhile.
+	type reconciled struct {
+		items []core.ReconItem
+		err   error
+	}
+	recon := make(chan reconciled, 1)
+	go func() {
+		items, err := lg.Reconciliation(ctx, run.ID)
+		recon <- reconciled{items, err}
+	}()
+	reconRead := false
+	defer func() {
+		if !reconRead {
+			<-recon
+		}
+	}()
 	payments, err := lg.Payments(ctx, run.ID)
 	if err != nil {
 		return nil, nil, err
@@ -277,9 +295,12 @@ func writePayments(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, o
 		}
 		sum.Bank = append(sum.Bank, bn)
 	}
-	if sum.Reconciliation, err = lg.Reconciliation(ctx, run.ID); err != nil {
-		return nil, nil, err
+	r := <-recon
+	reconRead = true
+	if r.err != nil {
+		return nil, nil, r.err
 	}
+	sum.Reconciliation = r.items
 	changes, err := lg.ReportedYearChanges(ctx, run.ID)
 	if err != nil {
 		return nil, nil, err
