@@ -1,6 +1,7 @@
 package payout
 
 import (
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,6 +22,8 @@ type cells struct {
 	pdf *fpdf.Fpdf
 	lf  *letterFonts // nil where fpdf's own fonts set every text (WriteLetterCoreFont)
 	buf []byte
+	// widths caches characters' widths by font (see runeWidths).
+	widths map[string]map[rune]int
 }
 
 // mixed reports whether s holds a character set in a fallback font.
@@ -239,7 +242,9 @@ func appendFixed(b []byte, v float64) []byte {
 func (c *cells) para(h float64, s string) {
 	pdf := c.pdf
 	if !c.mixed(s) {
-		pdf.MultiCell(0, h, s, "", "L", false)
+		if !c.plainPara(h, s) {
+			pdf.MultiCell(0, h, s, "", "L", false)
+		}
 		return
 	}
 	x := pdf.GetX()
@@ -256,6 +261,96 @@ func (c *cells) para(h float64, s string) {
 			c.cell(w, h, l, 1, "L")
 		}
 	}
+}
+
+// plainPara writes s as MultiCell(0, h, s, "", "L", false) does, byte for
+// byte: the same lines, broken where MultiCell breaks them, each written
+// as plainCell writes a cell. It reports false, writing nothing, where
+// plainCell would not serve (see there). MultiCell counts a character the
+// font lacks as the font's missing width, which plainPara cannot read;
+// text reaches here only through the letter fonts' filter (letterFonts
+// text), which leaves no such character.
+func (c *cells) plainPara(h float64, s string) bool {
+	pdf := c.pdf
+	if plainCellOff || c.lf == nil || pdf.Err() || strings.ContainsAny(pdf.GetFontStyle(), "US") {
+		return false
+	}
+	if tr, tg, tb := pdf.GetTextColor(); true {
+		if fr, fg, fb := pdf.GetFillColor(); tr != fr || tg != fg || tb != fb {
+			return false
+		}
+	}
+	text := []rune(strings.ReplaceAll(s, "\r", ""))
+	for _, r := range text {
+		if r >= 0x10000 || r == utf8.RuneError {
+			return false
+		}
+	}
+	for len(text) > 0 && text[len(text)-1] == '\n' {
+		text = text[:len(text)-1]
+	}
+	left, _, right, _ := pdf.GetMargins()
+	pw, _ := pdf.GetPageSize()
+	w := pw - right - pdf.GetX()
+	_, size := pdf.GetFontSize()
+	wmax := int(math.Ceil((w - 2*pdf.GetCellMargin()) * 1000 / size))
+	line := func(rs []rune) {
+		if t := string(rs); !c.plainCell(w, h, t, "", 2, "L") {
+			pdf.CellFormat(w, h, t, "0", 2, "L", false, 0, "")
+		}
+	}
+	widths := c.runeWidths()
+	sep, i, j, l := -1, 0, 0, 0
+	for i < len(text) {
+		r := text[i]
+		if r == '\n' {
+			line(text[j:i])
+			i++
+			sep, j, l = -1, i, 0
+			continue
+		}
+		if r == ' ' || r >= 0x4e00 && r <= 0x9fa5 {
+			sep = i
+		}
+		wr, ok := widths[r]
+		if !ok {
+			wr = pdf.GetStringSymbolWidth(string(r))
+			widths[r] = wr
+		}
+		l += wr
+		if l <= wmax {
+			i++
+			continue
+		}
+		if sep == -1 {
+			if i == j {
+				i++
+			}
+			line(text[j:i])
+		} else {
+			line(text[j:sep])
+			i = sep + 1
+		}
+		sep, j, l = -1, i, 0
+	}
+	line(text[j:])
+	pdf.SetX(left)
+	return true
+}
+
+// runeWidths are the widths of characters in the current font, in
+// thousandths of its size, as measured so far.
+func (c *cells) runeWidths() map[rune]int {
+	key := c.pdf.GetFontFamily() + "\x00" + c.pdf.GetFontStyle()
+	if c.widths == nil {
+		c.widths = map[string]map[rune]int{}
+	}
+	m := c.widths[key]
+	if m == nil {
+		m = map[rune]int{}
+		c.widths[key] = m
+	}
+	return m
 }
 
 // visual returns the line s in the order its characters are drawn, left

@@ -92,6 +92,9 @@ type LetterRenderer struct {
 	style *LetterStyle
 	fonts *letterFonts
 	doc   *fpdf.Fpdf
+	// widths are the letter fonts' character widths measured so far
+	// (cells.runeWidths), kept from letter to letter.
+	widths map[string]map[rune]int
 }
 
 // RenderedLetter is a letter laid out: the content of its pages and the
@@ -111,7 +114,7 @@ func (s *LetterStyle) NewRenderer() (*LetterRenderer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &LetterRenderer{style: s, fonts: lf, doc: newLayoutDoc()}, nil
+	return &LetterRenderer{style: s, fonts: lf, doc: newLayoutDoc(), widths: map[string]map[rune]int{}}, nil
 }
 
 // Render lays out the letter's pages.
@@ -123,7 +126,7 @@ func (r *LetterRenderer) Render(l *Letter) (*RenderedLetter, error) {
 	out := &RenderedLetter{}
 	tr := func(s string) string { return r.fonts.text(s, &out.Fonts, &out.Transliterated) }
 	tpl := r.doc.CreateTemplate(func(t *fpdf.Tpl) {
-		r.style.layout(&cells{pdf: &t.Fpdf, lf: r.fonts}, fontFamily, tr, l, texts)
+		r.style.layout(&cells{pdf: &t.Fpdf, lf: r.fonts, widths: r.widths}, fontFamily, tr, l, texts)
 		err = t.Error()
 	})
 	if err != nil {

@@ -454,3 +454,48 @@ func TestPlainCellIsCellFormat(t *testing.T) {
 		})
 	}
 }
+
+// TestPlainParaIsMultiCell: paragraphs broken by cells.plainPara are the
+// bytes MultiCell writes, for words longer than a line, explicit and
+// trailing line breaks, carriage returns, runs of spaces, and an annual
+// statement's paragraphs and notes.
+func TestPlainParaIsMultiCell(t *testing.T) {
+	long := employeeLetter()
+	long.Remaining = []string{strings.Repeat("Supercalifragilistic", 9), "a  b   c\r\nnew line\n\nafter a blank\n\n"}
+	long.PaidToOthers = []string{strings.Repeat("word ", 80)}
+	statement := &Statement{Year: 2026, Date: core.NewDate(2027, time.January, 15), ID: "E1", Name: "Ana Ĩ(x)",
+		Address: core.Address{Line1: "1 Elm St", City: "Troy", State: "NY", PostalCode: "12180"},
+		Months: []StatementMonth{{Month: time.March, Total: 120_00, Lines: []StatementLine{
+			{Date: core.NewDate(2026, time.March, 2), Dependent: "Inés", CareType: "center", PaidTo: "you", Charged: 150_00, Paid: 120_00, Status: "partial", Reasons: []string{"ANNUAL_CAP"}}}}},
+		ByPlan: []PlanTotal{{Plan: "p", Amount: 120_00}}, Total: 120_00,
+		Refused:   []StatementLine{{Date: core.NewDate(2026, time.March, 3), Dependent: "Inés", CareType: "center", PaidTo: "you", Charged: 90_00, Status: "rejected", Reasons: []string{"LATE", "NOT_WORKDAY"}}},
+		Remaining: []string{strings.Repeat("days left and more words ", 12)}, Limit: 5000_00}
+	render := func() ([]byte, []byte) {
+		r, err := testLetterStyle(t).NewRenderer()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var a, b bytes.Buffer
+		if err := testLetterStyle(t).WriteLetter(&a, long); err != nil {
+			t.Fatal(err)
+		}
+		rl, err := r.RenderStatement(statement)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.WritePDF(&b, statement.Letter(), rl); err != nil {
+			t.Fatal(err)
+		}
+		return a.Bytes(), b.Bytes()
+	}
+	fastLetter, fastStatement := render()
+	plainCellOff = true
+	defer func() { plainCellOff = false }()
+	slowLetter, slowStatement := render()
+	if !bytes.Equal(fastLetter, slowLetter) {
+		t.Error("the letter differs from MultiCell's")
+	}
+	if !bytes.Equal(fastStatement, slowStatement) {
+		t.Error("the statement differs from MultiCell's")
+	}
+}

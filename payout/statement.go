@@ -75,7 +75,7 @@ func (r *LetterRenderer) RenderStatement(s *Statement) (*RenderedLetter, error) 
 	tr := func(t string) string { return r.fonts.text(t, &out.Fonts, &out.Transliterated) }
 	var err error
 	tpl := r.doc.CreateTemplate(func(t *fpdf.Tpl) {
-		r.style.statementLayout(&cells{pdf: &t.Fpdf, lf: r.fonts}, fontFamily, tr, s)
+		r.style.statementLayout(&cells{pdf: &t.Fpdf, lf: r.fonts, widths: r.widths}, fontFamily, tr, s)
 		err = t.Error()
 	})
 	if err != nil {
