@@ -220,6 +220,41 @@ func (u *usageLog) key(off, field int) []byte {
 	return s
 }
 
+// usageKey is a record of the log with its employee or dependent found
+// once: sorting compares the first eight bytes of the key as a number,
+// then the whole key, then where the records lie (decision order).
+type usageKey struct {
+	prefix uint64 // the key's first 8 bytes, big-endian, zero after its end
+	at, n  int    // the key in the arena
+	off    int    // the record
+}
+
+// keyOf returns k's key.
+func (u *usageLog) keyOf(k *usageKey) []byte { return u.arena[k.at : k.at+k.n] }
+
+// sorted returns the log's records sorted by employee (field 0) or
+// dependent (field 1), each's in decision order.
+func (u *usageLog) sorted(field int) []usageKey {
+	keys := make([]usageKey, len(u.offs))
+	for i, off := range u.offs {
+		key := u.key(off, field)
+		var p [8]byte
+		copy(p[:], key)
+		at := len(u.arena) - cap(key) // key is a slice of the arena
+		keys[i] = usageKey{prefix: binary.BigEndian.Uint64(p[:]), at: at, n: len(key), off: off}
+	}
+	slices.SortFunc(keys, func(a, b usageKey) int {
+		if c := cmp.Compare(a.prefix, b.prefix); c != 0 {
+			return c
+		}
+		if c := bytes.Compare(u.keyOf(&a), u.keyOf(&b)); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.off, b.off)
+	})
+	return keys
+}
+
 // addTo adds the record at off to a usage row.
 func (u *usageLog) addTo(b *usageBuilder, off int) {
 	rest := u.arena[off:]
@@ -274,35 +309,21 @@ func (t *Tx) putUsage() error {
 	if err := u.load(); err != nil {
 		return err
 	}
-	sortBy := func(offs []int, field int) {
-		slices.SortFunc(offs, func(a, b int) int {
-			if c := bytes.Compare(u.key(a, field), u.key(b, field)); c != 0 {
-				return c
-			}
-			return cmp.Compare(a, b)
-		})
-	}
 	// The two orders are sorted at once, one on each core: the commit
 	// waits for them.
-	byEmployee := slices.Clone(u.offs)
-	sorted := make(chan struct{})
-	go func() {
-		sortBy(byEmployee, 0)
-		close(sorted)
-	}()
-	sortBy(u.offs, 1)
-	<-sorted
+	byDependent := make(chan []usageKey, 1)
+	go func() { byDependent <- u.sorted(1) }()
+	byEmployee := u.sorted(0)
 	for _, k := range []struct {
-		kind  string
-		field int
-		offs  []int
-	}{{"d", 1, u.offs}, {"e", 0, byEmployee}} {
-		offs := k.offs
-		for i := 0; i < len(offs); {
-			id := u.key(offs[i], k.field)
+		kind string
+		keys []usageKey
+	}{{"d", <-byDependent}, {"e", byEmployee}} {
+		keys := k.keys
+		for i := 0; i < len(keys); {
+			id := u.keyOf(&keys[i])
 			b := &usageBuilder{}
-			for ; i < len(offs) && bytes.Equal(u.key(offs[i], k.field), id); i++ {
-				u.addTo(b, offs[i])
+			for ; i < len(keys) && bytes.Equal(u.keyOf(&keys[i]), id); i++ {
+				u.addTo(b, keys[i].off)
 			}
 			if err := in.add(k.kind, string(id), t.RunID, b.bytes()); err != nil {
 				return fmt.Errorf("recording usage: %w", err)

@@ -1,10 +1,14 @@
 package ledger
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"math/rand/v2"
 	"path/filepath"
 	"reflect"
+	"slices"
+	"sort"
 	"testing"
 	"time"
 
@@ -104,4 +108,38 @@ INSERT INTO runs (id, as_of, started_at, state, line_from, line_to) VALUES ('202
 	}
 	defer tx.Rollback()
 	check(tx, map[string][]core.PriorLine{"eE:1,": {a, h, r}, "eE2": {b}, "dD1": {a, r, b}, "dDé:2": {h}})
+}
+
+// TestUsageSortedByKey: the log's records come out grouped by employee
+// and by dependent in byte order, each group in decision order, with keys
+// that share their first eight bytes, are shorter than eight, hold NUL or
+// bytes above 0x7f.
+func TestUsageSortedByKey(t *testing.T) {
+	ids := []string{"EMPLOYEE-0002", "EMPLOYEE-0001", "EMPLOYEE-00010", "EMPLOYEE", "E1", "E1\x00x", "E1\x00", "", "é", "Zz", "EMPLOYEE-0001"}
+	var u usageLog
+	defer u.close()
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range 2000 {
+		e, d := ids[r.IntN(len(ids))], ids[r.IntN(len(ids))]
+		if err := u.add(&core.PriorLine{EmployeeID: e, DependentID: d, PlanID: "p", Placements: i}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := u.load(); err != nil {
+		t.Fatal(err)
+	}
+	for field := range 2 {
+		want := slices.Clone(u.offs)
+		sort.SliceStable(want, func(i, j int) bool { return bytes.Compare(u.key(want[i], field), u.key(want[j], field)) < 0 })
+		var got []int
+		for _, k := range u.sorted(field) {
+			if !bytes.Equal(u.keyOf(&k), u.key(k.off, field)) {
+				t.Fatalf("field %d: key %q of record %d, want %q", field, u.keyOf(&k), k.off, u.key(k.off, field))
+			}
+			got = append(got, k.off)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("field %d: records out of order", field)
+		}
+	}
 }
