@@ -100,14 +100,20 @@ func (in *inserter) add(row ...any) error {
 	if in.keyCols > 0 {
 		var k strings.Builder
 		for _, v := range row[:in.keyCols] {
-			fmt.Fprint(&k, v, "\x00")
+			if s, ok := v.(string); ok {
+				k.WriteString(s)
+			} else {
+				fmt.Fprint(&k, v)
+			}
+			k.WriteByte(0)
 		}
-		if in.keys[k.String()] {
+		key := k.String()
+		if in.keys[key] {
 			if err := in.flush(); err != nil {
 				return err
 			}
 		}
-		in.keys[k.String()] = true
+		in.keys[key] = true
 	}
 	if in.raw {
 		for _, v := range row {
