@@ -11,6 +11,7 @@ require (
 	github.com/emersion/go-smtp v0.25.1
 	github.com/go-fonts/dejavu v0.3.2
 	github.com/jackc/pgx/v5 v5.13.0
+	github.com/klauspost/compress v1.20.1
 	github.com/moov-io/ach v1.62.0
 	github.com/moov-io/base v0.61.3
 	github.com/pelletier/go-toml/v2 v2.4.3
