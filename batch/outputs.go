@@ -255,15 +255,18 @@ func writePayments(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, o
 		err   error
 	}
 	recon := make(chan reconciled, 1)
+	reconCtx, stopRecon := context.WithCancel(ctx)
 	go func() {
-		items, err := lg.Reconciliation(ctx, run.ID)
+		items, err := lg.Reconciliation(reconCtx, run.ID)
 		recon <- reconciled{items, err}
 	}()
 	reconRead := false
 	defer func() {
-		if !reconRead {
+		if !reconRead { // an error came first: stop the query, and wait for it
+			stopRecon()
 			<-recon
 		}
+		stopRecon()
 	}()
 	payments, err := lg.Payments(ctx, run.ID)
 	if err != nil {

@@ -34,8 +34,8 @@ const (
 	styleBold  = 2 // header rows
 )
 
-// maxCellChars is the most characters an Excel cell holds; longer text is
-// cut there.
+// maxCellChars is the most characters an Excel cell holds, in UTF-16
+// units; longer text is cut there.
 const maxCellChars = 32767
 
 // xlsxBook is a workbook being written.
@@ -77,12 +77,11 @@ func newXLSXBook(tempDir, title, stamp string) *xlsxBook {
 	return &xlsxBook{tempDir: tempDir, props: props}
 }
 
-// close removes the sheets' temporary files.
+// close lets go of the sheets' temporary files (unlinked already).
 func (b *xlsxBook) close() {
 	for _, s := range b.sheets {
 		if s.file != nil {
 			s.file.Close()
-			os.Remove(s.file.Name())
 		}
 	}
 }
@@ -94,6 +93,10 @@ func (b *xlsxBook) addSheet(pos int, name string, widths []float64, header []str
 	if err != nil {
 		return nil, fmt.Errorf("register sheet %s: %w", name, err)
 	}
+	// Unlinked at once: a process killed while writing leaves nothing
+	// behind; the open file is read back when the workbook is put
+	// together.
+	os.Remove(f.Name())
 	s := &xlsxSheet{name: name, header: header, widths: widths, file: f, crc: crc32.NewIEEE(), colsN: len(header)}
 	b.sheets = append(b.sheets[:pos], append([]*xlsxSheet{s}, b.sheets[pos:]...)...)
 	s.selected = len(b.sheets) == 1 && pos == 0
@@ -172,7 +175,7 @@ func (s *xlsxSheet) row(style int, values []any) error {
 				b = append(b, ` xml:space="preserve"`...)
 			}
 			b = append(b, '>')
-			b = appendXMLText(b, x)
+			b = appendCellText(b, x)
 			b = append(b, `</t></is></c>`...)
 			continue
 		case int:
@@ -340,22 +343,63 @@ const stylesXML = `<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsh
 	`<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs>` +
 	`<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>`
 
-// appendXMLText appends s as XML character data: &, < and > escaped, a
-// carriage return kept as a reference (a parser would make it a line
-// feed), and what XML cannot hold (other control characters, invalid
-// UTF-8) replaced by U+FFFD, as encoding/xml does. Text longer than a cell
-// holds is cut at maxCellChars characters.
-func appendXMLText(b []byte, s string) []byte {
-	if len(s) > maxCellChars && utf8.RuneCountInString(s) > maxCellChars {
-		n := 0
-		for i := range s {
-			if n == maxCellChars {
+// appendCellText appends s as a cell's text: cut to what a cell holds
+// (maxCellChars UTF-16 units, as Excel counts them, never inside a
+// character), and with every underscore that would begin one of Excel's
+// escapes (_xHHHH_, which Excel reads as the character HHHH) written as
+// the escape of an underscore, _x005F_, so that "_x003D_cmd" stays that
+// text and is never read as "=cmd".
+func appendCellText(b []byte, s string) []byte {
+	if len(s) > maxCellChars {
+		units := 0
+		for i, r := range s {
+			n := 1
+			if r > 0xFFFF {
+				n = 2
+			}
+			if units+n > maxCellChars {
 				s = s[:i]
 				break
 			}
-			n++
+			units += n
 		}
 	}
+	for {
+		i := excelEscape(s)
+		if i < 0 {
+			return appendXMLText(b, s)
+		}
+		b = appendXMLText(b, s[:i])
+		b = append(b, "_x005F_"...)
+		s = s[i+1:]
+	}
+}
+
+// excelEscape returns where s holds the first _xHHHH_ (four hex digits),
+// or -1.
+func excelEscape(s string) int {
+	for from := 0; ; {
+		i := strings.Index(s[from:], "_x")
+		if i < 0 {
+			return -1
+		}
+		i += from
+		if i+7 <= len(s) && s[i+6] == '_' && isHex(s[i+2]) && isHex(s[i+3]) && isHex(s[i+4]) && isHex(s[i+5]) {
+			return i
+		}
+		from = i + 1
+	}
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// appendXMLText appends s as XML character data: &, < and > escaped, a
+// carriage return kept as a reference (a parser would make it a line
+// feed), and what XML cannot hold (other control characters, invalid
+// UTF-8) replaced by U+FFFD, as encoding/xml does.
+func appendXMLText(b []byte, s string) []byte {
 	plain := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]

@@ -20,6 +20,7 @@ import (
 // well-formed XML, and every cell says what was written.
 func TestXLSXCells(t *testing.T) {
 	long := strings.Repeat("é", maxCellChars+5)
+	emoji := strings.Repeat("😀", maxCellChars) // two UTF-16 units each
 	cases := []struct {
 		in   any
 		want string // as excelize reads it back, raw
@@ -33,7 +34,12 @@ func TestXLSXCells(t *testing.T) {
 		{"bell\x07 nul\x00", "bell\uFFFD nul\uFFFD"},
 		{"bad \xff utf-8", "bad \uFFFD utf-8"},
 		{"Zoë 李 😀", "Zoë 李 😀"},
-		{long, long[:2*maxCellChars]}, // é is two bytes: cut at 32767 characters
+		{long, long[:2*maxCellChars]},       // é is two bytes, one UTF-16 unit: cut at 32767
+		{emoji, emoji[:4*(maxCellChars/2)]}, // 😀 is four bytes, two units: 16383 of them
+		// Excel reads _xHHHH_ as the character HHHH: written as text, it
+		// stays text (and "=cmd" never appears).
+		{"_x003D_cmd|' /C calc'!A0", "_x003D_cmd|' /C calc'!A0"},
+		{"a_x0041_b_x00_c_xZZZZ_ _X0041_", "a_x0041_b_x00_c_xZZZZ_ _X0041_"},
 		{42, "42"},
 		{int64(-7), "-7"},
 		{1.25, "1.25"},
@@ -90,7 +96,7 @@ func TestXLSXCells(t *testing.T) {
 			}
 		}
 	}
-	if got, _ := f.GetCellValue("Cells & <things>", "O2"); got != "-$100.01" {
+	if got, _ := f.GetCellValue("Cells & <things>", "R2"); got != "-$100.01" {
 		t.Errorf("negative money shows as %q", got)
 	}
 	if props, err := f.GetDocProps(); err != nil || props.Title != "t & t" || props.Created != "2026-04-10T12:00:00Z" {
@@ -108,12 +114,20 @@ func TestXLSXColumns(t *testing.T) {
 }
 
 // TestXLSXUnfinished: a workbook with a sheet not finished is not
-// written, and its temporary files go when it is closed.
+// written, and its sheets' temporary files never show in the folder (a
+// process killed while writing leaves nothing behind).
 func TestXLSXUnfinished(t *testing.T) {
 	dir := t.TempDir()
 	book := newXLSXBook(dir, "t", "2026-04-10T12:00:00Z")
-	if _, err := book.addSheet(0, "S", nil, []string{"a"}); err != nil {
+	s, err := book.addSheet(0, "S", nil, []string{"a"})
+	if err != nil {
 		t.Fatal(err)
+	}
+	if err := s.row(styleNone, []any{"x"}); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := listDir(dir); len(left) != 0 {
+		t.Errorf("temporary files in the folder while writing: %v", left)
 	}
 	if err := book.writeTo(io.Discard); err == nil {
 		t.Error("a workbook with an unfinished sheet was written")
