@@ -143,6 +143,20 @@ func (c *cells) cell(w, h float64, s string, ln int, align string) {
 // CellFormat.
 var plainCellOff = false
 
+// plainState reports whether text may be written on the plain path now:
+// a letter font (not fpdf's core fonts), no error, no underline or
+// strikeout, and the text colour the fill colour (fpdf then sets no
+// colour around the text).
+func (c *cells) plainState() bool {
+	pdf := c.pdf
+	if plainCellOff || c.lf == nil || pdf.Err() || strings.ContainsAny(pdf.GetFontStyle(), "US") {
+		return false
+	}
+	tr, tg, tb := pdf.GetTextColor()
+	fr, fg, fb := pdf.GetFillColor()
+	return tr == fr && tg == fg && tb == fb
+}
+
 // plainCell writes s in a cell of the Go face as CellFormat(w, h, s,
 // border, ln, align, false, 0, "") does, byte for byte, without its formatting
 // through fmt and its bookkeeping of the characters used (the letters'
@@ -155,21 +169,13 @@ var plainCellOff = false
 // fpdf would garble, and the Go fonts do not have).
 func (c *cells) plainCell(w, h float64, s, border string, ln int, align string) bool {
 	pdf := c.pdf
-	if plainCellOff || c.lf == nil || s == "" || w <= 0 || pdf.Err() || border != "" && border != "B" {
+	if !c.plainState() || s == "" || w <= 0 || border != "" && border != "B" {
 		return false
 	}
 	switch align {
 	case "", "L", "R", "C":
 	default:
 		return false
-	}
-	if style := pdf.GetFontStyle(); strings.ContainsAny(style, "US") {
-		return false
-	}
-	if tr, tg, tb := pdf.GetTextColor(); true {
-		if fr, fg, fb := pdf.GetFillColor(); tr != fr || tg != fg || tb != fb {
-			return false
-		}
 	}
 	x, y := pdf.GetXY()
 	if auto, _ := pdf.GetAutoPageBreak(); auto && y+h > pageBottom(pdf) {
@@ -272,13 +278,8 @@ func (c *cells) para(h float64, s string) {
 // text), which leaves no such character.
 func (c *cells) plainPara(h float64, s string) bool {
 	pdf := c.pdf
-	if plainCellOff || c.lf == nil || pdf.Err() || strings.ContainsAny(pdf.GetFontStyle(), "US") {
+	if !c.plainState() {
 		return false
-	}
-	if tr, tg, tb := pdf.GetTextColor(); true {
-		if fr, fg, fb := pdf.GetFillColor(); tr != fr || tg != fg || tb != fb {
-			return false
-		}
 	}
 	text := []rune(strings.ReplaceAll(s, "\r", ""))
 	for _, r := range text {
