@@ -1,0 +1,96 @@
+package payout
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"codeberg.org/go-pdf/fpdf"
+)
+
+// TestPlainPathMatchesFpdf draws random sequences of cells and
+// paragraphs at random places, sizes, styles, alignments and borders,
+// over text with the bytes fpdf escapes, carriage returns, tabs, runs of
+// spaces, words longer than a line, trailing line breaks and a Chinese
+// character (a break point for MultiCell): through cells.plainCell and
+// cells.plainPara, and through fpdf's CellFormat and MultiCell alone. The
+// pages are the same bytes, and every call leaves x, y and the height Ln
+// moves by where fpdf leaves them, page breaks included.
+func TestPlainPathMatchesFpdf(t *testing.T) {
+	pieces := []string{"a", "b", "word", "W", " ", "  ", "\n", "\r", "\r\n", "Ĩ", "(", ")", "\\", "č", "ℜ", "\t", "é",
+		"Supercalifragilisticexpialidocious", strings.Repeat("m", 38), "中", "x\n\n"}
+	r := rand.New(rand.NewPCG(1, 2))
+	text := func() string {
+		var b strings.Builder
+		for range r.IntN(60) {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		return b.String()
+	}
+	type call struct {
+		para          bool
+		s             string
+		w, h, x, y    float64
+		ln            int
+		align, border string
+		size          float64
+		style         string
+	}
+	draw := func(calls []call, plain bool) string {
+		var moves []string
+		tpl := newLayoutDoc().CreateTemplate(func(tp *fpdf.Tpl) {
+			pdf := &tp.Fpdf
+			c := &cells{pdf: pdf, lf: &letterFonts{}, widths: map[string]map[rune]int{}}
+			pdf.SetMargins(0.5, 0.5, 0.7)
+			pdf.SetAutoPageBreak(true, 0.5)
+			pdf.AddPage()
+			for _, o := range calls {
+				pdf.SetFont(fontFamily, o.style, o.size)
+				pdf.SetXY(o.x, o.y)
+				switch {
+				case o.para:
+					if !plain || !c.plainPara(o.h, o.s) {
+						pdf.MultiCell(0, o.h, o.s, "", "L", false)
+					}
+				default:
+					if !plain || !c.plainCell(o.w, o.h, o.s, o.border, o.ln, o.align) {
+						pdf.CellFormat(o.w, o.h, o.s, o.border, o.ln, o.align, false, 0, "")
+					}
+				}
+				x, y := pdf.GetXY()
+				pdf.Ln(-1) // moves by the last cell's height
+				moves = append(moves, fmt.Sprintf("%v %v %v", x, y, pdf.GetY()))
+			}
+		})
+		var b bytes.Buffer
+		for _, p := range tpl.(*fpdf.FpdfTpl).FromPages() {
+			b.Write(p.Bytes())
+			b.WriteString("\n----\n")
+		}
+		return b.String() + strings.Join(moves, "\n")
+	}
+	aligns := []string{"", "L", "R", "C"}
+	for i := range 120 {
+		var calls []call
+		for range 5 {
+			o := call{para: r.IntN(2) == 0, s: text(), w: 0.1 + r.Float64()*6, h: 0.1 + r.Float64()*0.3,
+				ln: r.IntN(3), align: aligns[r.IntN(4)], x: 0.5 + r.Float64()*5, y: 0.5 + r.Float64()*10.3,
+				size: float64(6 + r.IntN(10)), style: []string{"", "B"}[r.IntN(2)]}
+			if r.IntN(2) == 0 {
+				o.border = "B"
+			}
+			calls = append(calls, o)
+		}
+		if plain, slow := draw(calls, true), draw(calls, false); plain != slow {
+			p, s := strings.Split(plain, "\n"), strings.Split(slow, "\n")
+			for j := range min(len(p), len(s)) {
+				if p[j] != s[j] {
+					t.Fatalf("sequence %d: line %d differs\nplain: %q\nfpdf:  %q\ncalls %+v", i, j, p[j], s[j], calls)
+				}
+			}
+			t.Fatalf("sequence %d: %d lines against %d", i, len(p), len(s))
+		}
+	}
+}
