@@ -262,11 +262,10 @@ func writePayments(ctx context.Context, lg *ledger.Ledger, run ledger.RunInfo, o
 	}()
 	reconRead := false
 	defer func() {
-		if !reconRead { // an error came first: stop the query, and wait for it
-			stopRecon()
-			<-recon
-		}
 		stopRecon()
+		if !reconRead {
+			<-recon // an error came first: wait for the stopped query
+		}
 	}()
 	payments, err := lg.Payments(ctx, run.ID)
 	if err != nil {

@@ -213,11 +213,19 @@ func text(b []byte) (s, rest []byte) {
 // key returns the employee (field 0) or dependent (field 1) of the record
 // at off.
 func (u *usageLog) key(off, field int) []byte {
-	s, rest := text(u.arena[off:])
-	if field == 1 {
-		s, _ = text(rest)
+	at, n := u.keyAt(off, field)
+	return u.arena[at : at+n]
+}
+
+// keyAt returns where in the arena key(off, field) lies, and its length.
+func (u *usageLog) keyAt(off, field int) (at, n int) {
+	for i := 0; ; i++ {
+		l, k := binary.Uvarint(u.arena[off:])
+		if i == field {
+			return off + k, int(l)
+		}
+		off += k + int(l)
 	}
-	return s
 }
 
 // usageKey is a record of the log with its employee or dependent found
@@ -237,11 +245,10 @@ func (u *usageLog) keyOf(k *usageKey) []byte { return u.arena[k.at : k.at+k.n] }
 func (u *usageLog) sorted(field int) []usageKey {
 	keys := make([]usageKey, len(u.offs))
 	for i, off := range u.offs {
-		key := u.key(off, field)
+		at, n := u.keyAt(off, field)
 		var p [8]byte
-		copy(p[:], key)
-		at := len(u.arena) - cap(key) // key is a slice of the arena
-		keys[i] = usageKey{prefix: binary.BigEndian.Uint64(p[:]), at: at, n: len(key), off: off}
+		copy(p[:], u.arena[at:at+n])
+		keys[i] = usageKey{prefix: binary.BigEndian.Uint64(p[:]), at: at, n: n, off: off}
 	}
 	slices.SortFunc(keys, func(a, b usageKey) int {
 		if c := cmp.Compare(a.prefix, b.prefix); c != 0 {

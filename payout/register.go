@@ -50,10 +50,11 @@ type Register struct {
 }
 
 // WriteRegister writes register.xlsx: Summary, Payments, Reconciliation,
-// Decisions and Exceptions sheets, money as numbers in a currency format, the header row
-// frozen and filtered, no sheet longer than MaxSheetRows. Decisions
-// stream in one pass, and the workbook is compressed straight into out,
-// so a large run needs no more memory than a small one.
+// Decisions and Exceptions sheets, money as numbers in a currency format,
+// the header row frozen and filtered, no sheet longer than MaxSheetRows.
+// Decisions stream in one pass; each sheet is compressed as it is written
+// into a temporary file in r.TempDir, and the files are copied into out
+// at the end, so a large run needs no more memory than a small one.
 func WriteRegister(out io.Writer, r Register) error {
 	return writeRegister(out, r, MaxSheetRows)
 }

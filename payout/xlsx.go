@@ -175,7 +175,7 @@ func (s *xlsxSheet) row(style int, values []any) error {
 			}
 			b = cellStart(b, i, rn, st)
 			b = append(b, ` t="inlineStr"><is><t`...)
-			if strings.TrimSpace(x[:1]) == "" || strings.TrimSpace(x[len(x)-1:]) == "" {
+			if edgeSpace(x[0]) || edgeSpace(x[len(x)-1]) {
 				b = append(b, ` xml:space="preserve"`...)
 			}
 			b = append(b, '>')
@@ -205,6 +205,10 @@ func (s *xlsxSheet) row(style int, values []any) error {
 	return err
 }
 
+// edgeSpace reports whether c, first or last in a text, is white space
+// that XML would drop without xml:space="preserve".
+func edgeSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
 // cellStart appends `<c r="B12"` and the style, if any.
 func cellStart(b []byte, col int, row []byte, style int) []byte {
 	b = append(b, `<c r="`...)
@@ -227,10 +231,11 @@ func appendColumn(b []byte, col int) []byte {
 	return append(b, byte('A'+col%26))
 }
 
-// lastCell is the bottom-right cell of the sheet's filter: its last
-// column, and at least one row below the header.
-func (s *xlsxSheet) lastCell() string {
-	return string(appendColumn(nil, s.colsN-1)) + strconv.Itoa(max(s.rows, 2))
+// filterEnd is the bottom-right cell of the sheet's filter, as column
+// letters and row: its last column, and at least one row below the
+// header.
+func (s *xlsxSheet) filterEnd() (col, row string) {
+	return string(appendColumn(nil, s.colsN-1)), strconv.Itoa(max(s.rows, 2))
 }
 
 // finish ends the sheet's XML with its filter and flushes it to its file.
@@ -239,7 +244,8 @@ func (s *xlsxSheet) finish() error {
 		return nil
 	}
 	s.done = true
-	if _, err := s.write([]byte(`</sheetData><autoFilter ref="A1:` + s.lastCell() + `"/></worksheet>`)); err != nil {
+	col, row := s.filterEnd()
+	if _, err := s.write([]byte(`</sheetData><autoFilter ref="A1:` + col + row + `"/></worksheet>`)); err != nil {
 		return err
 	}
 	if err := s.w.Flush(); err != nil {
@@ -285,10 +291,9 @@ func (b *xlsxBook) writeTo(out io.Writer) error {
 		rels.WriteString(`<Relationship Id="rId` + n + `" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet` + n + `.xml"/>`)
 		name := string(appendXMLText(nil, s.name))
 		sheets.WriteString(`<sheet name="` + strings.ReplaceAll(name, `"`, "&quot;") + `" sheetId="` + n + `" r:id="rId` + n + `"/>`)
-		last := s.lastCell()
-		letters := strings.TrimRight(last, "0123456789")
+		col, row := s.filterEnd()
 		filters.WriteString(`<definedName name="_xlnm._FilterDatabase" localSheetId="` + strconv.Itoa(i) + `" hidden="1">'` +
-			strings.ReplaceAll(name, "'", "''") + `'!$A$1:$` + letters + `$` + last[len(letters):] + `</definedName>`)
+			strings.ReplaceAll(name, "'", "''") + `'!$A$1:$` + col + `$` + row + `</definedName>`)
 	}
 	types.WriteString(`</Types>`)
 	rels.WriteString(`<Relationship Id="rId` + strconv.Itoa(len(b.sheets)+1) +
