@@ -37,7 +37,7 @@ func (t *Tx) PutEmployee(e *core.Employee) error {
 	if err != nil {
 		return fmt.Errorf("saving employee %s: %w", e.ID, err)
 	}
-	delete(t.emps, e.ID)
+	t.fam.forgetEmployee(e.ID)
 	return nil
 }
 
@@ -50,7 +50,7 @@ func (t *Tx) PutDependent(d *core.Dependent) error {
 	if err != nil {
 		return fmt.Errorf("saving dependent %s/%s: %w", d.EmployeeID, d.ID, err)
 	}
-	delete(t.deps, [2]string{d.EmployeeID, d.ID})
+	t.fam.forgetDependent([2]string{d.EmployeeID, d.ID})
 	return nil
 }
 
@@ -77,7 +77,7 @@ func (t *Tx) PutProvider(p *core.Provider) error {
 // rules read is loaded (no name, address or bank details): the run keeps
 // every employee it meets in memory.
 func (t *Tx) Employee(id string) (*core.Employee, bool, error) {
-	if e, ok := t.emps[id]; ok {
+	if e, ok := t.fam.employee(id); ok {
 		return e, e != nil, nil
 	}
 	e := core.Employee{ID: id}
@@ -87,17 +87,16 @@ func (t *Tx) Employee(id string) (*core.Employee, bool, error) {
 	err := t.scanRow(`SELECT plan_id, employment_type, annual_income, enrolled_on, payment_method, other_benefits, leave_status, last_used_on
  FROM employees WHERE employee_id = ?`, []any{id}, &e.PlanID, &e.EmploymentType, &income, &enrolled, &e.PaymentMethod, &other, &e.LeaveStatus, &lastUsed)
 	if errors.Is(err, sql.ErrNoRows) {
-		t.emps[id] = nil
+		t.fam.putEmployee(id, nil)
 		return nil, false, nil
 	}
 	if err != nil {
 		return nil, false, fmt.Errorf("looking up employee %s: %w", id, err)
 	}
-	e.PlanID, e.EmploymentType, e.PaymentMethod, e.LeaveStatus = t.intern(e.PlanID), t.intern(e.EmploymentType), t.intern(e.PaymentMethod), t.intern(e.LeaveStatus)
 	e.AnnualIncome, e.OtherBenefits = core.Cents(income), core.Cents(other)
 	e.EnrolledOn = pd(enrolled)
 	e.LastUsedOn = parseDate(lastUsed)
-	t.emps[id] = &e
+	t.fam.putEmployee(id, &e)
 	return &e, true, nil
 }
 
@@ -116,23 +115,10 @@ func (t *Tx) flushRegistry() error {
 	return nil
 }
 
-// intern returns one copy of each of the few texts (plan, employment
-// type, relationship...) that every cached employee and dependent names,
-// so that the cache holds a handful of them, not one per family.
-func (t *Tx) intern(s string) string {
-	if v, ok := t.texts[s]; ok {
-		return v
-	}
-	if len(t.texts) < 1024 {
-		t.texts[s] = s
-	}
-	return s
-}
-
 // Dependent looks a dependent up, as the rules' Registry (without names).
 func (t *Tx) Dependent(employeeID, dependentID string) (*core.Dependent, bool, error) {
 	key := [2]string{employeeID, dependentID}
-	if d, ok := t.deps[key]; ok {
+	if d, ok := t.fam.dependent(key); ok {
 		return d, d != nil, nil
 	}
 	d := core.Dependent{EmployeeID: employeeID, ID: dependentID}
@@ -140,16 +126,15 @@ func (t *Tx) Dependent(employeeID, dependentID string) (*core.Dependent, bool, e
 	var reg sql.NullString
 	err := t.scanRow(`SELECT birth_date, relationship, incapable, registered_on FROM dependents WHERE employee_id = ? AND dependent_id = ?`, []any{employeeID, dependentID}, &birth, &d.Relationship, &d.IncapableOfSelf, &reg)
 	if errors.Is(err, sql.ErrNoRows) {
-		t.deps[key] = nil
+		t.fam.putDependent(key, nil)
 		return nil, false, nil
 	}
 	if err != nil {
 		return nil, false, fmt.Errorf("looking up dependent %s/%s: %w", employeeID, dependentID, err)
 	}
-	d.Relationship = t.intern(d.Relationship)
 	d.BirthDate = pd(birth)
 	d.RegisteredOn = parseDate(reg)
-	t.deps[key] = &d
+	t.fam.putDependent(key, &d)
 	return &d, true, nil
 }
 
@@ -184,7 +169,7 @@ const prefetchChunk = 256
 func (t *Tx) Prefetch(ids []string) error {
 	var want []string
 	for _, id := range ids {
-		if _, ok := t.emps[id]; !ok {
+		if !t.fam.hasEmployee(id) {
 			want = append(want, id)
 		}
 	}
@@ -236,8 +221,8 @@ func (t *Tx) prefetch(ids []string) error {
 	if err != nil {
 		return fmt.Errorf("looking up employees: %w", err)
 	}
+	var e core.Employee
 	for rows.Next() {
-		e := &core.Employee{}
 		var income, other int64
 		var enrolled string
 		var lastUsed sql.NullString
@@ -245,19 +230,18 @@ func (t *Tx) prefetch(ids []string) error {
 			rows.Close()
 			return fmt.Errorf("looking up employees: %w", err)
 		}
-		e.PlanID, e.EmploymentType, e.PaymentMethod, e.LeaveStatus = t.intern(e.PlanID), t.intern(e.EmploymentType), t.intern(e.PaymentMethod), t.intern(e.LeaveStatus)
 		e.AnnualIncome, e.OtherBenefits = core.Cents(income), core.Cents(other)
 		e.EnrolledOn = pd(enrolled)
 		e.LastUsedOn = parseDate(lastUsed)
-		t.emps[e.ID] = e
+		t.fam.putEmployee(e.ID, &e)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("looking up employees: %w", err)
 	}
 	for _, id := range ids {
-		if _, ok := t.emps[id]; !ok {
-			t.emps[id] = nil // no such employee
+		if !t.fam.hasEmployee(id) {
+			t.fam.putEmployee(id, nil) // no such employee
 		}
 	}
 	rows, err = depQ.QueryContext(t.ctx, args...)
@@ -265,17 +249,16 @@ func (t *Tx) prefetch(ids []string) error {
 		return fmt.Errorf("looking up dependents: %w", err)
 	}
 	defer rows.Close()
+	var d core.Dependent
 	for rows.Next() {
-		d := &core.Dependent{}
 		var birth string
 		var reg sql.NullString
 		if err := rows.Scan(&d.EmployeeID, &d.ID, &birth, &d.Relationship, &d.IncapableOfSelf, &reg); err != nil {
 			return fmt.Errorf("looking up dependents: %w", err)
 		}
-		d.Relationship = t.intern(d.Relationship)
 		d.BirthDate = pd(birth)
 		d.RegisteredOn = parseDate(reg)
-		t.deps[[2]string{d.EmployeeID, d.ID}] = d
+		t.fam.putDependent([2]string{d.EmployeeID, d.ID}, &d)
 	}
 	// A dependent not found here (a line naming one the roster lacks) is
 	// looked up alone, and found missing, by Dependent.

@@ -44,10 +44,8 @@ type Tx struct {
 	// base+1 to base+lineSeq.
 	base    int64
 	lineSeq int64
-	emps    map[string]*core.Employee
-	deps    map[[2]string]*core.Dependent
+	fam     *famCache // what the rules read of the families met
 	provs   map[string]*core.Provider
-	texts   map[string]string // see intern
 	// corrected names the payees a NOC corrected (see KeepCorrected).
 	corrected map[[2]string]bool
 	// Registry rows waiting to be written (see flushRegistry).
@@ -108,7 +106,7 @@ func (l *Ledger) begin(ctx context.Context, conn *sql.Conn, asOf core.Date, now 
 		return nil, err
 	}
 	t := &Tx{l: l, conn: conn, raw: map[string]driver.Stmt{}, tx: tx, ctx: ctx,
-		stmts: map[string]*sql.Stmt{}, emps: map[string]*core.Employee{}, deps: map[[2]string]*core.Dependent{}, provs: map[string]*core.Provider{}, texts: map[string]string{}, asOf: asOf}
+		stmts: map[string]*sql.Stmt{}, fam: newFamCache(), provs: map[string]*core.Provider{}, asOf: asOf}
 	prefix := strings.ReplaceAll(asOf.String(), "-", "") + "-"
 	var n int
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM runs WHERE id LIKE ?`, prefix+"%").Scan(&n); err != nil {
@@ -257,7 +255,7 @@ func (t *Tx) Commit(summary []byte) error {
 	}
 	// The rules are done with the registry: let go of it before the usage
 	// comes back into memory.
-	t.emps, t.deps, t.provs, t.priorIDs, t.texts, t.payees = nil, nil, nil, nil, nil, nil
+	t.fam, t.provs, t.priorIDs, t.payees = nil, nil, nil, nil
 	if err := t.putUsage(); err != nil {
 		return err
 	}
@@ -279,7 +277,7 @@ func (t *Tx) Commit(summary []byte) error {
 	}
 	// The outputs are written after the commit and read the ledger
 	// afresh: let go of what the run looked up, family by family.
-	t.emps, t.deps, t.provs, t.priorIDs, t.texts = nil, nil, nil, nil, nil
+	t.fam, t.provs, t.priorIDs = nil, nil, nil
 	t.used, t.decided = usageLog{}, nil
 	return nil
 }

@@ -19,6 +19,7 @@ type Engine struct {
 
 	employees  map[stateKey]*employeeState
 	interned   map[string]string // one copy of each dependent and provider ID kept in state
+	ids        idNumbers         // the dependents and providers of claims
 	dependents map[stateKey]*dependentState
 	approved   map[string]bool
 }
@@ -36,6 +37,7 @@ func NewEngine(plans map[string]*Plan, reg Registry, hist History) *Engine {
 		dependents: map[stateKey]*dependentState{},
 		approved:   map[string]bool{},
 		interned:   map[string]string{},
+		ids:        idNumbers{},
 	}
 }
 
@@ -327,7 +329,7 @@ func (e *Engine) checkCommon(x *decider, p *Plan, emp *core.Employee, es *employ
 		checkSignatures(x)
 	}
 	checkDeadline(x, p)
-	if es.claimed(claim{l.DependentID, l.ProviderID, l.ServiceDate}) {
+	if es.claimed(e.ids.claim(l.DependentID, l.ProviderID, l.ServiceDate)) {
 		x.fail(core.Duplicate, "employee %s, dependent %s, provider %s, %s was claimed before", emp.ID, l.DependentID, l.ProviderID, l.ServiceDate)
 	}
 	return nil
@@ -488,7 +490,7 @@ func (e *Engine) record(p *Plan, x *decider) {
 		Status: x.d.Status, CareDay: x.d.CareDay, DayUsed: x.d.DayUsed,
 		Placements: x.d.Placements, EmployeeShare: x.d.EmployeeShare, EmployerShare: x.d.EmployerShare,
 	}
-	e.employees[stateKey{p.ID, pr.EmployeeID}].record(p, &pr)
+	e.employees[stateKey{p.ID, pr.EmployeeID}].record(p, &pr, e.ids)
 	e.dependents[stateKey{p.ID, pr.DependentID}].record(p, &pr)
 }
 
@@ -520,7 +522,7 @@ func (e *Engine) employee(p *Plan, id string) (*employeeState, error) {
 	s := &employeeState{}
 	for i := range prior {
 		if prior[i].PlanID == p.ID {
-			s.record(p, &prior[i])
+			s.record(p, &prior[i], e.ids)
 		}
 	}
 	e.employees[key] = s

@@ -13,10 +13,10 @@ import (
 // lines that count; dependentLines those of each dependent, by ID,
 // whichever employee claimed them.
 func Remaining(p *Plan, emp *core.Employee, year int, employeeLines []core.PriorLine, dependentLines map[string][]core.PriorLine, names map[string]string) []string {
-	es := &employeeState{}
+	es, ids := &employeeState{}, idNumbers{}
 	for i := range employeeLines {
 		if employeeLines[i].PlanID == p.ID {
-			es.record(p, &employeeLines[i])
+			es.record(p, &employeeLines[i], ids)
 		}
 	}
 	var out []string

@@ -7,9 +7,29 @@ import "carepay/core"
 // maps: a family has a few dozen lines a year, and a linear scan of a
 // short slice is both faster and far smaller than a map.
 
+// claim is a day of care an employee claimed: a dependent's, with a
+// provider. The IDs are numbered (idNumbers) so that the claims of every
+// family, kept for the whole run, hold no pointers for the garbage
+// collector to follow.
 type claim struct {
-	dependent, provider string
+	dependent, provider uint32
 	date                core.Date
+}
+
+// idNumbers numbers the dependent and provider IDs that claims name.
+type idNumbers map[string]uint32
+
+func (n idNumbers) claim(dependent, provider string, date core.Date) claim {
+	return claim{n.of(dependent), n.of(provider), date}
+}
+
+func (n idNumbers) of(id string) uint32 {
+	if v, ok := n[id]; ok {
+		return v
+	}
+	v := uint32(len(n))
+	n[id] = v
+	return v
 }
 
 // yearCount counts per plan year.
@@ -119,13 +139,14 @@ func (s *employeeState) copayOn(d core.Date) core.Cents {
 	return sum
 }
 
-// record adds a decided line's consumption to the employee's state.
-func (s *employeeState) record(p *Plan, pr *core.PriorLine) {
+// record adds a decided line's consumption to the employee's state; ids
+// numbers its claim.
+func (s *employeeState) record(p *Plan, pr *core.PriorLine, ids idNumbers) {
 	if pr.Status == core.Rejected {
 		return
 	}
 	y := p.YearOf(pr.ServiceDate)
-	s.claims = append(s.claims, claim{pr.DependentID, pr.ProviderID, pr.ServiceDate})
+	s.claims = append(s.claims, ids.claim(pr.DependentID, pr.ProviderID, pr.ServiceDate))
 	s.uses = append(s.uses, pr.ServiceDate)
 	if pr.DayUsed && p.DayLimitPer == "employee" {
 		s.days.add(pr.ServiceDate, y)
