@@ -9,7 +9,6 @@ import (
 	"hash/fnv"
 	"math"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -517,7 +516,12 @@ func (fo *fontObjects) face(out *bytes.Buffer, face *letterFont, tag string, run
 		fmt.Fprintf(&widths, "%d", int(math.Round(float64(adv)/64*face.scale)))
 	}
 	widths.WriteString("]")
-	ttf = dropTables(ttf, "name", "post")
+	// Without hinting the subset is less than half the size (see unhint);
+	// a font unhint cannot read is embedded with it.
+	if u, err := unhint(ttf); err == nil {
+		ttf = u
+	}
+	ttf = replaceTables(ttf, nil, "name", "post")
 	fo.object(out, "<</Type /Font /Subtype /Type0 /BaseFont /%s /Encoding /Identity-H /DescendantFonts [%d 0 R] /ToUnicode %d 0 R>>", base, n+1, n+2)
 	fo.object(out, "<</Type /Font /Subtype /CIDFontType2 /BaseFont /%s /CIDSystemInfo <</Registry (Adobe) /Ordering (Identity) /Supplement 0>>"+
 		" /FontDescriptor %d 0 R /CIDToGIDMap %d 0 R /W [%s]>>", base, n+3, n+4, widths.String())
@@ -528,45 +532,11 @@ func (fo *fontObjects) face(out *bytes.Buffer, face *letterFont, tag string, run
 	return nil
 }
 
-// dropTables removes tables a font embedded in a PDF does not need (PDF
-// 1.7, 9.9: head, hhea, loca, maxp, cvt, prep, glyf, hmtx and fpgm are).
-func dropTables(ttf []byte, tags ...string) []byte {
-	if len(ttf) < 12 {
-		return ttf
-	}
-	n := int(binary.BigEndian.Uint16(ttf[4:]))
-	type table struct {
-		rec  []byte
-		data []byte
-	}
-	var keep []table
-	for i := 0; i < n && 12+16*i+16 <= len(ttf); i++ {
-		rec := ttf[12+16*i : 12+16*i+16]
-		off, size := binary.BigEndian.Uint32(rec[8:]), binary.BigEndian.Uint32(rec[12:])
-		if slices.Contains(tags, string(rec[:4])) || int(off)+int(size) > len(ttf) {
-			continue
-		}
-		keep = append(keep, table{rec, ttf[off : off+size]})
-	}
-	out := make([]byte, 12+16*len(keep))
-	copy(out, ttf[:12])
-	binary.BigEndian.PutUint16(out[4:], uint16(len(keep)))
-	for i, t := range keep {
-		rec := out[12+16*i:]
-		copy(rec, t.rec[:8]) // tag and checksum
-		binary.BigEndian.PutUint32(rec[8:], uint32(len(out)))
-		binary.BigEndian.PutUint32(rec[12:], uint32(len(t.data)))
-		out = append(out, t.data...)
-		for len(out)%4 != 0 {
-			out = append(out, 0)
-		}
-	}
-	return out
-}
-
+// deflate compresses a font's stream, as tightly as zlib can: a subset
+// is compressed once and written into many letters.
 func deflate(b []byte) []byte {
 	var out bytes.Buffer
-	w, _ := zlib.NewWriterLevel(&out, zlib.BestSpeed)
+	w, _ := zlib.NewWriterLevel(&out, zlib.BestCompression)
 	w.Write(b)
 	w.Close()
 	return out.Bytes()
