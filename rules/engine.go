@@ -1,17 +1,18 @@
 package rules
 
 import (
+	"bytes"
 	"fmt"
 	"reflect"
 	"slices"
 	"strconv"
-	"strings"
 
 	"carepay/core"
 )
 
 // Engine decides service lines in the order they are given, keeping what
-// each employee and dependent has used. One Engine serves one run.
+// each employee and dependent has used. One Engine serves one run, on
+// one goroutine.
 type Engine struct {
 	plans map[string]*Plan
 	reg   Registry
@@ -22,6 +23,7 @@ type Engine struct {
 	ids        idNumbers         // the dependents and providers of claims
 	dependents map[stateKey]*dependentState
 	approved   map[string]bool
+	steps      bytes.Buffer // the explanation being written
 }
 
 // stateKey names an employee's or a dependent's state under one plan.
@@ -41,16 +43,12 @@ func NewEngine(plans map[string]*Plan, reg Registry, hist History) *Engine {
 	}
 }
 
-// explanationSize is room for a typical line's explanation (300 to 600
-// bytes).
-const explanationSize = 640
-
 // decider carries one line through the rules, recording each step.
 type decider struct {
 	l     *core.Line
 	inv   *core.InvoiceSummary
 	d     core.Decision
-	steps strings.Builder
+	steps *bytes.Buffer // the engine's, reused line after line
 }
 
 // step adds a line to the explanation. Every line of every run gets one,
@@ -59,7 +57,7 @@ func (x *decider) step(format string, a ...any) {
 	if x.steps.Len() > 0 {
 		x.steps.WriteByte('\n')
 	}
-	stepf(&x.steps, format, a...)
+	stepf(x.steps, format, a...)
 }
 
 // stepf is fmt.Fprintf for the verbs explanations use (%s, %d, %%), a
@@ -67,7 +65,7 @@ func (x *decider) step(format string, a ...any) {
 // dates) and integers are written as fmt writes them. A format with any
 // other verb, flag or width, or an argument of another kind, goes to fmt
 // whole.
-func stepf(b *strings.Builder, format string, a ...any) {
+func stepf(b *bytes.Buffer, format string, a ...any) {
 	if !plainFormat(format, a) {
 		fmt.Fprintf(b, format, a...)
 		return
@@ -166,10 +164,10 @@ func (x *decider) fail(r core.Reason, format string, a ...any) {
 // summarises l's invoice (nil for statement lines). An error means the
 // history could not be read; the line is then undecided.
 func (e *Engine) Decide(l *core.Line, inv *core.InvoiceSummary) (core.Decision, error) {
-	x := &decider{l: l, inv: inv}
-	// An explanation runs to a few hundred bytes: one allocation for it,
-	// not one per doubling.
-	x.steps.Grow(explanationSize)
+	// The explanation is written into the engine's buffer and copied out
+	// whole: one allocation of its size per line.
+	e.steps.Reset()
+	x := &decider{l: l, inv: inv, steps: &e.steps}
 	x.d.Units = unitsOf(l)
 	x.step("%s %s row %d: %s, %s, charged %s", l.Kind, l.Ref, l.Row, l.CareType, l.ServiceDate, l.Charged)
 	if err := e.decide(x); err != nil {

@@ -1,9 +1,9 @@
 package rules
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -51,7 +51,7 @@ func TestStepfIsFprintf(t *testing.T) {
 		{"no verbs at all", nil},
 	}
 	for _, c := range cases {
-		var b strings.Builder
+		var b bytes.Buffer
 		stepf(&b, c.format, c.args...)
 		if want := fmt.Sprintf(c.format, c.args...); b.String() != want {
 			t.Errorf("stepf(%q, %v) = %q, want %q", c.format, c.args, b.String(), want)
