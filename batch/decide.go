@@ -71,8 +71,9 @@ func decide(ctx context.Context, tx *ledger.Tx, opt Options, lines *spool.Sorter
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	// Decided lines go to the inserts a window at a time.
-	out := make(chan []decided, 4)
+	// Decided lines go to the inserts a window at a time; the inserts
+	// hand each window's slice back to be filled again.
+	out, free := make(chan []decided, 4), make(chan []decided, 6)
 	errc := make(chan error, 1)
 	engine := rules.NewEngine(opt.Plans, tx, tx)
 	total := lines.Len()
@@ -86,7 +87,12 @@ func decide(ctx context.Context, tx *ledger.Tx, opt Options, lines *spool.Sorter
 		window := make([]*core.Line, 0, decideWindow)
 		ids := make([]string, 0, decideWindow)
 		each := func() error {
-			batch := make([]decided, 0, len(window))
+			var batch []decided
+			select {
+			case batch = <-free:
+			default:
+				batch = make([]decided, 0, decideWindow)
+			}
 			ids = ids[:0]
 			for _, l := range window {
 				ids = append(ids, l.EmployeeID)
@@ -169,6 +175,11 @@ func decide(ctx context.Context, tx *ledger.Tx, opt Options, lines *spool.Sorter
 				cancel()
 				break
 			}
+		}
+		clear(batch)
+		select {
+		case free <- batch[:0]:
+		default:
 		}
 	}
 	close(toWrite)

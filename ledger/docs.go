@@ -22,49 +22,83 @@ import (
 // docKey names an invoice or a statement.
 type docKey struct{ kind, ref string }
 
-// docLines is what a run keeps of one document's lines.
-type docLines struct {
-	ids      []byte // the line ids, ascending, comma-separated
-	accepted int    // how many of them were not rejected
+// runDocs is what a run keeps of its documents' lines until its commit:
+// every document met, numbered, and each line as its document's number,
+// its id and whether it was accepted, in decision order (ids ascend).
+// The lines are a flat slice without pointers: at a million lines the
+// collector marks it without reading it.
+type runDocs struct {
+	num   map[docKey]int32
+	keys  []docKey
+	lines []docLine
+}
+
+type docLine struct {
+	doc      int32
+	accepted bool
+	id       int64
 }
 
 // keepDoc notes line id, decided as status, under its document.
 func (t *Tx) keepDoc(l *core.Line, id int64, status core.Status) {
 	if t.docs == nil {
-		t.docs = map[docKey]*docLines{}
+		t.docs = &runDocs{num: map[docKey]int32{}}
 	}
 	k := docKey{string(l.Kind), l.Ref}
-	d := t.docs[k]
-	if d == nil {
-		d = &docLines{}
-		t.docs[k] = d
-	} else {
-		d.ids = append(d.ids, ',')
+	n, ok := t.docs.num[k]
+	if !ok {
+		n = int32(len(t.docs.keys))
+		t.docs.num[k] = n
+		t.docs.keys = append(t.docs.keys, k)
 	}
-	d.ids = strconv.AppendInt(d.ids, id, 10)
-	if status != core.Rejected {
-		d.accepted++
-	}
+	t.docs.lines = append(t.docs.lines, docLine{doc: n, accepted: status != core.Rejected, id: id})
 }
 
 // putDocs writes the run's doc_lines rows, in key order.
 func (t *Tx) putDocs() error {
-	keys := make([]docKey, 0, len(t.docs))
-	for k := range t.docs {
-		keys = append(keys, k)
+	if t.docs == nil {
+		return nil
 	}
-	slices.SortFunc(keys, func(a, b docKey) int {
-		if c := strings.Compare(a.kind, b.kind); c != 0 {
+	d := t.docs
+	// order lists the documents in key order; rank gives each its place.
+	order := make([]int32, len(d.keys))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int {
+		ka, kb := d.keys[a], d.keys[b]
+		if c := strings.Compare(ka.kind, kb.kind); c != 0 {
 			return c
 		}
-		return strings.Compare(a.ref, b.ref)
+		return strings.Compare(ka.ref, kb.ref)
 	})
+	rank := make([]int32, len(d.keys))
+	for r, n := range order {
+		rank[n] = int32(r)
+	}
+	// Stable: a document's lines keep their ascending ids.
+	slices.SortStableFunc(d.lines, func(a, b docLine) int { return int(rank[a.doc]) - int(rank[b.doc]) })
 	in := newRawInserter(t, `INSERT INTO doc_lines (kind, ref, run_id, ids, accepted) VALUES `, 5)
-	for _, k := range keys {
-		d := t.docs[k]
-		if err := in.add(k.kind, k.ref, t.RunID, string(d.ids), d.accepted); err != nil {
+	var ids []byte
+	for from := 0; from < len(d.lines); {
+		doc := d.lines[from].doc
+		ids = ids[:0]
+		accepted := 0
+		to := from
+		for ; to < len(d.lines) && d.lines[to].doc == doc; to++ {
+			if to > from {
+				ids = append(ids, ',')
+			}
+			ids = strconv.AppendInt(ids, d.lines[to].id, 10)
+			if d.lines[to].accepted {
+				accepted++
+			}
+		}
+		k := d.keys[doc]
+		if err := in.add(k.kind, k.ref, t.RunID, string(ids), accepted); err != nil {
 			return fmt.Errorf("recording the lines of %s %s: %w", k.kind, k.ref, err)
 		}
+		from = to
 	}
 	if err := in.flush(); err != nil {
 		return fmt.Errorf("recording the lines of invoices and statements: %w", err)

@@ -59,7 +59,7 @@ type Tx struct {
 	used usageLog
 	// docs are the run's lines by invoice and statement, for doc_lines
 	// (written at the commit).
-	docs map[docKey]*docLines
+	docs *runDocs
 	// payees are payees prefetched for the payer, each taken once by
 	// Payee (see PrefetchPayees).
 	payees map[[2]string]*core.Payment
