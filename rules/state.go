@@ -97,8 +97,7 @@ type dayAmount struct {
 // employeeState is what one employee has used under one plan, earlier runs
 // and this one together.
 type employeeState struct {
-	claims      []claim
-	uses        []core.Date // service dates of lines that were not rejected
+	claims      []claim     // one per line not rejected
 	days        dateSet     // days used when the day limit is per employee
 	placements  []yearCount // n: placements used per plan year
 	paid        []yearCount // cents: employer shares per plan year
@@ -147,7 +146,6 @@ func (s *employeeState) record(p *Plan, pr *core.PriorLine, ids idNumbers) {
 	}
 	y := p.YearOf(pr.ServiceDate)
 	s.claims = append(s.claims, ids.claim(pr.DependentID, pr.ProviderID, pr.ServiceDate))
-	s.uses = append(s.uses, pr.ServiceDate)
 	if pr.DayUsed && p.DayLimitPer == "employee" {
 		s.days.add(pr.ServiceDate, y)
 	}
@@ -170,7 +168,8 @@ func (s *employeeState) record(p *Plan, pr *core.PriorLine, ids idNumbers) {
 // lastUseBefore returns the latest use strictly before d, or the zero Date.
 func (s *employeeState) lastUseBefore(d core.Date) core.Date {
 	var last core.Date
-	for _, u := range s.uses {
+	for _, c := range s.claims { // a claim for each line not rejected
+		u := c.date
 		if u < d && u > last {
 			last = u
 		}
