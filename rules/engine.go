@@ -19,8 +19,7 @@ type Engine struct {
 	hist  History
 
 	employees  map[stateKey]*employeeState
-	interned   map[string]string // one copy of each dependent and provider ID kept in state
-	ids        idNumbers         // the dependents and providers of claims
+	ids        idNumbers // the dependents and providers of claims
 	dependents map[stateKey]*dependentState
 	approved   map[string]bool
 	steps      bytes.Buffer // the explanation being written
@@ -38,7 +37,6 @@ func NewEngine(plans map[string]*Plan, reg Registry, hist History) *Engine {
 		employees:  map[stateKey]*employeeState{},
 		dependents: map[stateKey]*dependentState{},
 		approved:   map[string]bool{},
-		interned:   map[string]string{},
 		ids:        idNumbers{},
 	}
 }
@@ -483,23 +481,13 @@ func (e *Engine) hold(x *decider) error {
 // record adds what x consumed to the run's state.
 func (e *Engine) record(p *Plan, x *decider) {
 	pr := core.PriorLine{
-		PlanID: p.ID, EmployeeID: x.l.EmployeeID, DependentID: e.intern(x.l.DependentID),
-		ProviderID: e.intern(x.l.ProviderID), CareType: x.l.CareType, ServiceDate: x.l.ServiceDate,
+		PlanID: p.ID, EmployeeID: x.l.EmployeeID, DependentID: x.l.DependentID,
+		ProviderID: x.l.ProviderID, CareType: x.l.CareType, ServiceDate: x.l.ServiceDate,
 		Status: x.d.Status, CareDay: x.d.CareDay, DayUsed: x.d.DayUsed,
 		Placements: x.d.Placements, EmployeeShare: x.d.EmployeeShare, EmployerShare: x.d.EmployerShare,
 	}
 	e.employees[stateKey{p.ID, pr.EmployeeID}].record(p, &pr, e.ids)
 	e.dependents[stateKey{p.ID, pr.DependentID}].record(p, &pr)
-}
-
-// intern returns the engine's copy of s: the state of a run keeps IDs of
-// every family, and one copy each keeps that small.
-func (e *Engine) intern(s string) string {
-	if v, ok := e.interned[s]; ok {
-		return v
-	}
-	e.interned[s] = s
-	return s
 }
 
 // ApplyApproval tells the engine that a statement was approved during the
@@ -530,7 +518,7 @@ func (e *Engine) employee(p *Plan, id string) (*employeeState, error) {
 // dependent returns the state of a dependent under plan p, whichever
 // employee claimed the earlier lines.
 func (e *Engine) dependent(p *Plan, id string) (*dependentState, error) {
-	key := stateKey{p.ID, e.intern(id)}
+	key := stateKey{p.ID, id}
 	if s := e.dependents[key]; s != nil {
 		return s, nil
 	}
