@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"codeberg.org/go-pdf/fpdf"
 	"golang.org/x/text/unicode/bidi"
@@ -135,7 +136,7 @@ func (c *cells) cell(w, h float64, s string, ln int, align string) {
 		b = append(b, "> Tj"...)
 	})
 	b = append(b, " ET Q"...)
-	pdf.RawWriteStr(string(b))
+	rawWrite(pdf, b)
 	c.buf = b
 }
 
@@ -228,7 +229,7 @@ func (c *cells) plainCell(w, h float64, s, border string, ln int, align string) 
 		}
 	}
 	b = append(b, ")Tj ET"...)
-	pdf.RawWriteStr(string(b))
+	rawWrite(pdf, b)
 	c.buf = b
 	// An empty cell moves on as the cell would, and writes nothing.
 	pdf.CellFormat(w, h, "", "", ln, align, false, 0, "")
@@ -422,4 +423,15 @@ func visual(s string) string {
 func isDigitUnit(u []rune, class func(rune) bidi.Class) bool {
 	c := class(u[0])
 	return c == bidi.EN || c == bidi.AN
+}
+
+// rawWrite appends b to the page as fpdf's RawWriteStr does, without
+// copying b into a string first: fpdf copies the text into the page's
+// buffer before it returns, and b is not changed until then.
+func rawWrite(pdf *fpdf.Fpdf, b []byte) {
+	if len(b) == 0 {
+		pdf.RawWriteStr("")
+		return
+	}
+	pdf.RawWriteStr(unsafe.String(&b[0], len(b)))
 }
