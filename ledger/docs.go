@@ -29,14 +29,13 @@ type docKey struct{ kind, ref string }
 // collector marks it without reading it.
 type runDocs struct {
 	num   map[docKey]int32
-	keys  []docKey
 	lines []docLine
 }
 
 type docLine struct {
 	doc      int32
+	off      uint32 // the line's id less the run's base (Tx.base)
 	accepted bool
-	id       int64
 }
 
 // keepDoc notes line id, decided as status, under its document.
@@ -47,11 +46,10 @@ func (t *Tx) keepDoc(l *core.Line, id int64, status core.Status) {
 	k := docKey{string(l.Kind), l.Ref}
 	n, ok := t.docs.num[k]
 	if !ok {
-		n = int32(len(t.docs.keys))
+		n = int32(len(t.docs.num))
 		t.docs.num[k] = n
-		t.docs.keys = append(t.docs.keys, k)
 	}
-	t.docs.lines = append(t.docs.lines, docLine{doc: n, accepted: status != core.Rejected, id: id})
+	t.docs.lines = append(t.docs.lines, docLine{doc: n, off: uint32(id - t.base), accepted: status != core.Rejected})
 }
 
 // putDocs writes the run's doc_lines rows, in key order.
@@ -60,19 +58,23 @@ func (t *Tx) putDocs() error {
 		return nil
 	}
 	d := t.docs
+	keys := make([]docKey, len(d.num)) // by number
+	for k, n := range d.num {
+		keys[n] = k
+	}
 	// order lists the documents in key order; rank gives each its place.
-	order := make([]int32, len(d.keys))
+	order := make([]int32, len(keys))
 	for i := range order {
 		order[i] = int32(i)
 	}
 	slices.SortFunc(order, func(a, b int32) int {
-		ka, kb := d.keys[a], d.keys[b]
+		ka, kb := keys[a], keys[b]
 		if c := strings.Compare(ka.kind, kb.kind); c != 0 {
 			return c
 		}
 		return strings.Compare(ka.ref, kb.ref)
 	})
-	rank := make([]int32, len(d.keys))
+	rank := make([]int32, len(keys))
 	for r, n := range order {
 		rank[n] = int32(r)
 	}
@@ -89,12 +91,12 @@ func (t *Tx) putDocs() error {
 			if to > from {
 				ids = append(ids, ',')
 			}
-			ids = strconv.AppendInt(ids, d.lines[to].id, 10)
+			ids = strconv.AppendInt(ids, t.base+int64(d.lines[to].off), 10)
 			if d.lines[to].accepted {
 				accepted++
 			}
 		}
-		k := d.keys[doc]
+		k := keys[doc]
 		if err := in.add(k.kind, k.ref, t.RunID, string(ids), accepted); err != nil {
 			return fmt.Errorf("recording the lines of %s %s: %w", k.kind, k.ref, err)
 		}
