@@ -3,7 +3,9 @@ package payout
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -91,6 +93,28 @@ func TestPlainPathMatchesFpdf(t *testing.T) {
 				}
 			}
 			t.Fatalf("sequence %d: %d lines against %d", i, len(p), len(s))
+		}
+	}
+}
+
+// TestAppendFixedIsStrconv: appendFixed writes what strconv writes with
+// two decimals, for the numbers a page holds and for every case its fast
+// path hands back (ties, near-ties, negative zero, the large, the
+// infinite and NaN).
+func TestAppendFixedIsStrconv(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 8))
+	vals := []float64{0, math.Copysign(0, -1), -0.001, -0.004999, -0.005, 0.005, 0.015, 0.125, 0.375, 2.675, 1.005, -1.005,
+		612, 792, 0.57, 1e6 - 0.005, 999999.995, 1e7, -1e7, 1e300, math.Inf(1), math.Inf(-1), math.NaN(), math.SmallestNonzeroFloat64, -math.SmallestNonzeroFloat64}
+	for i := -100000; i <= 100000; i++ {
+		vals = append(vals, float64(i)/1000, float64(i)/200, float64(i)/100, float64(i)*72/100)
+	}
+	for range 1_000_000 {
+		v := (rng.Float64() - 0.5) * 4000
+		vals = append(vals, v, math.Nextafter(float64(int(v*200))/200, math.Inf(1)), math.Nextafter(float64(int(v*200))/200, math.Inf(-1)))
+	}
+	for _, v := range vals {
+		if got, want := string(appendFixed(nil, v)), strconv.FormatFloat(v, 'f', 2, 64); got != want {
+			t.Fatalf("appendFixed(%v) = %q, strconv says %q", v, got, want)
 		}
 	}
 }
