@@ -114,7 +114,7 @@ func (p *pdfWriter) finish(fonts *fontObjects, date core.Date) error {
 	xref := p.n
 	x := fmt.Appendf(nil, "xref\n0 %d\n0000000000 65535 f \n", len(p.offsets))
 	for _, off := range p.offsets[1:] {
-		x = fmt.Appendf(x, "%010d 00000 n \n", off)
+		x = appendXrefEntry(x, off)
 	}
 	p.write(x)
 	p.write(fmt.Appendf(nil, "trailer\n<</Size %d /Root %d 0 R /Info %d 0 R>>\nstartxref\n%d\n%%%%EOF\n", len(p.offsets), catalogObject, infoObject, xref))
@@ -122,6 +122,22 @@ func (p *pdfWriter) finish(fonts *fontObjects, date core.Date) error {
 		p.err = bw.Flush()
 	}
 	return p.err
+}
+
+// appendXrefEntry appends the cross-reference entry of an object at
+// offset off: fmt's "%010d 00000 n \n", written by hand (it was a twentieth
+// of a letter's time through fmt).
+func appendXrefEntry(x []byte, off int64) []byte {
+	if off < 0 || off >= 1e10 { // past what an entry holds: as fmt writes it
+		return fmt.Appendf(x, "%010d 00000 n \n", off)
+	}
+	var d [10]byte
+	for i := len(d) - 1; i >= 0; i-- {
+		d[i] = byte('0' + off%10)
+		off /= 10
+	}
+	x = append(x, d[:]...)
+	return append(x, " 00000 n \n"...)
 }
 
 // PrintBatch is one print batch document: the pages of many letters,

@@ -118,3 +118,12 @@ func TestAppendFixedIsStrconv(t *testing.T) {
 		}
 	}
 }
+
+// TestXrefEntryIsFmt: cross-reference entries are fmt's "%010d 00000 n \n".
+func TestXrefEntryIsFmt(t *testing.T) {
+	for _, off := range []int64{0, 9, 10, 15, 999, 123456789, 9999999999, 1e10, 12345678901, -1} {
+		if got, want := string(appendXrefEntry([]byte("x"), off)), fmt.Sprintf("x%010d 00000 n \n", off); got != want {
+			t.Errorf("offset %d: %q, want %q", off, got, want)
+		}
+	}
+}
