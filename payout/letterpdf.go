@@ -95,9 +95,11 @@ func (p *pdfWriter) finish(fonts *fontObjects, date core.Date) error {
 	}
 	p.write(fonts.body)
 	p.startObject(resourcesObject)
-	p.write(fmt.Appendf(nil, "<</ProcSet [/PDF /Text] /Font <<%s>>>>\nendobj\n", fonts.resources))
+	p.buf = append(append(append(p.buf[:0], "<</ProcSet [/PDF /Text] /Font <<"...), fonts.resources...), ">>>>\nendobj\n"...)
+	p.write(p.buf)
 	p.startObject(pagesObject)
-	kids := fmt.Appendf(nil, "<</Type /Pages /Count %d /Kids [", len(p.kids))
+	kids := strconv.AppendInt(append(p.buf[:0], "<</Type /Pages /Count "...), int64(len(p.kids)), 10)
+	kids = append(kids, " /Kids ["...)
 	for i, k := range p.kids {
 		if i > 0 {
 			kids = append(kids, ' ')
@@ -105,24 +107,37 @@ func (p *pdfWriter) finish(fonts *fontObjects, date core.Date) error {
 		kids = strconv.AppendInt(kids, int64(k), 10)
 		kids = append(kids, " 0 R"...)
 	}
-	p.write(append(kids, "]>>\nendobj\n"...))
+	p.buf = append(kids, "]>>\nendobj\n"...)
+	p.write(p.buf)
 	p.startObject(catalogObject)
-	p.write(fmt.Appendf(nil, "<</Type /Catalog /Pages %d 0 R>>\nendobj\n", pagesObject))
+	p.write([]byte(catalog))
 	stamp := date.Time().Format("20060102") + "120000"
 	p.startObject(infoObject)
-	p.write(fmt.Appendf(nil, "<</Producer (carepay) /CreationDate (D:%s) /ModDate (D:%s)>>\nendobj\n", stamp, stamp))
+	p.buf = append(append(append(append(append(p.buf[:0], "<</Producer (carepay) /CreationDate (D:"...), stamp...), ") /ModDate (D:"...), stamp...), ")>>\nendobj\n"...)
+	p.write(p.buf)
 	xref := p.n
-	x := fmt.Appendf(nil, "xref\n0 %d\n0000000000 65535 f \n", len(p.offsets))
+	x := strconv.AppendInt(append(p.buf[:0], "xref\n0 "...), int64(len(p.offsets)), 10)
+	x = append(x, "\n0000000000 65535 f \n"...)
 	for _, off := range p.offsets[1:] {
 		x = appendXrefEntry(x, off)
 	}
-	p.write(x)
-	p.write(fmt.Appendf(nil, "trailer\n<</Size %d /Root %d 0 R /Info %d 0 R>>\nstartxref\n%d\n%%%%EOF\n", len(p.offsets), catalogObject, infoObject, xref))
+	x = strconv.AppendInt(append(x, "trailer\n<</Size "...), int64(len(p.offsets)), 10)
+	x = append(x, trailerRefs...)
+	x = strconv.AppendInt(x, xref, 10)
+	p.buf = append(x, "\n%%EOF\n"...)
+	p.write(p.buf)
 	if bw, ok := p.w.(*bufio.Writer); ok && p.err == nil {
 		p.err = bw.Flush()
 	}
 	return p.err
 }
+
+// catalog is the catalog object's body; trailerRefs the trailer's after
+// its size.
+var (
+	catalog     = "<</Type /Catalog /Pages " + strconv.Itoa(pagesObject) + " 0 R>>\nendobj\n"
+	trailerRefs = " /Root " + strconv.Itoa(catalogObject) + " 0 R /Info " + strconv.Itoa(infoObject) + " 0 R>>\nstartxref\n"
+)
 
 // appendXrefEntry appends the cross-reference entry of an object at
 // offset off: fmt's "%010d 00000 n \n", written by hand (it was a twentieth
