@@ -88,7 +88,10 @@ func (f *FileReport) Kinds() []Kind {
 // ReadFile reads the file at path, dropped under name, and calls visit for
 // every non-blank data row of every table it recognises. Bad values are
 // reported in the FileReport and never stop the file; an error is returned
-// only when the file cannot be read or visit fails.
+// only when the file cannot be read or visit fails. Visit is called for
+// one record at a time, in row order, but for a CSV file on a goroutine of
+// its own while the next rows are read; ReadFile returns once the last
+// call has.
 func ReadFile(ctx context.Context, path, name string, opt Options, visit func(*Record) error) (*FileReport, error) {
 	if opt.MaxErrors == 0 {
 		opt.MaxErrors = 1000
@@ -117,6 +120,66 @@ func ReadFile(ctx context.Context, path, name string, opt Options, visit func(*R
 		err = readCSV(ctx, f, name, opt, rep, visit)
 	}
 	return rep, err
+}
+
+// noted returns visit, adding the notes it makes to t's warnings.
+func noted(t *table, visit func(*Record) error) func(*Record) error {
+	return func(r *Record) error {
+		err := visit(r)
+		t.rep.Warnings = append(t.rep.Warnings, r.Notes...)
+		return err
+	}
+}
+
+// visits calls visit on a goroutine of its own, record after record in
+// the order they are sent, while the table's rows are read and parsed on
+// the caller's: at a million rows the two cores share a drop's reading
+// and the ledger's inserts. Its notes join t's warnings; the reading adds
+// none of its own once rows are sent (the header's and the encoding's
+// come before).
+type visits struct {
+	t      *table
+	visit  func(*Record) error
+	ch     chan *Record
+	done   chan struct{}
+	failed chan struct{} // closed when visit fails
+	err    error         // visit's first error, read once failed or done is closed
+}
+
+func startVisits(t *table, visit func(*Record) error) *visits {
+	v := &visits{t: t, visit: visit, ch: make(chan *Record, 256), done: make(chan struct{}), failed: make(chan struct{})}
+	go v.run()
+	return v
+}
+
+func (v *visits) run() {
+	defer close(v.done)
+	for r := range v.ch {
+		if v.err != nil {
+			continue // drain: the reader stops at its next send
+		}
+		if v.err = v.visit(r); v.err != nil {
+			close(v.failed)
+		}
+		v.t.rep.Warnings = append(v.t.rep.Warnings, r.Notes...)
+	}
+}
+
+// send hands r on; once visit has failed it returns visit's error.
+func (v *visits) send(r *Record) error {
+	select {
+	case <-v.failed:
+		return v.err
+	case v.ch <- r:
+		return nil
+	}
+}
+
+// wait lets the last records be visited and returns visit's first error.
+func (v *visits) wait() error {
+	close(v.ch)
+	<-v.done
+	return v.err
 }
 
 // errVisit marks an error of the caller's visit function: it stops the
@@ -288,9 +351,7 @@ func (t *table) row(n int, cells []string, visit func(*Record) error) error {
 			t.keep(e)
 		}
 	}
-	err := visit(&rec)
-	t.rep.Warnings = append(t.rep.Warnings, rec.Notes...)
-	return err
+	return visit(&rec)
 }
 
 // broken reports a row that could not be split into columns. A row of
@@ -362,6 +423,17 @@ func readCSV(ctx context.Context, f *os.File, name string, opt Options, rep *Fil
 		cr.Comma = c
 		t.rep.Warnings = append(t.rep.Warnings, fmt.Sprintf("fields are separated by %s, not commas; read as such", map[rune]string{'\t': "tabs", ';': "semicolons"}[c]))
 	}
+	v := startVisits(t, visit)
+	err = readCSVRows(ctx, t, cr, win, bom, v.send)
+	if verr := v.wait(); verr != nil {
+		return verr // the reading stopped at it, or would have
+	}
+	return err
+}
+
+// readCSVRows reads a CSV table's rows after its preamble, and hands the
+// records to visit.
+func readCSVRows(ctx context.Context, t *table, cr *csv.Reader, win *window, bom int64, visit func(*Record) error) error {
 	// row is the spreadsheet row: encoding/csv skips blank lines, which a
 	// spreadsheet counts, and a quoted field may span several lines, which
 	// a spreadsheet does not.
@@ -390,7 +462,7 @@ func readCSV(ctx context.Context, f *os.File, name string, opt Options, rep *Fil
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("reading %s: %w", name, err)
+			return fmt.Errorf("reading %s: %w", t.rep.Source, err)
 		}
 		start, _ := cr.FieldPos(0)
 		row += 1 + max(start-lastLine-1, 0)
@@ -488,6 +560,7 @@ func readXLSX(ctx context.Context, f *os.File, path, name string, opt Options, r
 }
 
 func readSheet(ctx context.Context, wb *excelize.File, sheet string, t *table, visit func(*Record) error) error {
+	visit = noted(t, visit)
 	rows, err := wb.Rows(sheet)
 	if err != nil {
 		return err
