@@ -112,12 +112,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The heap's limit and GOGC as the command sets them.
+	batch.SetMemoryDefaults(cfg.Run.MemoryLimitBytes())
 	limit := "GOMEMLIMIT=" + os.Getenv("GOMEMLIMIT")
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(cfg.Run.MemoryLimitBytes())
 		limit = "run.memory_limit " + cfg.Run.MemoryLimit
 	}
-	fmt.Fprintf(stdout, "carepay-bench: GOMAXPROCS %d, %s, %s\n", runtime.GOMAXPROCS(0), limit, runtime.Version())
+	gogc := "GOGC=" + os.Getenv("GOGC")
+	if os.Getenv("GOGC") == "" {
+		gogc = fmt.Sprintf("GOGC %d", batch.GCPercent)
+	}
+	fmt.Fprintf(stdout, "carepay-bench: GOMAXPROCS %d, %s, %s, %s\n", runtime.GOMAXPROCS(0), limit, gogc, runtime.Version())
 	// Every run's folder is removed at the end, not as each run ends: on
 	// some file systems (ext4 without a journal) creating files within a
 	// few minutes of deleting many costs several times more, and the big
