@@ -34,6 +34,8 @@ type LetterRow struct {
 	// RowError is the first unreadable value of a line that could not be
 	// read (INVALID_ROW); nil otherwise.
 	RowError *core.RowError
+
+	forProvider bool // the row is also on its provider's letter
 }
 
 // Prior returns the row as the rules count it.
@@ -59,9 +61,14 @@ type Recipient struct {
 // roster's names and addresses are looked up once per employee, a batch
 // of employees at a time (see letterNames), instead of joined to every
 // line and carried through the sort.
+// The last column says whether the line is also on its provider's
+// letter: paid to the provider (or held for bank details) in the run, a
+// line of the run or an earlier line paid now.
 const letterLines = `l.id, l.employee_id, l.dependent_id, l.plan_id, l.provider_id, l.payee_type, l.payee_id, COALESCE(l.payment_id, 0),
  l.service_date, l.care_type, l.units, l.charged, l.employee_share, l.employer_share, l.status, l.reasons, l.care_day, l.day_used,
- l.placements, COALESCE(l.error_column, ''), COALESCE(l.error_value, ''), l.error_msg FROM lines l`
+ l.placements, COALESCE(l.error_column, ''), COALESCE(l.error_value, ''), l.error_msg,
+ CASE WHEN l.payee_type = 'provider' AND l.status IN ('approved', 'partial') AND (l.id BETWEEN ?1 AND ?2 OR l.paid_run = ?3) THEN 1 ELSE 0 END
+ FROM lines l`
 
 // letterBatch is how many rows letterRows gathers (whole groups) before
 // it looks up their names and hands the groups on. A variable for tests.
@@ -133,7 +140,7 @@ func (l *Ledger) letterRows(ctx context.Context, sorted sortedRows, key func(*Le
 		var msg sql.NullString
 		if err := rows.Scan(&r.ID, &r.EmployeeID, &r.DependentID, &r.PlanID, &r.ProviderID, &r.PayeeType, &r.PayeeID,
 			&r.PaymentID, &date, &r.CareType, &r.Units, &charged, &es, &er, &r.Status, &reasons, &r.CareDay, &r.DayUsed,
-			&r.Placements, &re.Column, &re.Value, &msg); err != nil {
+			&r.Placements, &re.Column, &re.Value, &msg, &r.forProvider); err != nil {
 			return fmt.Errorf("reading lines for %s: %w", sorted.what, err)
 		}
 		r.ServiceDate, r.Charged, r.EmployeeShare, r.EmployerShare = pd(date), core.Cents(charged), core.Cents(es), core.Cents(er)
@@ -273,50 +280,62 @@ func (n *letterNames) close() {
 // recipient returns the roster row of an employee fill saw.
 func (n *letterNames) recipient(id string) *Recipient { return n.emps[id] }
 
-// The letters' queries, each with the arguments line_from, line_to and
-// the run's ID. Employees' letters: the run's lines, lines of earlier runs
-// released in it, and lines of earlier runs paid in it, each range read
-// by its own index and none twice, in service order by employee.
-// Providers' letters: the lines paid (or held for bank details) in the
-// run, in service order by provider.
-const (
-	employeeLetters = `SELECT ` + letterLines + ` WHERE l.id BETWEEN ?1 AND ?2
+// The employees' letters' query, with the arguments line_from, line_to
+// and the run's ID: the run's lines, lines of earlier runs released in it,
+// and lines of earlier runs paid in it, each range read by its own index
+// and none twice, in service order by employee. Every line a provider's
+// letter shows is among them (the last column of letterLines marks it).
+const employeeLetters = `SELECT ` + letterLines + ` WHERE l.id BETWEEN ?1 AND ?2
  UNION ALL SELECT ` + letterLines + ` WHERE l.released_run = ?3 AND l.id NOT BETWEEN ?1 AND ?2
  UNION ALL SELECT ` + letterLines + ` WHERE l.paid_run = ?3 AND l.id NOT BETWEEN ?1 AND ?2 AND (l.released_run IS NULL OR l.released_run != ?3)
  ORDER BY 2, 9, 1`
-	providerLines   = ` WHERE l.payee_type = 'provider' AND l.status IN ('approved', 'partial')`
-	providerLetters = `SELECT ` + letterLines + providerLines + ` AND l.id BETWEEN ?1 AND ?2
- UNION ALL SELECT ` + letterLines + providerLines + ` AND l.paid_run = ?3 AND l.id NOT BETWEEN ?1 AND ?2
- ORDER BY 7, 9, 1`
-)
 
 // EachLetter calls employee once per employee with a line decided in the
 // run (or released from hold in it, or paid in it after an earlier run
 // decided it), with the employee's roster row and those lines in service
 // order; then provider once per provider with a line paid (or held for
-// bank details) in the run. Each is one query, sorted by the database, so
-// memory holds a batch of letters' lines at a time; the providers' query
-// is sorted while the employees' rows are read, on another connection.
+// bank details) in the run, those lines in service order. The lines are
+// read once, sorted by employee by the database, so memory holds a batch
+// of employees' letters at a time; the providers' lines are kept as they
+// go by, names and all, and sorted by provider in Go (providerRows).
 func (l *Ledger) EachLetter(ctx context.Context, runID string, employee func(employeeID string, r *Recipient, rows []LetterRow) error,
 	provider func(providerID string, rows []LetterRow) error) error {
 	from, to, err := l.runRange(ctx, runID)
 	if err != nil {
 		return err
 	}
-	pctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	ahead := make(chan sortedRows, 1)
-	go func() { ahead <- l.sortLetters(pctx, "providers' letters", providerLetters, from, to, runID) }()
-	err = l.letterRows(ctx, l.sortLetters(ctx, "employees' letters", employeeLetters, from, to, runID), func(r *LetterRow) string { return r.EmployeeID }, true, employee)
+	var prov providerRows
+	defer prov.close()
+	err = l.letterRows(ctx, l.sortLetters(ctx, "employees' letters", employeeLetters, from, to, runID), func(r *LetterRow) string { return r.EmployeeID }, true,
+		func(id string, who *Recipient, rows []LetterRow) error {
+			for i := range rows {
+				if rows[i].forProvider {
+					if err := prov.add(&rows[i]); err != nil {
+						return err
+					}
+				}
+			}
+			return employee(id, who, rows)
+		})
 	if err != nil {
-		cancel()
-		if providers := <-ahead; providers.rows != nil {
-			providers.rows.Close()
-		}
 		return err
 	}
-	return l.letterRows(ctx, <-ahead, func(r *LetterRow) string { return r.PayeeID }, false,
-		func(id string, _ *Recipient, rows []LetterRow) error { return provider(id, rows) })
+	var group []LetterRow
+	err = prov.each(func(r *LetterRow) error {
+		if len(group) > 0 && group[0].PayeeID != r.PayeeID {
+			if err := provider(group[0].PayeeID, group); err != nil {
+				return err
+			}
+			clear(group)
+			group = group[:0]
+		}
+		group = append(group, *r)
+		return nil
+	})
+	if err == nil && len(group) > 0 {
+		err = provider(group[0].PayeeID, group)
+	}
+	return err
 }
 
 // RunRange returns the IDs of the lines decided in a run: from <= id <= to.

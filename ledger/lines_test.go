@@ -333,9 +333,11 @@ func TestLetterRowsInBatches(t *testing.T) {
 		}
 		return b.String()
 	}
-	defer func(n int) { letterBatch = n }(letterBatch)
+	defer func(n, m int) { letterBatch, providerChunk = n, m }(letterBatch, providerChunk)
 	for _, batch := range []int{1, 2, 3, 4096} {
-		letterBatch = batch
+		// The providers' rows kept in chunks of as many: one row per
+		// temporary file, two, three (merged back), or all in memory.
+		letterBatch, providerChunk = batch, batch
 		var employees, providers []string
 		err := l.EachLetter(ctx, runID, func(id string, who *Recipient, rows []LetterRow) error {
 			if !who.InRoster {
