@@ -3,7 +3,6 @@ package ledger
 import (
 	"bufio"
 	"cmp"
-	"container/heap"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -12,6 +11,7 @@ import (
 	"slices"
 
 	"carepay/core"
+	"carepay/spool"
 )
 
 // providerRows gathers the rows of the providers' letters while the
@@ -99,30 +99,11 @@ func (p *providerRows) each(fn func(*LetterRow) error) error {
 			return err
 		}
 	}
-	h := &rowHeap{}
-	for _, f := range p.files {
-		src := &rowSource{r: bufio.NewReaderSize(f, 64<<10)}
-		if ok, err := src.next(); err != nil {
-			return err
-		} else if ok {
-			h.items = append(h.items, src)
-		}
+	sources := make([]func() (*LetterRow, bool, error), len(p.files))
+	for i, f := range p.files {
+		sources[i] = (&rowSource{r: bufio.NewReaderSize(f, 64<<10)}).next
 	}
-	heap.Init(h)
-	for h.Len() > 0 {
-		src := h.items[0]
-		if err := fn(&src.row); err != nil {
-			return err
-		}
-		if ok, err := src.next(); err != nil {
-			return err
-		} else if ok {
-			heap.Fix(h, 0)
-		} else {
-			heap.Pop(h)
-		}
-	}
-	return nil
+	return spool.Merge(sources, func(a, b *LetterRow) bool { return providerLess(a, b) < 0 }, fn)
 }
 
 // close lets go of the temporary files.
@@ -140,34 +121,22 @@ type rowSource struct {
 	row LetterRow
 }
 
-func (s *rowSource) next() (bool, error) {
+func (s *rowSource) next() (*LetterRow, bool, error) {
 	n, err := binary.ReadUvarint(s.r)
 	if errors.Is(err, io.EOF) {
-		return false, nil
+		return nil, false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("reading back providers' letters: %w", err)
+		return nil, false, fmt.Errorf("reading back providers' letters: %w", err)
 	}
 	s.buf = slices.Grow(s.buf[:0], int(n))[:n]
 	if _, err := io.ReadFull(s.r, s.buf); err != nil {
-		return false, fmt.Errorf("reading back providers' letters: %w", err)
+		return nil, false, fmt.Errorf("reading back providers' letters: %w", err)
 	}
 	if s.row, err = parseLetterRow(s.buf); err != nil {
-		return false, fmt.Errorf("reading back providers' letters: %w", err)
+		return nil, false, fmt.Errorf("reading back providers' letters: %w", err)
 	}
-	return true, nil
-}
-
-type rowHeap struct{ items []*rowSource }
-
-func (h *rowHeap) Len() int           { return len(h.items) }
-func (h *rowHeap) Less(i, j int) bool { return providerLess(&h.items[i].row, &h.items[j].row) < 0 }
-func (h *rowHeap) Swap(i, j int)      { h.items[i], h.items[j] = h.items[j], h.items[i] }
-func (h *rowHeap) Push(x any)         { h.items = append(h.items, x.(*rowSource)) }
-func (h *rowHeap) Pop() any {
-	x := h.items[len(h.items)-1]
-	h.items = h.items[:len(h.items)-1]
-	return x
+	return &s.row, true, nil
 }
 
 // appendLetterRow encodes r: its numbers as varints, its texts each

@@ -87,14 +87,6 @@ func appendUnhinted(out, g []byte) ([]byte, error) {
 	}
 	// A composite glyph: its components, then instructions when a
 	// component's flags say WE_HAVE_INSTRUCTIONS.
-	const (
-		argsAreWords = 0x0001
-		haveScale    = 0x0008
-		moreComps    = 0x0020
-		haveXYScale  = 0x0040
-		have2x2      = 0x0080
-		haveInstr    = 0x0100
-	)
 	at := len(out)
 	p := 10
 	for {
@@ -102,18 +94,7 @@ func appendUnhinted(out, g []byte) ([]byte, error) {
 			return nil, errors.New("unhint: composite glyph cut short")
 		}
 		flags := binary.BigEndian.Uint16(g[p:])
-		size := 4 + 2
-		if flags&argsAreWords != 0 {
-			size = 4 + 4
-		}
-		switch {
-		case flags&haveScale != 0:
-			size += 2
-		case flags&haveXYScale != 0:
-			size += 4
-		case flags&have2x2 != 0:
-			size += 8
-		}
+		size := componentSize(flags)
 		if p+size > len(g) {
 			return nil, errors.New("unhint: composite glyph cut short")
 		}
@@ -127,24 +108,40 @@ func appendUnhinted(out, g []byte) ([]byte, error) {
 	for q := at + 10; ; {
 		flags := binary.BigEndian.Uint16(out[q:])
 		binary.BigEndian.PutUint16(out[q:], flags&^haveInstr)
-		size := 4 + 2
-		if flags&argsAreWords != 0 {
-			size = 4 + 4
-		}
-		switch {
-		case flags&haveScale != 0:
-			size += 2
-		case flags&haveXYScale != 0:
-			size += 4
-		case flags&have2x2 != 0:
-			size += 8
-		}
-		q += size
+		q += componentSize(flags)
 		if flags&moreComps == 0 {
 			break
 		}
 	}
 	return out, nil
+}
+
+// The flags of a composite glyph's component.
+const (
+	argsAreWords = 0x0001
+	haveScale    = 0x0008
+	moreComps    = 0x0020
+	haveXYScale  = 0x0040
+	have2x2      = 0x0080
+	haveInstr    = 0x0100
+)
+
+// componentSize is the size of a composite glyph's component with these
+// flags: flags, glyph index, its two arguments and its transform.
+func componentSize(flags uint16) int {
+	size := 4 + 2
+	if flags&argsAreWords != 0 {
+		size = 4 + 4
+	}
+	switch {
+	case flags&haveScale != 0:
+		size += 2
+	case flags&haveXYScale != 0:
+		size += 4
+	case flags&have2x2 != 0:
+		size += 8
+	}
+	return size
 }
 
 // readTables returns the tables of a TrueType font by tag.

@@ -8,7 +8,6 @@ package spool
 
 import (
 	"bufio"
-	"container/heap"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -174,34 +173,12 @@ func (s *Sorter) Each(fn func(*core.Line) error) error {
 			return err
 		}
 	}
-	h := &mergeHeap{}
+	sources := make([]func() (*core.Line, bool, error), len(s.runs))
 	for i, f := range s.runs {
-		r := &runReader{r: bufio.NewReaderSize(f, 64<<10), idx: i}
-		ok, err := r.next()
-		if err != nil {
-			return err
-		}
-		if ok {
-			h.items = append(h.items, r)
-		}
+		r := &runReader{r: bufio.NewReaderSize(f, 64<<10)}
+		sources[i] = r.next
 	}
-	heap.Init(h)
-	for h.Len() > 0 {
-		top := h.items[0]
-		if err := fn(top.cur); err != nil {
-			return err
-		}
-		ok, err := top.next()
-		if err != nil {
-			return err
-		}
-		if ok {
-			heap.Fix(h, 0)
-		} else {
-			heap.Pop(h)
-		}
-	}
-	return nil
+	return Merge(sources, Less, fn)
 }
 
 // Close releases the run files.
@@ -221,43 +198,19 @@ func (s *Sorter) Close() error {
 }
 
 type runReader struct {
-	r   *bufio.Reader
-	d   decoder
-	cur *core.Line
-	idx int
+	r *bufio.Reader
+	d decoder
 }
 
-func (r *runReader) next() (bool, error) {
+func (r *runReader) next() (*core.Line, bool, error) {
 	l, err := r.d.read(r.r)
 	if errors.Is(err, io.EOF) {
-		return false, nil
+		return nil, false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("reading spooled lines: %w", err)
+		return nil, false, fmt.Errorf("reading spooled lines: %w", err)
 	}
-	r.cur = l
-	return true, nil
-}
-
-type mergeHeap struct{ items []*runReader }
-
-func (h *mergeHeap) Len() int { return len(h.items) }
-func (h *mergeHeap) Less(i, j int) bool {
-	a, b := h.items[i], h.items[j]
-	if Less(a.cur, b.cur) {
-		return true
-	}
-	if Less(b.cur, a.cur) {
-		return false
-	}
-	return a.idx < b.idx
-}
-func (h *mergeHeap) Swap(i, j int) { h.items[i], h.items[j] = h.items[j], h.items[i] }
-func (h *mergeHeap) Push(x any)    { h.items = append(h.items, x.(*runReader)) }
-func (h *mergeHeap) Pop() any {
-	x := h.items[len(h.items)-1]
-	h.items = h.items[:len(h.items)-1]
-	return x
+	return l, true, nil
 }
 
 // encoder writes lines in a compact binary form: varints and
