@@ -47,6 +47,7 @@ type decider struct {
 	inv   *core.InvoiceSummary
 	d     core.Decision
 	steps *bytes.Buffer // the engine's, reused line after line
+	claim claim         // the line's, numbered by checkCommon
 }
 
 // step adds a line to the explanation. Every line of every run gets one,
@@ -277,7 +278,7 @@ func (e *Engine) decide(x *decider) error {
 			}
 		}
 	}
-	e.record(p, x)
+	e.record(p, x, es, ds)
 	return nil
 }
 
@@ -325,7 +326,8 @@ func (e *Engine) checkCommon(x *decider, p *Plan, emp *core.Employee, es *employ
 		checkSignatures(x)
 	}
 	checkDeadline(x, p)
-	if es.claimed(e.ids.claim(l.DependentID, l.ProviderID, l.ServiceDate)) {
+	x.claim = e.ids.claim(l.DependentID, l.ProviderID, l.ServiceDate)
+	if es.claimed(x.claim) {
 		x.fail(core.Duplicate, "employee %s, dependent %s, provider %s, %s was claimed before", emp.ID, l.DependentID, l.ProviderID, l.ServiceDate)
 	}
 	return nil
@@ -478,16 +480,17 @@ func (e *Engine) hold(x *decider) error {
 	return nil
 }
 
-// record adds what x consumed to the run's state.
-func (e *Engine) record(p *Plan, x *decider) {
+// record adds what x consumed to the run's state: its employee's es and
+// its dependent's ds.
+func (e *Engine) record(p *Plan, x *decider, es *employeeState, ds *dependentState) {
 	pr := core.PriorLine{
 		PlanID: p.ID, EmployeeID: x.l.EmployeeID, DependentID: x.l.DependentID,
 		ProviderID: x.l.ProviderID, CareType: x.l.CareType, ServiceDate: x.l.ServiceDate,
 		Status: x.d.Status, CareDay: x.d.CareDay, DayUsed: x.d.DayUsed,
 		Placements: x.d.Placements, EmployeeShare: x.d.EmployeeShare, EmployerShare: x.d.EmployerShare,
 	}
-	e.employees[stateKey{p.ID, pr.EmployeeID}].record(p, &pr, e.ids)
-	e.dependents[stateKey{p.ID, pr.DependentID}].record(p, &pr)
+	es.recordClaim(p, &pr, x.claim)
+	ds.record(p, &pr)
 }
 
 // ApplyApproval tells the engine that a statement was approved during the

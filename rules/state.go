@@ -144,8 +144,16 @@ func (s *employeeState) record(p *Plan, pr *core.PriorLine, ids idNumbers) {
 	if pr.Status == core.Rejected {
 		return
 	}
+	s.recordClaim(p, pr, ids.claim(pr.DependentID, pr.ProviderID, pr.ServiceDate))
+}
+
+// recordClaim is record with the line's claim numbered already.
+func (s *employeeState) recordClaim(p *Plan, pr *core.PriorLine, c claim) {
+	if pr.Status == core.Rejected {
+		return
+	}
 	y := p.YearOf(pr.ServiceDate)
-	s.claims = append(s.claims, ids.claim(pr.DependentID, pr.ProviderID, pr.ServiceDate))
+	s.claims = append(s.claims, c)
 	if pr.DayUsed && p.DayLimitPer == "employee" {
 		s.days.add(pr.ServiceDate, y)
 	}
