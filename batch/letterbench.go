@@ -17,6 +17,7 @@ import (
 // a run does after deciding. It is exported for benchmarks: a run writes
 // its letters through Run.
 func WriteLetters(ctx context.Context, lg *ledger.Ledger, runID string, opt Options, dir string) (*LetterReport, error) {
+	lg.SetSpoolDir(opt.SpoolDir)
 	run, err := lg.Run(ctx, runID)
 	if err != nil {
 		return nil, err
@@ -28,6 +29,7 @@ func WriteLetters(ctx context.Context, lg *ledger.Ledger, runID string, opt Opti
 // the ledger as WriteLetters builds them (employees' first, then
 // providers'), for benchmarks that render the same letters another way.
 func CollectLetters(ctx context.Context, lg *ledger.Ledger, runID string, opt Options, n int) ([]*payout.Letter, error) {
+	lg.SetSpoolDir(opt.SpoolDir)
 	run, err := lg.Run(ctx, runID)
 	if err != nil {
 		return nil, err

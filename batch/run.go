@@ -175,6 +175,7 @@ func Run(ctx context.Context, lg *ledger.Ledger, opt Options) (*Result, error) {
 	if opt.Progress == nil {
 		opt.Progress = func(string, int, int) {}
 	}
+	lg.SetSpoolDir(opt.SpoolDir)
 	res := &Result{}
 	// Nothing is read, decided or written by a ledger that is not the one
 	// that made out/ and the deliveries, or on a run date gone back.

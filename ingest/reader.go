@@ -158,11 +158,23 @@ func (v *visits) run() {
 		if v.err != nil {
 			continue // drain: the reader stops at its next send
 		}
-		if v.err = v.visit(r); v.err != nil {
+		if v.err = v.call(r); v.err != nil {
 			close(v.failed)
 		}
 		v.t.rep.Warnings = append(v.t.rep.Warnings, r.Notes...)
 	}
+}
+
+// call runs visit on r, a panic made an error: on this goroutine nothing
+// above it would recover one (the daemon recovers a failed job's panic on
+// its own goroutine).
+func (v *visits) call(r *Record) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%s row %d: %v", v.t.rep.Source, r.Row, p)
+		}
+	}()
+	return v.visit(r)
 }
 
 // send hands r on; once visit has failed it returns visit's error.
@@ -424,7 +436,14 @@ func readCSV(ctx context.Context, f *os.File, name string, opt Options, rep *Fil
 		t.rep.Warnings = append(t.rep.Warnings, fmt.Sprintf("fields are separated by %s, not commas; read as such", map[rune]string{'\t': "tabs", ';': "semicolons"}[c]))
 	}
 	v := startVisits(t, visit)
+	waited := false
+	defer func() {
+		if !waited { // the reading panicked: let the visits end
+			v.wait()
+		}
+	}()
 	err = readCSVRows(ctx, t, cr, win, bom, v.send)
+	waited = true
 	if verr := v.wait(); verr != nil {
 		return verr // the reading stopped at it, or would have
 	}

@@ -74,4 +74,16 @@ func TestVisitOrderNotesAndFailure(t *testing.T) {
 			t.Errorf("%d records visited, want 1233: none after the failure", visited)
 		}
 	})
+
+	t.Run("panicking", func(t *testing.T) {
+		_, err := ingest.ReadFile(context.Background(), path, "roster.csv", opt, func(r *ingest.Record) error {
+			if r.Row == 100 {
+				panic("bad ledger state")
+			}
+			return nil
+		})
+		if err == nil || !strings.Contains(err.Error(), "bad ledger state") || !strings.Contains(err.Error(), "row 100") {
+			t.Fatalf("ReadFile: %v, want the panic as an error naming the row", err)
+		}
+	})
 }

@@ -31,7 +31,14 @@ type Ledger struct {
 	// CheckRunLock.
 	lockMu sync.Mutex
 	lock   *heldLock
+	// spoolDir holds the temporary files of large runs (see SetSpoolDir).
+	spoolDir string
 }
+
+// SetSpoolDir names the folder for the temporary files a large run
+// writes (its usage while it decides, the providers' letters' rows while
+// letters are written): "" for the system's. Set it before a run begins.
+func (l *Ledger) SetSpoolDir(dir string) { l.spoolDir = dir }
 
 // ErrNoLedger is returned by OpenExisting when there is no ledger at the
 // path.

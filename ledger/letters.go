@@ -304,7 +304,7 @@ func (l *Ledger) EachLetter(ctx context.Context, runID string, employee func(emp
 	if err != nil {
 		return err
 	}
-	var prov providerRows
+	prov := providerRows{dir: l.spoolDir}
 	defer prov.close()
 	err = l.letterRows(ctx, l.sortLetters(ctx, "employees' letters", employeeLetters, from, to, runID), func(r *LetterRow) string { return r.EmployeeID }, true,
 		func(id string, who *Recipient, rows []LetterRow) error {

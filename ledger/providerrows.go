@@ -24,6 +24,7 @@ import (
 // a killed run), and the chunks are merged as they are read back, so
 // memory holds one chunk however many rows there are.
 type providerRows struct {
+	dir   string // where the chunks go (Ledger.SetSpoolDir)
 	buf   []LetterRow
 	files []*os.File
 	enc   []byte
@@ -55,7 +56,7 @@ func (p *providerRows) add(r *LetterRow) error {
 // spill sorts the rows in memory and writes them to a file of their own.
 func (p *providerRows) spill() error {
 	slices.SortFunc(p.buf, func(a, b LetterRow) int { return providerLess(&a, &b) })
-	f, err := os.CreateTemp("", "carepay-provider-rows-*")
+	f, err := os.CreateTemp(p.dir, "carepay-provider-rows-*")
 	if err != nil {
 		return fmt.Errorf("spooling providers' letters: %w", err)
 	}

@@ -3,8 +3,10 @@ package ledger
 import (
 	"fmt"
 	"math/rand/v2"
+	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"carepay/core"
@@ -71,5 +73,17 @@ func TestProviderRowsOrder(t *testing.T) {
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("chunk %d: %d rows back, not in the providers' order", chunk, len(got))
 		}
+	}
+}
+
+// TestProviderRowsSpoolDir: the chunks go to the folder named (here one
+// that does not exist, so the spill fails and says so).
+func TestProviderRowsSpoolDir(t *testing.T) {
+	defer func(n int) { providerChunk = n }(providerChunk)
+	providerChunk = 1
+	p := providerRows{dir: filepath.Join(t.TempDir(), "missing")}
+	defer p.close()
+	if err := p.add(&LetterRow{ID: 1}); err == nil || !strings.Contains(err.Error(), "missing") {
+		t.Errorf("spilling into a missing folder: %v, want an error naming it", err)
 	}
 }

@@ -144,6 +144,7 @@ func decodeUsage(out []core.PriorLine, b []byte) ([]core.PriorLine, error) {
 //	         length, bytes) date flags placements employee_share
 //	         employer_share (varints, as in usageBuilder)
 type usageLog struct {
+	dir   string // where its file goes (Ledger.SetSpoolDir)
 	f     *os.File
 	w     *bufio.Writer
 	size  int
@@ -158,7 +159,7 @@ func appendText(b []byte, s string) []byte {
 
 func (u *usageLog) add(p *core.PriorLine) error {
 	if u.f == nil {
-		f, err := os.CreateTemp("", "carepay-usage-*")
+		f, err := os.CreateTemp(u.dir, "carepay-usage-*")
 		if err != nil {
 			return fmt.Errorf("spooling usage: %w", err)
 		}
@@ -302,6 +303,7 @@ func (t *Tx) keepUsage(l *core.Line, d *core.Decision) error {
 	if !counts(d.Status, d.CareDay) {
 		return nil
 	}
+	t.used.dir = t.l.spoolDir
 	return t.used.add(&core.PriorLine{PlanID: d.PlanID, EmployeeID: l.EmployeeID, DependentID: l.DependentID, ProviderID: l.ProviderID,
 		CareType: l.CareType, ServiceDate: l.ServiceDate, Status: d.Status, CareDay: d.CareDay, DayUsed: d.DayUsed,
 		Placements: d.Placements, EmployeeShare: d.EmployeeShare, EmployerShare: d.EmployerShare})

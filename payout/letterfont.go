@@ -533,7 +533,10 @@ func (fo *fontObjects) face(out *bytes.Buffer, face *letterFont, tag string, run
 }
 
 // deflate compresses a font's stream, as tightly as zlib can: a subset
-// is compressed once and written into many letters.
+// is compressed once and written into many letters. A subset past
+// maxSubsets, cut for one letter, is compressed the same way, so that a
+// letter's bytes never depend on what was cached before it (a run
+// completed after a crash writes the same files).
 func deflate(b []byte) []byte {
 	var out bytes.Buffer
 	w, _ := zlib.NewWriterLevel(&out, zlib.BestCompression)

@@ -166,9 +166,17 @@ func readTables(ttf []byte) (map[string][]byte, error) {
 }
 
 // replaceTables returns ttf with the tables in with replaced (by tag)
-// and the tables named in drop left out.
+// and the tables named in drop left out (a table past the end of the
+// font is left out too).
+// A font too short for its table directory is returned as it is.
 func replaceTables(ttf []byte, with map[string][]byte, drop ...string) []byte {
+	if len(ttf) < 12 {
+		return ttf
+	}
 	n := int(binary.BigEndian.Uint16(ttf[4:]))
+	if 12+16*n > len(ttf) {
+		return ttf
+	}
 	type table struct {
 		rec  []byte
 		data []byte

@@ -129,3 +129,19 @@ func glyphInstructions(t *testing.T, tables map[string][]byte, g int, composites
 		}
 	}
 }
+
+// TestUnhintDamagedFonts: a font cut short is refused by unhint (unless
+// only its last padding is lost), and neither unhint nor replaceTables
+// panics, wherever it is cut.
+func TestUnhintDamagedFonts(t *testing.T) {
+	ttf := fpdf.UTF8CutFont(goregular.TTF, " Aa")
+	for _, n := range []int{0, 4, 11, 12, 20, 100, len(ttf) / 2} {
+		if _, err := unhint(ttf[:n]); err == nil {
+			t.Errorf("unhint of the first %d bytes: no error", n)
+		}
+	}
+	for n := range len(ttf) { // no panic, whatever the cut
+		unhint(ttf[:n])
+		replaceTables(ttf[:n], nil, "name", "post")
+	}
+}
