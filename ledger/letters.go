@@ -94,11 +94,10 @@ func (l *Ledger) sortLetters(ctx context.Context, what, query string, args ...an
 }
 
 // letterRows reads sorted (columns letterLines, sorted so that the rows
-// of one key are together) and calls fn with each group of rows of the
-// same key, with the names of their employees and dependents filled in,
-// and, when rcp is set, the roster row of the group's employee.
-func (l *Ledger) letterRows(ctx context.Context, sorted sortedRows, key func(*LetterRow) string, rcp bool,
-	fn func(key string, r *Recipient, rows []LetterRow) error) error {
+// of one employee are together) and calls fn with each employee's rows,
+// the names of their employees and dependents filled in, and the
+// employee's roster row.
+func (l *Ledger) letterRows(ctx context.Context, sorted sortedRows, fn func(employeeID string, r *Recipient, rows []LetterRow) error) error {
 	if sorted.err != nil {
 		return sorted.err
 	}
@@ -120,11 +119,7 @@ func (l *Ledger) letterRows(ctx context.Context, sorted sortedRows, key func(*Le
 				to = starts[i+1]
 			}
 			g := buf[from:to]
-			var who *Recipient
-			if rcp {
-				who = names.recipient(g[0].EmployeeID)
-			}
-			if err := fn(key(&g[0]), who, g); err != nil { // fn may not keep the rows
+			if err := fn(g[0].EmployeeID, names.recipient(g[0].EmployeeID), g); err != nil { // fn may not keep the rows
 				return err
 			}
 		}
@@ -151,7 +146,7 @@ func (l *Ledger) letterRows(ctx context.Context, sorted sortedRows, key func(*Le
 			re.Msg = msg.String
 			r.RowError = &re
 		}
-		if k := key(&r); k != cur || len(buf) == 0 {
+		if k := r.EmployeeID; k != cur || len(buf) == 0 {
 			// A new group: the one before it is whole.
 			if len(buf) >= letterBatch {
 				if err := flush(); err != nil {
@@ -306,7 +301,7 @@ func (l *Ledger) EachLetter(ctx context.Context, runID string, employee func(emp
 	}
 	prov := providerRows{dir: l.spoolDir}
 	defer prov.close()
-	err = l.letterRows(ctx, l.sortLetters(ctx, "employees' letters", employeeLetters, from, to, runID), func(r *LetterRow) string { return r.EmployeeID }, true,
+	err = l.letterRows(ctx, l.sortLetters(ctx, "employees' letters", employeeLetters, from, to, runID),
 		func(id string, who *Recipient, rows []LetterRow) error {
 			for i := range rows {
 				if rows[i].forProvider {
