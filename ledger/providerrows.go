@@ -3,7 +3,6 @@ package ledger
 import (
 	"bufio"
 	"cmp"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +10,7 @@ import (
 	"slices"
 
 	"carepay/core"
+	"carepay/internal/record"
 	"carepay/spool"
 )
 
@@ -65,10 +65,7 @@ func (p *providerRows) spill() error {
 	w := bufio.NewWriterSize(f, 64<<10)
 	for i := range p.buf {
 		p.enc = appendLetterRow(p.enc[:0], &p.buf[i])
-		if _, err := w.Write(binary.AppendUvarint(nil, uint64(len(p.enc)))); err != nil {
-			return fmt.Errorf("spooling providers' letters: %w", err)
-		}
-		if _, err := w.Write(p.enc); err != nil {
+		if err := record.Write(w, p.enc); err != nil {
 			return fmt.Errorf("spooling providers' letters: %w", err)
 		}
 	}
@@ -123,15 +120,10 @@ type rowSource struct {
 }
 
 func (s *rowSource) next() (*LetterRow, bool, error) {
-	n, err := binary.ReadUvarint(s.r)
-	if errors.Is(err, io.EOF) {
+	var err error
+	if s.buf, err = record.Read(s.r, s.buf); errors.Is(err, io.EOF) {
 		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, fmt.Errorf("reading back providers' letters: %w", err)
-	}
-	s.buf = slices.Grow(s.buf[:0], int(n))[:n]
-	if _, err := io.ReadFull(s.r, s.buf); err != nil {
+	} else if err != nil {
 		return nil, false, fmt.Errorf("reading back providers' letters: %w", err)
 	}
 	if s.row, err = parseLetterRow(s.buf); err != nil {
@@ -140,108 +132,63 @@ func (s *rowSource) next() (*LetterRow, bool, error) {
 	return &s.row, true, nil
 }
 
-// appendLetterRow encodes r: its numbers as varints, its texts each
-// length first, its reasons counted, its row error (if any) flagged.
+// appendLetterRow encodes r (internal/record): its numbers, its texts,
+// its flags, then its reasons (counted) and its row error when flagged.
 func appendLetterRow(b []byte, r *LetterRow) []byte {
-	str := func(s string) {
-		b = binary.AppendUvarint(b, uint64(len(s)))
-		b = append(b, s...)
-	}
-	b = binary.AppendVarint(b, r.ID)
+	b = record.AppendInt(b, r.ID)
 	for _, s := range []string{r.EmployeeID, r.EmployeeName, r.DependentID, r.Dependent, r.PlanID, r.ProviderID, r.PayeeType, r.PayeeID,
 		r.CareType, r.Units, r.Status} {
-		str(s)
+		b = record.AppendString(b, s)
 	}
 	for _, n := range []int64{r.PaymentID, int64(r.ServiceDate), int64(r.Charged), int64(r.EmployeeShare), int64(r.EmployerShare), int64(r.Placements)} {
-		b = binary.AppendVarint(b, n)
+		b = record.AppendInt(b, n)
 	}
-	var flags byte
+	var flags int64
 	for i, f := range []bool{r.CareDay, r.DayUsed, r.DependentKnown, r.RowError != nil, r.Reasons != nil} {
 		if f {
 			flags |= 1 << i
 		}
 	}
-	b = append(b, flags)
+	b = record.AppendInt(b, flags)
 	if r.Reasons != nil {
-		b = binary.AppendUvarint(b, uint64(len(r.Reasons)))
+		b = record.AppendInt(b, int64(len(r.Reasons)))
 		for _, s := range r.Reasons {
-			str(s)
+			b = record.AppendString(b, s)
 		}
 	}
 	if e := r.RowError; e != nil {
-		str(e.File)
-		b = binary.AppendVarint(b, int64(e.Row))
-		str(e.Column)
-		str(e.Value)
-		str(e.Msg)
+		b = record.AppendString(b, e.File)
+		b = record.AppendInt(b, int64(e.Row))
+		b = record.AppendString(b, e.Column)
+		b = record.AppendString(b, e.Value)
+		b = record.AppendString(b, e.Msg)
 	}
 	return b
 }
 
-var errRowCorrupt = errors.New("a spooled row is damaged")
-
 // parseLetterRow decodes what appendLetterRow wrote.
 func parseLetterRow(b []byte) (LetterRow, error) {
 	var r LetterRow
-	bad := false
-	num := func() int64 {
-		v, n := binary.Varint(b)
-		if n <= 0 {
-			bad = true
-			return 0
-		}
-		b = b[n:]
-		return v
-	}
-	count := func() int {
-		v, n := binary.Uvarint(b)
-		if n <= 0 || v > uint64(len(b)) {
-			bad = true
-			return 0
-		}
-		b = b[n:]
-		return int(v)
-	}
-	str := func() string {
-		n := count()
-		if bad || n > len(b) {
-			bad = true
-			return ""
-		}
-		s := string(b[:n])
-		b = b[n:]
-		return s
-	}
-	r.ID = num()
-	for _, p := range []*string{&r.EmployeeID, &r.EmployeeName, &r.DependentID, &r.Dependent, &r.PlanID, &r.ProviderID, &r.PayeeType, &r.PayeeID,
+	p := record.NewReader(b)
+	r.ID = p.Int()
+	for _, f := range []*string{&r.EmployeeID, &r.EmployeeName, &r.DependentID, &r.Dependent, &r.PlanID, &r.ProviderID, &r.PayeeType, &r.PayeeID,
 		&r.CareType, &r.Units, &r.Status} {
-		*p = str()
+		*f = p.String()
 	}
-	r.PaymentID = num()
-	r.ServiceDate = core.Date(num())
-	r.Charged, r.EmployeeShare, r.EmployerShare = core.Cents(num()), core.Cents(num()), core.Cents(num())
-	r.Placements = int(num())
-	if bad || len(b) == 0 {
-		return r, errRowCorrupt
-	}
-	flags := b[0]
-	b = b[1:]
+	r.PaymentID = p.Int()
+	r.ServiceDate = core.Date(p.Int())
+	r.Charged, r.EmployeeShare, r.EmployerShare = core.Cents(p.Int()), core.Cents(p.Int()), core.Cents(p.Int())
+	r.Placements = int(p.Int())
+	flags := p.Int()
 	r.CareDay, r.DayUsed, r.DependentKnown = flags&1 != 0, flags&2 != 0, flags&4 != 0
 	if flags&16 != 0 {
-		r.Reasons = make([]string, count())
+		r.Reasons = make([]string, p.Count())
 		for i := range r.Reasons {
-			r.Reasons[i] = str()
+			r.Reasons[i] = p.String()
 		}
 	}
 	if flags&8 != 0 {
-		e := &core.RowError{}
-		e.File = str()
-		e.Row = int(num())
-		e.Column, e.Value, e.Msg = str(), str(), str()
-		r.RowError = e
+		r.RowError = &core.RowError{File: p.String(), Row: int(p.Int()), Column: p.String(), Value: p.String(), Msg: p.String()}
 	}
-	if bad || len(b) != 0 {
-		return r, errRowCorrupt
-	}
-	return r, nil
+	return r, p.Err()
 }

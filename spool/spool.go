@@ -8,7 +8,7 @@ package spool
 
 import (
 	"bufio"
-	"encoding/binary"
+	"carepay/internal/record"
 	"errors"
 	"fmt"
 	"io"
@@ -219,11 +219,8 @@ type encoder struct{ b []byte }
 
 func (e *encoder) write(w io.Writer, l *core.Line) error {
 	b := e.b[:0]
-	str := func(s string) {
-		b = binary.AppendUvarint(b, uint64(len(s)))
-		b = append(b, s...)
-	}
-	num := func(v int64) { b = binary.AppendVarint(b, v) }
+	str := func(s string) { b = record.AppendString(b, s) }
+	num := func(v int64) { b = record.AppendInt(b, v) }
 	str(string(l.Kind))
 	str(l.Source)
 	num(int64(l.Row))
@@ -258,91 +255,44 @@ func (e *encoder) write(w io.Writer, l *core.Line) error {
 		str(re.Msg)
 	}
 	e.b = b
-	var n [binary.MaxVarintLen64]byte
-	k := binary.PutUvarint(n[:], uint64(len(b)))
-	if _, err := w.Write(n[:k]); err != nil {
-		return err
-	}
-	_, err := w.Write(b)
-	return err
+	return record.Write(w, b)
 }
 
 type decoder struct{ b []byte }
 
 func (d *decoder) read(r *bufio.Reader) (*core.Line, error) {
-	size, err := binary.ReadUvarint(r)
-	if err != nil {
+	var err error
+	if d.b, err = record.Read(r, d.b); err != nil {
 		return nil, err
 	}
-	if cap(d.b) < int(size) {
-		d.b = make([]byte, size)
-	}
-	b := d.b[:size]
-	if _, err := io.ReadFull(r, b); err != nil {
-		return nil, io.ErrUnexpectedEOF
-	}
-	p := parser{b: b}
+	p := record.NewReader(d.b)
 	l := &core.Line{}
-	l.Kind = core.LineKind(p.str())
-	l.Source = p.str()
-	l.Row = int(p.num())
-	l.Seq = int(p.num())
-	l.Ref = p.str()
-	l.LineID = p.str()
-	l.EmployeeID = p.str()
-	l.DependentID = p.str()
-	l.ProviderID = p.str()
-	l.CareType = p.str()
-	l.ServiceDate = core.Date(p.num())
-	l.Hours = core.Hours(p.num())
-	l.HasHours = p.num() == 1
-	l.Charged = core.Cents(p.num())
-	l.EmployeeSignedOn = core.Date(p.num())
-	l.ProviderSignedOn = core.Date(p.num())
-	l.ReceivedOn = core.Date(p.num())
-	l.Payee = p.str()
-	l.Period.Year = int(p.num())
-	l.Period.Month = time.Month(p.num())
-	l.Mileage = p.str()
-	for n := p.num(); n > 0 && p.err == nil; n-- {
-		l.Errors = append(l.Errors, &core.RowError{File: p.str(), Row: int(p.num()), Column: p.str(), Value: p.str(), Msg: p.str()})
+	l.Kind = core.LineKind(p.String())
+	l.Source = p.String()
+	l.Row = int(p.Int())
+	l.Seq = int(p.Int())
+	l.Ref = p.String()
+	l.LineID = p.String()
+	l.EmployeeID = p.String()
+	l.DependentID = p.String()
+	l.ProviderID = p.String()
+	l.CareType = p.String()
+	l.ServiceDate = core.Date(p.Int())
+	l.Hours = core.Hours(p.Int())
+	l.HasHours = p.Int() == 1
+	l.Charged = core.Cents(p.Int())
+	l.EmployeeSignedOn = core.Date(p.Int())
+	l.ProviderSignedOn = core.Date(p.Int())
+	l.ReceivedOn = core.Date(p.Int())
+	l.Payee = p.String()
+	l.Period.Year = int(p.Int())
+	l.Period.Month = time.Month(p.Int())
+	l.Mileage = p.String()
+	for n := p.Count(); n > 0; n-- {
+		l.Errors = append(l.Errors, &core.RowError{File: p.String(), Row: int(p.Int()), Column: p.String(), Value: p.String(), Msg: p.String()})
 	}
-	if p.err != nil {
-		return nil, p.err
+	if err := p.Err(); err != nil {
+		return nil, fmt.Errorf("spooled line: %w", err)
 	}
 	return l, nil
-}
-
-type parser struct {
-	b   []byte
-	err error
-}
-
-var errCorrupt = errors.New("spooled line is corrupt")
-
-func (p *parser) num() int64 {
-	if p.err != nil {
-		return 0
-	}
-	v, n := binary.Varint(p.b)
-	if n <= 0 {
-		p.err = errCorrupt
-		return 0
-	}
-	p.b = p.b[n:]
-	return v
-}
-
-func (p *parser) str() string {
-	if p.err != nil {
-		return ""
-	}
-	n, k := binary.Uvarint(p.b)
-	if k <= 0 || uint64(len(p.b)-k) < n {
-		p.err = errCorrupt
-		return ""
-	}
-	s := string(p.b[k : k+int(n)])
-	p.b = p.b[k+int(n):]
-	return s
 }
