@@ -30,17 +30,17 @@ func billedHours(x *decider, p *Plan) core.Hours {
 
 // checkDayLimit refuses a new day of care once the plan year's days are
 // used. A second line on a day already counted uses no new day.
-func checkDayLimit(x *decider, p *Plan, days *dateSet, who string) {
+func checkDayLimit(x *decider, p *Plan, days dayCounter, who string) {
 	if p.DayLimit == 0 {
 		return
 	}
 	d := x.l.ServiceDate
 	y := p.YearOf(d)
-	if days.has(d) {
+	if days.dayCounted(d) {
 		x.step("%s already counted as a day of care for %s", d, who)
 		return
 	}
-	used := days.count(y)
+	used := days.daysCounted(y)
 	if used >= p.DayLimit {
 		x.fail(core.DayLimit, "%s has used %d of %d days in plan year %d", who, used, p.DayLimit, y)
 		x.d.Status = core.Rejected
@@ -55,9 +55,9 @@ func checkDayLimit(x *decider, p *Plan, days *dateSet, who string) {
 func decideCopay(x *decider, p *Plan, emp *core.Employee, es *employeeState, ds *dependentState) {
 	l := x.l
 	if p.DayLimitPer == "employee" {
-		checkDayLimit(x, p, &es.days, "employee "+l.EmployeeID)
+		checkDayLimit(x, p, es, "employee "+l.EmployeeID)
 	} else {
-		checkDayLimit(x, p, &ds.days, "dependent "+l.DependentID)
+		checkDayLimit(x, p, ds, "dependent "+l.DependentID)
 	}
 	if x.d.Status == core.Rejected {
 		return
@@ -74,7 +74,7 @@ func decideCopay(x *decider, p *Plan, emp *core.Employee, es *employeeState, ds 
 			x.fail(core.HoursCapped, "%s hours billed, at most %s covered per day", billed, max)
 		}
 		copay := covered.Times(tier.HourlyCopay)
-		if hasDate(es.inHomeDates, l.ServiceDate) {
+		if es.inHomeOn(l.ServiceDate) {
 			copay = 0
 			x.step("copay already charged on an earlier in-home line of %s: 0.00 here", l.ServiceDate)
 		} else {

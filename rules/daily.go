@@ -18,9 +18,9 @@ func decideDaily(x *decider, p *Plan, es *employeeState, ds *dependentState) {
 		}
 	}
 	if p.DayLimitPer == "dependent" {
-		checkDayLimit(x, p, &ds.days, "dependent "+l.DependentID)
+		checkDayLimit(x, p, ds, "dependent "+l.DependentID)
 	} else {
-		checkDayLimit(x, p, &es.days, "employee "+l.EmployeeID)
+		checkDayLimit(x, p, es, "employee "+l.EmployeeID)
 	}
 	if x.d.Status == core.Rejected {
 		x.d.DayUsed = false

@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"carepay/core"
+	"carepay/internal/intern"
 )
 
 // Engine decides service lines in the order they are given, keeping what
@@ -18,26 +19,23 @@ type Engine struct {
 	reg   Registry
 	hist  History
 
-	employees  map[stateKey]*employeeState
-	ids        idNumbers // the dependents and providers of claims
-	dependents map[stateKey]*dependentState
-	approved   map[string]bool
-	steps      bytes.Buffer // the explanation being written
+	// The states of employees and dependents, by the number their plan
+	// and ID have in empNo and depNo.
+	empNo, depNo intern.Table
+	emps         states[employeeState]
+	deps         states[dependentState]
+	ids          intern.Table // the dependents and providers of claims
+	approved     map[string]bool
+	steps        bytes.Buffer // the explanation being written
 }
-
-// stateKey names an employee's or a dependent's state under one plan.
-type stateKey struct{ plan, id string }
 
 // NewEngine returns an Engine for the given plans, keyed by plan ID.
 func NewEngine(plans map[string]*Plan, reg Registry, hist History) *Engine {
 	return &Engine{
-		plans:      plans,
-		reg:        reg,
-		hist:       hist,
-		employees:  map[stateKey]*employeeState{},
-		dependents: map[stateKey]*dependentState{},
-		approved:   map[string]bool{},
-		ids:        idNumbers{},
+		plans:    plans,
+		reg:      reg,
+		hist:     hist,
+		approved: map[string]bool{},
 	}
 }
 
@@ -326,7 +324,7 @@ func (e *Engine) checkCommon(x *decider, p *Plan, emp *core.Employee, es *employ
 		checkSignatures(x)
 	}
 	checkDeadline(x, p)
-	x.claim = e.ids.claim(l.DependentID, l.ProviderID, l.ServiceDate)
+	x.claim = claimOf(&e.ids, l.DependentID, l.ProviderID, l.ServiceDate)
 	if es.claimed(x.claim) {
 		x.fail(core.Duplicate, "employee %s, dependent %s, provider %s, %s was claimed before", emp.ID, l.DependentID, l.ProviderID, l.ServiceDate)
 	}
@@ -500,41 +498,39 @@ func (e *Engine) ApplyApproval(ref string) { e.approved[ref] = true }
 // employee returns the state of an employee under plan p, loading the
 // employee's earlier lines under p on first use.
 func (e *Engine) employee(p *Plan, id string) (*employeeState, error) {
-	key := stateKey{p.ID, id}
-	if s := e.employees[key]; s != nil {
-		return s, nil
+	if n, ok := e.empNo.LookupPair(p.ID, id); ok {
+		return e.emps.at(n), nil
 	}
 	prior, err := e.hist.EmployeeLines(id)
 	if err != nil {
 		return nil, fmt.Errorf("reading history of employee %s: %w", id, err)
 	}
-	s := &employeeState{}
+	e.empNo.NumberPair(p.ID, id)
+	s := e.emps.add()
 	for i := range prior {
 		if prior[i].PlanID == p.ID {
-			s.record(p, &prior[i], e.ids)
+			s.record(p, &prior[i], &e.ids)
 		}
 	}
-	e.employees[key] = s
 	return s, nil
 }
 
 // dependent returns the state of a dependent under plan p, whichever
 // employee claimed the earlier lines.
 func (e *Engine) dependent(p *Plan, id string) (*dependentState, error) {
-	key := stateKey{p.ID, id}
-	if s := e.dependents[key]; s != nil {
-		return s, nil
+	if n, ok := e.depNo.LookupPair(p.ID, id); ok {
+		return e.deps.at(n), nil
 	}
 	prior, err := e.hist.DependentLines(id)
 	if err != nil {
 		return nil, fmt.Errorf("reading history of dependent %s: %w", id, err)
 	}
-	s := &dependentState{}
+	e.depNo.NumberPair(p.ID, id)
+	s := e.deps.add()
 	for i := range prior {
 		if prior[i].PlanID == p.ID {
 			s.record(p, &prior[i])
 		}
 	}
-	e.dependents[key] = s
 	return s, nil
 }

@@ -251,3 +251,21 @@ func TestInvalidRowFault(t *testing.T) {
 		t.Errorf("a value that did not parse: fault %+v, want none (the line's Errors say it)", d.Fault)
 	}
 }
+
+// TestStatesKeepTheirPlace adds states past several chunks and checks
+// that each stays where it was first handed out: the engine holds a
+// state while it adds others.
+func TestStatesKeepTheirPlace(t *testing.T) {
+	var s states[employeeState]
+	var first []*employeeState
+	for i := range 2*stateChunk + 3 {
+		p := s.add()
+		p.claims = append(p.claims, claim{dependent: uint32(i)})
+		first = append(first, p)
+	}
+	for i, p := range first {
+		if q := s.at(uint32(i)); q != p || len(q.claims) != 1 || q.claims[0].dependent != uint32(i) {
+			t.Fatalf("state %d moved or changed: %p %+v, first %p", i, q, q.claims, p)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"carepay/core"
+	"carepay/internal/intern"
 )
 
 // Remaining says, in short phrases for a letter, what is left of plan year
@@ -13,7 +14,7 @@ import (
 // lines that count; dependentLines those of each dependent, by ID,
 // whichever employee claimed them.
 func Remaining(p *Plan, emp *core.Employee, year int, employeeLines []core.PriorLine, dependentLines map[string][]core.PriorLine, names map[string]string) []string {
-	es, ids := &employeeState{}, idNumbers{}
+	es, ids := &employeeState{}, &intern.Table{}
 	for i := range employeeLines {
 		if employeeLines[i].PlanID == p.ID {
 			es.record(p, &employeeLines[i], ids)
@@ -37,11 +38,11 @@ func Remaining(p *Plan, emp *core.Employee, year int, employeeLines []core.Prior
 			if name == "" {
 				name = id
 			}
-			out = append(out, fmt.Sprintf("%s: %d of %d days", name, max(p.DayLimit-ds.days.count(year), 0), p.DayLimit))
+			out = append(out, fmt.Sprintf("%s: %d of %d days", name, max(p.DayLimit-ds.daysCounted(year), 0), p.DayLimit))
 		}
 	}
 	if p.DayLimit > 0 && p.DayLimitPer == "employee" {
-		out = append(out, fmt.Sprintf("%d of %d days", max(p.DayLimit-es.days.count(year), 0), p.DayLimit))
+		out = append(out, fmt.Sprintf("%d of %d days", max(p.DayLimit-es.daysCounted(year), 0), p.DayLimit))
 	}
 	if p.Placements > 0 {
 		out = append(out, fmt.Sprintf("%d of %d placements", max(p.Placements-es.placementsUsed(year), 0), p.Placements))

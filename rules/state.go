@@ -1,108 +1,60 @@
 package rules
 
-import "carepay/core"
+import (
+	"carepay/core"
+	"carepay/internal/intern"
+)
 
 // The state kept per employee and per dependent lives for the whole run,
-// for every family of the drop, so it is kept in small slices rather than
-// maps: a family has a few dozen lines a year, and a linear scan of a
-// short slice is both faster and far smaller than a map.
+// for every family of the drop: at a million lines, hundreds of thousands
+// of them. It is kept small and without pointers where it can be: a state
+// is a few short slices of flat records (a family has a few dozen lines a
+// year, and a linear scan of a short slice is both faster and far smaller
+// than a map), the states sit in chunks (states) found by the number
+// their plan and ID get in an intern.Table, and claims name dependents
+// and providers by number.
 
 // claim is a day of care an employee claimed: a dependent's, with a
-// provider. The IDs are numbered (idNumbers) so that the claims of every
-// family, kept for the whole run, hold no pointers for the garbage
-// collector to follow.
+// provider, both numbered by the engine's ids.
 type claim struct {
 	dependent, provider uint32
 	date                core.Date
 }
 
-// idNumbers numbers the dependent and provider IDs that claims name.
-type idNumbers map[string]uint32
-
-func (n idNumbers) claim(dependent, provider string, date core.Date) claim {
-	return claim{n.of(dependent), n.of(provider), date}
+// claimOf numbers a line's claim in ids.
+func claimOf(ids *intern.Table, dependent, provider string, date core.Date) claim {
+	d, _ := ids.Number(dependent)
+	p, _ := ids.Number(provider)
+	return claim{d, p, date}
 }
 
-func (n idNumbers) of(id string) uint32 {
-	if v, ok := n[id]; ok {
-		return v
-	}
-	v := uint32(len(n))
-	n[id] = v
-	return v
-}
-
-// yearCount counts per plan year.
-type yearCount struct {
-	year  int
-	n     int
-	cents core.Cents
-}
-
-func yearOf(ys []yearCount, y int) *yearCount {
-	for i := range ys {
-		if ys[i].year == y {
-			return &ys[i]
-		}
-	}
-	return nil
-}
-
-func bump(ys []yearCount, y, n int, c core.Cents) []yearCount {
-	if yc := yearOf(ys, y); yc != nil {
-		yc.n += n
-		yc.cents += c
-		return ys
-	}
-	return append(ys, yearCount{year: y, n: n, cents: c})
-}
-
-// dateSet is a set of days with a count per plan year.
-type dateSet struct {
-	days   []core.Date
-	byYear []yearCount
-}
-
-func hasDate(ds []core.Date, d core.Date) bool {
-	for _, x := range ds {
-		if x == d {
-			return true
-		}
-	}
-	return false
-}
-
-func (s *dateSet) has(d core.Date) bool { return hasDate(s.days, d) }
-
-func (s *dateSet) count(year int) int {
-	if yc := yearOf(s.byYear, year); yc != nil {
-		return yc.n
-	}
-	return 0
-}
-
-func (s *dateSet) add(d core.Date, year int) {
-	if !s.has(d) {
-		s.days = append(s.days, d)
-		s.byYear = bump(s.byYear, year, 1, 0)
-	}
-}
-
-// dayAmount is money attached to a date (copays paid that day).
-type dayAmount struct {
+// dayUse is what an employee used on one date.
+type dayUse struct {
+	copay core.Cents // employee shares of daily (copay) care that date
 	date  core.Date
-	cents core.Cents
+	year  int16 // date's plan year (a four-digit year)
+	flags uint8
+}
+
+// The flags of a dayUse.
+const (
+	dayCounted uint8 = 1 << iota // a day of the plan's day limit per employee
+	dayInHome                    // a day with in-home care
+)
+
+// yearUse is what an employee used in one plan year.
+type yearUse struct {
+	paid       core.Cents // employer shares
+	year       int32
+	placements int32
 }
 
 // employeeState is what one employee has used under one plan, earlier runs
 // and this one together.
 type employeeState struct {
-	claims      []claim     // one per line not rejected
-	days        dateSet     // days used when the day limit is per employee
-	placements  []yearCount // n: placements used per plan year
-	paid        []yearCount // cents: employer shares per plan year
-	copays      []dayAmount // employee shares of daily care per date
-	inHomeDates []core.Date
+	claims []claim // one per line not rejected
+	days   []dayUse
+	years  []yearUse
 }
 
 func (s *employeeState) claimed(c claim) bool {
@@ -114,37 +66,81 @@ func (s *employeeState) claimed(c claim) bool {
 	return false
 }
 
+func (s *employeeState) day(d core.Date) *dayUse {
+	for i := range s.days {
+		if s.days[i].date == d {
+			return &s.days[i]
+		}
+	}
+	return nil
+}
+
+func (s *employeeState) year(y int) *yearUse {
+	for i := range s.years {
+		if int(s.years[i].year) == y {
+			return &s.years[i]
+		}
+	}
+	s.years = append(s.years, yearUse{year: int32(y)})
+	return &s.years[len(s.years)-1]
+}
+
+// dayCounted reports whether d is counted already against a day limit
+// per employee.
+func (s *employeeState) dayCounted(d core.Date) bool {
+	u := s.day(d)
+	return u != nil && u.flags&dayCounted != 0
+}
+
+// daysCounted is how many days plan year y counts against a day limit
+// per employee.
+func (s *employeeState) daysCounted(y int) int {
+	n := 0
+	for _, u := range s.days {
+		if u.flags&dayCounted != 0 && int(u.year) == y {
+			n++
+		}
+	}
+	return n
+}
+
+func (s *employeeState) inHomeOn(d core.Date) bool {
+	u := s.day(d)
+	return u != nil && u.flags&dayInHome != 0
+}
+
 func (s *employeeState) placementsUsed(y int) int {
-	if yc := yearOf(s.placements, y); yc != nil {
-		return yc.n
+	for _, u := range s.years {
+		if int(u.year) == y {
+			return int(u.placements)
+		}
 	}
 	return 0
 }
 
 func (s *employeeState) paidIn(y int) core.Cents {
-	if yc := yearOf(s.paid, y); yc != nil {
-		return yc.cents
+	for _, u := range s.years {
+		if int(u.year) == y {
+			return u.paid
+		}
 	}
 	return 0
 }
 
 func (s *employeeState) copayOn(d core.Date) core.Cents {
-	var sum core.Cents
-	for _, c := range s.copays {
-		if c.date == d {
-			sum += c.cents
-		}
+	if u := s.day(d); u != nil {
+		return u.copay
 	}
-	return sum
+	return 0
 }
 
 // record adds a decided line's consumption to the employee's state; ids
 // numbers its claim.
-func (s *employeeState) record(p *Plan, pr *core.PriorLine, ids idNumbers) {
+func (s *employeeState) record(p *Plan, pr *core.PriorLine, ids *intern.Table) {
 	if pr.Status == core.Rejected {
 		return
 	}
-	s.recordClaim(p, pr, ids.claim(pr.DependentID, pr.ProviderID, pr.ServiceDate))
+	s.recordClaim(p, pr, claimOf(ids, pr.DependentID, pr.ProviderID, pr.ServiceDate))
 }
 
 // recordClaim is record with the line's claim numbered already.
@@ -154,22 +150,30 @@ func (s *employeeState) recordClaim(p *Plan, pr *core.PriorLine, c claim) {
 	}
 	y := p.YearOf(pr.ServiceDate)
 	s.claims = append(s.claims, c)
+	var flags uint8
+	var copay core.Cents
 	if pr.DayUsed && p.DayLimitPer == "employee" {
-		s.days.add(pr.ServiceDate, y)
-	}
-	if pr.Placements != 0 {
-		s.placements = bump(s.placements, y, pr.Placements, 0)
-	}
-	if pr.EmployerShare != 0 {
-		s.paid = bump(s.paid, y, 0, pr.EmployerShare)
+		flags |= dayCounted
 	}
 	switch {
 	case pr.CareType == core.CareInHome:
-		if !hasDate(s.inHomeDates, pr.ServiceDate) {
-			s.inHomeDates = append(s.inHomeDates, pr.ServiceDate)
+		flags |= dayInHome
+	case p.Kind == KindCopay:
+		copay = pr.EmployeeShare
+	}
+	if flags != 0 || copay != 0 {
+		u := s.day(pr.ServiceDate)
+		if u == nil {
+			s.days = append(s.days, dayUse{date: pr.ServiceDate, year: int16(y)})
+			u = &s.days[len(s.days)-1]
 		}
-	case p.Kind == KindCopay && pr.EmployeeShare != 0:
-		s.copays = append(s.copays, dayAmount{pr.ServiceDate, pr.EmployeeShare})
+		u.flags |= flags
+		u.copay += copay
+	}
+	if pr.Placements != 0 || pr.EmployerShare != 0 {
+		u := s.year(y)
+		u.placements += int32(pr.Placements)
+		u.paid += pr.EmployerShare
 	}
 }
 
@@ -185,27 +189,101 @@ func (s *employeeState) lastUseBefore(d core.Date) core.Date {
 	return last
 }
 
+// depDay is what a dependent used on one date.
+type depDay struct {
+	date    core.Date
+	year    int16 // date's plan year (a four-digit year)
+	care    bool  // a day of care, paid or not
+	counted bool  // a day of the plan's day limit per dependent
+}
+
 // dependentState is what one dependent has used under one plan.
 type dependentState struct {
-	days     dateSet // days used when the day limit is per dependent
-	careDays []core.Date
+	days []depDay
+}
+
+func (s *dependentState) day(d core.Date) *depDay {
+	for i := range s.days {
+		if s.days[i].date == d {
+			return &s.days[i]
+		}
+	}
+	return nil
 }
 
 func (s *dependentState) record(p *Plan, pr *core.PriorLine) {
-	if pr.CareDay && !hasDate(s.careDays, pr.ServiceDate) {
-		s.careDays = append(s.careDays, pr.ServiceDate)
+	care := pr.CareDay
+	counted := pr.Status != core.Rejected && pr.DayUsed && p.DayLimitPer == "dependent"
+	if !care && !counted {
+		return
 	}
-	if pr.Status != core.Rejected && pr.DayUsed && p.DayLimitPer == "dependent" {
-		s.days.add(pr.ServiceDate, p.YearOf(pr.ServiceDate))
+	u := s.day(pr.ServiceDate)
+	if u == nil {
+		s.days = append(s.days, depDay{date: pr.ServiceDate, year: int16(p.YearOf(pr.ServiceDate))})
+		u = &s.days[len(s.days)-1]
 	}
+	u.care = u.care || care
+	u.counted = u.counted || counted
+}
+
+// dayCounted reports whether d is counted already against a day limit
+// per dependent.
+func (s *dependentState) dayCounted(d core.Date) bool {
+	u := s.day(d)
+	return u != nil && u.counted
+}
+
+// daysCounted is how many days plan year y counts against a day limit
+// per dependent.
+func (s *dependentState) daysCounted(y int) int {
+	n := 0
+	for _, u := range s.days {
+		if u.counted && int(u.year) == y {
+			n++
+		}
+	}
+	return n
 }
 
 // consecutiveRun returns how many consecutive days of care end on d,
 // counting d itself.
 func (s *dependentState) consecutiveRun(d core.Date) int {
 	n := 1
-	for day := d.AddDays(-1); hasDate(s.careDays, day); day = day.AddDays(-1) {
+	for day := d.AddDays(-1); ; day = day.AddDays(-1) {
+		if u := s.day(day); u == nil || !u.care {
+			return n
+		}
 		n++
 	}
-	return n
 }
+
+// dayCounter is what a day limit reads: an employee's or a dependent's
+// state, as the plan counts days per one or the other.
+type dayCounter interface {
+	dayCounted(d core.Date) bool
+	daysCounted(year int) int
+}
+
+// stateChunk is how many states a chunk of states holds.
+const stateChunk = 4096
+
+// states keeps the states of numbered employees or dependents in chunks:
+// a state's address never changes as more are added.
+type states[T any] struct {
+	chunks [][]T
+	n      int
+}
+
+// add appends a zero state and returns it; its number is the count of
+// states before it.
+func (s *states[T]) add() *T {
+	if s.n%stateChunk == 0 {
+		s.chunks = append(s.chunks, make([]T, stateChunk))
+	}
+	p := &s.chunks[s.n/stateChunk][s.n%stateChunk]
+	s.n++
+	return p
+}
+
+// at returns state n.
+func (s *states[T]) at(n uint32) *T { return &s.chunks[n/stateChunk][n%stateChunk] }
