@@ -1,25 +1,61 @@
 package ledger
 
-import "carepay/core"
+import (
+	"carepay/core"
+	"carepay/internal/intern"
+)
 
 // famCache holds, for the length of a run, what the rules read of every
 // employee and dependent they meet: at a million lines that is hundreds
 // of thousands of families, kept until the commit. The records hold no
 // pointers (texts such as the plan are numbered), so the garbage
-// collector marks the record slices without reading them; a lookup builds
+// collector marks the record slices without reading them, and the IDs are
+// numbered in intern tables rather than kept as map keys; a lookup builds
 // a fresh core.Employee or core.Dependent, which dies with its line.
 type famCache struct {
-	emps map[string]int32 // index into emp; absentFamily when not found
-	emp  []cachedEmployee
-	deps map[[2]string]int32 // by employee and dependent ID; index into dep
-	dep  []cachedDependent
+	empNo intern.Table // employee IDs
+	emps  []int32      // by employee number: index into emp, absentFamily or notCached
+	emp   []cachedEmployee
+	depNo intern.Table // pairs of employee and dependent IDs
+	deps  []int32      // by dependent number, as emps
+	dep   []cachedDependent
 
 	texts  []string // the few texts records name, by number
 	textNo map[string]uint32
 }
 
-// absentFamily marks an ID looked up and not found.
-const absentFamily = -1
+// A family's place in emps or deps when it has no record: looked up and
+// not found, or forgotten (rewritten in the run, to be read again).
+const (
+	absentFamily = -1
+	notCached    = -2
+)
+
+// place sets the place of number n in places, growing it as numbers are
+// added.
+func place(places []int32, n uint32, at int32) []int32 {
+	for uint32(len(places)) <= n {
+		places = append(places, notCached)
+	}
+	places[n] = at
+	return places
+}
+
+// empPlace returns employee id's place in emps.
+func (c *famCache) empPlace(id string) int32 {
+	if n, ok := c.empNo.Lookup(id); ok {
+		return c.emps[n]
+	}
+	return notCached
+}
+
+// depPlace returns the dependent's place in deps.
+func (c *famCache) depPlace(key [2]string) int32 {
+	if n, ok := c.depNo.LookupPair(key[0], key[1]); ok {
+		return c.deps[n]
+	}
+	return notCached
+}
 
 type cachedEmployee struct {
 	income, other                 int64
@@ -34,7 +70,7 @@ type cachedDependent struct {
 }
 
 func newFamCache() *famCache {
-	return &famCache{emps: map[string]int32{}, deps: map[[2]string]int32{}, textNo: map[string]uint32{}}
+	return &famCache{textNo: map[string]uint32{}}
 }
 
 // text numbers s, one number per distinct text.
@@ -50,11 +86,12 @@ func (c *famCache) text(s string) uint32 {
 
 // putEmployee caches what the rules read of e (nil: no such employee).
 func (c *famCache) putEmployee(id string, e *core.Employee) {
+	n, _ := c.empNo.Number(id)
 	if e == nil {
-		c.emps[id] = absentFamily
+		c.emps = place(c.emps, n, absentFamily)
 		return
 	}
-	c.emps[id] = int32(len(c.emp))
+	c.emps = place(c.emps, n, int32(len(c.emp)))
 	c.emp = append(c.emp, cachedEmployee{
 		income: int64(e.AnnualIncome), other: int64(e.OtherBenefits),
 		enrolled: e.EnrolledOn, lastUsed: e.LastUsedOn,
@@ -65,9 +102,9 @@ func (c *famCache) putEmployee(id string, e *core.Employee) {
 // employee returns the cached employee: whether it is cached, and then
 // the employee or nil when there is none.
 func (c *famCache) employee(id string) (e *core.Employee, cached bool) {
-	i, ok := c.emps[id]
-	if !ok || i == absentFamily {
-		return nil, ok
+	i := c.empPlace(id)
+	if i < 0 {
+		return nil, i == absentFamily
 	}
 	r := &c.emp[i]
 	return &core.Employee{
@@ -78,17 +115,17 @@ func (c *famCache) employee(id string) (e *core.Employee, cached bool) {
 }
 
 func (c *famCache) hasEmployee(id string) bool {
-	_, ok := c.emps[id]
-	return ok
+	return c.empPlace(id) != notCached
 }
 
 // putDependent caches what the rules read of d (nil: no such dependent).
 func (c *famCache) putDependent(key [2]string, d *core.Dependent) {
+	n, _ := c.depNo.NumberPair(key[0], key[1])
 	if d == nil {
-		c.deps[key] = absentFamily
+		c.deps = place(c.deps, n, absentFamily)
 		return
 	}
-	c.deps[key] = int32(len(c.dep))
+	c.deps = place(c.deps, n, int32(len(c.dep)))
 	c.dep = append(c.dep, cachedDependent{
 		birth: d.BirthDate, registered: d.RegisteredOn,
 		relationship: c.text(d.Relationship), incapable: d.IncapableOfSelf,
@@ -97,9 +134,9 @@ func (c *famCache) putDependent(key [2]string, d *core.Dependent) {
 
 // dependent returns the cached dependent as employee does.
 func (c *famCache) dependent(key [2]string) (d *core.Dependent, cached bool) {
-	i, ok := c.deps[key]
-	if !ok || i == absentFamily {
-		return nil, ok
+	i := c.depPlace(key)
+	if i < 0 {
+		return nil, i == absentFamily
 	}
 	r := &c.dep[i]
 	return &core.Dependent{
@@ -111,5 +148,14 @@ func (c *famCache) dependent(key [2]string) (d *core.Dependent, cached bool) {
 
 // forget drops what is cached of an employee or a dependent rewritten in
 // the run (its record stays, unreachable).
-func (c *famCache) forgetEmployee(id string)      { delete(c.emps, id) }
-func (c *famCache) forgetDependent(key [2]string) { delete(c.deps, key) }
+func (c *famCache) forgetEmployee(id string) {
+	if n, ok := c.empNo.Lookup(id); ok {
+		c.emps[n] = notCached
+	}
+}
+
+func (c *famCache) forgetDependent(key [2]string) {
+	if n, ok := c.depNo.LookupPair(key[0], key[1]); ok {
+		c.deps[n] = notCached
+	}
+}

@@ -34,6 +34,10 @@ func TestFamCacheGivesBackWhatTheRulesRead(t *testing.T) {
 	if c.hasEmployee("E1") {
 		t.Error("E1 is still cached after forgetEmployee")
 	}
+	c.putEmployee("E1", nil) // read again: now gone from the roster
+	if got, cached := c.employee("E1"); !cached || got != nil {
+		t.Errorf("E1 cached again as missing: got %+v, cached %v", got, cached)
+	}
 	if len(c.texts) != 7 { // acme, part_time, ach, military, full_time, check, ""
 		t.Errorf("texts %q: want each distinct text once", c.texts)
 	}
