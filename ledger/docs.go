@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"carepay/core"
+	"carepay/internal/intern"
 )
 
 // The lines of each invoice and statement are found through doc_lines,
@@ -19,37 +20,35 @@ import (
 // (putDocs); what asks for a document's lines (an approval, explain,
 // whether an invoice was seen) reads its rows, then the lines by id.
 
-// docKey names an invoice or a statement.
-type docKey struct{ kind, ref string }
-
 // runDocs is what a run keeps of its documents' lines until its commit:
-// every document met, numbered, and each line as its document's number,
-// its id and whether it was accepted, in decision order (ids ascend).
-// The lines are a flat slice without pointers: at a million lines the
-// collector marks it without reading it.
+// every document met, numbered by its kind and ref, and each line as its
+// document's number, its id and whether it was accepted, in decision
+// order (ids ascend). Neither holds pointers: at a million lines the
+// collector marks them without reading them.
 type runDocs struct {
-	num   map[docKey]int32
+	num   intern.Table // pairs of kind and ref
 	lines []docLine
 }
 
 type docLine struct {
-	doc      int32
-	off      uint32 // the line's id less the run's base (Tx.base)
-	accepted bool
+	doc uint32 // the document's number << 1 | 1 if the line was accepted
+	off uint32 // the line's id less the run's base (Tx.base)
 }
+
+func (l docLine) number() uint32 { return l.doc >> 1 }
+func (l docLine) accepted() bool { return l.doc&1 != 0 }
 
 // keepDoc notes line id, decided as status, under its document.
 func (t *Tx) keepDoc(l *core.Line, id int64, status core.Status) {
 	if t.docs == nil {
-		t.docs = &runDocs{num: map[docKey]int32{}}
+		t.docs = &runDocs{}
 	}
-	k := docKey{string(l.Kind), l.Ref}
-	n, ok := t.docs.num[k]
-	if !ok {
-		n = int32(len(t.docs.num))
-		t.docs.num[k] = n
+	n, _ := t.docs.num.NumberPair(string(l.Kind), l.Ref)
+	doc := n << 1
+	if status != core.Rejected {
+		doc |= 1
 	}
-	t.docs.lines = append(t.docs.lines, docLine{doc: n, off: uint32(id - t.base), accepted: status != core.Rejected})
+	t.docs.lines = append(t.docs.lines, docLine{doc: doc, off: uint32(id - t.base)})
 }
 
 // putDocs writes the run's doc_lines rows, in key order.
@@ -58,9 +57,10 @@ func (t *Tx) putDocs() error {
 		return nil
 	}
 	d := t.docs
-	keys := make([]docKey, len(d.num)) // by number
-	for k, n := range d.num {
-		keys[n] = k
+	type docKey struct{ kind, ref string }
+	keys := make([]docKey, d.num.Len()) // by number
+	for n := range keys {
+		keys[n].kind, keys[n].ref = d.num.Pair(uint32(n))
 	}
 	// order lists the documents in key order; rank gives each its place.
 	order := make([]int32, len(keys))
@@ -79,20 +79,20 @@ func (t *Tx) putDocs() error {
 		rank[n] = int32(r)
 	}
 	// Stable: a document's lines keep their ascending ids.
-	slices.SortStableFunc(d.lines, func(a, b docLine) int { return int(rank[a.doc]) - int(rank[b.doc]) })
+	slices.SortStableFunc(d.lines, func(a, b docLine) int { return int(rank[a.number()]) - int(rank[b.number()]) })
 	in := newRawInserter(t, `INSERT INTO doc_lines (kind, ref, run_id, ids, accepted) VALUES `, 5)
 	var ids []byte
 	for from := 0; from < len(d.lines); {
-		doc := d.lines[from].doc
+		doc := d.lines[from].number()
 		ids = ids[:0]
 		accepted := 0
 		to := from
-		for ; to < len(d.lines) && d.lines[to].doc == doc; to++ {
+		for ; to < len(d.lines) && d.lines[to].number() == doc; to++ {
 			if to > from {
 				ids = append(ids, ',')
 			}
 			ids = strconv.AppendInt(ids, t.base+int64(d.lines[to].off), 10)
-			if d.lines[to].accepted {
+			if d.lines[to].accepted() {
 				accepted++
 			}
 		}
