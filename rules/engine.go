@@ -19,14 +19,27 @@ type Engine struct {
 	reg   Registry
 	hist  History
 
-	// The states of employees and dependents, by the number their plan
-	// and ID have in empNo and depNo.
+	byPlan   map[*Plan]*planStates
+	ids      intern.Table // the dependents and providers of claims
+	approved map[string]bool
+	steps    bytes.Buffer // the explanation being written
+}
+
+// planStates are the states of the employees and dependents met under one
+// plan, by the number their ID has in empNo and depNo.
+type planStates struct {
 	empNo, depNo intern.Table
 	emps         states[employeeState]
 	deps         states[dependentState]
-	ids          intern.Table // the dependents and providers of claims
-	approved     map[string]bool
-	steps        bytes.Buffer // the explanation being written
+}
+
+func (e *Engine) statesOf(p *Plan) *planStates {
+	s := e.byPlan[p]
+	if s == nil {
+		s = &planStates{}
+		e.byPlan[p] = s
+	}
+	return s
 }
 
 // NewEngine returns an Engine for the given plans, keyed by plan ID.
@@ -35,6 +48,7 @@ func NewEngine(plans map[string]*Plan, reg Registry, hist History) *Engine {
 		plans:    plans,
 		reg:      reg,
 		hist:     hist,
+		byPlan:   map[*Plan]*planStates{},
 		approved: map[string]bool{},
 	}
 }
@@ -498,15 +512,16 @@ func (e *Engine) ApplyApproval(ref string) { e.approved[ref] = true }
 // employee returns the state of an employee under plan p, loading the
 // employee's earlier lines under p on first use.
 func (e *Engine) employee(p *Plan, id string) (*employeeState, error) {
-	if n, ok := e.empNo.LookupPair(p.ID, id); ok {
-		return e.emps.at(n), nil
+	ps := e.statesOf(p)
+	if n, ok := ps.empNo.Lookup(id); ok {
+		return ps.emps.at(n), nil
 	}
 	prior, err := e.hist.EmployeeLines(id)
 	if err != nil {
 		return nil, fmt.Errorf("reading history of employee %s: %w", id, err)
 	}
-	e.empNo.NumberPair(p.ID, id)
-	s := e.emps.add()
+	ps.empNo.Number(id)
+	s := ps.emps.add()
 	for i := range prior {
 		if prior[i].PlanID == p.ID {
 			s.record(p, &prior[i], &e.ids)
@@ -518,15 +533,16 @@ func (e *Engine) employee(p *Plan, id string) (*employeeState, error) {
 // dependent returns the state of a dependent under plan p, whichever
 // employee claimed the earlier lines.
 func (e *Engine) dependent(p *Plan, id string) (*dependentState, error) {
-	if n, ok := e.depNo.LookupPair(p.ID, id); ok {
-		return e.deps.at(n), nil
+	ps := e.statesOf(p)
+	if n, ok := ps.depNo.Lookup(id); ok {
+		return ps.deps.at(n), nil
 	}
 	prior, err := e.hist.DependentLines(id)
 	if err != nil {
 		return nil, fmt.Errorf("reading history of dependent %s: %w", id, err)
 	}
-	e.depNo.NumberPair(p.ID, id)
-	s := e.deps.add()
+	ps.depNo.Number(id)
+	s := ps.deps.add()
 	for i := range prior {
 		if prior[i].PlanID == p.ID {
 			s.record(p, &prior[i])

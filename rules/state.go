@@ -10,9 +10,9 @@ import (
 // of them. It is kept small and without pointers where it can be: a state
 // is a few short slices of flat records (a family has a few dozen lines a
 // year, and a linear scan of a short slice is both faster and far smaller
-// than a map), the states sit in chunks (states) found by the number
-// their plan and ID get in an intern.Table, and claims name dependents
-// and providers by number.
+// than a map), the states sit in chunks (states) per plan, found by the
+// number their ID gets in the plan's intern.Table, and claims name
+// dependents and providers by number.
 
 // claim is a day of care an employee claimed: a dependent's, with a
 // provider, both numbered by the engine's ids.
