@@ -80,7 +80,7 @@ type Run struct {
 	// matching execute bits (0700, 0750).
 	FileMode string `toml:"file_mode"`
 	// MemoryLimit is the soft limit on the Go heap (see
-	// runtime/debug.SetMemoryLimit), in GOMEMLIMIT's syntax: "640MiB" by
+	// runtime/debug.SetMemoryLimit), in GOMEMLIMIT's syntax: "384MiB" by
 	// default. The GOMEMLIMIT environment variable, when set, wins. A run's
 	// memory follows the number of families in a drop, not its lines; the
 	// limit keeps garbage from piling up on top of that, and set too low
@@ -89,7 +89,7 @@ type Run struct {
 }
 
 // DefaultMemoryLimit is run.memory_limit when config.toml leaves it out.
-const DefaultMemoryLimit = "640MiB"
+const DefaultMemoryLimit = "384MiB"
 
 // MemoryLimitBytes returns run.memory_limit in bytes (validated by
 // Validate).

@@ -134,7 +134,12 @@ func openLedger(ctx context.Context, path string, key *Key, mode openMode) (*Led
 	// fixed once it turns to WAL: the driver runs the _pragma list (sorted
 	// by name) before the _journal_mode key, so page_size goes in the list
 	// and WAL in the key.
-	dsn := "file:" + path + "?mode=" + access + "&_busy_timeout=" + strconv.FormatInt(writerWait.Milliseconds(), 10) + "&_pragma=page_size(16384)&_pragma=cache_size(-32768)&_pragma=temp_store(file)" +
+	//
+	// Each connection's page cache is 8 MiB. At 32 MiB, a million-line
+	// run held 120 to 130 MiB in the driver's C allocations (13 to 44 MiB
+	// at 8 MiB), a quarter of the run's memory, and decided no faster
+	// (measured back to back: 36,200 lines/s against 35,300 and 32,800).
+	dsn := "file:" + path + "?mode=" + access + "&_busy_timeout=" + strconv.FormatInt(writerWait.Milliseconds(), 10) + "&_pragma=page_size(16384)&_pragma=cache_size(-8192)&_pragma=temp_store(file)" +
 		"&_foreign_keys=1&_journal_mode=WAL&_synchronous=FULL&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {

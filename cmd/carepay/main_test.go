@@ -314,7 +314,7 @@ func TestRunProfilesAndTimings(t *testing.T) {
 	if err != nil || !strings.Contains(string(js), `"register_seconds"`) {
 		t.Errorf("run.json has no timings (%v):\n%s", err, js)
 	}
-	if got := debug.SetMemoryLimit(-1); got != 640<<20 {
-		t.Errorf("memory limit %d, want run.memory_limit's 640MiB", got)
+	if got := debug.SetMemoryLimit(-1); got != 384<<20 {
+		t.Errorf("memory limit %d, want run.memory_limit's 384MiB", got)
 	}
 }
