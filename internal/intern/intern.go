@@ -3,13 +3,13 @@
 //
 // A run meets hundreds of thousands of employees, dependents, providers
 // and documents and keeps what it learns of each until its commit. A Go
-// map keyed by their ID strings holds two pointers an entry (the key's
-// header and its bytes, a small allocation of its own), which the garbage
-// collector reads at every cycle. A Table holds no pointers: the keys'
-// bytes are appended to one slice and the hash slots are numbers, so it
-// takes about half the memory of such a map and the collector marks it
-// without reading it. What is kept per key goes in a slice indexed by the
-// key's number.
+// map keyed by their ID strings holds a pointer an entry (to the key's
+// bytes, a small allocation of its own), which the garbage collector
+// follows at every cycle. A Table holds no pointers: the keys' bytes are
+// appended to one slice and the hash slots are numbers, so it takes less
+// memory than such a map (no string header and no allocation a key) and
+// the collector marks it without reading it. What is kept per key goes in
+// a slice indexed by the key's number.
 package intern
 
 import (
@@ -22,7 +22,7 @@ import (
 // for concurrent use.
 type Table struct {
 	seed  maphash.Seed
-	slots []uint32 // a key's number + 1, at or after its hash's slot; 0: free
+	slots []uint64 // a key's tag << 32 | its number + 1, at or after its hash's slot; 0: free
 	ends  []uint32 // key n's bytes are text[ends[n-1]:ends[n]] (from 0 for n = 0)
 	text  []byte
 	pair  []byte // Pair's scratch key
@@ -103,18 +103,26 @@ func (t *Table) pairKey(a, b string) []byte {
 func (t *Table) init() {
 	if len(t.slots) == 0 {
 		t.seed = maphash.MakeSeed()
-		t.slots = make([]uint32, 64)
+		t.slots = make([]uint64, 64)
 	}
 }
+
+// tag is what a slot keeps of a key's hash h besides its place: a key's
+// bytes are compared only when its slot's tag matches, not at every slot
+// a probe passes.
+func tag(h uint64) uint64 { return h >> 32 << 32 }
 
 // find returns the slot of key: the slot holding its number + 1 (n), or
 // the free slot where it would go (n = 0).
 func find[K string | []byte](t *Table, key K, h uint64) (slot int, n uint32) {
-	mask := uint64(len(t.slots) - 1)
+	mask, tg := uint64(len(t.slots)-1), tag(h)
 	for i := h & mask; ; i = (i + 1) & mask {
-		n := t.slots[i]
-		if n == 0 || string(t.key(n-1)) == string(key) {
-			return int(i), n
+		s := t.slots[i]
+		if s == 0 {
+			return int(i), 0
+		}
+		if s&^0xffffffff == tg && string(t.key(uint32(s)-1)) == string(key) {
+			return int(i), uint32(s)
 		}
 	}
 }
@@ -131,7 +139,7 @@ func number[K string | []byte](t *Table, key K, h uint64) (uint32, bool) {
 	t.text = append(t.text, key...)
 	t.ends = append(t.ends, uint32(len(t.text)))
 	n = uint32(len(t.ends)) // the new key's number + 1
-	t.slots[slot] = n
+	t.slots[slot] = tag(h) | uint64(n)
 	if 2*len(t.ends) > len(t.slots) {
 		t.grow()
 	}
@@ -141,13 +149,18 @@ func number[K string | []byte](t *Table, key K, h uint64) (uint32, bool) {
 // grow doubles the slots, keeping them at most half full, so that a probe
 // ends within a few slots.
 func (t *Table) grow() {
-	t.slots = make([]uint32, 2*len(t.slots))
+	old := t.slots
+	t.slots = make([]uint64, 2*len(old))
 	mask := uint64(len(t.slots) - 1)
-	for n := range uint32(len(t.ends)) {
-		i := maphash.Bytes(t.seed, t.key(n)) & mask
+	for _, s := range old {
+		if s == 0 {
+			continue
+		}
+		h := maphash.Bytes(t.seed, t.key(uint32(s)-1))
+		i := h & mask
 		for t.slots[i] != 0 {
 			i = (i + 1) & mask
 		}
-		t.slots[i] = n + 1
+		t.slots[i] = s
 	}
 }
