@@ -66,6 +66,7 @@ func (s *employeeState) claimed(c claim) bool {
 	return false
 }
 
+// day returns what the employee used on d, or nil if nothing yet.
 func (s *employeeState) day(d core.Date) *dayUse {
 	for i := range s.days {
 		if s.days[i].date == d {
@@ -75,6 +76,8 @@ func (s *employeeState) day(d core.Date) *dayUse {
 	return nil
 }
 
+// year returns what the employee used in plan year y, adding an empty
+// record for a year not met yet (only recording calls it).
 func (s *employeeState) year(y int) *yearUse {
 	for i := range s.years {
 		if int(s.years[i].year) == y {
@@ -202,6 +205,7 @@ type dependentState struct {
 	days []depDay
 }
 
+// day returns what the dependent used on d, or nil if nothing yet.
 func (s *dependentState) day(d core.Date) *depDay {
 	for i := range s.days {
 		if s.days[i].date == d {

@@ -42,11 +42,7 @@ func (t *Table) Lookup(key string) (uint32, bool) {
 	if len(t.slots) == 0 {
 		return 0, false
 	}
-	_, n := find(t, key, maphash.String(t.seed, key))
-	if n == 0 {
-		return 0, false
-	}
-	return n - 1, true
+	return lookup(t, key, maphash.String(t.seed, key))
 }
 
 // NumberPair numbers the key made of a then b, a's length written first
@@ -64,11 +60,7 @@ func (t *Table) LookupPair(a, b string) (uint32, bool) {
 		return 0, false
 	}
 	k := t.pairKey(a, b)
-	_, n := find(t, k, maphash.Bytes(t.seed, k))
-	if n == 0 {
-		return 0, false
-	}
-	return n - 1, true
+	return lookup(t, k, maphash.Bytes(t.seed, k))
 }
 
 // Key returns key n as a string (a copy).
@@ -125,6 +117,12 @@ func find[K string | []byte](t *Table, key K, h uint64) (slot int, n uint32) {
 			return int(i), uint32(s)
 		}
 	}
+}
+
+// lookup returns key's number, h its hash, if it has one.
+func lookup[K string | []byte](t *Table, key K, h uint64) (uint32, bool) {
+	_, n := find(t, key, h)
+	return n - 1, n != 0
 }
 
 // number returns key's number, h its hash, numbering it if it is new.
